@@ -1,0 +1,105 @@
+//! `POST /v1/companies/{company}/messages` (ingest from any inbox) and
+//! `GET /v1/companies/{company}/contacts/{contact}/messages` (the conversation, oldest first).
+
+use crate::http::auth::authorize;
+use crate::http::error::{ApiError, ApiResult, AppJson};
+use crate::ingest::ingest;
+use crate::state::AppState;
+use crate::store::{Appended, ContactUpdate};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use dossier_core::{ContactId, ConversationContact, Message};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// `{ "contact": {...}, "message": {...} }`, the shapes of a conversation file (spec §1).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestBody {
+    pub contact: ConversationContact,
+    pub message: Message,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IngestReply {
+    pub contact: String,
+    pub message_id: String,
+    /// `false` when the message id was already stored (nothing changed).
+    pub stored: bool,
+}
+
+pub async fn ingest_message(
+    State(app): State<AppState>,
+    Path(company): Path<String>,
+    headers: HeaderMap,
+    AppJson(body): AppJson<IngestBody>,
+) -> ApiResult<(StatusCode, AppJson<IngestReply>)> {
+    let company = authorize(&app, &headers, &company)?;
+    let contact = body
+        .contact
+        .key()
+        .cloned()
+        .ok_or_else(|| ApiError::Invalid("contact: needs `wa_id` or `user_id`".into()))?;
+    if body.message.text.as_deref().is_none_or(|t| t.trim().is_empty()) && body.message.kind.is_none() {
+        return Err(ApiError::Invalid("message: needs `text` or a `type`".into()));
+    }
+    let update = ContactUpdate {
+        profile_name: body.contact.profile_name.clone(),
+        wa_id: body.contact.wa_id.as_ref().map(ToString::to_string),
+        user_id: body.contact.user_id.as_ref().map(ToString::to_string),
+    };
+    let appended = ingest(&app, "api", &company, &contact, &body.message, &update).await?;
+    let stored = appended == Appended::New;
+    let status = if stored { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((
+        status,
+        AppJson(IngestReply {
+            contact: contact.to_string(),
+            message_id: body.message.id.to_string(),
+            stored,
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub limit: Option<usize>,
+    pub before: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MessagesReply {
+    pub contact: String,
+    pub messages: Vec<Message>,
+}
+
+pub const MAX_PAGE: usize = 1000;
+
+pub async fn list_messages(
+    State(app): State<AppState>,
+    Path((company, contact)): Path<(String, String)>,
+    headers: HeaderMap,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<AppJson<MessagesReply>> {
+    let company = authorize(&app, &headers, &company)?;
+    let contact = ContactId::parse(contact).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let limit = q.limit.unwrap_or(100);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::Invalid(format!("limit: must be between 1 and {MAX_PAGE}")));
+    }
+    let before = q
+        .before
+        .map(|b| b.parse::<Timestamp>())
+        .transpose()
+        .map_err(|_| ApiError::Invalid("before: must be an RFC 3339 timestamp".into()))?;
+    let messages = app.store.messages(&company, &contact, limit, before).await?;
+    if messages.is_empty() && app.store.contact(&company, &contact).await?.is_none() {
+        return Err(ApiError::NotFound(format!("no contact {contact}")));
+    }
+    Ok(AppJson(MessagesReply {
+        contact: contact.to_string(),
+        messages,
+    }))
+}

@@ -1,0 +1,3 @@
+//! The JSON API under `/v1/companies/{company}` (bearer auth, see [`crate::http::auth`]).
+
+pub mod messages;

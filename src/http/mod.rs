@@ -1,0 +1,99 @@
+//! HTTP: every route in [`router`], the middleware stack in one function, errors in [`error`].
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod health;
+
+use crate::channels::whatsapp;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderName, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use metrics::{counter, histogram};
+use std::time::{Duration, Instant};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// All routes of service.md, with the middleware stack.
+pub fn router(state: AppState) -> Router {
+    let limit = state.settings.service.server.body_limit_bytes;
+    let timeout = Duration::from_secs(state.settings.service.server.request_timeout_secs);
+    let routes = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/webhooks/whatsapp", get(whatsapp::webhook::verify).post(whatsapp::webhook::receive))
+        .route(
+            "/v1/companies/{company}/messages",
+            post(api::messages::ingest_message),
+        )
+        .route(
+            "/v1/companies/{company}/contacts/{contact}/messages",
+            get(api::messages::list_messages),
+        );
+    with_middleware(routes, state, limit, timeout)
+}
+
+fn with_middleware(routes: Router<AppState>, state: AppState, limit: usize, timeout: Duration) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    routes
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(too_large_as_json))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(middleware::from_fn_with_state(state.clone(), track_metrics))
+        .layer(CatchPanicLayer::custom(|_| {
+            error::ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+            HeaderName::from_static("x-hub-signature-256"),
+            HeaderName::from_static("x-slack-signature"),
+        ]))
+        .with_state(state)
+}
+
+async fn fallback() -> error::ApiError {
+    error::ApiError::NotFound("no such route".into())
+}
+
+/// Requests by route (the matched pattern, never the raw path) and status, with latency.
+async fn track_metrics(State(_): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    counter!("dossier_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
+        .increment(1);
+    histogram!("dossier_http_request_seconds", "route" => route).record(start.elapsed().as_secs_f64());
+    resp
+}
+
+/// axum answers an oversized body with a plain-text 413; give it the JSON error shape.
+async fn too_large_as_json(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE
+        && resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_none_or(|v| !v.as_bytes().starts_with(b"application/json"))
+    {
+        return error::ApiError::TooLarge(0).into_response();
+    }
+    resp
+}

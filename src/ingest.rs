@@ -1,0 +1,39 @@
+//! Storing an accepted message: the one path shared by the WhatsApp webhook and the ingestion API.
+//! Stored (deduplicated) first, then an analysis job is queued; only then does the caller answer.
+
+use crate::state::App;
+use crate::store::{Appended, ContactUpdate, Job, StoreError};
+use dossier_core::{CompanyId, ContactId, Message};
+use metrics::counter;
+
+/// Stores `message` for `contact` and, for a new customer message, queues its analysis.
+#[tracing::instrument(skip_all, fields(company = %company, contact = %contact.masked(), message = %message.id))]
+pub async fn ingest(
+    app: &App,
+    source: &'static str,
+    company: &CompanyId,
+    contact: &ContactId,
+    message: &Message,
+    update: &ContactUpdate,
+) -> Result<Appended, StoreError> {
+    let appended = app.store.append_message(company, contact, message, update).await?;
+    match appended {
+        Appended::New => {
+            if message.is_inbound() {
+                app.store
+                    .enqueue(&Job {
+                        company: company.to_string(),
+                        contact: contact.to_string(),
+                        message_id: message.id.to_string(),
+                        attempt: 0,
+                    })
+                    .await?;
+            }
+            counter!("dossier_messages_total", "source" => source, "outcome" => "accepted").increment(1);
+        }
+        Appended::Duplicate => {
+            counter!("dossier_messages_total", "source" => source, "outcome" => "duplicate").increment(1);
+        }
+    }
+    Ok(appended)
+}

@@ -1,0 +1,3 @@
+//! Background work: the analysis worker reading the job streams.
+
+pub mod worker;

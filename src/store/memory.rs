@@ -1,0 +1,345 @@
+//! The embedded store: everything in process memory, nothing kept after exit. Same semantics as
+//! the Redis store (the conformance suite checks both), so `dossier demo` shows the real flow.
+
+use super::*;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+#[derive(Default)]
+struct ContactData {
+    /// (score, message id), kept sorted.
+    log: BTreeMap<(i64, u64), String>,
+    msgs: HashMap<String, Message>,
+    statuses: HashMap<String, StatusUpdate>,
+    seq: u64,
+    record: ContactRecord,
+    docs: HashMap<String, Doc>,
+}
+
+struct Pending {
+    delivery: Delivery,
+    consumer: String,
+    since: Instant,
+}
+
+#[derive(Default)]
+struct Inner {
+    contacts: HashMap<(String, String), ContactData>,
+    seen: HashMap<(String, String, String), Instant>,
+    settings: HashMap<String, Vec<u8>>,
+    kv: HashMap<(String, String), (Vec<u8>, Instant)>,
+    queue: VecDeque<Delivery>,
+    pending: HashMap<String, Pending>,
+    next_id: u64,
+    dead: HashMap<&'static str, Vec<DeadLetter>>,
+}
+
+/// In-memory [`Store`].
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+    jobs: Notify,
+    dedupe_ttl: Duration,
+}
+
+impl MemoryStore {
+    pub fn new(dedupe_ttl_secs: u64) -> Self {
+        MemoryStore {
+            inner: Mutex::new(Inner::default()),
+            jobs: Notify::new(),
+            dedupe_ttl: Duration::from_secs(dedupe_ttl_secs),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave half-written state that matters more than
+        // availability here; keep serving.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn key(company: &CompanyId, contact: &ContactId) -> (String, String) {
+    (company.to_string(), contact.to_string())
+}
+
+fn with_status(mut m: Message, st: Option<&StatusUpdate>) -> Message {
+    if let Some(st) = st {
+        m.status = Some(st.status.clone());
+        if let Some(errors) = &st.errors {
+            let mut detail = m.detail.take().unwrap_or_else(|| serde_json::json!({}));
+            if let Some(obj) = detail.as_object_mut() {
+                obj.insert("errors".into(), errors.clone());
+            }
+            m.detail = Some(detail);
+        }
+    }
+    m
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn append_message(
+        &self,
+        company: &CompanyId,
+        contact: &ContactId,
+        message: &Message,
+        update: &ContactUpdate,
+    ) -> StoreResult<Appended> {
+        let mut g = self.lock();
+        let now = Instant::now();
+        let seen_key = (company.to_string(), contact.to_string(), message.id.to_string());
+        if let Some(at) = g.seen.get(&seen_key) {
+            if now.duration_since(*at) < self.dedupe_ttl {
+                return Ok(Appended::Duplicate);
+            }
+        }
+        g.seen.insert(seen_key, now);
+        let c = g.contacts.entry(key(company, contact)).or_default();
+        c.seq += 1;
+        let seq = c.seq;
+        c.log.insert((message.timestamp.as_second(), seq % 1_048_576), message.id.to_string());
+        c.msgs.insert(message.id.to_string(), message.clone());
+        let r = &mut c.record;
+        r.contact = contact.to_string();
+        if update.profile_name.is_some() {
+            r.profile_name = update.profile_name.clone();
+        }
+        if update.wa_id.is_some() {
+            r.wa_id = update.wa_id.clone();
+        }
+        if update.user_id.is_some() {
+            r.user_id = update.user_id.clone();
+        }
+        let ts = message.timestamp;
+        r.first_seen = Some(r.first_seen.map_or(ts, |f| f.min(ts)));
+        r.last_seen = Some(r.last_seen.map_or(ts, |f| f.max(ts)));
+        if message.is_inbound() {
+            r.messages_in += 1;
+            r.last_inbound = Some(r.last_inbound.map_or(ts, |f| f.max(ts)));
+        } else {
+            r.messages_out += 1;
+        }
+        Ok(Appended::New)
+    }
+
+    async fn messages(
+        &self,
+        company: &CompanyId,
+        contact: &ContactId,
+        limit: usize,
+        before: Option<Timestamp>,
+    ) -> StoreResult<Vec<Message>> {
+        let g = self.lock();
+        let Some(c) = g.contacts.get(&key(company, contact)) else {
+            return Ok(Vec::new());
+        };
+        let cut = before.map(|b| b.as_second());
+        let mut out: Vec<Message> = c
+            .log
+            .iter()
+            .rev()
+            .filter(|((s, _), _)| cut.is_none_or(|b| *s < b))
+            .take(limit)
+            .filter_map(|(_, id)| c.msgs.get(id).map(|m| with_status(m.clone(), c.statuses.get(id))))
+            .collect();
+        out.reverse();
+        Ok(out)
+    }
+
+    async fn record_status(
+        &self,
+        company: &CompanyId,
+        contact: &ContactId,
+        message_id: &MessageId,
+        update: &StatusUpdate,
+    ) -> StoreResult<()> {
+        let mut g = self.lock();
+        let c = g.contacts.entry(key(company, contact)).or_default();
+        let current = c.statuses.get(message_id.as_str()).map_or(0, StatusUpdate::rank);
+        if update.rank() > current {
+            c.statuses.insert(message_id.to_string(), update.clone());
+        }
+        Ok(())
+    }
+
+    async fn contact(&self, company: &CompanyId, contact: &ContactId) -> StoreResult<Option<ContactRecord>> {
+        let g = self.lock();
+        Ok(g
+            .contacts
+            .get(&key(company, contact))
+            .filter(|c| !c.record.contact.is_empty())
+            .map(|c| c.record.clone()))
+    }
+
+    async fn contacts(&self, company: &CompanyId, limit: usize) -> StoreResult<Vec<ContactRecord>> {
+        let g = self.lock();
+        let mut v: Vec<ContactRecord> = g
+            .contacts
+            .iter()
+            .filter(|((co, _), c)| co == company.as_str() && !c.record.contact.is_empty())
+            .map(|(_, c)| c.record.clone())
+            .collect();
+        v.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then(a.contact.cmp(&b.contact)));
+        v.truncate(limit);
+        Ok(v)
+    }
+
+    async fn doc(&self, company: &CompanyId, contact: &ContactId, name: &str) -> StoreResult<Option<Doc>> {
+        let g = self.lock();
+        Ok(g.contacts.get(&key(company, contact)).and_then(|c| c.docs.get(name).cloned()))
+    }
+
+    async fn put_doc(
+        &self,
+        company: &CompanyId,
+        contact: &ContactId,
+        name: &str,
+        expected: u64,
+        body: &[u8],
+    ) -> StoreResult<bool> {
+        let mut g = self.lock();
+        let c = g.contacts.entry(key(company, contact)).or_default();
+        let current = c.docs.get(name).map_or(0, |d| d.version);
+        if current != expected {
+            return Ok(false);
+        }
+        c.docs.insert(
+            name.to_owned(),
+            Doc {
+                version: expected + 1,
+                body: body.to_vec(),
+            },
+        );
+        Ok(true)
+    }
+
+    async fn erase_contact(&self, company: &CompanyId, contact: &ContactId) -> StoreResult<()> {
+        self.lock().contacts.remove(&key(company, contact));
+        Ok(())
+    }
+
+    async fn settings(&self, company: &CompanyId) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self.lock().settings.get(company.as_str()).cloned())
+    }
+
+    async fn put_settings(&self, company: &CompanyId, body: &[u8]) -> StoreResult<()> {
+        self.lock().settings.insert(company.to_string(), body.to_vec());
+        Ok(())
+    }
+
+    async fn put_kv(&self, company: &CompanyId, name: &str, value: &[u8], ttl_secs: u64) -> StoreResult<()> {
+        let until = Instant::now() + Duration::from_secs(ttl_secs);
+        self.lock()
+            .kv
+            .insert((company.to_string(), name.to_owned()), (value.to_vec(), until));
+        Ok(())
+    }
+
+    async fn kv(&self, company: &CompanyId, name: &str) -> StoreResult<Option<Vec<u8>>> {
+        let g = self.lock();
+        Ok(g
+            .kv
+            .get(&(company.to_string(), name.to_owned()))
+            .filter(|(_, until)| *until > Instant::now())
+            .map(|(v, _)| v.clone()))
+    }
+
+    async fn enqueue(&self, job: &Job) -> StoreResult<()> {
+        {
+            let mut g = self.lock();
+            g.next_id += 1;
+            let id = format!("{}-0", g.next_id);
+            g.queue.push_back(Delivery {
+                stream: "memory".into(),
+                id,
+                job: job.clone(),
+                deliveries: 0,
+            });
+        }
+        self.jobs.notify_waiters();
+        Ok(())
+    }
+
+    async fn read_jobs(&self, consumer: &str, count: usize, block_ms: u64) -> StoreResult<Vec<Delivery>> {
+        let deadline = Instant::now() + Duration::from_millis(block_ms);
+        loop {
+            let notified = self.jobs.notified();
+            {
+                let mut g = self.lock();
+                let mut out = Vec::new();
+                while out.len() < count {
+                    let Some(mut d) = g.queue.pop_front() else { break };
+                    d.deliveries += 1;
+                    g.pending.insert(
+                        d.id.clone(),
+                        Pending {
+                            delivery: d.clone(),
+                            consumer: consumer.to_owned(),
+                            since: Instant::now(),
+                        },
+                    );
+                    out.push(d);
+                }
+                if !out.is_empty() {
+                    return Ok(out);
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
+                return Ok(Vec::new());
+            }
+        }
+    }
+
+    async fn ack(&self, delivery: &Delivery) -> StoreResult<()> {
+        self.lock().pending.remove(&delivery.id);
+        Ok(())
+    }
+
+    async fn reclaim(&self, consumer: &str, min_idle_ms: u64, count: usize) -> StoreResult<Vec<Delivery>> {
+        let mut g = self.lock();
+        let now = Instant::now();
+        let idle = Duration::from_millis(min_idle_ms);
+        let mut out = Vec::new();
+        for p in g.pending.values_mut() {
+            if out.len() >= count {
+                break;
+            }
+            if now.duration_since(p.since) >= idle {
+                p.delivery.deliveries += 1;
+                p.consumer = consumer.to_owned();
+                p.since = now;
+                out.push(p.delivery.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    async fn pending_jobs(&self) -> StoreResult<u64> {
+        Ok(self.lock().pending.len() as u64)
+    }
+
+    async fn dead_letter(&self, kind: DeadKind, reason: &str, payload: &str) -> StoreResult<()> {
+        self.lock().dead.entry(kind.as_str()).or_default().push(DeadLetter {
+            reason: reason.to_owned(),
+            payload: payload.to_owned(),
+            at: Timestamp::now(),
+        });
+        Ok(())
+    }
+
+    async fn dead_letters(&self, kind: DeadKind, count: usize) -> StoreResult<Vec<DeadLetter>> {
+        let g = self.lock();
+        let v = g.dead.get(kind.as_str()).cloned().unwrap_or_default();
+        Ok(v.into_iter().rev().take(count).collect())
+    }
+}
