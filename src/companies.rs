@@ -48,7 +48,11 @@ impl Companies {
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<CompanyRuntime>> {
-        self.inner.read().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
     }
 
     pub fn replace(&self, rt: CompanyRuntime) {
@@ -60,7 +64,9 @@ impl Companies {
 
     /// Rebuilds one company from its configuration (the catalog feed is read again).
     pub fn reload(&self, id: &str) -> anyhow::Result<usize> {
-        let current = self.get(id).ok_or_else(|| anyhow::anyhow!("unknown company `{id}`"))?;
+        let current = self
+            .get(id)
+            .ok_or_else(|| anyhow::anyhow!("unknown company `{id}`"))?;
         let rt = CompanyRuntime::build(current.config.clone())?;
         let n = rt.catalog.vehicles.len();
         self.replace(rt);

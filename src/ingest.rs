@@ -16,7 +16,10 @@ pub async fn ingest(
     message: &Message,
     update: &ContactUpdate,
 ) -> Result<Appended, StoreError> {
-    let appended = app.store.append_message(company, contact, message, update).await?;
+    let appended = app
+        .store
+        .append_message(company, contact, message, update)
+        .await?;
     match appended {
         Appended::New => {
             if message.is_inbound() {
@@ -29,10 +32,12 @@ pub async fn ingest(
                     })
                     .await?;
             }
-            counter!("dossier_messages_total", "source" => source, "outcome" => "accepted").increment(1);
+            counter!("dossier_messages_total", "source" => source, "outcome" => "accepted")
+                .increment(1);
         }
         Appended::Duplicate => {
-            counter!("dossier_messages_total", "source" => source, "outcome" => "duplicate").increment(1);
+            counter!("dossier_messages_total", "source" => source, "outcome" => "duplicate")
+                .increment(1);
         }
     }
     Ok(appended)

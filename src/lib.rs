@@ -14,6 +14,7 @@
 //! Domain types live in `crates/core`; the offline analyzer in `crates/analyzer`; the business
 //! tools (inventory, finance, programs) in `crates/tools`.
 
+pub mod analysis;
 pub mod channels;
 pub mod cli;
 pub mod companies;

@@ -10,7 +10,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "dossier", version, about = "A smart customer profile inside the WhatsApp conversation")]
+#[command(
+    name = "dossier",
+    version,
+    about = "A smart customer profile inside the WhatsApp conversation"
+)]
 pub struct Cli {
     /// Configuration folder (dossier.toml, companies/*.toml, knowledge/).
     #[arg(long, global = true, env = "DOSSIER_CONFIG", default_value = "config")]
@@ -40,10 +44,16 @@ pub struct CliError {
 
 impl CliError {
     pub fn bad_input(message: impl Into<String>) -> Self {
-        CliError { code: 2, message: message.into() }
+        CliError {
+            code: 2,
+            message: message.into(),
+        }
     }
     pub fn failure(message: impl Into<String>) -> Self {
-        CliError { code: 1, message: message.into() }
+        CliError {
+            code: 1,
+            message: message.into(),
+        }
     }
 }
 
@@ -60,7 +70,10 @@ impl From<anyhow::Error> for CliError {
 }
 
 pub fn main(cli: Cli) -> ExitCode {
-    let result = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let result = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt.block_on(run(cli)),
         Err(e) => Err(CliError::failure(format!("cannot start the runtime: {e}"))),
     };
@@ -90,22 +103,55 @@ fn check_config(dir: &std::path::Path) -> Result<(), CliError> {
     println!("listen: {}", settings.listen);
     println!(
         "store: {}",
-        if secrets.redis_url.is_some() { "redis (REDIS_URL set)" } else { "embedded memory (REDIS_URL not set)" }
+        if secrets.redis_url.is_some() {
+            "redis (REDIS_URL set)"
+        } else {
+            "embedded memory (REDIS_URL not set)"
+        }
     );
-    println!("service: {}", toml::to_string(&settings.service).unwrap_or_default().replace('\n', "\n  "));
-    println!("WHATSAPP_APP_SECRET: {}", masked(secrets.whatsapp_app_secret.is_some()));
-    println!("WHATSAPP_VERIFY_TOKEN: {}", masked(secrets.whatsapp_verify_token.is_some()));
-    println!("SLACK_SIGNING_SECRET: {}", masked(secrets.slack_signing_secret.is_some()));
-    println!("MATTERMOST_TOKEN: {}", masked(secrets.mattermost_token.is_some()));
-    println!("DOSSIER_ADMIN_TOKEN: {}", masked(secrets.admin_token.is_some()));
+    println!(
+        "service: {}",
+        toml::to_string(&settings.service)
+            .unwrap_or_default()
+            .replace('\n', "\n  ")
+    );
+    println!(
+        "WHATSAPP_APP_SECRET: {}",
+        masked(secrets.whatsapp_app_secret.is_some())
+    );
+    println!(
+        "WHATSAPP_VERIFY_TOKEN: {}",
+        masked(secrets.whatsapp_verify_token.is_some())
+    );
+    println!(
+        "SLACK_SIGNING_SECRET: {}",
+        masked(secrets.slack_signing_secret.is_some())
+    );
+    println!(
+        "MATTERMOST_TOKEN: {}",
+        masked(secrets.mattermost_token.is_some())
+    );
+    println!(
+        "DOSSIER_ADMIN_TOKEN: {}",
+        masked(secrets.admin_token.is_some())
+    );
     for (id, c) in &settings.companies {
         println!("company {id} ({})", c.name);
-        println!("  whatsapp phone_number_ids: {:?}", c.whatsapp.phone_number_ids);
+        println!(
+            "  whatsapp phone_number_ids: {:?}",
+            c.whatsapp.phone_number_ids
+        );
         if let Some(s) = &c.slack {
-            println!("  slack team: {} drafts: {:?} managers: {:?}", s.team_id, s.drafts_channel, s.managers_channel);
+            println!(
+                "  slack team: {} drafts: {:?} managers: {:?}",
+                s.team_id, s.drafts_channel, s.managers_channel
+            );
         }
         if let Some(var) = &c.api_token_env {
-            println!("  api token ({var}): {}", masked(secrets.var(var).is_some()));
+            println!(
+                "  api token ({var}): {}",
+                masked(secrets.var(var).is_some())
+            );
         }
         println!(
             "  intelligence: provider {} model {:?} auto_draft {} pii_redaction {}",
@@ -114,7 +160,11 @@ fn check_config(dir: &std::path::Path) -> Result<(), CliError> {
             c.intelligence.auto_draft,
             c.intelligence.pii_redaction
         );
-        for (what, p) in [("catalog", &c.catalog), ("rates", &c.rates), ("programs", &c.programs)] {
+        for (what, p) in [
+            ("catalog", &c.catalog),
+            ("rates", &c.rates),
+            ("programs", &c.programs),
+        ] {
             if let Some(p) = p {
                 println!("  {what}: {}", p.display());
             }

@@ -74,7 +74,10 @@ impl Default for IntelligenceSettings {
             timeout_secs: 20,
             pii_redaction: true,
             auto_draft: true,
-            stages: dossier_core::profile::STAGES.iter().map(|s| s.to_string()).collect(),
+            stages: dossier_core::profile::STAGES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             fields: PROFILE_FIELDS.iter().map(|s| s.to_string()).collect(),
         }
     }
@@ -84,7 +87,9 @@ impl IntelligenceSettings {
     /// Checks the settings; the error names the key (relative to `intelligence`) and the problem.
     pub fn validate(&self) -> Result<(), (String, String)> {
         let bad = |k: &str, p: &str| Err((k.to_owned(), p.to_owned()));
-        if self.provider != ProviderKind::Builtin && self.model.as_deref().unwrap_or("").trim().is_empty() {
+        if self.provider != ProviderKind::Builtin
+            && self.model.as_deref().unwrap_or("").trim().is_empty()
+        {
             return bad("model", "an LLM provider needs a model name");
         }
         if let Some(url) = &self.base_url {
@@ -93,8 +98,15 @@ impl IntelligenceSettings {
             }
         }
         if let Some(var) = &self.api_key_env {
-            if var.is_empty() || !var.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
-                return bad("api_key_env", "must be an environment variable name like OPENAI_API_KEY");
+            if var.is_empty()
+                || !var
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            {
+                return bad(
+                    "api_key_env",
+                    "must be an environment variable name like OPENAI_API_KEY",
+                );
             }
         }
         if !(1..=300).contains(&self.timeout_secs) {
@@ -105,7 +117,11 @@ impl IntelligenceSettings {
         }
         let mut seen = std::collections::HashSet::new();
         for s in &self.stages {
-            if s.is_empty() || !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            if s.is_empty()
+                || !s
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
                 return bad("stages", "stage names are snake_case");
             }
             if !seen.insert(s) {
@@ -114,7 +130,10 @@ impl IntelligenceSettings {
         }
         for f in &self.fields {
             if !PROFILE_FIELDS.contains(&f.as_str()) {
-                return Err(("fields".into(), format!("unknown field `{f}`; known: {}", PROFILE_FIELDS.join(", "))));
+                return Err((
+                    "fields".into(),
+                    format!("unknown field `{f}`; known: {}", PROFILE_FIELDS.join(", ")),
+                ));
             }
         }
         Ok(())
@@ -236,37 +255,63 @@ impl CompanyConfig {
     /// Reads and validates one company file; relative paths are resolved against `config_dir`.
     pub fn load(path: &Path, config_dir: &Path) -> Result<CompanyConfig, ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::new(&file, "(file)", e.to_string()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(&file, "(file)", e.to_string()))?;
         let mut c: CompanyConfig = toml::from_str(&text).map_err(|e| {
             let key = e.message().split('`').nth(1).unwrap_or("(file)").to_owned();
             let at = e
                 .span()
-                .map(|s| format!(" (line {})", text[..s.start.min(text.len())].lines().count().max(1)))
+                .map(|s| {
+                    format!(
+                        " (line {})",
+                        text[..s.start.min(text.len())].lines().count().max(1)
+                    )
+                })
                 .unwrap_or_default();
             ConfigError::new(&file, key, format!("{}{at}", e.message()))
         })?;
         let bad = |k: &str, p: String| ConfigError::new(&file, k, p);
         if dossier_core::CompanyId::parse(&c.id).is_err() {
-            return Err(bad("id", format!("`{}` is not a company id (a-z, 0-9, '-', '_')", c.id)));
+            return Err(bad(
+                "id",
+                format!("`{}` is not a company id (a-z, 0-9, '-', '_')", c.id),
+            ));
         }
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
         if stem != c.id {
-            return Err(bad("id", format!("`{}` differs from the file name `{stem}.toml`", c.id)));
+            return Err(bad(
+                "id",
+                format!("`{}` differs from the file name `{stem}.toml`", c.id),
+            ));
         }
         for pnid in &c.whatsapp.phone_number_ids {
             if pnid.is_empty() || !pnid.chars().all(|ch| ch.is_ascii_digit()) {
-                return Err(bad("whatsapp.phone_number_ids", format!("`{pnid}` is not a numeric phone_number_id")));
+                return Err(bad(
+                    "whatsapp.phone_number_ids",
+                    format!("`{pnid}` is not a numeric phone_number_id"),
+                ));
             }
         }
         if let Some(var) = &c.api_token_env {
-            if var.is_empty() || !var.chars().all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '_') {
-                return Err(bad("api_token_env", "must be an environment variable name".into()));
+            if var.is_empty()
+                || !var
+                    .chars()
+                    .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '_')
+            {
+                return Err(bad(
+                    "api_token_env",
+                    "must be an environment variable name".into(),
+                ));
             }
         }
         c.intelligence
             .validate()
             .map_err(|(k, p)| bad(&format!("intelligence.{k}"), p))?;
-        for (key, p) in [("catalog", &mut c.catalog), ("rates", &mut c.rates), ("programs", &mut c.programs)] {
+        for (key, p) in [
+            ("catalog", &mut c.catalog),
+            ("rates", &mut c.rates),
+            ("programs", &mut c.programs),
+        ] {
             if let Some(rel) = p.as_ref() {
                 let abs = config_dir.join(rel);
                 if !abs.is_file() {
@@ -278,7 +323,10 @@ impl CompanyConfig {
         for k in c.knowledge.iter_mut() {
             let abs = config_dir.join(&*k);
             if !abs.is_file() {
-                return Err(bad("knowledge", format!("file {} does not exist", abs.display())));
+                return Err(bad(
+                    "knowledge",
+                    format!("file {} does not exist", abs.display()),
+                ));
             }
             *k = abs;
         }

@@ -26,7 +26,11 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    pub fn new(file: impl Into<String>, key: impl Into<String>, problem: impl Into<String>) -> Self {
+    pub fn new(
+        file: impl Into<String>,
+        key: impl Into<String>,
+        problem: impl Into<String>,
+    ) -> Self {
         ConfigError {
             file: file.into(),
             key: key.into(),
@@ -170,7 +174,10 @@ const ENV_NOT_KEYS: [&str; 2] = ["ADMIN_TOKEN", "CONFIG"];
 impl Settings {
     /// Loads and validates `dir/dossier.toml`, environment overrides and `dir/companies/*.toml`.
     pub fn load(dir: &Path) -> Result<Settings, ConfigError> {
-        Settings::load_with(dir, Env::prefixed("DOSSIER_").split("__").ignore(&ENV_NOT_KEYS))
+        Settings::load_with(
+            dir,
+            Env::prefixed("DOSSIER_").split("__").ignore(&ENV_NOT_KEYS),
+        )
     }
 
     fn load_with(dir: &Path, env: Env) -> Result<Settings, ConfigError> {
@@ -200,7 +207,10 @@ impl Settings {
             ConfigError::new(
                 &file,
                 "server.listen",
-                format!("`{}` is not an address like 127.0.0.1:8080", service.server.listen),
+                format!(
+                    "`{}` is not an address like 127.0.0.1:8080",
+                    service.server.listen
+                ),
             )
         })?;
         validate_service(&service, &file)?;
@@ -217,7 +227,9 @@ impl Settings {
         let companies_dir = dir.join("companies");
         if companies_dir.is_dir() {
             let mut paths: Vec<PathBuf> = std::fs::read_dir(&companies_dir)
-                .map_err(|e| ConfigError::new(companies_dir.display().to_string(), "(dir)", e.to_string()))?
+                .map_err(|e| {
+                    ConfigError::new(companies_dir.display().to_string(), "(dir)", e.to_string())
+                })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|x| x == "toml"))
                 .collect();
@@ -234,10 +246,17 @@ impl Settings {
     pub fn add_company(&mut self, company: CompanyConfig, path: &Path) -> Result<(), ConfigError> {
         let file = path.display().to_string();
         if self.companies.contains_key(&company.id) {
-            return Err(ConfigError::new(&file, "id", format!("company `{}` is defined twice", company.id)));
+            return Err(ConfigError::new(
+                &file,
+                "id",
+                format!("company `{}` is defined twice", company.id),
+            ));
         }
         for pnid in &company.whatsapp.phone_number_ids {
-            if let Some(other) = self.by_phone_number_id.insert(pnid.clone(), company.id.clone()) {
+            if let Some(other) = self
+                .by_phone_number_id
+                .insert(pnid.clone(), company.id.clone())
+            {
                 return Err(ConfigError::new(
                     &file,
                     "whatsapp.phone_number_ids",
@@ -247,11 +266,18 @@ impl Settings {
         }
         if let Some(team) = company.slack.as_ref().map(|s| s.team_id.clone()) {
             if let Some(other) = self.by_slack_team.insert(team.clone(), company.id.clone()) {
-                return Err(ConfigError::new(&file, "slack.team_id", format!("team {team} already belongs to `{other}`")));
+                return Err(ConfigError::new(
+                    &file,
+                    "slack.team_id",
+                    format!("team {team} already belongs to `{other}`"),
+                ));
             }
         }
         if let Some(team) = company.mattermost.as_ref().map(|s| s.team_id.clone()) {
-            if let Some(other) = self.by_mattermost_team.insert(team.clone(), company.id.clone()) {
+            if let Some(other) = self
+                .by_mattermost_team
+                .insert(team.clone(), company.id.clone())
+            {
                 return Err(ConfigError::new(
                     &file,
                     "mattermost.team_id",
@@ -275,7 +301,10 @@ impl Settings {
 fn validate_service(s: &ServiceConfig, file: &str) -> Result<(), ConfigError> {
     let bad = |key: &str, problem: String| Err(ConfigError::new(file, key, problem));
     if !(1024..=16 * 1024 * 1024).contains(&s.server.body_limit_bytes) {
-        return bad("server.body_limit_bytes", "must be between 1024 and 16777216".into());
+        return bad(
+            "server.body_limit_bytes",
+            "must be between 1024 and 16777216".into(),
+        );
     }
     if s.server.request_timeout_secs == 0 {
         return bad("server.request_timeout_secs", "must be at least 1".into());
@@ -284,7 +313,10 @@ fn validate_service(s: &ServiceConfig, file: &str) -> Result<(), ConfigError> {
         return bad("redis.job_streams", "must be between 1 and 256".into());
     }
     if s.redis.key_prefix.contains(['{', '}', ' ']) {
-        return bad("redis.key_prefix", "may not contain braces or spaces (they would break hash tags)".into());
+        return bad(
+            "redis.key_prefix",
+            "may not contain braces or spaces (they would break hash tags)".into(),
+        );
     }
     if s.worker.concurrency == 0 || s.worker.concurrency > 1024 {
         return bad("worker.concurrency", "must be between 1 and 1024".into());
@@ -293,16 +325,28 @@ fn validate_service(s: &ServiceConfig, file: &str) -> Result<(), ConfigError> {
         return bad("worker.max_attempts", "must be at least 1".into());
     }
     if s.worker.claim_idle_secs * 1000 <= s.worker.block_ms {
-        return bad("worker.claim_idle_secs", "must be longer than worker.block_ms, or live jobs get stolen".into());
+        return bad(
+            "worker.claim_idle_secs",
+            "must be longer than worker.block_ms, or live jobs get stolen".into(),
+        );
     }
     if s.redis.response_timeout_ms <= s.worker.block_ms {
-        return bad("redis.response_timeout_ms", "must be longer than worker.block_ms (blocking reads would time out)".into());
+        return bad(
+            "redis.response_timeout_ms",
+            "must be longer than worker.block_ms (blocking reads would time out)".into(),
+        );
     }
     if s.whatsapp.dedupe_ttl_secs < 7 * 24 * 3600 {
-        return bad("whatsapp.dedupe_ttl_secs", "must cover Meta's 7-day redelivery window (>= 604800)".into());
+        return bad(
+            "whatsapp.dedupe_ttl_secs",
+            "must cover Meta's 7-day redelivery window (>= 604800)".into(),
+        );
     }
     if !matches!(s.log_format.as_str(), "pretty" | "json") {
-        return bad("log_format", format!("`{}` is not pretty or json", s.log_format));
+        return bad(
+            "log_format",
+            format!("`{}` is not pretty or json", s.log_format),
+        );
     }
     if s.summary.recent_tokens < 100 {
         return bad("summary.recent_tokens", "must be at least 100".into());
@@ -356,7 +400,10 @@ mod tests {
         assert!(e.file.ends_with("dossier.toml"));
         write(&d, "dossier.toml", "[server]\nbody_limit_bytes = \"big\"\n");
         let e = Settings::load_with(&d, no_env()).unwrap_err().to_string();
-        assert!(e.contains("dossier.toml") && e.contains("server.body_limit_bytes"), "{e}");
+        assert!(
+            e.contains("dossier.toml") && e.contains("server.body_limit_bytes"),
+            "{e}"
+        );
         write(&d, "dossier.toml", "[servr]\nlisten = \"127.0.0.1:1\"\n");
         let e = Settings::load_with(&d, no_env()).unwrap_err().to_string();
         assert!(e.contains("servr"), "{e}");
@@ -379,7 +426,9 @@ mod tests {
     #[test]
     fn two_companies_cannot_share_a_phone_number() {
         let d = tmp();
-        let c = |id: &str| format!("id = \"{id}\"\nname = \"X\"\n[whatsapp]\nphone_number_ids = [\"123\"]\n");
+        let c = |id: &str| {
+            format!("id = \"{id}\"\nname = \"X\"\n[whatsapp]\nphone_number_ids = [\"123\"]\n")
+        };
         write(&d, "companies/a.toml", &c("a"));
         write(&d, "companies/b.toml", &c("b"));
         let e = Settings::load_with(&d, no_env()).unwrap_err();

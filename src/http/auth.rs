@@ -17,7 +17,10 @@ pub fn authorize(app: &App, headers: &HeaderMap, company: &str) -> Result<Compan
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::Unauthorized("missing `Authorization: Bearer <token>`".into()))?;
@@ -44,7 +47,9 @@ pub fn authorize(app: &App, headers: &HeaderMap, company: &str) -> Result<Compan
     }
     match owner {
         Some(o) if o == company => Ok(id),
-        Some(_) => Err(ApiError::Forbidden(format!("this token does not open company `{company}`"))),
+        Some(_) => Err(ApiError::Forbidden(format!(
+            "this token does not open company `{company}`"
+        ))),
         None => Err(ApiError::Unauthorized("unknown token".into())),
     }
 }

@@ -29,7 +29,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .route("/webhooks/whatsapp", get(whatsapp::webhook::verify).post(whatsapp::webhook::receive))
+        .route(
+            "/webhooks/whatsapp",
+            get(whatsapp::webhook::verify).post(whatsapp::webhook::receive),
+        )
         .route(
             "/v1/companies/{company}/messages",
             post(api::messages::ingest_message),
@@ -41,13 +44,21 @@ pub fn router(state: AppState) -> Router {
     with_middleware(routes, state, limit, timeout)
 }
 
-fn with_middleware(routes: Router<AppState>, state: AppState, limit: usize, timeout: Duration) -> Router {
+fn with_middleware(
+    routes: Router<AppState>,
+    state: AppState,
+    limit: usize,
+    timeout: Duration,
+) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     routes
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(too_large_as_json))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), track_metrics))
         .layer(CatchPanicLayer::custom(|_| {
             error::ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
@@ -80,7 +91,8 @@ async fn track_metrics(State(_): State<AppState>, req: Request, next: Next) -> R
     let status = resp.status().as_u16().to_string();
     counter!("dossier_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
         .increment(1);
-    histogram!("dossier_http_request_seconds", "route" => route).record(start.elapsed().as_secs_f64());
+    histogram!("dossier_http_request_seconds", "route" => route)
+        .record(start.elapsed().as_secs_f64());
     resp
 }
 

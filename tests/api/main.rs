@@ -1,1 +1,10 @@
-//! Integration tests: one binary.
+//! Integration tests: one binary (fast to link), the app on a random loopback port, real Redis
+//! with a unique key prefix per test, local fakes for every outside service.
+
+mod helpers;
+
+mod api_messages;
+mod health;
+mod queue;
+mod store_conformance;
+mod webhook;

@@ -244,15 +244,29 @@ pub enum Content {
     Order(Order),
     System(System),
     /// WhatsApp could not deliver the content to the API (`unsupported.type` says what it was).
-    Unsupported { what: Option<String> },
-    Revoke { original_message_id: String },
-    Edit { original_message_id: String, message: Value },
+    Unsupported {
+        what: Option<String>,
+    },
+    Revoke {
+        original_message_id: String,
+    },
+    Edit {
+        original_message_id: String,
+        message: Value,
+    },
     /// A type this version does not know, or a known type whose object is missing or malformed.
-    Unknown { kind: String, raw: Value },
+    Unknown {
+        kind: String,
+        raw: Value,
+    },
 }
 
-fn field<T: serde::de::DeserializeOwned>(rest: &serde_json::Map<String, Value>, name: &str) -> Option<T> {
-    rest.get(name).and_then(|v| serde_json::from_value(v.clone()).ok())
+fn field<T: serde::de::DeserializeOwned>(
+    rest: &serde_json::Map<String, Value>,
+    name: &str,
+) -> Option<T> {
+    rest.get(name)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
 }
 
 impl WaMessage {
@@ -317,7 +331,10 @@ impl WaMessage {
             Content::Order(o) => o.text,
             Content::System(s) => s.body,
             Content::Edit { message, .. } => {
-                let kind = message.get("type").and_then(Value::as_str).unwrap_or("text");
+                let kind = message
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("text");
                 message
                     .get(kind)
                     .and_then(|o| o.get("body").or_else(|| o.get("caption")))
@@ -354,7 +371,11 @@ impl WaMessage {
             direction: Direction::In,
             timestamp,
             text: self.text(),
-            kind: Some(if self.kind.is_empty() { "unknown".into() } else { self.kind.clone() }),
+            kind: Some(if self.kind.is_empty() {
+                "unknown".into()
+            } else {
+                self.kind.clone()
+            }),
             status: None,
             detail: (!detail.is_empty()).then_some(Value::Object(detail)),
         })
@@ -379,7 +400,10 @@ mod tests {
             .filter(|p| p.extension().is_some_and(|x| x == "json"))
             .map(|p| {
                 let bytes = std::fs::read(&p).unwrap();
-                (p.file_name().unwrap().to_string_lossy().into_owned(), serde_json::from_slice(&bytes).unwrap())
+                (
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    serde_json::from_slice(&bytes).unwrap(),
+                )
             })
             .collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
@@ -394,7 +418,8 @@ mod tests {
         for (name, env) in &fx {
             for entry in &env.entry {
                 for change in &entry.changes {
-                    let v = parse_messages_value(&change.value).unwrap_or_else(|e| panic!("{name}: {e}"));
+                    let v = parse_messages_value(&change.value)
+                        .unwrap_or_else(|e| panic!("{name}: {e}"));
                     for m in &v.messages {
                         let c = m.content();
                         let known = !matches!(c, Content::Unknown { .. });
@@ -411,8 +436,22 @@ mod tests {
             }
         }
         for k in [
-            "text", "image", "video", "audio", "document", "sticker", "location", "contacts", "interactive",
-            "button", "reaction", "order", "system", "unsupported", "revoke", "edit",
+            "text",
+            "image",
+            "video",
+            "audio",
+            "document",
+            "sticker",
+            "location",
+            "contacts",
+            "interactive",
+            "button",
+            "reaction",
+            "order",
+            "system",
+            "unsupported",
+            "revoke",
+            "edit",
         ] {
             assert!(kinds.contains(k), "no fixture of type {k}");
         }
@@ -427,7 +466,10 @@ mod tests {
             v.messages[0].text()
         };
         assert_eq!(text_of("text_message.json").as_deref(), Some("Body Text"));
-        assert_eq!(text_of("edit_message_image.json").as_deref(), Some("Updated image caption"));
+        assert_eq!(
+            text_of("edit_message_image.json").as_deref(),
+            Some("Updated image caption")
+        );
         assert!(text_of("reaction_message.json").is_none());
         assert!(text_of("interactive_button_reply.json").is_some());
     }

@@ -1,0 +1,195 @@
+//! One conformance suite, run against both stores: what the service relies on must hold for
+//! Redis and for the embedded memory store alike.
+
+use crate::helpers::*;
+use dossier::config::Settings;
+use dossier::store::{Appended, ContactUpdate, DeadKind, Job, StatusUpdate, Store};
+use dossier_core::{CompanyId, ContactId, Direction, Message, MessageId};
+use jiff::Timestamp;
+use std::sync::Arc;
+
+async fn store(backend: Backend) -> Arc<dyn Store> {
+    let dir = test_config_dir("");
+    let settings = Settings::load(&dir).unwrap();
+    open_backend(backend, &settings, &unique_prefix()).await
+}
+
+fn m(id: &str, secs: i64, dir: Direction) -> Message {
+    Message {
+        id: MessageId::parse(id).unwrap(),
+        direction: dir,
+        timestamp: Timestamp::from_second(secs).unwrap(),
+        text: Some(format!("text of {id}")),
+        kind: Some("text".into()),
+        status: None,
+        detail: None,
+    }
+}
+
+async fn conformance(s: Arc<dyn Store>) {
+    let co: CompanyId = "acme".parse().unwrap();
+    let ct: ContactId = "5215550006666".parse().unwrap();
+    let other: ContactId = "5215550007777".parse().unwrap();
+    s.ping().await.unwrap();
+    let upd = ContactUpdate {
+        profile_name: Some("Mariana".into()),
+        wa_id: Some(ct.to_string()),
+        user_id: None,
+    };
+
+    // Append, dedupe, ordering with ties in arrival order.
+    assert_eq!(
+        s.append_message(&co, &ct, &m("b", 200, Direction::In), &upd)
+            .await
+            .unwrap(),
+        Appended::New
+    );
+    assert_eq!(
+        s.append_message(&co, &ct, &m("a", 100, Direction::Out), &upd)
+            .await
+            .unwrap(),
+        Appended::New
+    );
+    assert_eq!(
+        s.append_message(&co, &ct, &m("c", 200, Direction::In), &upd)
+            .await
+            .unwrap(),
+        Appended::New
+    );
+    assert_eq!(
+        s.append_message(&co, &ct, &m("b", 200, Direction::In), &upd)
+            .await
+            .unwrap(),
+        Appended::Duplicate
+    );
+    let ids = |v: Vec<Message>| v.into_iter().map(|m| m.id.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s.messages(&co, &ct, 100, None).await.unwrap()),
+        ["a", "b", "c"]
+    );
+    assert_eq!(
+        ids(s.messages(&co, &ct, 2, None).await.unwrap()),
+        ["b", "c"]
+    );
+    assert_eq!(
+        ids(s
+            .messages(&co, &ct, 10, Some(Timestamp::from_second(200).unwrap()))
+            .await
+            .unwrap()),
+        ["a"]
+    );
+    assert!(s.messages(&co, &other, 10, None).await.unwrap().is_empty());
+
+    // Contact record.
+    let r = s.contact(&co, &ct).await.unwrap().unwrap();
+    assert_eq!(r.profile_name.as_deref(), Some("Mariana"));
+    assert_eq!((r.messages_in, r.messages_out), (2, 1));
+    assert_eq!(r.first_seen, Some(Timestamp::from_second(100).unwrap()));
+    assert_eq!(r.last_inbound, Some(Timestamp::from_second(200).unwrap()));
+    assert!(s.contact(&co, &other).await.unwrap().is_none());
+    s.append_message(
+        &co,
+        &other,
+        &m("z", 300, Direction::In),
+        &ContactUpdate::default(),
+    )
+    .await
+    .unwrap();
+    let list = s.contacts(&co, 10).await.unwrap();
+    assert_eq!(
+        list.iter().map(|c| c.contact.as_str()).collect::<Vec<_>>(),
+        [other.as_str(), ct.as_str()]
+    );
+
+    // Status ranks never go back; failed is final.
+    let a: MessageId = "a".parse().unwrap();
+    let st = |s: &str| StatusUpdate {
+        status: s.into(),
+        timestamp: Timestamp::from_second(150).unwrap(),
+        errors: None,
+    };
+    s.record_status(&co, &ct, &a, &st("read")).await.unwrap();
+    s.record_status(&co, &ct, &a, &st("delivered"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.messages(&co, &ct, 1, Some(Timestamp::from_second(101).unwrap()))
+            .await
+            .unwrap()[0]
+            .status
+            .as_deref(),
+        Some("read")
+    );
+
+    // Documents: compare-and-set.
+    assert!(s.doc(&co, &ct, "profile").await.unwrap().is_none());
+    assert!(s.put_doc(&co, &ct, "profile", 0, b"v1").await.unwrap());
+    assert!(!s.put_doc(&co, &ct, "profile", 0, b"lost").await.unwrap());
+    let d = s.doc(&co, &ct, "profile").await.unwrap().unwrap();
+    assert_eq!((d.version, d.body.as_slice()), (1, &b"v1"[..]));
+    assert!(s.put_doc(&co, &ct, "profile", 1, b"v2").await.unwrap());
+
+    // Settings and kv.
+    assert!(s.settings(&co).await.unwrap().is_none());
+    s.put_settings(&co, b"{\"x\":1}").await.unwrap();
+    assert_eq!(s.settings(&co).await.unwrap().unwrap(), b"{\"x\":1}");
+    s.put_kv(&co, "k", b"v", 60).await.unwrap();
+    assert_eq!(s.kv(&co, "k").await.unwrap().unwrap(), b"v");
+    assert!(s.kv(&co, "missing").await.unwrap().is_none());
+
+    // Erase: everything about the contact goes; the dedupe mark stays.
+    s.erase_contact(&co, &ct).await.unwrap();
+    assert!(s.messages(&co, &ct, 10, None).await.unwrap().is_empty());
+    assert!(s.contact(&co, &ct).await.unwrap().is_none());
+    assert!(s.doc(&co, &ct, "profile").await.unwrap().is_none());
+    assert_eq!(
+        s.append_message(&co, &ct, &m("b", 200, Direction::In), &upd)
+            .await
+            .unwrap(),
+        Appended::Duplicate
+    );
+    assert_eq!(s.contacts(&co, 10).await.unwrap().len(), 1);
+
+    // Queue.
+    let job = Job {
+        company: "acme".into(),
+        contact: ct.to_string(),
+        message_id: "b".into(),
+        attempt: 0,
+    };
+    s.enqueue(&job).await.unwrap();
+    let got = s.read_jobs("c1", 10, 0).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].job, job);
+    assert!(
+        s.read_jobs("c2", 10, 0).await.unwrap().is_empty(),
+        "a delivered job is not handed out twice"
+    );
+    s.ack(&got[0]).await.unwrap();
+    assert_eq!(s.pending_jobs().await.unwrap(), 0);
+
+    // Dead letters, newest first.
+    s.dead_letter(DeadKind::Jobs, "first", "p1").await.unwrap();
+    s.dead_letter(DeadKind::Jobs, "second", "p2").await.unwrap();
+    let dead = s.dead_letters(DeadKind::Jobs, 10).await.unwrap();
+    assert_eq!(
+        dead.iter().map(|d| d.reason.as_str()).collect::<Vec<_>>(),
+        ["second", "first"]
+    );
+    assert!(
+        s.dead_letters(DeadKind::Webhooks, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn redis_store_conforms() {
+    conformance(store(Backend::Redis).await).await;
+}
+
+#[tokio::test]
+async fn memory_store_conforms() {
+    conformance(store(Backend::Memory).await).await;
+}
