@@ -45,7 +45,9 @@ impl FromStr for VehicleStatus {
             "available" | "" => Ok(VehicleStatus::Available),
             "reserved" => Ok(VehicleStatus::Reserved),
             "sold" => Ok(VehicleStatus::Sold),
-            other => Err(format!("status `{other}` is not available, reserved or sold")),
+            other => Err(format!(
+                "status `{other}` is not available, reserved or sold"
+            )),
         }
     }
 }
@@ -180,18 +182,18 @@ impl Catalog {
             let rec = match rec {
                 Ok(r) => r,
                 Err(e) => {
-                    catalog.skipped.push(RowError { line, reason: e.to_string() });
+                    catalog.skipped.push(RowError {
+                        line,
+                        reason: e.to_string(),
+                    });
                     continue;
                 }
             };
             if rec.iter().all(str::is_empty) {
                 continue;
             }
-            let row: BTreeMap<&str, &str> = headers
-                .iter()
-                .map(String::as_str)
-                .zip(rec.iter())
-                .collect();
+            let row: BTreeMap<&str, &str> =
+                headers.iter().map(String::as_str).zip(rec.iter()).collect();
             match vehicle_from_row(&row) {
                 Ok(v) if !seen.insert(v.id.clone()) => catalog.skipped.push(RowError {
                     line,
@@ -296,7 +298,10 @@ DT-3,Downtown,Honda,Civic,2020,,used,-5,USD,,,,,,sold,\n\
 DT-1,Downtown,Toyota,Corolla,2022,LE,used,21400,USD,46200,white,sedan,gasoline,cvt,available,\n";
         let c = Catalog::from_csv(csv.as_bytes()).unwrap();
         assert_eq!(c.vehicles.len(), 1);
-        assert_eq!(c.vehicles[0].attributes.get("vin").map(String::as_str), Some("ABC"));
+        assert_eq!(
+            c.vehicles[0].attributes.get("vin").map(String::as_str),
+            Some("ABC")
+        );
         let lines: Vec<u64> = c.skipped.iter().map(|e| e.line).collect();
         assert_eq!(lines, [3, 4, 5]);
         assert!(c.skipped[0].reason.contains("year"));

@@ -284,7 +284,10 @@ mod tests {
         assert_eq!(v["amount"], "25000.00");
         assert_eq!(v["currency"], "USD");
         assert_eq!(v["period"], "total");
-        assert!(serde_json::from_str::<Budget>(r#"{"amount":25000,"currency":"USD","period":"total"}"#).is_err());
+        assert!(
+            serde_json::from_str::<Budget>(r#"{"amount":25000,"currency":"USD","period":"total"}"#)
+                .is_err()
+        );
     }
 
     #[test]

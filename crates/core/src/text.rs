@@ -58,6 +58,9 @@ mod tests {
     #[test]
     fn tokenises() {
         let f = fold("Hi! The CR-V, 2022?");
-        assert_eq!(tokens(&f).collect::<Vec<_>>(), ["hi", "the", "cr", "v", "2022"]);
+        assert_eq!(
+            tokens(&f).collect::<Vec<_>>(),
+            ["hi", "the", "cr", "v", "2022"]
+        );
     }
 }
