@@ -1,1 +1,424 @@
+//! The offline, built-in conversation analyzer: turns a WhatsApp conversation into a smart
+//! customer profile (spec §2) with rules and lexicons only — no network, no model.
+//!
+//! Why a fold: the service stores an [`AnalyzerState`] per contact and calls
+//! [`Analyzer::observe`] once per new message, so the cost of a message never depends on how
+//! long the conversation already is. [`Analyzer::analyze`] is the same fold over a whole file.
+//!
+//! All cue phrases, aliases and number/currency words live in `config/knowledge/*.toml`
+//! ([`Knowledge`]), embedded as defaults and extendable per company.
 
+pub mod amount;
+pub mod budget;
+pub mod contact;
+pub mod eval;
+pub mod interests;
+pub mod knowledge;
+pub mod lang;
+pub mod lex;
+pub mod mood;
+pub mod stage;
+pub mod state;
+pub mod summary;
+
+pub use knowledge::{Knowledge, KnowledgeError};
+pub use state::AnalyzerState;
+
+use dossier_core::text::fold;
+use dossier_core::{Catalog, Conversation, ConversationContact, Currency, Message, Profile};
+use interests::VehicleIndex;
+use lex::{Canon, Doc, Hit, PhraseSet};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// Longest message text analysed (characters beyond are ignored; keeps cost bounded).
+const MAX_TEXT: usize = 4000;
+
+/// The analyzer for one company: knowledge plus the catalog's alias index, built once.
+pub struct Analyzer {
+    pub(crate) knowledge: Arc<Knowledge>,
+    pub(crate) canon: Canon,
+    pub(crate) cues: PhraseSet,
+    pub(crate) cat_ids: HashMap<String, u32>,
+    pub(crate) cat_names: Vec<String>,
+    pub(crate) vehicles: VehicleIndex,
+    pub(crate) stopwords: Vec<(String, HashSet<String>)>,
+    pub(crate) symbols: HashMap<String, String>,
+    pub(crate) dollar_codes: Vec<String>,
+    /// The catalog's main currency (amounts without any marker).
+    pub(crate) default_currency: String,
+    pub(crate) email_re: regex::Regex,
+    /// Precomputed category ids of hot paths.
+    pub(crate) intent_ids: Vec<(&'static str, u32)>,
+    pub(crate) currency_cats: Vec<(u32, String)>,
+    pub(crate) neg_id: u32,
+}
+
+/// One message prepared for the extractors.
+pub(crate) struct Msg<'a> {
+    pub raw: &'a str,
+    pub doc: Doc<'a>,
+    pub hits: Vec<Hit>,
+    /// Words of the raw text (case kept), aligned with `doc.words` when `aligned`.
+    pub raw_words: Vec<&'a str>,
+    pub aligned: bool,
+}
+
+impl Analyzer {
+    pub fn new(knowledge: Arc<Knowledge>, catalog: &Catalog) -> Analyzer {
+        let mut cues = PhraseSet::default();
+        let mut cat_ids = HashMap::new();
+        let mut cat_names = Vec::new();
+        for (name, phrases) in knowledge.categories() {
+            if name.ends_with("_emoji") {
+                continue;
+            }
+            let id = cat_names.len() as u32;
+            cat_ids.insert(name.clone(), id);
+            cat_names.push(name.clone());
+            for p in phrases {
+                cues.add(p, id);
+            }
+        }
+        let vehicles = VehicleIndex::build(&knowledge, catalog);
+        let mut canon = Canon::default();
+        for w in cues.vocab() {
+            canon.add_word(w, 8);
+        }
+        for w in vehicles.set.vocab() {
+            canon.add_word(w, 6);
+        }
+        let stopwords = knowledge
+            .stopword_table()
+            .into_iter()
+            .map(|(l, ws)| (l, ws.iter().map(|w| fold(w)).collect()))
+            .collect();
+        let symbols = knowledge
+            .map("currency_symbols")
+            .map(|m| m.iter().map(|(k, v)| (fold(k), v.clone())).collect())
+            .unwrap_or_default();
+        let dollar_codes = knowledge.cues("currency_meta.dollar_codes").to_vec();
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for v in &catalog.vehicles {
+            *counts.entry(v.currency.as_str()).or_default() += 1;
+        }
+        let default_currency = counts
+            .into_iter()
+            .max_by_key(|(c, n)| (*n, std::cmp::Reverse(*c)))
+            .map(|(c, _)| c.to_owned())
+            .unwrap_or_else(|| "USD".to_owned());
+        // A fixed, valid pattern: cannot fail.
+        let email_re =
+            regex::Regex::new(r"(?i)[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
+                .unwrap_or_else(|_| unreachable!());
+        let id = |n: &str| cat_ids.get(n).copied().unwrap_or(u32::MAX);
+        let intent_ids = stage::INTENT_ORDER
+            .iter()
+            .map(|i| (*i, id(&format!("intent.{i}"))))
+            .collect();
+        let currency_cats = cat_names
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| {
+                n.strip_prefix("currency.")
+                    .filter(|c| c.len() == 3)
+                    .map(|c| (i as u32, c.to_owned()))
+            })
+            .collect();
+        let neg_id = id("negation.words");
+        Analyzer {
+            intent_ids,
+            currency_cats,
+            neg_id,
+            knowledge,
+            canon,
+            cues,
+            cat_ids,
+            cat_names,
+            vehicles,
+            stopwords,
+            symbols,
+            dollar_codes,
+            default_currency,
+            email_re,
+        }
+    }
+
+    /// The knowledge this analyzer was built from.
+    pub fn knowledge(&self) -> &Knowledge {
+        &self.knowledge
+    }
+
+    pub(crate) fn cat(&self, name: &str) -> u32 {
+        self.cat_ids.get(name).copied().unwrap_or(u32::MAX)
+    }
+
+    /// Analyzes a whole conversation (messages must be sorted; `Conversation::from_json` does it).
+    pub fn analyze(&self, conv: &Conversation, company: &str) -> Profile {
+        let mut st = AnalyzerState::default();
+        for m in &conv.messages {
+            self.observe(&mut st, m);
+        }
+        self.profile(&st, company, &conv.contact)
+    }
+
+    /// Folds one message into the state. Cost depends on this message only.
+    pub fn observe(&self, st: &mut AnalyzerState, msg: &Message) {
+        let inbound = msg.is_inbound();
+        // History first: counts, gaps, returning.
+        let ts = msg.timestamp;
+        if let Some(last) = st.last_seen {
+            let gap = ts.duration_since(last);
+            if gap.as_secs() >= 7 * 24 * 3600 {
+                st.conversations = st.conversations.saturating_add(1);
+                if inbound {
+                    st.returning = true;
+                }
+            }
+        } else {
+            st.conversations = 1;
+            st.first_seen = Some(ts);
+        }
+        if st.last_seen.is_none_or(|l| ts > l) {
+            st.last_seen = Some(ts);
+        }
+        if inbound {
+            st.messages_in = st.messages_in.saturating_add(1);
+            st.last_inbound_at = Some(ts);
+        } else {
+            st.messages_out = st.messages_out.saturating_add(1);
+        }
+        let text = msg.text();
+        if text.trim().is_empty() {
+            return;
+        }
+        let text = match text.char_indices().nth(MAX_TEXT) {
+            Some((i, _)) => &text[..i],
+            None => text,
+        };
+        let folded = fold(text);
+        let light = contact::light_fold(text);
+        let m = self.prepare(text, &folded, &light);
+        if inbound {
+            self.observe_customer(st, msg, &m);
+        } else {
+            self.observe_agent(st, &m);
+        }
+    }
+
+    fn prepare<'a>(&self, raw: &'a str, folded: &'a str, light: &'a str) -> Msg<'a> {
+        let doc = self.canon.doc(folded);
+        let mut hits = Vec::new();
+        self.cues.find(&doc, &mut hits);
+        let raw_words: Vec<&str> = lex::lex(light)
+            .into_iter()
+            .filter(|t| matches!(t.kind, lex::Kind::Word | lex::Kind::Num))
+            .map(|t| t.text)
+            .collect();
+        let aligned = raw_words.len() == doc.words.len();
+        Msg {
+            raw,
+            doc,
+            hits,
+            raw_words,
+            aligned,
+        }
+    }
+
+    fn observe_agent(&self, st: &mut AnalyzerState, m: &Msg) {
+        // The agent replied: the customer's earlier questions count as answered.
+        st.open_questions.clear();
+        let mentions = self.vehicles.mentions(self, m, st);
+        for v in &mentions {
+            let key = self.vehicles.key(v.model);
+            if !st.seen_models.contains(&key) {
+                state::push_capped(&mut st.seen_models, key, state::MAX_SEEN_MODELS);
+            }
+        }
+        budget::observe_agent(self, st, m);
+    }
+
+    fn observe_customer(&self, st: &mut AnalyzerState, msg: &Message, m: &Msg) {
+        lang::observe(self, st, m);
+        contact::observe(self, st, msg, m);
+        let wanted = interests::observe(self, st, msg, m);
+        let money = budget::observe_customer(self, st, msg, m);
+        let substantive = stage::is_substantive(self, m, !wanted.is_empty() || money);
+        if substantive {
+            st.substantive_in = st.substantive_in.saturating_add(1);
+            if st.substantive_in == 1 {
+                st.first_substantive = Some(msg.id.clone());
+            } else if st.substantive_in == 2 {
+                st.second_substantive_at = Some(msg.timestamp);
+                st.second_substantive = Some(msg.id.clone());
+            }
+        }
+        stage::observe(self, st, msg, m, &wanted, money);
+        mood::observe(self, st, msg, m);
+        summary::observe(self, st, msg, m);
+        budget::after_customer(st);
+    }
+
+    /// Builds the profile from the state.
+    pub fn profile(
+        &self,
+        st: &AnalyzerState,
+        company: &str,
+        contact: &ConversationContact,
+    ) -> Profile {
+        let mut p = Profile::empty(company, contact.key().map(|k| k.as_str()));
+        contact::fill(self, st, contact, &mut p);
+        lang::fill(st, &mut p);
+        interests::fill(st, &mut p);
+        budget::fill(st, &mut p);
+        stage::fill(self, st, &mut p);
+        mood::fill(st, &mut p);
+        summary::fill(self, st, &mut p);
+        p.history = dossier_core::profile::History {
+            first_seen: st.first_seen,
+            last_seen: st.last_seen,
+            messages_in: st.messages_in,
+            messages_out: st.messages_out,
+            conversations: st.conversations,
+            last_inbound_at: st.last_inbound_at,
+        };
+        p.returning = st.returning;
+        p.updated_at = st.last_seen;
+        summary::signals(st, &mut p);
+        p
+    }
+
+    /// Resolves a currency code or `$` to ISO 4217.
+    pub(crate) fn resolve_currency(&self, code: &str, st: &AnalyzerState) -> Option<Currency> {
+        let code = if code == "$" {
+            match &st.last_currency {
+                Some(c) if self.dollar_codes.contains(c) => c.as_str(),
+                _ if self.dollar_codes.contains(&self.default_currency) => {
+                    self.default_currency.as_str()
+                }
+                _ => "USD",
+            }
+        } else {
+            code
+        };
+        Currency::parse(code).ok()
+    }
+}
+
+impl Msg<'_> {
+    pub fn has(&self, cat: u32) -> bool {
+        self.hits.iter().any(|h| h.payload == cat)
+    }
+    pub fn hits_of(&self, cat: u32) -> impl Iterator<Item = &Hit> {
+        self.hits.iter().filter(move |h| h.payload == cat)
+    }
+    /// True when a negation word stands just before the hit (or just after, same clause).
+    pub fn negated(&self, an: &Analyzer, h: &Hit) -> bool {
+        let neg = an.neg_id;
+        self.hits_of(neg).any(|n| {
+            if n.start >= h.start && n.end <= h.end {
+                return false; // the negation is part of the phrase itself ("no rush")
+            }
+            let before =
+                n.end <= h.start && h.start - n.end <= 2 && self.doc.same_clause(n.start, h.start);
+            let after = n.start >= h.end
+                && n.start - h.end <= 1
+                && self.doc.same_clause(n.start, h.end.saturating_sub(1));
+            before || after
+        })
+    }
+    /// Hits of a category that are not negated.
+    pub fn has_pos(&self, an: &Analyzer, cat: &str) -> bool {
+        let c = an.cat(cat);
+        self.hits_of(c).any(|h| !self.negated(an, h))
+    }
+    pub fn has_cat(&self, an: &Analyzer, cat: &str) -> bool {
+        self.has(an.cat(cat))
+    }
+}
+
+impl Analyzer {
+    /// Diagnostic: the cue categories and vehicles found in a text (`category[start..end]`).
+    pub fn explain(&self, text: &str) -> Vec<String> {
+        let folded = fold(text);
+        let light = contact::light_fold(text);
+        let m = self.prepare(text, &folded, &light);
+        let mut out: Vec<String> = m
+            .hits
+            .iter()
+            .map(|h| {
+                let name = self
+                    .cat_names
+                    .get(h.payload as usize)
+                    .map(String::as_str)
+                    .unwrap_or("?");
+                let words: Vec<&str> = (h.start..h.end).map(|w| m.doc.word(w)).collect();
+                format!("{name}[{}]", words.join(" "))
+            })
+            .collect();
+        for v in self.vehicles.mentions(self, &m, &AnalyzerState::default()) {
+            out.push(format!(
+                "vehicle[{} {:?}]",
+                self.vehicles.key(v.model),
+                v.year
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+    use dossier_core::{Direction, MessageId};
+
+    pub fn catalog() -> Catalog {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/catalog/demo-motors.csv");
+        Catalog::load(&path).unwrap_or_default()
+    }
+
+    pub fn analyzer() -> &'static Analyzer {
+        static A: std::sync::OnceLock<Analyzer> = std::sync::OnceLock::new();
+        A.get_or_init(|| Analyzer::new(Arc::new(Knowledge::builtin()), &catalog()))
+    }
+
+    pub fn conv(msgs: &[(&str, &str)], profile: Option<&str>) -> Conversation {
+        let base =
+            jiff::Timestamp::from_second(1_790_000_000).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let messages = msgs
+            .iter()
+            .enumerate()
+            .map(|(i, (dir, text))| Message {
+                id: MessageId::parse(format!("m{i}")).unwrap(),
+                direction: if *dir == "in" {
+                    Direction::In
+                } else {
+                    Direction::Out
+                },
+                timestamp: base + jiff::SignedDuration::from_secs(60 * i as i64),
+                text: Some((*text).to_owned()),
+                kind: None,
+                status: None,
+                detail: None,
+            })
+            .collect();
+        Conversation {
+            company: None,
+            contact: ConversationContact {
+                wa_id: None,
+                user_id: None,
+                profile_name: profile.map(str::to_owned),
+            },
+            messages,
+        }
+    }
+
+    pub fn run_with(msgs: &[(&str, &str)], profile: Option<&str>) -> Profile {
+        analyzer().analyze(&conv(msgs, profile), "test")
+    }
+
+    pub fn run(msgs: &[(&str, &str)]) -> Profile {
+        run_with(msgs, None)
+    }
+}

@@ -1,0 +1,390 @@
+//! Budget, financing and trade-in.
+//!
+//! Budget is only the customer's own limit: an amount near a limit cue ("up to", "presupuesto",
+//! "até", "في حدود"), or an answer right after the agent asked for a budget — and never one near
+//! an exclusion cue (down payment, price paid, trade-in value, counter-offer, quoted elsewhere).
+//! The latest one wins.
+
+use crate::amount::{Amount, amounts};
+use crate::state::{AnalyzerState, BudgetState, FinancingState, TradeState, push_ev};
+use crate::{Analyzer, Msg};
+use dossier_core::Message;
+use dossier_core::profile::{Budget, BudgetPeriod, Financing, Profile, TradeIn};
+use rust_decimal::Decimal;
+
+/// Is an amount close to (and in the same clause as) a hit of `cat`?
+fn near(an: &Analyzer, m: &Msg, a: &Amount, cat: &str, before: usize, after: usize) -> bool {
+    let c = an.cat(cat);
+    m.hits_of(c).any(|h| {
+        let b =
+            h.end <= a.start && a.start - h.end <= before && m.doc.same_clause(h.start, a.start);
+        let f = h.start >= a.end
+            && h.start - a.end <= after
+            && m.doc.same_clause(h.start, a.end.saturating_sub(1));
+        b || f
+    })
+}
+
+fn note_currency(an: &Analyzer, st: &mut AnalyzerState, amts: &[Amount]) {
+    for a in amts {
+        if let Some(c) = &a.currency {
+            let resolved = an.resolve_currency(c, st).map(|c| c.as_str().to_owned());
+            if let Some(r) = resolved {
+                st.last_currency = Some(r);
+            }
+        }
+    }
+}
+
+pub(crate) fn observe_agent(an: &Analyzer, st: &mut AnalyzerState, m: &Msg) {
+    let amts = amounts(an, m);
+    note_currency(an, st, &amts);
+    let asks = m.raw.contains('?') || m.raw.contains('؟');
+    st.agent_asked_budget = asks && m.has_cat(an, "budget.ask");
+    st.agent_asked_financing = asks && m.has_cat(an, "financing.ask");
+}
+
+/// Reads budget, financing and trade-in facts; returns true when the message stated a budget.
+pub(crate) fn observe_customer(
+    an: &Analyzer,
+    st: &mut AnalyzerState,
+    msg: &Message,
+    m: &Msg,
+) -> bool {
+    let amts = amounts(an, m);
+    let mut found_budget = false;
+    let mut cue_based: Option<&Amount> = None;
+    let mut asked_based: Option<&Amount> = None;
+    let trade_clause = |a: &Amount| {
+        let c = an.cat("trade_in.cue");
+        m.hits_of(c).any(|h| m.doc.same_clause(h.start, a.start))
+    };
+    let mut down: Option<Decimal> = None;
+    let mut term: Option<u32> = None;
+    let mut monthly_seen = false;
+    for a in &amts {
+        if a.term {
+            term = a.value.trunc().to_string().parse().ok();
+            continue;
+        }
+        if !a.money_like() {
+            continue;
+        }
+        if near(an, m, a, "budget.down", 3, 3) {
+            down = Some(a.value);
+            continue;
+        }
+        if near(an, m, a, "budget.exclude", 5, 3) || trade_clause(a) {
+            continue;
+        }
+        if a.monthly {
+            monthly_seen = true;
+        }
+        if near(an, m, a, "budget.limit", 6, 4) {
+            cue_based = Some(a);
+        } else if st.agent_asked_budget
+            && (a.currency.is_some() || a.multiplied || a.monthly || a.value >= Decimal::from(1000))
+        {
+            asked_based = Some(a);
+        }
+    }
+    if let Some(a) = cue_based.or(asked_based) {
+        let currency = a
+            .currency
+            .as_deref()
+            .and_then(|c| an.resolve_currency(c, st))
+            .or_else(|| {
+                st.last_currency
+                    .as_deref()
+                    .and_then(|c| an.resolve_currency(c, st))
+            })
+            .or_else(|| an.resolve_currency(&an.default_currency, st));
+        if let Some(cur) = currency {
+            let mut monthly = a.monthly;
+            if !monthly
+                && let Some(prev) = &st.budget
+                && prev.monthly
+                && prev.currency == cur.as_str()
+            {
+                let diff = (prev.amount - a.value).abs();
+                monthly = diff * Decimal::from(4) <= prev.amount;
+            }
+            st.budget = Some(BudgetState {
+                amount: a.value.normalize(),
+                currency: cur.as_str().to_owned(),
+                monthly,
+                evidence: msg.id.clone(),
+                at: msg.timestamp,
+            });
+            found_budget = true;
+        }
+    }
+    note_currency(an, st, &amts);
+
+    // Financing: interest vs decline, term and down payment.
+    let interest_cat = an.cat("financing.interest");
+    let decline_cat = an.cat("financing.decline");
+    let mut interest = 0;
+    let mut decline = 0;
+    for h in m.hits_of(interest_cat) {
+        if m.negated(an, h) {
+            decline += 1;
+        } else {
+            interest += 1;
+        }
+    }
+    // "cash?" asks about an option; only a statement declines financing.
+    decline += m
+        .hits_of(decline_cat)
+        .filter(|h| !m.negated(an, h) && !m.doc.in_question(h.start))
+        .count();
+    if monthly_seen {
+        interest += 1;
+    }
+    if st.agent_asked_financing && decline == 0 {
+        let affirm = an.cat("financing.affirm");
+        if m.hits_of(affirm).any(|h| h.start <= 1) {
+            interest += 1;
+        }
+    }
+    let fin_known = st.financing.as_ref().is_some_and(|f| f.interested);
+    if interest > 0 || decline > 0 || ((term.is_some() || down.is_some()) && fin_known) {
+        let f = st.financing.get_or_insert_with(FinancingState::default);
+        if interest > 0 {
+            f.interested = true;
+        } else if decline > 0 {
+            f.interested = false;
+        }
+        if let Some(t) = term {
+            f.term_months = Some(t);
+        }
+        if let Some(d) = down {
+            f.down_payment = Some(d.normalize());
+        }
+        push_ev(&mut f.evidence, &msg.id);
+    }
+
+    // Trade-in.
+    let none = m.has_pos(an, "trade_in.none");
+    let cue = an.cat("trade_in.cue");
+    let has_cue = m.hits_of(cue).any(|h| !m.negated(an, h));
+    if none && !has_cue {
+        let t = st.trade_in.get_or_insert_with(TradeState::default);
+        t.has = false;
+        push_ev(&mut t.evidence, &msg.id);
+    } else if has_cue {
+        let t = st.trade_in.get_or_insert_with(TradeState::default);
+        t.has = true;
+        push_ev(&mut t.evidence, &msg.id);
+    }
+    found_budget
+}
+
+pub(crate) fn after_customer(st: &mut AnalyzerState) {
+    st.agent_asked_budget = false;
+    st.agent_asked_financing = false;
+}
+
+pub(crate) fn fill(st: &AnalyzerState, p: &mut Profile) {
+    p.budget = st.budget.as_ref().and_then(|b| {
+        Some(Budget {
+            amount: b.amount,
+            currency: dossier_core::Currency::parse(&b.currency).ok()?,
+            period: if b.monthly {
+                BudgetPeriod::Monthly
+            } else {
+                BudgetPeriod::Total
+            },
+            evidence: vec![b.evidence.clone()],
+            source: None,
+        })
+    });
+    p.financing = st.financing.as_ref().map(|f| Financing {
+        interested: f.interested,
+        term_months: f.term_months,
+        down_payment: f.down_payment,
+        evidence: f.evidence.clone(),
+        source: None,
+    });
+    p.trade_in = st.trade_in.as_ref().map(|t| TradeIn {
+        has: t.has,
+        description: t.description.clone(),
+        evidence: t.evidence.clone(),
+        source: None,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tests_support::*;
+
+    fn budget(msgs: &[(&str, &str)]) -> Option<(String, String, String)> {
+        let p = run(msgs);
+        p.budget.map(|b| {
+            (
+                b.amount.normalize().to_string(),
+                b.currency.to_string(),
+                format!("{:?}", b.period).to_lowercase(),
+            )
+        })
+    }
+    fn b(a: &str, c: &str, p: &str) -> Option<(String, String, String)> {
+        Some((a.into(), c.into(), p.into()))
+    }
+
+    #[test]
+    fn english() {
+        assert_eq!(
+            budget(&[("in", "we want to keep it under $25,000 all in")]),
+            b("25000", "USD", "total")
+        );
+        assert_eq!(
+            budget(&[("in", "Trying to stay around 25k")]),
+            b("25000", "USD", "total")
+        );
+        assert_eq!(
+            budget(&[("in", "i can do like 450 a month max")]),
+            b("450", "USD", "monthly")
+        );
+        assert_eq!(
+            budget(&[("in", "My budget is $450/mo")]),
+            b("450", "USD", "monthly")
+        );
+        assert_eq!(
+            budget(&[("in", "38k out the door is my max.")]),
+            b("38000", "USD", "total")
+        );
+        assert_eq!(
+            budget(&[("in", "budget around 1.5 million")]),
+            b("1500000", "USD", "total")
+        );
+        assert_eq!(budget(&[("in", "I paid almost $25k for it")]), None);
+        assert_eq!(budget(&[("in", "I can put 2k down")]), None);
+        assert_eq!(
+            budget(&[("in", "I've seen similar ones for around 37k")]),
+            None
+        );
+        assert_eq!(
+            budget(&[("in", "it has 45k miles, my budget is 20k")]),
+            b("20000", "USD", "total")
+        );
+        assert_eq!(
+            budget(&[
+                ("out", "That's $27,900. Do you have a budget in mind?"),
+                ("in", "about 22k")
+            ]),
+            b("22000", "USD", "total")
+        );
+        assert_eq!(budget(&[("out", "It is $27,900."), ("in", "ok")]), None);
+        assert_eq!(
+            budget(&[("in", "no more than 30,000 euros")]),
+            b("30000", "EUR", "total")
+        );
+    }
+
+    #[test]
+    fn spanish() {
+        assert_eq!(
+            budget(&[("in", "traigo como 30 mil dlls")]),
+            b("30000", "USD", "total")
+        );
+        assert_eq!(
+            budget(&[
+                ("out", "Está en $26,500"),
+                ("in", "mi presupuesto es de 25 mil")
+            ]),
+            b("25000", "USD", "total")
+        );
+        assert_eq!(budget(&[("in", "si doy 5 mil de enganche")]), None);
+        assert_eq!(
+            budget(&[("in", "puedo pagar hasta 6 mil al mes")]),
+            b("6000", "USD", "monthly")
+        );
+        assert_eq!(
+            budget(&[("in", "tengo un presupuesto de 350 mil pesos")]),
+            b("350000", "MXN", "total")
+        );
+        assert_eq!(budget(&[("in", "lleva como 12 mil km")]), None);
+        assert_eq!(
+            budget(&[("in", "mi presupuesto máximo es 25.000 dólares")]),
+            b("25000", "USD", "total")
+        );
+    }
+
+    #[test]
+    fn portuguese() {
+        assert_eq!(
+            budget(&[("in", "Meu orçamento é de R$ 120 mil")]),
+            b("120000", "BRL", "total")
+        );
+        assert_eq!(
+            budget(&[("in", "consigo pagar até 2.500 por mês")]),
+            b("2500", "USD", "monthly")
+        );
+        assert_eq!(budget(&[("in", "tenho 20 mil de entrada")]), None);
+        assert_eq!(
+            budget(&[("in", "no máximo 90 mil reais")]),
+            b("90000", "BRL", "total")
+        );
+    }
+
+    #[test]
+    fn arabic() {
+        assert_eq!(
+            budget(&[("in", "معايا حوالي ٢٠٠ ألف جنيه")]),
+            b("200000", "EGP", "total")
+        );
+        assert_eq!(
+            budget(&[("in", "ميزانيتي ٨٠ ألف ريال")]),
+            b("80000", "SAR", "total")
+        );
+        assert_eq!(
+            budget(&[("in", "في حدود ١٠٠ ألف درهم")]),
+            b("100000", "AED", "total")
+        );
+        assert_eq!(
+            budget(&[("in", "اقدر ادفع ٢٠٠٠ دولار في الشهر")]),
+            b("2000", "USD", "monthly")
+        );
+        assert_eq!(budget(&[("in", "شايف نفس السيارة معروضة بـ ١٦ ألف")]), None);
+        assert_eq!(budget(&[("in", "ادفع ٥ آلاف مقدم")]), None);
+        assert_eq!(budget(&[("in", "ميزانيتي مليون جنيه")]), None); // no digits: not read
+    }
+
+    #[test]
+    fn latest_wins_and_keeps_monthly() {
+        assert_eq!(
+            budget(&[
+                ("in", "i can do 450 a month max"),
+                ("in", "need to stay under 450")
+            ]),
+            b("450", "USD", "monthly")
+        );
+        assert_eq!(
+            budget(&[("in", "budget is 20k"), ("in", "actually up to 25k")]),
+            b("25000", "USD", "total")
+        );
+    }
+
+    #[test]
+    fn financing_and_trade_in() {
+        let p = run(&[("in", "yea gonna need financing for sure, 60 months")]);
+        let f = p.financing.unwrap();
+        assert!(f.interested);
+        assert_eq!(f.term_months, Some(60));
+        let p = run(&[("in", "لا التقسيط مش هينفع دلوقتي")]);
+        assert!(!p.financing.unwrap().interested);
+        let p = run(&[("in", "Paying cash. No trade.")]);
+        assert!(!p.financing.unwrap().interested);
+        assert!(!p.trade_in.unwrap().has);
+        let p = run(&[("in", "I got a 2015 civic i want to trade in")]);
+        let t = p.trade_in.unwrap();
+        assert!(t.has);
+        assert_eq!(t.description.as_deref(), Some("2015 Honda Civic"));
+        assert!(p.interests.is_empty());
+        let p = run(&[("in", "quero dar meu Onix 2019 na troca")]);
+        assert!(p.trade_in.unwrap().has);
+        let p = run(&[("in", "ando buscando una troca para la chamba")]);
+        assert!(p.trade_in.is_none());
+    }
+}

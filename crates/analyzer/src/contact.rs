@@ -1,0 +1,310 @@
+//! Name and e-mail of the customer.
+//!
+//! A name written by the customer ("my name is", "soy", "meu nome é", "اسمي", "أنا …") wins over
+//! the WhatsApp profile name, which is used only when it looks like a person's name (1–4 words,
+//! letters only, capitalised, no emoji or digits, no slogan word).
+
+use crate::state::AnalyzerState;
+use crate::{Analyzer, Msg};
+use dossier_core::profile::Profile;
+use dossier_core::text::fold;
+use dossier_core::{ConversationContact, Message};
+
+/// Removes Arabic harakat and tatweel only, keeping case and accents, so the raw text tokenises
+/// like the folded one (a name is reported as written).
+pub fn light_fold(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}'))
+        .map(|c| match c {
+            '’' | '‘' | '`' => '\'',
+            '\u{0660}'..='\u{0669}' => char::from(b'0' + (c as u32 - 0x0660) as u8),
+            '\u{06F0}'..='\u{06F9}' => char::from(b'0' + (c as u32 - 0x06F0) as u8),
+            '٬' | '،' => ',',
+            '٫' => '.',
+            c => c,
+        })
+        .collect()
+}
+
+fn is_arabic(w: &str) -> bool {
+    w.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c))
+}
+
+fn capitalised(w: &str) -> bool {
+    let mut cs = w.chars();
+    match cs.next() {
+        Some(c) if c.is_uppercase() => {
+            w.chars().count() >= 2 && w.chars().skip(1).any(|c| c.is_lowercase())
+        }
+        _ => false,
+    }
+}
+
+const PARTICLES: [&str; 10] = [
+    "de", "da", "do", "dos", "das", "del", "van", "von", "di", "la",
+];
+
+/// A name right after an introduction cue, as written.
+pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
+    if !m.aligned {
+        return None;
+    }
+    let not_name = an.cat("contact.not_name");
+    let is_not_name = |w: usize| {
+        m.hits
+            .iter()
+            .any(|h| h.payload == not_name && h.start == w && h.end == w + 1)
+    };
+    let intro = an.cat("contact.name_intro");
+    let after = an.cat("contact.name_after_name_word");
+    let name_word = an.cat("contact.name_words");
+    let first_name_word = m.hits_of(name_word).map(|h| h.end).min();
+    let weak = an.cat("contact.weak_intro");
+    let starts: Vec<(usize, bool)> = m
+        .hits
+        .iter()
+        .filter(|h| {
+            h.payload == intro
+                || (h.payload == after
+                    && first_name_word.is_some_and(|e| h.start >= e && h.start - e <= 5))
+        })
+        .map(|h| {
+            (
+                h.end,
+                m.hits
+                    .iter()
+                    .any(|w| w.payload == weak && w.start == h.start && w.end == h.end),
+            )
+        })
+        .collect();
+    for (s, weak) in starts {
+        let Some(first) = m.raw_words.get(s) else {
+            continue;
+        };
+        let clause = m.doc.clause.get(s).copied();
+        let mut words: Vec<&str> = Vec::new();
+        if is_arabic(first) {
+            let mut w = s;
+            while w < m.raw_words.len() && words.len() < 3 && m.doc.clause.get(w).copied() == clause
+            {
+                let t = m.raw_words[w];
+                // Known cue words (verbs, adverbs) are not names.
+                let known = m.hits.iter().any(|h| h.start <= w && w < h.end);
+                if !is_arabic(t) || is_not_name(w) || m.doc.is_num(w) || known {
+                    break;
+                }
+                words.push(t);
+                w += 1;
+            }
+            // After a weak intro ("أنا …") the name must end the clause: "أنا ياسمين مصطفى."
+            let clause_ends = m.doc.clause.get(w).copied() != clause;
+            if weak && (!clause_ends || words.len() > 2) {
+                words.clear();
+            }
+            words.truncate(2);
+        } else {
+            let mut w = s;
+            while w < m.raw_words.len() && words.len() < 4 && m.doc.clause.get(w).copied() == clause
+            {
+                let t = m.raw_words[w];
+                let lower = fold(t);
+                let name_word = capitalised(t) && !is_not_name(w) && !m.doc.is_num(w);
+                if name_word
+                    || (!words.is_empty()
+                        && PARTICLES.contains(&lower.as_str())
+                        && (m.raw_words.get(w + 1).is_some_and(|n| capitalised(n))
+                            || (m
+                                .raw_words
+                                .get(w + 1)
+                                .is_some_and(|n| PARTICLES.contains(&fold(n).as_str()))
+                                && m.raw_words.get(w + 2).is_some_and(|n| capitalised(n)))))
+                {
+                    words.push(t);
+                } else {
+                    break;
+                }
+                w += 1;
+            }
+        }
+        if !words.is_empty() && !is_not_name(s) {
+            return Some(words.join(" "));
+        }
+    }
+    None
+}
+
+pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &Msg) {
+    if let Some(n) = name_in(an, m) {
+        let keep_old = st.name.as_ref().is_some_and(|(old, _)| {
+            let (o, n) = (fold(old), fold(&n));
+            o.len() > n.len() && o.starts_with(&n)
+        });
+        if !keep_old {
+            st.name = Some((n, msg.id.clone()));
+        }
+    }
+    if let Some(e) = an.email_re.find(m.raw) {
+        st.email = Some((
+            e.as_str().trim_end_matches('.').to_lowercase(),
+            msg.id.clone(),
+        ));
+    }
+}
+
+/// Does a WhatsApp profile name look like a real person's name?
+pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
+    let name = name.trim();
+    let words: Vec<&str> = name.split_whitespace().collect();
+    if words.is_empty() || words.len() > 4 || name.chars().count() > 60 {
+        return false;
+    }
+    let all_letters = name.chars().all(|c| {
+        c.is_alphabetic()
+            || c == ' '
+            || c == '-'
+            || c == '\''
+            || c == '.'
+            || ('\u{064B}'..='\u{065F}').contains(&c)
+    });
+    if !all_letters {
+        return false;
+    }
+    let stop = an.knowledge.cues("contact.not_name");
+    let mut long_word = false;
+    for w in &words {
+        // Initials ("M.K.", "J") are not a name: every part needs two letters.
+        if w.split(['.', '-', '\''])
+            .any(|part| part.chars().count() == 1)
+        {
+            return false;
+        }
+        let letters = w.chars().filter(|c| c.is_alphabetic()).count();
+        if letters >= 2 {
+            long_word = true;
+        }
+        let f = fold(w.trim_matches(|c: char| !c.is_alphanumeric()));
+        if stop.iter().any(|s| fold(s) == f) {
+            return false;
+        }
+        if !is_arabic(w)
+            && !w.chars().next().is_some_and(char::is_uppercase)
+            && !PARTICLES.contains(&f.as_str())
+        {
+            return false;
+        }
+    }
+    long_word
+}
+
+pub(crate) fn fill(
+    an: &Analyzer,
+    st: &AnalyzerState,
+    contact: &ConversationContact,
+    p: &mut Profile,
+) {
+    p.contact.name = st.name.as_ref().map(|(n, _)| n.clone()).or_else(|| {
+        contact
+            .profile_name
+            .as_deref()
+            .filter(|n| plausible_profile_name(an, n))
+            .map(|n| n.trim().to_owned())
+    });
+    p.contact.email = st.email.as_ref().map(|(e, _)| e.clone());
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tests_support::*;
+
+    fn name(msgs: &[(&str, &str)], profile: Option<&str>) -> Option<String> {
+        run_with(msgs, profile).contact.name
+    }
+
+    #[test]
+    fn names_from_text() {
+        assert_eq!(
+            name(&[("in", "my name is Jamal Carter btw")], None).as_deref(),
+            Some("Jamal Carter")
+        );
+        assert_eq!(
+            name(&[("in", "Hi! I'm interested in the Civic")], None),
+            None
+        );
+        assert_eq!(
+            name(&[("in", "I'm between the Mazda CX-5 and the Rogue")], None),
+            None
+        );
+        assert_eq!(
+            name(
+                &[("in", "Soy Alejandra Ruiz Treviño, me atendió Daniel")],
+                None
+            )
+            .as_deref(),
+            Some("Alejandra Ruiz Treviño")
+        );
+        assert_eq!(
+            name(&[("in", "Meu nome é Camila Souza, estou chegando")], None).as_deref(),
+            Some("Camila Souza")
+        );
+        assert_eq!(
+            name(&[("in", "مساء الخير، أنا ياسمين مصطفى. جيت امبارح")], None).as_deref(),
+            Some("ياسمين مصطفى")
+        );
+        assert_eq!(name(&[("in", "أنا لسه جاي من مصر")], None), None);
+        assert_eq!(
+            name(
+                &[("in", "The name on the deposit should be Priya Raman")],
+                None
+            )
+            .as_deref(),
+            Some("Priya Raman")
+        );
+        assert_eq!(
+            name(&[("in", "Está a nombre de Fernanda Hernández")], None).as_deref(),
+            Some("Fernanda Hernández")
+        );
+        assert_eq!(
+            name(&[("in", "me llamo Juan de la Cruz")], None).as_deref(),
+            Some("Juan de la Cruz")
+        );
+        assert_eq!(
+            name(
+                &[
+                    ("in", "my name is Jamal Carter"),
+                    ("in", "hey its Jamal again")
+                ],
+                None
+            )
+            .as_deref(),
+            Some("Jamal Carter")
+        );
+    }
+
+    #[test]
+    fn profile_names() {
+        assert_eq!(
+            name(&[("in", "hi")], Some("Kevin Walsh")).as_deref(),
+            Some("Kevin Walsh")
+        );
+        assert_eq!(name(&[("in", "hi")], Some("🏀🏀")), None);
+        assert_eq!(name(&[("in", "hi")], Some("Dios es fiel 🙏")), None);
+        assert_eq!(name(&[("in", "hi")], Some("Deus no comando")), None);
+        assert_eq!(name(&[("in", "hi")], Some("Best deals 4u")), None);
+        assert_eq!(name(&[("in", "hi")], Some("J")), None);
+        assert_eq!(name(&[("in", "hi")], Some("Sunshine ☀️")), None);
+        assert_eq!(
+            name(&[("in", "hi")], Some("Jesús Ramírez")).as_deref(),
+            Some("Jesús Ramírez")
+        );
+        assert_eq!(
+            name(&[("in", "hi")], Some("محمود عادل")).as_deref(),
+            Some("محمود عادل")
+        );
+    }
+
+    #[test]
+    fn emails() {
+        let p = run(&[("in", "pls email it to priya.raman@example.com.")]);
+        assert_eq!(p.contact.email.as_deref(), Some("priya.raman@example.com"));
+    }
+}

@@ -1,0 +1,518 @@
+//! Vehicles the customer wants, matched against the catalog and the built-in model table.
+//!
+//! The alias index is built once from the catalog's make/model names (plus spacing, hyphen and
+//! plural variants) and `vehicles.toml` (other scripts, nicknames). Only the customer's own
+//! wishes count: not their trade-in or current car, not what someone else wants, not what only
+//! the agent listed.
+
+use crate::lex::{Hit, PhraseSet};
+use crate::state::{AnalyzerState, InterestState, MAX_INTERESTS, TradeState, push_capped, push_ev};
+use crate::{Analyzer, Knowledge, Msg};
+use dossier_core::profile::{Interest, Profile};
+use dossier_core::text::fold;
+use dossier_core::{Catalog, Message};
+use std::collections::{HashMap, HashSet};
+
+const MAKE_BIT: u32 = 1 << 31;
+
+#[derive(Debug, Clone)]
+pub(crate) struct ModelEntry {
+    pub make: String,
+    pub model: String,
+    pub ambiguous: bool,
+    /// Catalog vehicles of this model: (year, folded trim words, id).
+    pub stock: Vec<(i32, Vec<String>, String)>,
+}
+
+/// The alias index.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct VehicleIndex {
+    pub set: PhraseSet,
+    pub models: Vec<ModelEntry>,
+    pub makes: Vec<String>,
+}
+
+/// A vehicle mention in a message.
+#[derive(Debug, Clone)]
+pub(crate) struct Mention {
+    pub model: usize,
+    pub start: usize,
+    pub year: Option<i32>,
+}
+
+fn norm(s: &str) -> String {
+    fold(s).chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+/// Spelling variants of a name: as written, tokens glued ("cr v" → "crv"), letter/digit split
+/// ("cx5" → "cx 5"), and a plural "s".
+fn variants(name: &str) -> Vec<String> {
+    let f = fold(name);
+    let toks: Vec<&str> = dossier_core::text::tokens(&f).collect();
+    let mut out = vec![toks.join(" ")];
+    if toks.len() > 1 {
+        let glued = toks.concat();
+        if glued.chars().count() <= 14 {
+            out.push(glued);
+        }
+    }
+    if toks.len() == 1 {
+        let t = toks[0];
+        let mut split = String::new();
+        let mut prev: Option<char> = None;
+        for c in t.chars() {
+            if let Some(p) = prev
+                && p.is_alphabetic() != c.is_alphabetic()
+            {
+                split.push(' ');
+            }
+            split.push(c);
+            prev = Some(c);
+        }
+        if split != t {
+            out.push(split);
+        }
+    }
+    let mut plurals = Vec::new();
+    for v in &out {
+        if !v.contains(' ')
+            && v.chars().count() >= 3
+            && v.chars().all(|c| c.is_ascii_alphanumeric())
+            && !v.ends_with('s')
+        {
+            plurals.push(format!("{v}s"));
+        }
+    }
+    out.extend(plurals);
+    out.retain(|v| !v.is_empty() && !v.chars().all(|c| c.is_ascii_digit()) || v.len() >= 3);
+    out.sort();
+    out.dedup();
+    out
+}
+
+impl VehicleIndex {
+    pub fn build(k: &Knowledge, catalog: &Catalog) -> VehicleIndex {
+        let mut idx = VehicleIndex::default();
+        let ambiguous: HashSet<String> =
+            k.cues("ambiguous.models").iter().map(|s| norm(s)).collect();
+        let mut by_key: HashMap<(String, String), usize> = HashMap::new();
+        let mut aliases: Vec<Vec<String>> = Vec::new();
+        fn add_model(
+            idx: &mut VehicleIndex,
+            by_key: &mut HashMap<(String, String), usize>,
+            aliases: &mut Vec<Vec<String>>,
+            ambiguous: &HashSet<String>,
+            make: &str,
+            model: &str,
+        ) -> usize {
+            let key = (norm(make), norm(model));
+            if let Some(&i) = by_key.get(&key) {
+                return i;
+            }
+            let i = idx.models.len();
+            idx.models.push(ModelEntry {
+                make: make.to_owned(),
+                model: model.to_owned(),
+                ambiguous: ambiguous.contains(&key.1),
+                stock: Vec::new(),
+            });
+            by_key.insert(key, i);
+            aliases.push(Vec::new());
+            i
+        }
+        for v in &catalog.vehicles {
+            let i = add_model(
+                &mut idx,
+                &mut by_key,
+                &mut aliases,
+                &ambiguous,
+                &v.make,
+                &v.model,
+            );
+            let trim = v
+                .trim
+                .as_deref()
+                .map(|t| {
+                    dossier_core::text::tokens(&fold(t))
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            idx.models[i].stock.push((v.year, trim, v.id.clone()));
+        }
+        for va in &k.vehicles {
+            // The catalog's spelling wins: same make and model up to spacing/case/hyphens.
+            let i = add_model(
+                &mut idx,
+                &mut by_key,
+                &mut aliases,
+                &ambiguous,
+                &va.make,
+                &va.model,
+            );
+            aliases[i].extend(va.aliases.iter().cloned());
+        }
+        let mut makes: Vec<(String, Vec<String>)> = k.makes.clone();
+        for m in &idx.models {
+            if !makes.iter().any(|(n, _)| norm(n) == norm(&m.make)) {
+                makes.push((m.make.clone(), Vec::new()));
+            }
+        }
+        // Catalog spelling of makes wins too.
+        for (name, _) in makes.iter_mut() {
+            if let Some(m) = idx.models.iter().find(|m| norm(&m.make) == norm(name)) {
+                *name = m.make.clone();
+            }
+        }
+        for (i, m) in idx.models.iter().enumerate() {
+            let mut names = variants(&m.model);
+            for a in &aliases[i] {
+                names.extend(variants(a));
+            }
+            names.sort();
+            names.dedup();
+            for n in names {
+                idx.set.add(&n, i as u32);
+            }
+        }
+        for (j, (name, al)) in makes.iter().enumerate() {
+            for n in std::iter::once(name).chain(al.iter()) {
+                for v in variants(n) {
+                    idx.set.add(&v, MAKE_BIT | j as u32);
+                }
+            }
+        }
+        idx.makes = makes.into_iter().map(|(n, _)| n).collect();
+        idx
+    }
+
+    pub fn key(&self, model: usize) -> String {
+        self.models
+            .get(model)
+            .map(|m| format!("{}|{}", m.make, m.model))
+            .unwrap_or_default()
+    }
+
+    /// Vehicle mentions in a message: longest match wins; ambiguous names need support.
+    pub fn mentions(&self, _an: &Analyzer, m: &Msg, st: &AnalyzerState) -> Vec<Mention> {
+        let mut hits: Vec<Hit> = Vec::new();
+        self.set.find(&m.doc, &mut hits);
+        let (make_hits, mut model_hits): (Vec<Hit>, Vec<Hit>) =
+            hits.into_iter().partition(|h| h.payload & MAKE_BIT != 0);
+        // Longest first, then drop hits overlapping a kept one.
+        model_hits.sort_by_key(|h| (std::cmp::Reverse(h.end - h.start), h.start));
+        let mut kept: Vec<Hit> = Vec::new();
+        for h in model_hits {
+            if kept.iter().all(|k| h.end <= k.start || h.start >= k.end) {
+                kept.push(h);
+            }
+        }
+        kept.sort_by_key(|h| h.start);
+        let d = &m.doc;
+        let year_at = |w: usize| -> Option<i32> {
+            if d.is_num(w) {
+                let t = d.word(w);
+                let y: i32 = t.parse().ok()?;
+                if t.len() == 4 && (1980..=2035).contains(&y) {
+                    return Some(y);
+                }
+            }
+            None
+        };
+        let mut out = Vec::new();
+        for h in kept {
+            let Some(entry) = self.models.get(h.payload as usize) else {
+                continue;
+            };
+            // The model's make written right before (allowing one word in between).
+            let make_before = make_hits.iter().any(|mh| {
+                let j = (mh.payload & !MAKE_BIT) as usize;
+                self.makes
+                    .get(j)
+                    .is_some_and(|mk| norm(mk) == norm(&entry.make))
+                    && mh.end <= h.start
+                    && h.start - mh.end <= 1
+            });
+            // A year right after the model, or right before it (or before its make).
+            let make_start = make_hits
+                .iter()
+                .filter(|mh| mh.end == h.start)
+                .map(|mh| mh.start)
+                .min();
+            let year = year_at(h.end)
+                .or_else(|| h.start.checked_sub(1).and_then(year_at))
+                .or_else(|| make_start.and_then(|s| s.checked_sub(1)).and_then(year_at));
+            if entry.ambiguous {
+                let key = self.key(h.payload as usize);
+                let capitalised = entry.model.chars().any(char::is_uppercase)
+                    && m.raw.contains(entry.model.as_str());
+                if !(make_before || year.is_some() || capitalised || st.seen_models.contains(&key))
+                {
+                    continue;
+                }
+            }
+            out.push(Mention {
+                model: h.payload as usize,
+                start: h.start,
+                year,
+            });
+        }
+        out
+    }
+
+    fn describe(&self, mention: &Mention) -> String {
+        let Some(e) = self.models.get(mention.model) else {
+            return String::new();
+        };
+        match mention.year {
+            Some(y) => format!("{y} {} {}", e.make, e.model),
+            None => format!("{} {}", e.make, e.model),
+        }
+    }
+}
+
+/// Within the clause, does a hit of `a` stand before a hit of `b` (≤ 3 words apart)?
+fn ordered_pair(an: &Analyzer, m: &Msg, a: &str, b: &str, clause_word: usize) -> bool {
+    let (ca, cb) = (an.cat(a), an.cat(b));
+    m.hits_of(ca).any(|ha| {
+        m.doc.same_clause(ha.start, clause_word)
+            && m.hits_of(cb).any(|hb| {
+                hb.start >= ha.end
+                    && hb.start - ha.end <= 3
+                    && m.doc.same_clause(hb.start, clause_word)
+            })
+    })
+}
+
+/// Records the customer's wanted vehicles; returns their keys ("make|model").
+pub(crate) fn observe(
+    an: &Analyzer,
+    st: &mut AnalyzerState,
+    msg: &Message,
+    m: &Msg,
+) -> Vec<String> {
+    let vi = &an.vehicles;
+    let mentions = vi.mentions(an, m, st);
+    if mentions.is_empty() {
+        return Vec::new();
+    }
+    let support_msg = m.has_cat(an, "stage.support");
+    let trade_cat = an.cat("trade_in.cue");
+    let poss_cat = an.cat("trade_in.possession");
+    let words: HashSet<&str> = (0..m.doc.words.len()).map(|w| m.doc.word(w)).collect();
+    let mut wanted = Vec::new();
+    for men in &mentions {
+        let key = vi.key(men.model);
+        if !st.seen_models.contains(&key) {
+            push_capped(
+                &mut st.seen_models,
+                key.clone(),
+                crate::state::MAX_SEEN_MODELS,
+            );
+        }
+        let trade = m
+            .hits_of(trade_cat)
+            .any(|h| !m.negated(an, h) && m.doc.same_clause(h.start, men.start));
+        let possessed = m.hits_of(poss_cat).any(|h| {
+            h.end <= men.start && men.start - h.end <= 3 && m.doc.same_clause(h.start, men.start)
+        });
+        if trade || (possessed && !support_msg) {
+            if !st.owned_models.contains(&key) {
+                push_capped(&mut st.owned_models, key.clone(), 4);
+            }
+            if trade || st.trade_in.as_ref().is_some_and(|t| t.has) {
+                let t = st.trade_in.get_or_insert_with(TradeState::default);
+                t.has = true;
+                t.description = Some(vi.describe(men));
+                push_ev(&mut t.evidence, &msg.id);
+            }
+            continue;
+        }
+        if ordered_pair(an, m, "others.people", "others.wants", men.start) {
+            continue;
+        }
+        if st.owned_models.contains(&key) && !support_msg {
+            continue;
+        }
+        let Some(entry) = vi.models.get(men.model) else {
+            continue;
+        };
+        // Catalog precision: year, then trim words present in the message.
+        let mut cands: Vec<&(i32, Vec<String>, String)> = entry
+            .stock
+            .iter()
+            .filter(|(y, _, _)| men.year.is_none_or(|my| *y == my))
+            .collect();
+        let trimmed: Vec<&(i32, Vec<String>, String)> = cands
+            .iter()
+            .copied()
+            .filter(|(_, t, _)| !t.is_empty() && t.iter().all(|w| words.contains(w.as_str())))
+            .collect();
+        let mut trim = None;
+        if !trimmed.is_empty() {
+            trim = catalog_trim(an, men.model, &trimmed[0].2);
+            cands = trimmed;
+        }
+        let catalog_ref = (men.year.is_some() && cands.len() == 1).then(|| cands[0].2.clone());
+        if let Some(i) = st
+            .interests
+            .iter()
+            .position(|i| i.make == entry.make && i.model == entry.model)
+        {
+            let it = &mut st.interests[i];
+            it.mentions = it.mentions.saturating_add(1);
+            it.last = msg.timestamp;
+            if men.year.is_some() {
+                it.year = men.year;
+                it.catalog_ref = catalog_ref;
+            }
+            if trim.is_some() {
+                it.trim = trim;
+            }
+            push_ev(&mut it.evidence, &msg.id);
+            let it = st.interests.remove(i);
+            st.interests.push(it);
+        } else {
+            let it = InterestState {
+                make: entry.make.clone(),
+                model: entry.model.clone(),
+                year: men.year,
+                trim,
+                catalog_ref,
+                mentions: 1,
+                last: msg.timestamp,
+                evidence: vec![msg.id.clone()],
+            };
+            push_capped(&mut st.interests, it, MAX_INTERESTS);
+        }
+        if !wanted.contains(&key) {
+            wanted.push(key);
+        }
+    }
+    wanted
+}
+
+fn catalog_trim(_an: &Analyzer, _model: usize, id: &str) -> Option<String> {
+    _an.vehicles
+        .models
+        .get(_model)
+        .and_then(|e| e.stock.iter().find(|s| s.2 == id))
+        .map(|s| s.1.join(" ").to_uppercase())
+}
+
+pub(crate) fn fill(st: &AnalyzerState, p: &mut Profile) {
+    let mut list: Vec<&InterestState> = st.interests.iter().collect();
+    list.sort_by_key(|i| std::cmp::Reverse(i.last));
+    p.interests = list
+        .into_iter()
+        .map(|i| Interest {
+            item: match i.year {
+                Some(y) => format!("{} {} {y}", i.make, i.model),
+                None => format!("{} {}", i.make, i.model),
+            },
+            make: i.make.clone(),
+            model: i.model.clone(),
+            year: i.year,
+            trim: i.trim.clone(),
+            catalog_ref: i.catalog_ref.clone(),
+            mentions: i.mentions,
+            last_mentioned: Some(i.last),
+            evidence: i.evidence.clone(),
+        })
+        .collect();
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tests_support::*;
+
+    fn items(msgs: &[(&str, &str)]) -> Vec<String> {
+        let mut v: Vec<String> = run(msgs)
+            .interests
+            .into_iter()
+            .map(|i| format!("{} {}", i.make, i.model))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn catalog_spelling_and_variants() {
+        assert_eq!(
+            items(&[("in", "do you have a crv or a cr v?")]),
+            ["Honda CR-V"]
+        );
+        assert_eq!(items(&[("in", "any f150s?")]), ["Ford F-150"]);
+        assert_eq!(
+            items(&[("in", "model3 or model y")]),
+            ["Tesla Model 3", "Tesla Model Y"]
+        );
+        assert_eq!(
+            items(&[("in", "is the 2022 Corola still there")]),
+            ["Toyota Corolla"]
+        );
+        assert_eq!(
+            items(&[("in", "بغيت أسأل عن الجراند شيروكي ٢٠٢٢")]),
+            ["Jeep Grand Cherokee"]
+        );
+        assert_eq!(items(&[("in", "عايز لاند كروزر")]), ["Toyota Land Cruiser"]);
+        assert_eq!(
+            items(&[("in", "ando buscando una troca")]),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn excludes_trade_in_others_and_agent_only() {
+        assert_eq!(
+            items(&[("in", "I want a RAV4. I have a 2015 Civic to trade in")]),
+            ["Toyota RAV4"]
+        );
+        assert_eq!(
+            items(&[("in", "my brother is looking for a Tacoma")]),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            items(&[
+                ("out", "We have a Corolla and a Civic"),
+                ("in", "ok thanks")
+            ]),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            items(&[("in", "I bought a Tucson from you and the light came on")]),
+            ["Hyundai Tucson"]
+        );
+        assert_eq!(
+            items(&[(
+                "in",
+                "tengo un Sentra 2015 para dar a cuenta, busco una Tacoma"
+            )]),
+            ["Toyota Tacoma"]
+        );
+    }
+
+    #[test]
+    fn ambiguous_names_need_context() {
+        assert_eq!(
+            items(&[("in", "I need to escape the city")]),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            items(&[("in", "is the Ford Escape available")]),
+            ["Ford Escape"]
+        );
+        assert_eq!(
+            items(&[("in", "the rogue has more space?")]),
+            Vec::<String>::new()
+        );
+        assert_eq!(items(&[("in", "I like the Rogue")]), ["Nissan Rogue"]);
+    }
+
+    #[test]
+    fn catalog_ref_when_unique() {
+        let p = run(&[("in", "Is the 2023 Elantra still there?")]);
+        assert_eq!(p.interests[0].year, Some(2023));
+        assert!(p.interests[0].catalog_ref.is_some());
+    }
+}

@@ -1,0 +1,131 @@
+//! Urgency and sentiment of the customer.
+//!
+//! Urgency is `high` only for a stated near deadline (a strong cue such as "asap"/"urgente"/
+//! "مسافر", or a need word and a near time in one clause), `low` for "no rush"/"next year";
+//! the latest statement wins. Sentiment is a lexicon score with exponential decay, so the
+//! latest messages weigh most; complaint words weigh double.
+
+use crate::state::{AnalyzerState, push_ev};
+use crate::{Analyzer, Msg};
+use dossier_core::Message;
+use dossier_core::profile::{Profile, Sentiment, Urgency};
+
+const DECAY: f32 = 0.85;
+const THRESHOLD: f32 = 0.5;
+
+pub(crate) fn urgency_of(an: &Analyzer, m: &Msg) -> Option<Urgency> {
+    if m.has_pos(an, "urgency.low") {
+        return Some(Urgency::Low);
+    }
+    if m.has_pos(an, "urgency.high") {
+        return Some(Urgency::High);
+    }
+    let need = an.cat("urgency.need");
+    let time = an.cat("urgency.time");
+    let combo = m
+        .hits_of(need)
+        .filter(|h| !m.negated(an, h))
+        .any(|n| m.hits_of(time).any(|t| m.doc.same_clause(n.start, t.start)));
+    combo.then_some(Urgency::High)
+}
+
+pub(crate) fn sentiment_score(an: &Analyzer, m: &Msg) -> f32 {
+    let greet = an.cat("intent.greeting");
+    let in_greeting = |h: &crate::lex::Hit| {
+        m.hits_of(greet)
+            .any(|g| g.start <= h.start && h.end <= g.end && g.end - g.start > h.end - h.start)
+    };
+    let pos = an.cat("sentiment.positive");
+    let neg = an.cat("sentiment.negative");
+    let mild = an.cat("sentiment.mild_positive");
+    let mut s = 0.0;
+    s += m
+        .hits_of(pos)
+        .filter(|h| !m.negated(an, h) && !in_greeting(h))
+        .count() as f32;
+    s += 0.5 * m.hits_of(mild).count() as f32;
+    s -= 2.0 * m.hits_of(neg).filter(|h| !m.negated(an, h)).count() as f32;
+    let k = &an.knowledge;
+    s += k
+        .cues("sentiment.positive_emoji")
+        .iter()
+        .filter(|e| m.raw.contains(e.as_str()))
+        .count() as f32;
+    s -= 1.5
+        * k.cues("sentiment.negative_emoji")
+            .iter()
+            .filter(|e| m.raw.contains(e.as_str()))
+            .count() as f32;
+    s.clamp(-6.0, 4.0)
+}
+
+pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &Msg) {
+    if let Some(u) = urgency_of(an, m) {
+        st.urgency = Some((u, msg.id.clone()));
+    }
+    let s = sentiment_score(an, m);
+    st.sentiment = st.sentiment * DECAY + s;
+    if s != 0.0 {
+        push_ev(&mut st.sentiment_evidence, &msg.id);
+    }
+}
+
+pub(crate) fn fill(st: &AnalyzerState, p: &mut Profile) {
+    if st.messages_in == 0 {
+        return;
+    }
+    p.urgency = Some(
+        st.urgency
+            .as_ref()
+            .map(|(u, _)| *u)
+            .unwrap_or(Urgency::Normal),
+    );
+    p.sentiment = Some(if st.sentiment >= THRESHOLD {
+        Sentiment::Positive
+    } else if st.sentiment <= -THRESHOLD {
+        Sentiment::Negative
+    } else {
+        Sentiment::Neutral
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tests_support::*;
+    use dossier_core::profile::{Sentiment, Urgency};
+
+    fn u(t: &str) -> Urgency {
+        run(&[("in", t)]).urgency.unwrap()
+    }
+
+    #[test]
+    fn urgency() {
+        assert_eq!(
+            u("My lease ends this Friday, I need to have it by then"),
+            Urgency::High
+        );
+        assert_eq!(u("lo necesito para mañana, es urgente"), Urgency::High);
+        assert_eq!(u("chego no dia 20 e quero buscar direto"), Urgency::High);
+        assert_eq!(u("أنا مسافر الأسبوع الجاي"), Urgency::High);
+        assert_eq!(u("No rush on my end"), Urgency::Low);
+        assert_eq!(u("tô sem pressa, só ano que vem"), Urgency::Low);
+        assert_eq!(u("مش مستعجل"), Urgency::Low);
+        assert_eq!(u("Tomorrow works"), Urgency::Normal);
+    }
+
+    #[test]
+    fn sentiment() {
+        let s = |t: &[(&str, &str)]| run(t).sentiment.unwrap();
+        assert_eq!(
+            s(&[("in", "This is ridiculous, I'm disappointed")]),
+            Sentiment::Negative
+        );
+        assert_eq!(s(&[("in", "me late la tacoma 💪")]), Sentiment::Positive);
+        assert_eq!(
+            s(&[("in", "Good morning, is it available?")]),
+            Sentiment::Neutral
+        );
+        assert_eq!(s(&[("in", "تمام، شكراً جداً 🙏")]), Sentiment::Neutral);
+        assert_eq!(s(&[("in", "no problem at all")]), Sentiment::Neutral);
+    }
+}

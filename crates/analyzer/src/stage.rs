@@ -1,0 +1,306 @@
+//! Pipeline stage (spec §3) and latest intent (spec §4).
+//!
+//! Stage: each customer message may show a level (support > ready_to_buy > negotiating >
+//! comparing); the conversation keeps the highest reached, since a customer who negotiated does
+//! not go back to "exploring" by asking about colours. Below comparing, the count of substantive
+//! customer messages tells first contact from exploring.
+//! Intent: the first intent category (in priority order) with a cue in the latest customer
+//! message that has one; thanks/ok/greetings do not change it.
+
+use crate::state::{AnalyzerState, IntentState, StageState, push_ev};
+use crate::{Analyzer, Msg};
+use dossier_core::Message;
+use dossier_core::profile::{Fact, Profile};
+
+pub const FIRST_INQUIRY: u8 = 1;
+pub const EXPLORING: u8 = 2;
+pub const COMPARING: u8 = 3;
+pub const NEGOTIATING: u8 = 4;
+pub const READY: u8 = 5;
+pub const SUPPORT: u8 = 6;
+
+pub fn stage_name(level: u8) -> &'static str {
+    match level {
+        SUPPORT => "support",
+        READY => "ready_to_buy",
+        NEGOTIATING => "negotiating",
+        COMPARING => "comparing",
+        EXPLORING => "exploring",
+        _ => "first_inquiry",
+    }
+}
+
+/// Intents in priority order when one message shows several.
+pub(crate) const INTENT_ORDER: [&str; 12] = [
+    "complaint",
+    "documents",
+    "reservation",
+    "test_drive",
+    "trade_in",
+    "financing",
+    "service",
+    "comparison",
+    "other",
+    "price",
+    "availability",
+    "features",
+];
+
+/// A message with real content: a cue of some intent, a vehicle, an amount or a question,
+/// beyond a bare greeting or thanks.
+pub(crate) fn is_substantive(an: &Analyzer, m: &Msg, vehicle_or_money: bool) -> bool {
+    if vehicle_or_money {
+        return true;
+    }
+    let greet = an.cat("intent.greeting");
+    let close = an.cat("intent.closing");
+    let covered: usize = (0..m.doc.words.len())
+        .filter(|&w| {
+            m.hits
+                .iter()
+                .any(|h| (h.payload == greet || h.payload == close) && h.start <= w && w < h.end)
+        })
+        .count();
+    let words = m.doc.words.len();
+    let has_intent = an.intent_ids.iter().any(|(_, c)| m.has(*c));
+    if has_intent && covered < words {
+        return true;
+    }
+    words.saturating_sub(covered) >= 3
+}
+
+fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String]) -> u8 {
+    if m.has_pos(an, "stage.support") {
+        return SUPPORT;
+    }
+    if m.has_pos(an, "stage.ready") {
+        return READY;
+    }
+    let specific = !wanted.is_empty() || !st.interests.is_empty();
+    let fin = m.has_pos(an, "financing.interest");
+    let trade = m.has_pos(an, "trade_in.cue");
+    if specific && (m.has_pos(an, "stage.negotiating") || fin || trade) {
+        return NEGOTIATING;
+    }
+    if m.has_cat(an, "stage.comparing_strong") || m.has_cat(an, "stage.competitor") {
+        return COMPARING;
+    }
+    if specific && m.has_cat(an, "stage.comparing_weak") {
+        return COMPARING;
+    }
+    if st.interests.len() >= 2 && !wanted.is_empty() {
+        return COMPARING;
+    }
+    0
+}
+
+pub(crate) fn observe(
+    an: &Analyzer,
+    st: &mut AnalyzerState,
+    msg: &Message,
+    m: &Msg,
+    wanted: &[String],
+    money: bool,
+) {
+    let level = message_level(an, st, m, wanted);
+    if level > 0 {
+        match &mut st.stage {
+            Some(s) if s.level == level => push_ev(&mut s.evidence, &msg.id),
+            Some(s) if s.level > level => {}
+            _ => {
+                st.stage = Some(StageState {
+                    level,
+                    since: msg.timestamp,
+                    evidence: vec![msg.id.clone()],
+                });
+            }
+        }
+    }
+    // Intent.
+    // The latest request: the last question with an intent cue, else the last sentence with
+    // one; priority order inside the sentence.
+    let n_sent = m.doc.sentence.last().map(|s| *s as usize + 1).unwrap_or(0);
+    let in_sentence = |sent: usize| -> Option<(&'static str, u8)> {
+        for &(name, c) in &an.intent_ids {
+            let n = m
+                .hits_of(c)
+                .filter(|h| {
+                    m.doc.sentence.get(h.start).copied() == Some(sent as u16) && !m.negated(an, h)
+                })
+                .count();
+            if n > 0 {
+                return Some((name, n.min(5) as u8));
+            }
+        }
+        None
+    };
+    let is_q = |sent: usize| m.doc.sentence_q.get(sent).copied().unwrap_or(false);
+    let mut found = (0..n_sent).rev().filter(|&s| is_q(s)).find_map(in_sentence);
+    if found.is_none() {
+        found = (0..n_sent).rev().find_map(in_sentence);
+    }
+    if found.is_none() && money {
+        found = Some(("price", 1));
+    }
+    match found {
+        Some((v, n)) => {
+            st.intent = Some(IntentState {
+                value: v.to_owned(),
+                evidence: msg.id.clone(),
+                strength: n,
+            })
+        }
+        None => {
+            if st.intent.is_none() && m.has_cat(an, "intent.greeting") && st.greeting.is_none() {
+                st.greeting = Some(msg.id.clone());
+            }
+        }
+    }
+}
+
+pub(crate) fn fill(_an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
+    if st.messages_in == 0 {
+        return;
+    }
+    let (level, since, evidence, conf) = match &st.stage {
+        Some(s) if s.level >= COMPARING => (
+            s.level,
+            Some(s.since),
+            s.evidence.clone(),
+            0.6 + 0.05 * s.evidence.len().min(6) as f32,
+        ),
+        _ => {
+            if st.substantive_in >= 2 || (st.returning && st.substantive_in >= 1) {
+                let ev = st.second_substantive.iter().cloned().collect();
+                (
+                    EXPLORING,
+                    st.second_substantive_at.or(st.first_seen),
+                    ev,
+                    0.6,
+                )
+            } else {
+                let ev = st
+                    .first_substantive
+                    .iter()
+                    .cloned()
+                    .chain(st.greeting.iter().cloned())
+                    .collect();
+                (FIRST_INQUIRY, st.first_seen, ev, 0.7)
+            }
+        }
+    };
+    p.stage = Some(Fact {
+        value: stage_name(level).to_owned(),
+        confidence: conf.min(0.95),
+        since,
+        evidence,
+        source: None,
+    });
+    let intent = match &st.intent {
+        Some(i) => {
+            let mut v = i.value.as_str();
+            // In an after-sale thread a price or visit question is about the service.
+            if level == SUPPORT && matches!(v, "price" | "availability" | "test_drive" | "features")
+            {
+                v = "service";
+            }
+            Some(Fact {
+                value: v.to_owned(),
+                confidence: (0.55 + 0.1 * i.strength as f32).min(0.9),
+                since: None,
+                evidence: vec![i.evidence.clone()],
+                source: None,
+            })
+        }
+        None if st.substantive_in > 0 => Some(Fact {
+            value: "other".into(),
+            confidence: 0.4,
+            since: None,
+            evidence: st.first_substantive.iter().cloned().collect(),
+            source: None,
+        }),
+        None => st.greeting.as_ref().map(|g| Fact {
+            value: "greeting".into(),
+            confidence: 0.8,
+            since: None,
+            evidence: vec![g.clone()],
+            source: None,
+        }),
+    };
+    p.intent = intent;
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tests_support::*;
+
+    fn stage(msgs: &[(&str, &str)]) -> (String, String) {
+        let p = run(msgs);
+        (
+            p.stage.map(|s| s.value).unwrap_or_default(),
+            p.intent.map(|s| s.value).unwrap_or_default(),
+        )
+    }
+
+    #[test]
+    fn stages_in_four_languages() {
+        assert_eq!(stage(&[("in", "hello")]).0, "first_inquiry");
+        assert_eq!(
+            stage(&[("in", "Hola"), ("in", "buenas tardes")]),
+            ("first_inquiry".into(), "greeting".into())
+        );
+        assert_eq!(
+            stage(&[("in", "Is the 2022 Civic still available?")]),
+            ("first_inquiry".into(), "availability".into())
+        );
+        assert_eq!(
+            stage(&[
+                ("in", "what SUVs do you have?"),
+                ("in", "which ones have a third row?")
+            ])
+            .0,
+            "exploring"
+        );
+        assert_eq!(
+            stage(&[("in", "Tô em dúvida entre o Compass e o Tucson")]).0,
+            "comparing"
+        );
+        assert_eq!(
+            stage(&[
+                ("in", "me interesa el Wrangler"),
+                ("in", "cuánto es lo menos?")
+            ])
+            .0,
+            "negotiating"
+        );
+        assert_eq!(stage(&[("in", "عايزة أحجز النترا ٢٠٢٣")]).0, "ready_to_buy");
+        assert_eq!(
+            stage(&[(
+                "in",
+                "Comprei um Corolla com vocês, quero agendar a revisão"
+            )])
+            .0,
+            "support"
+        );
+        assert_eq!(
+            stage(&[("in", "اشتريت منكم تاكوما والحين فيها مشكلة")]).0,
+            "support"
+        );
+    }
+
+    #[test]
+    fn closing_keeps_intent() {
+        assert_eq!(
+            stage(&[
+                ("in", "can I test drive the Mazda CX-5 on saturday?"),
+                ("in", "thanks!")
+            ])
+            .1,
+            "test_drive"
+        );
+        assert_eq!(
+            stage(&[("in", "Quanto tá o Model Y?"), ("in", "valeu")]).1,
+            "price"
+        );
+    }
+}

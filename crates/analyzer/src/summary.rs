@@ -1,0 +1,263 @@
+//! Open questions, objections, a short extractive summary, the next best action and signals.
+//!
+//! The summary is built from the facts already extracted plus the latest customer request in
+//! their own words, so it stays short and never says more than the messages do.
+
+use crate::stage::{self};
+use crate::state::{AnalyzerState, MAX_NOTES, NoteState, push_capped};
+use crate::{Analyzer, Msg};
+use dossier_core::Message;
+use dossier_core::money::format_amount;
+use dossier_core::profile::{BudgetPeriod, Note, Profile, Signal};
+use serde_json::json;
+
+const MAX_NOTE_CHARS: usize = 140;
+
+fn clip(s: &str) -> String {
+    let s = s.trim();
+    match s.char_indices().nth(MAX_NOTE_CHARS) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
+/// Splits raw text into sentences, keeping the end mark.
+fn sentences(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        if matches!(c, '?' | '؟' | '!' | '.' | '\n') {
+            let end = i + c.len_utf8();
+            let piece = s[start..end].trim();
+            if piece.chars().any(char::is_alphanumeric) {
+                out.push(piece);
+            }
+            start = end;
+        }
+    }
+    let tail = s[start..].trim();
+    if tail.chars().any(char::is_alphanumeric) {
+        out.push(tail);
+    }
+    out
+}
+
+pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &Msg) {
+    for s in sentences(m.raw) {
+        if s.ends_with('?') || s.ends_with('؟') {
+            push_capped(
+                &mut st.open_questions,
+                NoteState {
+                    text: clip(s),
+                    evidence: msg.id.clone(),
+                },
+                MAX_NOTES,
+            );
+        }
+    }
+    if m.has_pos(an, "objection.cue") {
+        let text = sentences(m.raw)
+            .into_iter()
+            .find(|s| {
+                let f = dossier_core::text::fold(s);
+                an.knowledge
+                    .cues("objection.cue")
+                    .iter()
+                    .any(|c| f.contains(&dossier_core::text::fold(c)))
+            })
+            .unwrap_or(m.raw);
+        push_capped(
+            &mut st.objections,
+            NoteState {
+                text: clip(text),
+                evidence: msg.id.clone(),
+            },
+            MAX_NOTES,
+        );
+    }
+    // The latest customer request in their words: a question, else a substantive sentence.
+    let best = sentences(m.raw)
+        .into_iter()
+        .filter(|s| s.split_whitespace().count() >= 3)
+        .max_by_key(|s| (s.ends_with('?') || s.ends_with('؟'), s.len().min(100)));
+    if let Some(b) = best {
+        push_capped(
+            &mut st.highlights,
+            NoteState {
+                text: clip(b),
+                evidence: msg.id.clone(),
+            },
+            2,
+        );
+    }
+}
+
+fn notes(v: &[NoteState]) -> Vec<Note> {
+    v.iter()
+        .map(|n| Note {
+            text: n.text.clone(),
+            evidence: vec![n.evidence.clone()],
+        })
+        .collect()
+}
+
+pub(crate) fn fill(an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
+    p.open_questions = notes(&st.open_questions);
+    p.objections = notes(&st.objections);
+    if st.messages_in == 0 {
+        return;
+    }
+    let who = p
+        .contact
+        .name
+        .clone()
+        .unwrap_or_else(|| "The customer".to_owned());
+    let stage = p
+        .stage
+        .as_ref()
+        .map(|s| s.value.replace('_', " "))
+        .unwrap_or_default();
+    let mut parts = vec![format!("{who} ({stage})")];
+    let items: Vec<String> = p.interests.iter().take(3).map(|i| i.item.clone()).collect();
+    if !items.is_empty() {
+        parts.push(format!("wants {}", items.join(" / ")));
+    }
+    if let Some(b) = &p.budget {
+        let per = if b.period == BudgetPeriod::Monthly {
+            "/month"
+        } else {
+            ""
+        };
+        parts.push(format!(
+            "budget {} {}{per}",
+            format_amount(b.amount),
+            b.currency
+        ));
+    }
+    if p.financing.as_ref().is_some_and(|f| f.interested) {
+        parts.push("wants financing".into());
+    }
+    if let Some(t) = p.trade_in.as_ref().filter(|t| t.has) {
+        parts.push(match &t.description {
+            Some(d) => format!("trade-in {d}"),
+            None => "has a trade-in".into(),
+        });
+    }
+    if p.urgency == Some(dossier_core::profile::Urgency::High) {
+        parts.push("has a deadline".into());
+    }
+    let mut s = parts.join(", ");
+    s.push('.');
+    if let Some(h) = st.highlights.last() {
+        s.push_str(&format!(" Latest: \"{}\"", h.text));
+    }
+    p.summary = Some(s);
+    let intent = p
+        .intent
+        .as_ref()
+        .map(|i| i.value.clone())
+        .unwrap_or_else(|| "greeting".into());
+    let item = p
+        .leading_interest()
+        .map(|i| i.item.clone())
+        .unwrap_or_else(|| "the vehicle".into());
+    p.next_best_action = an
+        .knowledge
+        .map("actions")
+        .and_then(|a| a.get(&intent))
+        .map(|t| t.replace("{item}", &item).replace("{stage}", &stage));
+    let _ = stage::SUPPORT;
+}
+
+/// The raw observations behind the profile, with provenance.
+pub(crate) fn signals(st: &AnalyzerState, p: &mut Profile) {
+    let Some(at) = st.last_seen else { return };
+    let mut out = Vec::new();
+    let mut push = |kind: &str,
+                    value: serde_json::Value,
+                    confidence: f32,
+                    evidence: Vec<dossier_core::MessageId>,
+                    observed_at| {
+        out.push(Signal {
+            kind: kind.to_owned(),
+            value,
+            confidence,
+            source: "builtin".into(),
+            evidence,
+            observed_at,
+        });
+    };
+    if let Some(s) = &p.stage {
+        push(
+            "stage",
+            json!(s.value),
+            s.confidence,
+            s.evidence.clone(),
+            s.since.unwrap_or(at),
+        );
+    }
+    if let Some(i) = &p.intent {
+        push(
+            "intent",
+            json!(i.value),
+            i.confidence,
+            i.evidence.clone(),
+            at,
+        );
+    }
+    for i in &p.interests {
+        push(
+            "interest",
+            json!({"make": i.make, "model": i.model, "year": i.year}),
+            0.8,
+            i.evidence.clone(),
+            i.last_mentioned.unwrap_or(at),
+        );
+    }
+    if let Some(b) = &st.budget {
+        push(
+            "budget",
+            json!({"amount": b.amount.to_string(), "currency": b.currency, "monthly": b.monthly}),
+            0.8,
+            vec![b.evidence.clone()],
+            b.at,
+        );
+    }
+    if let Some(f) = &p.financing {
+        push(
+            "financing",
+            json!({"interested": f.interested, "term_months": f.term_months}),
+            0.75,
+            f.evidence.clone(),
+            at,
+        );
+    }
+    if let Some(t) = &p.trade_in {
+        push(
+            "trade_in",
+            json!({"has": t.has, "description": t.description}),
+            0.75,
+            t.evidence.clone(),
+            at,
+        );
+    }
+    if let Some((u, id)) = &st.urgency {
+        push("urgency", json!(u), 0.7, vec![id.clone()], at);
+    }
+    if let Some(s) = &p.sentiment {
+        push(
+            "sentiment",
+            json!(s),
+            0.6,
+            st.sentiment_evidence.clone(),
+            at,
+        );
+    }
+    if let Some((n, id)) = &st.name {
+        push("name", json!(n), 0.85, vec![id.clone()], at);
+    }
+    if let Some((e, id)) = &st.email {
+        push("email", json!(e), 0.95, vec![id.clone()], at);
+    }
+    p.signals = out;
+}

@@ -1,0 +1,180 @@
+//! End-to-end checks: sample and held-out scores, bounded state, robustness to junk input.
+
+use dossier_analyzer::eval::{Labels, aggregate, score};
+use dossier_analyzer::{Analyzer, AnalyzerState, Knowledge};
+use dossier_core::{Catalog, Conversation, Direction, Message, MessageId};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+fn run_dir(dir: &Path, catalog: &Path) -> dossier_analyzer::eval::Table {
+    let catalog = Catalog::load(catalog).unwrap();
+    let an = Analyzer::new(Arc::new(Knowledge::builtin()), &catalog);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.retain(|p| {
+        p.extension().is_some_and(|e| e == "json") && !p.to_string_lossy().ends_with(".labels.json")
+    });
+    files.sort();
+    let mut scores = Vec::new();
+    for f in files {
+        let conv = Conversation::from_json(&std::fs::read(&f).unwrap()).unwrap();
+        let labels: Labels = serde_json::from_slice(
+            &std::fs::read(f.to_string_lossy().replace(".json", ".labels.json")).unwrap(),
+        )
+        .unwrap();
+        scores.push(score(&an.analyze(&conv, "demo-motors"), &labels));
+    }
+    aggregate(&scores)
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+#[test]
+fn sample_targets() {
+    let t = run_dir(
+        &root().join("../../data/conversations"),
+        &root().join("../../data/catalog/demo-motors.csv"),
+    );
+    assert!(t.mean >= 0.90, "{t:?}");
+    assert!(
+        t.fields["stage"] >= 0.85 && t.fields["intent"] >= 0.80,
+        "{t:?}"
+    );
+    assert!(
+        t.fields["interests"] >= 0.90 && t.fields["budget"] >= 0.85,
+        "{t:?}"
+    );
+}
+
+#[test]
+fn heldout_targets() {
+    let demo = run_dir(
+        &root().join("tests/heldout/demo"),
+        &root().join("../../data/catalog/demo-motors.csv"),
+    );
+    assert!(demo.mean >= 0.85, "{demo:?}");
+    let custom = run_dir(
+        &root().join("tests/heldout/custom"),
+        &root().join("tests/heldout/custom/catalog.csv"),
+    );
+    assert!(custom.mean >= 0.85, "{custom:?}");
+}
+
+/// A tiny deterministic PRNG (no extra dependency).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn junk(r: &mut Rng) -> String {
+    const POOL: &[&str] = &[
+        "$",
+        "R$",
+        "٢٥",
+        "ألف",
+        "k",
+        "mil",
+        "25,000",
+        ".",
+        ",",
+        "?",
+        "؟",
+        "é",
+        "🙏",
+        "\u{0301}",
+        "\u{064E}",
+        "ـ",
+        "0",
+        "9.9.9",
+        "mo",
+        "a month",
+        "my name is",
+        "أنا",
+        "soy",
+        "Corolla",
+        "cr-v",
+        "trade in",
+        "no",
+        "مش",
+        "\n",
+        " ",
+        "x",
+        "𝕏",
+        "\u{200d}",
+        "ß",
+        "İ",
+    ];
+    let n = (r.next() % 40) as usize;
+    let mut s = String::new();
+    for _ in 0..n {
+        if r.next().is_multiple_of(3) {
+            if let Some(c) = char::from_u32((r.next() % 0x2FFFF) as u32) {
+                s.push(c);
+            }
+        } else {
+            s.push_str(POOL[(r.next() as usize) % POOL.len()]);
+            if r.next().is_multiple_of(2) {
+                s.push(' ');
+            }
+        }
+    }
+    s
+}
+
+#[test]
+fn never_panics_and_state_stays_bounded() {
+    let catalog = Catalog::load(&root().join("../../data/catalog/demo-motors.csv")).unwrap();
+    let an = Analyzer::new(Arc::new(Knowledge::builtin()), &catalog);
+    let mut r = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut st = AnalyzerState::default();
+    let base = jiff::Timestamp::from_second(1_790_000_000).unwrap();
+    for i in 0..5000 {
+        let m = Message {
+            id: MessageId::parse(format!("wamid.{i}")).unwrap(),
+            direction: if r.next().is_multiple_of(2) {
+                Direction::In
+            } else {
+                Direction::Out
+            },
+            timestamp: base + jiff::SignedDuration::from_secs(i * 3600),
+            text: Some(junk(&mut r)),
+            kind: None,
+            status: None,
+            detail: None,
+        };
+        an.observe(&mut st, &m);
+    }
+    let _ = an.profile(&st, "x", &Default::default());
+    let bytes = serde_json::to_vec(&st).unwrap().len();
+    assert!(bytes < 16_000, "state is {bytes} bytes");
+    let back: AnalyzerState = serde_json::from_slice(&serde_json::to_vec(&st).unwrap()).unwrap();
+    assert_eq!(back, st);
+}
+
+#[test]
+fn incremental_equals_whole() {
+    let catalog = Catalog::load(&root().join("../../data/catalog/demo-motors.csv")).unwrap();
+    let an = Analyzer::new(Arc::new(Knowledge::builtin()), &catalog);
+    let conv = Conversation::from_json(
+        &std::fs::read(root().join("../../data/conversations/006.json")).unwrap(),
+    )
+    .unwrap();
+    let whole = an.analyze(&conv, "demo-motors");
+    let mut st = AnalyzerState::default();
+    for m in &conv.messages {
+        // Round-trip through JSON as the service does via Redis.
+        st = serde_json::from_slice(&serde_json::to_vec(&st).unwrap()).unwrap();
+        an.observe(&mut st, m);
+    }
+    assert_eq!(an.profile(&st, "demo-motors", &conv.contact), whole);
+}

@@ -1,0 +1,1188 @@
+//! The catalog search index, `inventory_search` and `lowest_price`.
+//!
+//! Customers write "camioneta blanca", "corola 2022", "بيك اب"; agents paste that into a search.
+//! So the free-text query is folded (accents, case, Arabic letter forms), multilingual words are
+//! mapped onto catalog values through `data/synonyms.toml`, and typos are forgiven with a bounded
+//! Damerau-Levenshtein (optimal string alignment) distance: ≤ 1 for words of 4+ letters, ≤ 2 for
+//! 8+. Every recognised word must match (AND); words that mean nothing in this catalog ("quiero",
+//! "please") are ignored and reported back in `ignored`, so a chatty query still finds cars.
+//!
+//! Everything is precomputed in [`SearchIndex::build`] (folded tokens, postings, interned makes and
+//! models) so a query over 10,000 vehicles is a few postings walks and one partial sort.
+
+use crate::{ToolError, input};
+use dossier_core::text::{fold, tokens};
+use dossier_core::{Catalog, Condition, Vehicle, VehicleStatus};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+// ---------------------------------------------------------------------------------------------
+// Synonyms (data/synonyms.toml)
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Field {
+    Make,
+    Model,
+    /// The whole model written as one word ("crv" for "CR-V"): covers every model token.
+    ModelFull,
+    Year,
+    Trim,
+    Condition,
+    Color,
+    Body,
+    Fuel,
+    Transmission,
+    Branch,
+    Id,
+}
+
+impl Field {
+    /// How much a match in this field says about the vehicle. Branch and trim words are weaker
+    /// evidence than make, model or an attribute the customer asked for.
+    fn weight(self) -> f32 {
+        match self {
+            Field::Trim | Field::Branch => 0.9,
+            _ => 1.0,
+        }
+    }
+
+    fn parse(s: &str) -> Option<Option<Field>> {
+        Some(match s {
+            "body" => Some(Field::Body),
+            "color" => Some(Field::Color),
+            "fuel" => Some(Field::Fuel),
+            "transmission" => Some(Field::Transmission),
+            "condition" => Some(Field::Condition),
+            "trim" => Some(Field::Trim),
+            "any" | "" => None,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct SynonymFile {
+    #[serde(default)]
+    stopwords: WordList,
+    #[serde(default)]
+    price: PriceWords,
+    #[serde(default)]
+    synonym: Vec<SynonymEntry>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WordList {
+    #[serde(default)]
+    words: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PriceWords {
+    #[serde(default)]
+    max_words: Vec<String>,
+    #[serde(default)]
+    min_words: Vec<String>,
+    #[serde(default)]
+    thousand_words: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SynonymEntry {
+    #[serde(default)]
+    field: String,
+    matches: Vec<String>,
+    terms: Vec<String>,
+}
+
+#[derive(Debug)]
+struct SynGroup {
+    field: Option<Field>,
+    matches: Vec<String>,
+}
+
+/// The folded synonym data.
+#[derive(Debug, Default)]
+struct Synonyms {
+    /// Folded phrase ("bik ab" → words joined by one space) → groups it belongs to.
+    phrases: HashMap<String, Vec<usize>>,
+    groups: Vec<SynGroup>,
+    max_words: usize,
+    stopwords: HashSet<String>,
+    price_max: HashSet<String>,
+    price_min: HashSet<String>,
+    thousand: HashSet<String>,
+}
+
+fn fold_phrase(s: &str) -> String {
+    let f = fold(s);
+    tokens(&f).collect::<Vec<_>>().join(" ")
+}
+
+impl Synonyms {
+    fn parse(text: &str) -> Result<Synonyms, String> {
+        let file: SynonymFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut s = Synonyms {
+            max_words: 1,
+            ..Default::default()
+        };
+        let set = |words: &[String]| -> HashSet<String> {
+            words
+                .iter()
+                .map(|w| fold_phrase(w))
+                .filter(|w| !w.is_empty())
+                .collect()
+        };
+        s.stopwords = set(&file.stopwords.words);
+        s.price_max = set(&file.price.max_words);
+        s.price_min = set(&file.price.min_words);
+        s.thousand = set(&file.price.thousand_words);
+        for p in s.price_max.iter().chain(&s.price_min) {
+            s.max_words = s.max_words.max(p.split(' ').count());
+        }
+        for entry in file.synonym {
+            let field = Field::parse(entry.field.trim())
+                .ok_or_else(|| format!("unknown synonym field `{}`", entry.field))?;
+            let id = s.groups.len();
+            s.groups.push(SynGroup {
+                field,
+                matches: entry.matches.iter().map(|m| fold_phrase(m)).collect(),
+            });
+            for t in &entry.terms {
+                let p = fold_phrase(t);
+                if p.is_empty() {
+                    continue;
+                }
+                s.max_words = s.max_words.max(p.split(' ').count());
+                let ids = s.phrases.entry(p).or_default();
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        Ok(s)
+    }
+
+    /// The embedded word list, parsed once. A broken file (caught by a unit test) degrades to no
+    /// synonyms rather than a panic at request time.
+    fn embedded() -> &'static Synonyms {
+        static SYN: OnceLock<Synonyms> = OnceLock::new();
+        SYN.get_or_init(|| Synonyms::parse(SYNONYMS_TOML).unwrap_or_default())
+    }
+}
+
+/// The search vocabulary, in `crates/tools/data/synonyms.toml`.
+pub const SYNONYMS_TOML: &str = include_str!("../data/synonyms.toml");
+
+// ---------------------------------------------------------------------------------------------
+// Index
+
+/// Precomputed, folded view of one vehicle.
+#[derive(Debug)]
+struct Doc {
+    make: u32,
+    model: u32,
+    year: i32,
+    condition: Condition,
+    price: Decimal,
+    /// Price in cents and the id's rank in sorted id order: integer sort keys, so ranking
+    /// thousands of ties stays cheap.
+    price_cents: i64,
+    id_rank: u32,
+    available: bool,
+    branch: String,
+    body: String,
+    fuel: String,
+    transmission: String,
+    trim_tokens: Vec<String>,
+}
+
+/// A name (make or model) as the catalog writes it, prepared for filter matching.
+#[derive(Debug)]
+struct Name {
+    compact: String,
+    tokens: Vec<String>,
+}
+
+impl Name {
+    fn new(s: &str) -> Name {
+        let f = fold(s);
+        Name {
+            compact: compact(&f),
+            tokens: tokens(&f).map(str::to_owned).collect(),
+        }
+    }
+}
+
+/// Folded text with only letters and digits: "CR-V" and "crv" are the same model.
+fn compact(folded: &str) -> String {
+    folded.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+#[derive(Debug)]
+struct FuzzyTerm {
+    chars: Vec<char>,
+    target: FuzzyTarget,
+}
+
+#[derive(Debug, Clone)]
+enum FuzzyTarget {
+    Vocab(String),
+    Synonym(String),
+}
+
+/// The catalog search index. Built once per catalog; read-only afterwards.
+#[derive(Debug)]
+pub struct SearchIndex {
+    docs: Vec<Doc>,
+    postings: HashMap<String, Vec<(u32, Field)>>,
+    /// Vocabulary sorted, for prefix lookups ("toyo" → toyota).
+    sorted_vocab: Vec<String>,
+    /// Typo-correction candidates bucketed by length in chars.
+    fuzzy: Vec<Vec<FuzzyTerm>>,
+    makes: Vec<Name>,
+    models: Vec<Name>,
+    /// Vehicles per make / model id, so a make or model filter does not scan the catalog.
+    by_make: Vec<Vec<u32>>,
+    by_model: Vec<Vec<u32>>,
+    model_token_count: Vec<u8>,
+    syn: &'static Synonyms,
+}
+
+fn intern(names: &mut Vec<Name>, lookup: &mut HashMap<String, u32>, raw: &str) -> u32 {
+    let name = Name::new(raw);
+    if let Some(&id) = lookup.get(&name.compact) {
+        return id;
+    }
+    let id = names.len() as u32;
+    lookup.insert(name.compact.clone(), id);
+    names.push(name);
+    id
+}
+
+fn opt_fold(s: &Option<String>) -> String {
+    s.as_deref().map(fold).unwrap_or_default()
+}
+
+impl SearchIndex {
+    pub fn build(catalog: &Catalog) -> SearchIndex {
+        let syn = Synonyms::embedded();
+        let mut makes = Vec::new();
+        let mut models = Vec::new();
+        let (mut make_ids, mut model_ids) = (HashMap::new(), HashMap::new());
+        let mut postings: HashMap<String, Vec<(u32, Field)>> = HashMap::new();
+        let mut docs = Vec::with_capacity(catalog.vehicles.len());
+        for (i, v) in catalog.vehicles.iter().enumerate() {
+            let d = i as u32;
+            let make = intern(&mut makes, &mut make_ids, &v.make);
+            let model = intern(&mut models, &mut model_ids, &v.model);
+            let mut add = |text: &str, field: Field| {
+                for t in tokens(text) {
+                    let list = postings.entry(t.to_owned()).or_default();
+                    // One posting per (vehicle, field); a word repeated in a field counts once.
+                    if !list
+                        .iter()
+                        .rev()
+                        .take(4)
+                        .any(|&(x, f)| x == d && f == field)
+                    {
+                        list.push((d, field));
+                    }
+                }
+            };
+            let fmake = fold(&v.make);
+            add(&fmake, Field::Make);
+            add(&compact(&fmake), Field::Make);
+            let fmodel = fold(&v.model);
+            add(&fmodel, Field::Model);
+            let cmodel = compact(&fmodel);
+            if tokens(&fmodel).count() > 1 {
+                add(&cmodel, Field::ModelFull);
+            }
+            add(&v.year.to_string(), Field::Year);
+            let ftrim = opt_fold(&v.trim);
+            add(&ftrim, Field::Trim);
+            add(condition_str(v.condition), Field::Condition);
+            add(&opt_fold(&v.color), Field::Color);
+            let (body, fuel, transmission) = (
+                opt_fold(&v.body),
+                opt_fold(&v.fuel),
+                opt_fold(&v.transmission),
+            );
+            add(&body, Field::Body);
+            add(&fuel, Field::Fuel);
+            add(&transmission, Field::Transmission);
+            let branch = fold(&v.branch);
+            add(&branch, Field::Branch);
+            add(&fold(&v.id), Field::Id);
+            docs.push(Doc {
+                make,
+                model,
+                year: v.year,
+                condition: v.condition,
+                price: v.price,
+                price_cents: v
+                    .price
+                    .checked_mul(Decimal::ONE_HUNDRED)
+                    .and_then(|c| i64::try_from(c.round().mantissa()).ok())
+                    .unwrap_or(i64::MAX),
+                id_rank: 0,
+                available: v.status == VehicleStatus::Available,
+                branch: compact(&branch),
+                body,
+                fuel,
+                transmission,
+                trim_tokens: tokens(&ftrim).map(str::to_owned).collect(),
+            });
+        }
+        let mut order: Vec<usize> = (0..docs.len()).collect();
+        order.sort_by(|&a, &b| catalog.vehicles[a].id.cmp(&catalog.vehicles[b].id));
+        for (rank, &d) in order.iter().enumerate() {
+            docs[d].id_rank = rank as u32;
+        }
+        let mut by_make = vec![Vec::new(); makes.len()];
+        let mut by_model = vec![Vec::new(); models.len()];
+        for (d, doc) in docs.iter().enumerate() {
+            by_make[doc.make as usize].push(d as u32);
+            by_model[doc.model as usize].push(d as u32);
+        }
+        let model_token_count = models
+            .iter()
+            .map(|m| m.tokens.len().clamp(1, 255) as u8)
+            .collect();
+        let mut sorted_vocab: Vec<String> = postings.keys().cloned().collect();
+        sorted_vocab.sort();
+        let mut fuzzy: Vec<Vec<FuzzyTerm>> = Vec::new();
+        let mut push_fuzzy = |term: &str, target: FuzzyTarget| {
+            let chars: Vec<char> = term.chars().collect();
+            if chars.len() < 4 || chars.iter().any(|c| c.is_ascii_digit()) {
+                return;
+            }
+            if fuzzy.len() <= chars.len() {
+                fuzzy.resize_with(chars.len() + 1, Vec::new);
+            }
+            fuzzy[chars.len()].push(FuzzyTerm { chars, target });
+        };
+        for t in &sorted_vocab {
+            push_fuzzy(t, FuzzyTarget::Vocab(t.clone()));
+        }
+        for p in syn.phrases.keys().filter(|p| !p.contains(' ')) {
+            if !postings.contains_key(p) {
+                push_fuzzy(p, FuzzyTarget::Synonym(p.clone()));
+            }
+        }
+        SearchIndex {
+            docs,
+            postings,
+            sorted_vocab,
+            fuzzy,
+            makes,
+            models,
+            by_make,
+            by_model,
+            model_token_count,
+            syn,
+        }
+    }
+
+    /// Ids of the catalog names a filter value means: exact (case/accent/punctuation-insensitive),
+    /// else names that start with the value's words ("Silverado" → "Silverado 1500"), else a typo
+    /// match. Exact first, so "Corolla" never pulls in "Corolla Cross".
+    fn resolve(names: &[Name], value: &str) -> Vec<u32> {
+        let want = Name::new(value);
+        if want.compact.is_empty() {
+            return Vec::new();
+        }
+        let ids = |pred: &dyn Fn(&Name) -> bool| -> Vec<u32> {
+            names
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| pred(n))
+                .map(|(i, _)| i as u32)
+                .collect()
+        };
+        let exact = ids(&|n| n.compact == want.compact);
+        if !exact.is_empty() {
+            return exact;
+        }
+        let prefix = ids(&|n| n.tokens.starts_with(&want.tokens));
+        if !prefix.is_empty() {
+            return prefix;
+        }
+        let w: Vec<char> = want.compact.chars().collect();
+        let max = max_typos(w.len());
+        if max == 0 {
+            return Vec::new();
+        }
+        ids(&|n| {
+            let c: Vec<char> = n.compact.chars().collect();
+            osa_within(&w, &c, max).is_some()
+        })
+    }
+
+    /// Canonical catalog values for an attribute filter: synonyms of that field, else the value.
+    fn attribute_values(&self, value: &str, field: Field) -> Vec<String> {
+        let p = fold_phrase(value);
+        let mut out: Vec<String> = self
+            .syn
+            .phrases
+            .get(&p)
+            .into_iter()
+            .flatten()
+            .map(|&g| &self.syn.groups[g])
+            .filter(|g| g.field == Some(field))
+            .flat_map(|g| g.matches.iter().cloned())
+            .collect();
+        out.push(p);
+        out
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Query parsing
+
+    fn parse_query(&self, query: &str) -> ParsedQuery {
+        let cleaned = join_digit_groups(&fold(query));
+        let toks: Vec<&str> = tokens(&cleaned).collect();
+        let mut q = ParsedQuery::default();
+        let mut years: Option<usize> = None; // index of the year group
+        let mut i = 0;
+        while i < toks.len() {
+            // price / year bounds: "under 25k", "hasta 25 mil", "from 2020"
+            if let Some((len, is_max)) = self.price_phrase(&toks, i)
+                && let Some((n, used, thousands)) = self.number_at(&toks, i + len)
+            {
+                let is_year = !thousands && (1900..=2100).contains(&n) && toks[i + len].len() == 4;
+                match (is_year, is_max) {
+                    (true, true) => q.year_max = Some(n as i32),
+                    (true, false) => q.year_min = Some(n as i32),
+                    (false, true) => q.price_max = Some(Decimal::from(n)),
+                    (false, false) => q.price_min = Some(Decimal::from(n)),
+                }
+                i += len + used;
+                continue;
+            }
+            let t = toks[i];
+            if let Some((n, used, true)) = self.number_at(&toks, i) {
+                // a bare "25k" / "25 mil" is a budget
+                q.price_max = Some(Decimal::from(n));
+                i += used;
+                continue;
+            }
+            if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
+                let y: i32 = t.parse().unwrap_or(0);
+                if (1900..=2100).contains(&y) {
+                    let alt = Alt {
+                        term: t.to_owned(),
+                        field: Some(Field::Year),
+                        quality: 1.0,
+                    };
+                    match years {
+                        Some(g) => q.groups[g].alts.push(alt),
+                        None => {
+                            years = Some(q.groups.len());
+                            q.groups.push(Group { alts: vec![alt] });
+                        }
+                    }
+                    i += 1;
+                    continue;
+                }
+            }
+            // multi-word synonyms, longest first
+            let mut consumed = false;
+            for len in (2..=self.syn.max_words.min(toks.len() - i)).rev() {
+                let phrase = toks[i..i + len].join(" ");
+                if let Some(groups) = self.syn.phrases.get(&phrase) {
+                    q.groups.push(Group {
+                        alts: self.synonym_alts(groups, 1.0),
+                    });
+                    i += len;
+                    consumed = true;
+                    break;
+                }
+            }
+            if consumed {
+                continue;
+            }
+            i += 1;
+            if self.syn.stopwords.contains(t) {
+                continue;
+            }
+            match self.word_alts(t) {
+                Some(alts) => q.groups.push(Group { alts }),
+                None => q.ignored.push(t.to_owned()),
+            }
+        }
+        q
+    }
+
+    /// What one word can mean: synonym groups and exact catalog words, else (Arabic "ال"
+    /// stripped) the same, else catalog words it starts, else typo corrections.
+    fn word_alts(&self, t: &str) -> Option<Vec<Alt>> {
+        let exact = |w: &str| -> Vec<Alt> {
+            let mut alts = Vec::new();
+            if let Some(groups) = self.syn.phrases.get(w) {
+                alts.extend(self.synonym_alts(groups, 1.0));
+            }
+            if self.postings.contains_key(w) {
+                alts.push(Alt {
+                    term: w.to_owned(),
+                    field: None,
+                    quality: 1.0,
+                });
+            }
+            alts
+        };
+        let alts = exact(t);
+        if !alts.is_empty() {
+            return Some(alts);
+        }
+        if let Some(rest) = t.strip_prefix("ال").filter(|r| r.chars().count() >= 2) {
+            let alts = exact(rest);
+            if !alts.is_empty() {
+                return Some(alts);
+            }
+        }
+        let n = t.chars().count();
+        let alphabetic = t.chars().all(char::is_alphabetic);
+        if n >= 3 && alphabetic {
+            let start = self.sorted_vocab.partition_point(|v| v.as_str() < t);
+            let alts: Vec<Alt> = self.sorted_vocab[start..]
+                .iter()
+                .take_while(|v| v.starts_with(t))
+                .take(32)
+                .map(|v| Alt {
+                    term: v.clone(),
+                    field: None,
+                    quality: 0.85,
+                })
+                .collect();
+            if !alts.is_empty() {
+                return Some(alts);
+            }
+        }
+        let max = max_typos(n);
+        if max == 0 || !alphabetic {
+            return None;
+        }
+        let chars: Vec<char> = t.chars().collect();
+        let mut best = usize::MAX;
+        let mut found: Vec<&FuzzyTarget> = Vec::new();
+        for len in n.saturating_sub(max)..=n + max {
+            for cand in self.fuzzy.get(len).into_iter().flatten() {
+                if let Some(d) = osa_within(&chars, &cand.chars, max.min(best)) {
+                    if d < best {
+                        best = d;
+                        found.clear();
+                    }
+                    found.push(&cand.target);
+                }
+            }
+        }
+        if found.is_empty() {
+            return None;
+        }
+        let quality = if best <= 1 { 0.75 } else { 0.6 };
+        let mut alts = Vec::new();
+        for target in found {
+            match target {
+                FuzzyTarget::Vocab(v) => alts.push(Alt {
+                    term: v.clone(),
+                    field: None,
+                    quality,
+                }),
+                FuzzyTarget::Synonym(p) => {
+                    if let Some(groups) = self.syn.phrases.get(p) {
+                        alts.extend(self.synonym_alts(groups, quality));
+                    }
+                }
+            }
+        }
+        Some(alts)
+    }
+
+    fn synonym_alts(&self, groups: &[usize], quality: f32) -> Vec<Alt> {
+        groups
+            .iter()
+            .map(|&g| &self.syn.groups[g])
+            .flat_map(|g| {
+                g.matches.iter().map(move |m| Alt {
+                    term: m.clone(),
+                    field: g.field,
+                    quality,
+                })
+            })
+            .collect()
+    }
+
+    /// A price-bound phrase starting at `i`: (words used, is an upper bound).
+    fn price_phrase(&self, toks: &[&str], i: usize) -> Option<(usize, bool)> {
+        for len in (1..=self.syn.max_words.min(toks.len() - i)).rev() {
+            let p = toks[i..i + len].join(" ");
+            if self.syn.price_max.contains(&p) {
+                return Some((len, true));
+            }
+            if self.syn.price_min.contains(&p) {
+                return Some((len, false));
+            }
+        }
+        None
+    }
+
+    /// A number at `i`: (value, words used, had a thousands word/suffix). "25k", "25 mil", "25000".
+    fn number_at(&self, toks: &[&str], i: usize) -> Option<(u64, usize, bool)> {
+        let t = *toks.get(i)?;
+        let (digits, k) = match t.strip_suffix('k') {
+            Some(d) => (d, true),
+            None => (t, false),
+        };
+        if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let n: u64 = digits.parse().ok()?;
+        if k {
+            return Some((n * 1000, 1, true));
+        }
+        if toks
+            .get(i + 1)
+            .is_some_and(|w| self.syn.thousand.contains(*w))
+        {
+            return Some((n * 1000, 2, true));
+        }
+        Some((n, 1, false))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // inventory_search
+
+    pub fn search(
+        &self,
+        catalog: &Catalog,
+        input: &SearchInput,
+    ) -> Result<SearchOutput, ToolError> {
+        let limit = input.limit.unwrap_or(10);
+        if limit > 100 {
+            return Err(ToolError::invalid("limit", "must be at most 100"));
+        }
+        let offset = input.offset.unwrap_or(0) as usize;
+        for (field, v) in [
+            ("price_min", input.price_min),
+            ("price_max", input.price_max),
+        ] {
+            if v.is_some_and(|p| p.is_sign_negative() && !p.is_zero()) {
+                return Err(ToolError::invalid(field, "must not be negative"));
+            }
+        }
+        if let (Some(a), Some(b)) = (input.year_min, input.year_max)
+            && a > b
+        {
+            return Err(ToolError::invalid("year_min", "is after year_max"));
+        }
+        if let (Some(a), Some(b)) = (input.price_min, input.price_max)
+            && a > b
+        {
+            return Err(ToolError::invalid("price_min", "is above price_max"));
+        }
+        let parsed = match input.query.as_deref() {
+            Some(q) if q.chars().count() > 500 => {
+                return Err(ToolError::invalid("query", "is longer than 500 characters"));
+            }
+            Some(q) => self.parse_query(q),
+            None => ParsedQuery::default(),
+        };
+        let filter = Filter {
+            makes: input
+                .make
+                .as_deref()
+                .map(|m| bitset(self.makes.len(), Self::resolve(&self.makes, m))),
+            models: input
+                .model
+                .as_deref()
+                .map(|m| bitset(self.models.len(), Self::resolve(&self.models, m))),
+            year_min: max_opt(input.year_min, parsed.year_min),
+            year_max: min_opt(input.year_max, parsed.year_max),
+            price_min: max_opt(input.price_min, parsed.price_min),
+            price_max: min_opt(input.price_max, parsed.price_max),
+            condition: input.condition,
+            branch: input.branch.as_deref().map(|b| compact(&fold(b))),
+            body: input
+                .body
+                .as_deref()
+                .map(|b| self.attribute_values(b, Field::Body)),
+            fuel: input
+                .fuel
+                .as_deref()
+                .map(|b| self.attribute_values(b, Field::Fuel)),
+            transmission: input
+                .transmission
+                .as_deref()
+                .map(|b| self.attribute_values(b, Field::Transmission)),
+            include_unavailable: input.include_unavailable.unwrap_or(false),
+        };
+        let mut hits = self.score(&parsed.groups, &filter);
+        let total = hits.len();
+        let end = offset.saturating_add(limit as usize).min(total);
+        let key = |&(d, s): &(u32, f32)| {
+            let doc = &self.docs[d as usize];
+            (std::cmp::Reverse(s.to_bits()), doc.price_cents, doc.id_rank)
+        };
+        // Scores are non-negative, so their bit patterns order like the floats.
+        let order = |a: &(u32, f32), b: &(u32, f32)| key(a).cmp(&key(b));
+        if end < hits.len() && end > 0 {
+            hits.select_nth_unstable_by(end - 1, order);
+            hits.truncate(end);
+        }
+        let items = if offset < end {
+            hits.sort_unstable_by(order);
+            hits[offset..end]
+                .iter()
+                .filter_map(|&(d, s)| {
+                    catalog
+                        .vehicles
+                        .get(d as usize)
+                        .map(|v| Item::new(v, Some(s)))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(SearchOutput {
+            total,
+            items,
+            ignored: parsed.ignored,
+        })
+    }
+
+    /// Matching vehicles with their score in 0..1.
+    ///
+    /// Per query word the best way the vehicle matches it (quality × field weight) counts; the
+    /// score is 0.9 × the mean over words + 0.1 × how much of the vehicle's model name the query
+    /// covered (so "corolla" ranks a Corolla above a Corolla Cross). Unavailable vehicles, when
+    /// asked for, are scaled by 0.9 so they sink below equal available ones.
+    fn score(&self, groups: &[Group], filter: &Filter) -> Vec<(u32, f32)> {
+        let n = self.docs.len();
+        let mut out = Vec::new();
+        if groups.is_empty() {
+            let mut push = |d: u32| {
+                let doc = &self.docs[d as usize];
+                if filter.accepts(doc) {
+                    out.push((d, if doc.available { 1.0 } else { 0.9 }));
+                }
+            };
+            let lists = |by: &[Vec<u32>], set: &[bool]| -> Vec<u32> {
+                set.iter()
+                    .zip(by)
+                    .filter(|(on, _)| **on)
+                    .flat_map(|(_, l)| l.iter().copied())
+                    .collect()
+            };
+            match (&filter.models, &filter.makes) {
+                (Some(m), _) => lists(&self.by_model, m).into_iter().for_each(&mut push),
+                (None, Some(m)) => lists(&self.by_make, m).into_iter().for_each(&mut push),
+                (None, None) => (0..n as u32).for_each(&mut push),
+            }
+            return out;
+        }
+        let mut total = vec![0f32; n];
+        let mut hits = vec![0u16; n];
+        let mut model_cov = vec![0u8; n];
+        let mut cur = vec![0f32; n];
+        let mut cur_cov = vec![0u8; n];
+        let mut touched: Vec<u32> = Vec::new();
+        for (gi, g) in groups.iter().enumerate() {
+            for alt in &g.alts {
+                let Some(list) = self.postings.get(&alt.term) else {
+                    continue;
+                };
+                for &(d, f) in list {
+                    if alt.field.is_some_and(|af| af != f) {
+                        continue;
+                    }
+                    let di = d as usize;
+                    // Only vehicles that matched every earlier word can still qualify.
+                    if hits[di] as usize != gi {
+                        continue;
+                    }
+                    let s = alt.quality * f.weight();
+                    if cur[di] == 0.0 {
+                        touched.push(d);
+                    }
+                    if s > cur[di] {
+                        cur[di] = s;
+                    }
+                    let cov = match f {
+                        Field::Model => 1,
+                        Field::ModelFull => self.model_token_count[self.docs[di].model as usize],
+                        _ => 0,
+                    };
+                    cur_cov[di] = cur_cov[di].max(cov);
+                }
+            }
+            for &d in &touched {
+                let di = d as usize;
+                total[di] += cur[di];
+                hits[di] += 1;
+                model_cov[di] = model_cov[di].saturating_add(cur_cov[di]);
+                cur[di] = 0.0;
+                cur_cov[di] = 0;
+            }
+            if gi + 1 < groups.len() {
+                touched.clear();
+            }
+        }
+        // `touched` now holds exactly the vehicles that matched every word.
+        let ng = groups.len() as f32;
+        for &d in &touched {
+            let d = d as usize;
+            let doc = &self.docs[d];
+            if !filter.accepts(doc) {
+                continue;
+            }
+            let cov = match model_cov[d] {
+                0 => 1.0,
+                c => {
+                    let t = self.model_token_count[doc.model as usize];
+                    f32::from(c.min(t)) / f32::from(t)
+                }
+            };
+            let mut s = 0.9 * (total[d] / ng) + 0.1 * cov;
+            if !doc.available {
+                s *= 0.9;
+            }
+            out.push((d as u32, s.clamp(0.0, 1.0)));
+        }
+        out
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // lowest_price
+
+    pub fn lowest_price(
+        &self,
+        catalog: &Catalog,
+        input: &LowestPriceInput,
+    ) -> Result<LowestPriceOutput, ToolError> {
+        if input.make.trim().is_empty() {
+            return Err(ToolError::invalid("make", "must not be empty"));
+        }
+        if input.model.trim().is_empty() {
+            return Err(ToolError::invalid("model", "must not be empty"));
+        }
+        let makes = bitset(self.makes.len(), Self::resolve(&self.makes, &input.make));
+        let models = bitset(self.models.len(), Self::resolve(&self.models, &input.model));
+        let trim: Option<(String, Vec<String>)> = input.trim.as_deref().map(|t| {
+            let f = fold(t);
+            (compact(&f), tokens(&f).map(str::to_owned).collect())
+        });
+        let mut found: Vec<u32> = self
+            .docs
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| {
+                d.available
+                    && makes.get(d.make as usize).copied().unwrap_or(false)
+                    && models.get(d.model as usize).copied().unwrap_or(false)
+                    && input.year.is_none_or(|y| y == d.year)
+                    && input.condition.is_none_or(|c| c == d.condition)
+                    && trim.as_ref().is_none_or(|(c, toks)| {
+                        compact(&d.trim_tokens.concat()) == *c
+                            || toks.iter().all(|t| d.trim_tokens.contains(t))
+                    })
+            })
+            .map(|(i, _)| i as u32)
+            .collect();
+        found.sort_by(|&a, &b| {
+            let (va, vb) = (&catalog.vehicles[a as usize], &catalog.vehicles[b as usize]);
+            va.price.cmp(&vb.price).then_with(|| va.id.cmp(&vb.id))
+        });
+        let item = |i: Option<&u32>| {
+            i.and_then(|&d| catalog.vehicles.get(d as usize))
+                .map(|v| Item::new(v, None))
+        };
+        Ok(LowestPriceOutput {
+            found: !found.is_empty(),
+            lowest: item(found.first()),
+            runner_up: if found.is_empty() {
+                None
+            } else {
+                Some(item(found.get(1)))
+            },
+            count: found.len(),
+        })
+    }
+}
+
+fn condition_str(c: Condition) -> &'static str {
+    match c {
+        Condition::New => "new",
+        Condition::Used => "used",
+        Condition::Certified => "certified",
+    }
+}
+
+fn max_typos(chars: usize) -> usize {
+    match chars {
+        0..=3 => 0,
+        4..=7 => 1,
+        _ => 2,
+    }
+}
+
+/// Optimal-string-alignment distance (Damerau-Levenshtein with adjacent transpositions) if it is
+/// at most `max`, else `None`. Stops as soon as a whole row exceeds `max`, so rejecting a
+/// candidate costs a few cells, not the full matrix.
+pub(crate) fn osa_within(a: &[char], b: &[char], max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let m = b.len();
+    let mut prev2: Vec<usize> = vec![0; m + 1];
+    let mut prev: Vec<usize> = (0..=m).collect();
+    let mut cur: Vec<usize> = vec![0; m + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(prev2[j - 2] + 1);
+            }
+            cur[j] = v;
+            row_min = row_min.min(v);
+        }
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    Some(prev[m]).filter(|&d| d <= max)
+}
+
+/// "25,000" / "25.000" → "25000" so a price survives tokenisation; "2.5" is left alone.
+fn join_digit_groups(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    for (i, &c) in chars.iter().enumerate() {
+        if (c == ',' || c == '.')
+            && i > 0
+            && chars[i - 1].is_ascii_digit()
+            && chars.len() >= i + 4
+            && chars[i + 1..i + 4].iter().all(char::is_ascii_digit)
+            && chars.get(i + 4).is_none_or(|c| !c.is_ascii_digit())
+        {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn bitset(len: usize, ids: Vec<u32>) -> Vec<bool> {
+    let mut v = vec![false; len];
+    for i in ids {
+        if let Some(x) = v.get_mut(i as usize) {
+            *x = true;
+        }
+    }
+    v
+}
+
+fn max_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn min_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Alt {
+    term: String,
+    field: Option<Field>,
+    quality: f32,
+}
+
+/// One recognised query word (or phrase): the vehicle must match one of its alternatives.
+#[derive(Debug, Clone)]
+struct Group {
+    alts: Vec<Alt>,
+}
+
+#[derive(Debug, Default)]
+struct ParsedQuery {
+    groups: Vec<Group>,
+    year_min: Option<i32>,
+    year_max: Option<i32>,
+    price_min: Option<Decimal>,
+    price_max: Option<Decimal>,
+    ignored: Vec<String>,
+}
+
+struct Filter {
+    makes: Option<Vec<bool>>,
+    models: Option<Vec<bool>>,
+    year_min: Option<i32>,
+    year_max: Option<i32>,
+    price_min: Option<Decimal>,
+    price_max: Option<Decimal>,
+    condition: Option<Condition>,
+    branch: Option<String>,
+    body: Option<Vec<String>>,
+    fuel: Option<Vec<String>>,
+    transmission: Option<Vec<String>>,
+    include_unavailable: bool,
+}
+
+impl Filter {
+    fn accepts(&self, d: &Doc) -> bool {
+        (self.include_unavailable || d.available)
+            && self.year_min.is_none_or(|y| d.year >= y)
+            && self.year_max.is_none_or(|y| d.year <= y)
+            && self.condition.is_none_or(|c| c == d.condition)
+            && self
+                .makes
+                .as_ref()
+                .is_none_or(|m| m.get(d.make as usize).copied().unwrap_or(false))
+            && self
+                .models
+                .as_ref()
+                .is_none_or(|m| m.get(d.model as usize).copied().unwrap_or(false))
+            && self.price_min.is_none_or(|p| d.price >= p)
+            && self.price_max.is_none_or(|p| d.price <= p)
+            && self.branch.as_ref().is_none_or(|b| *b == d.branch)
+            && self.body.as_ref().is_none_or(|v| v.contains(&d.body))
+            && self.fuel.as_ref().is_none_or(|v| v.contains(&d.fuel))
+            && self
+                .transmission
+                .as_ref()
+                .is_none_or(|v| v.contains(&d.transmission))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs and outputs
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchInput {
+    #[serde(default)]
+    pub query: Option<String>,
+    #[serde(default)]
+    pub make: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub year_min: Option<i32>,
+    #[serde(default)]
+    pub year_max: Option<i32>,
+    #[serde(default)]
+    pub price_min: Option<Decimal>,
+    #[serde(default)]
+    pub price_max: Option<Decimal>,
+    #[serde(default, deserialize_with = "input::condition_opt::deserialize")]
+    pub condition: Option<Condition>,
+    #[serde(default)]
+    pub branch: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub fuel: Option<String>,
+    #[serde(default)]
+    pub transmission: Option<String>,
+    #[serde(default)]
+    pub include_unavailable: Option<bool>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub offset: Option<u32>,
+}
+
+/// A vehicle as the tools return it (spec `inventory_search` item).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Item {
+    pub id: String,
+    pub branch: String,
+    pub make: String,
+    pub model: String,
+    pub year: i32,
+    pub trim: Option<String>,
+    pub condition: Condition,
+    pub price: Decimal,
+    pub currency: dossier_core::Currency,
+    pub mileage_km: Option<u64>,
+    pub color: Option<String>,
+    pub body: Option<String>,
+    pub fuel: Option<String>,
+    pub transmission: Option<String>,
+    pub status: VehicleStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+}
+
+impl Item {
+    pub fn new(v: &Vehicle, score: Option<f32>) -> Item {
+        Item {
+            id: v.id.clone(),
+            branch: v.branch.clone(),
+            make: v.make.clone(),
+            model: v.model.clone(),
+            year: v.year,
+            trim: v.trim.clone(),
+            condition: v.condition,
+            price: v.price,
+            currency: v.currency,
+            mileage_km: v.mileage_km,
+            color: v.color.clone(),
+            body: v.body.clone(),
+            fuel: v.fuel.clone(),
+            transmission: v.transmission.clone(),
+            status: v.status,
+            score: score.map(|s| (f64::from(s) * 1000.0).round() / 1000.0),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchOutput {
+    /// All matches, not only this page.
+    pub total: usize,
+    pub items: Vec<Item>,
+    /// Query words that mean nothing in this catalog and were left out of the match.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LowestPriceInput {
+    pub make: String,
+    pub model: String,
+    #[serde(default)]
+    pub year: Option<i32>,
+    #[serde(default)]
+    pub trim: Option<String>,
+    #[serde(default, deserialize_with = "input::condition_opt::deserialize")]
+    pub condition: Option<Condition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LowestPriceOutput {
+    pub found: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lowest: Option<Item>,
+    /// `null` when only one vehicle matches; absent when none does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runner_up: Option<Option<Item>>,
+    pub count: usize,
+}
+
+#[cfg(test)]
+mod tests;
