@@ -2,7 +2,9 @@
 //! analyzer built on it). Swapped whole on reload, so a reader never sees half a catalog.
 
 use crate::config::{CompanyConfig, Settings};
+use dossier_analyzer::{Analyzer, Knowledge};
 use dossier_core::Catalog;
+use dossier_tools::{ProgramBook, RateTable, Tools};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -10,6 +12,10 @@ use std::sync::{Arc, RwLock};
 pub struct CompanyRuntime {
     pub config: CompanyConfig,
     pub catalog: Arc<Catalog>,
+    /// The offline analyzer, with the catalog's alias index and the company's extra knowledge.
+    pub analyzer: Analyzer,
+    /// The five business tools over this company's catalog, rate table and programs.
+    pub tools: Tools,
 }
 
 impl CompanyRuntime {
@@ -25,9 +31,27 @@ impl CompanyRuntime {
             }
             None => Catalog::default(),
         };
+        let mut knowledge = Knowledge::builtin();
+        for extra in &config.knowledge {
+            knowledge
+                .extend_from_file(extra)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", extra.display()))?;
+        }
+        let analyzer = Analyzer::new(Arc::new(knowledge), &catalog);
+        let rates = match &config.rates {
+            Some(p) => RateTable::load(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
+            None => RateTable::default(),
+        };
+        let programs = match &config.programs {
+            Some(p) => ProgramBook::load(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
+            None => ProgramBook::default(),
+        };
+        let tools = Tools::new(catalog.clone(), rates, programs);
         Ok(CompanyRuntime {
             config,
             catalog: Arc::new(catalog),
+            analyzer,
+            tools,
         })
     }
 }
@@ -45,6 +69,17 @@ impl Companies {
             companies.replace(CompanyRuntime::build(c.clone())?);
         }
         Ok(companies)
+    }
+
+    /// The runtime of a configured company, or one built from defaults for an id without a file
+    /// (the CLI analyses any company id).
+    pub fn get_or_default(&self, id: &str) -> anyhow::Result<Arc<CompanyRuntime>> {
+        if let Some(rt) = self.get(id) {
+            return Ok(rt);
+        }
+        let rt = CompanyRuntime::build(CompanyConfig::default_for(id))?;
+        self.replace(rt);
+        self.get(id).ok_or_else(|| anyhow::anyhow!("company `{id}` vanished"))
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<CompanyRuntime>> {

@@ -19,6 +19,7 @@ pub mod channels;
 pub mod cli;
 pub mod companies;
 pub mod config;
+pub mod copilot;
 pub mod http;
 pub mod ingest;
 pub mod jobs;

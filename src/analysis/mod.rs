@@ -8,7 +8,10 @@
 //! says so (`provider_note`).
 
 pub mod anthropic;
+pub mod doc;
+pub mod merge;
 pub mod openai;
+pub mod pipeline;
 pub mod prompt;
 pub mod redact;
 pub mod window;

@@ -1,8 +1,10 @@
 //! The `dossier` subcommands. Exit codes: 0 success, 2 bad input or configuration (one line on
 //! stderr naming the file and what is wrong), 1 any other failure.
 
+pub mod analyze;
 pub mod demo;
 pub mod serve;
+pub mod tools;
 
 use crate::config::Settings;
 use clap::{Parser, Subcommand};
@@ -33,6 +35,23 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Validate the configuration and print what it resolved (secrets masked).
     CheckConfig,
+    /// Print the smart profile (JSON) of one conversation file.
+    Analyze {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        args: analyze::AnalysisArgs,
+    },
+    /// Score the analysis of every conversation in DIR against its `*.labels.json` twin.
+    Eval {
+        dir: std::path::PathBuf,
+        #[command(flatten)]
+        args: analyze::AnalysisArgs,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The business tools from the command line (JSON out).
+    Tools(tools::ToolsArgs),
 }
 
 /// A failure with its exit code.
@@ -92,6 +111,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Worker => serve::serve(&cli.config, false).await,
         Command::Demo(args) => demo::run(&cli.config, args).await,
         Command::CheckConfig => check_config(&cli.config),
+        Command::Analyze { file, args } => analyze::analyze(&cli.config, &file, args).await,
+        Command::Eval { dir, args, json } => analyze::eval(&cli.config, &dir, args, json).await,
+        Command::Tools(args) => tools::run(&cli.config, args),
     }
 }
 

@@ -9,15 +9,44 @@ use std::str::FromStr;
 /// One subcommand with its arguments. `contact` is still text: [`super::contact`] resolves it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    Profile { contact: String },
-    Summary { contact: String },
-    Draft { contact: String, instructions: Option<String> },
-    Handoff { contact: String, assignee: String, note: Option<String> },
-    Stock { query: String },
-    Price { make: String, model: String, year: Option<i32> },
-    Finance { price: Decimal, down: Option<Decimal>, months: Option<u32>, apr: Option<Decimal> },
-    Rates { condition: String, months: u32, year: Option<i32>, score: Option<u32> },
-    Programs { contact: String },
+    Profile {
+        contact: String,
+    },
+    Summary {
+        contact: String,
+    },
+    Draft {
+        contact: String,
+        instructions: Option<String>,
+    },
+    Handoff {
+        contact: String,
+        assignee: String,
+        note: Option<String>,
+    },
+    Stock {
+        query: String,
+    },
+    Price {
+        make: String,
+        model: String,
+        year: Option<i32>,
+    },
+    Finance {
+        price: Decimal,
+        down: Option<Decimal>,
+        months: Option<u32>,
+        apr: Option<Decimal>,
+    },
+    Rates {
+        condition: String,
+        months: u32,
+        year: Option<i32>,
+        score: Option<u32>,
+    },
+    Programs {
+        contact: String,
+    },
     Help,
 }
 
@@ -52,7 +81,8 @@ pub const USAGE_PRICE: &str = "/dossier price <make> <model> [year]";
 pub const USAGE_FINANCE: &str = "/dossier finance <price> [down X] [months N] [apr R]";
 pub const USAGE_RATES: &str = "/dossier rates <new|used|certified> [months N] [year Y] [score S]";
 pub const USAGE_PROGRAMS: &str = "/dossier programs <phone | wa_id | name>";
-pub const USAGE_ALL: &str = "/dossier profile|summary|draft|handoff|stock|price|finance|rates|programs|help …";
+pub const USAGE_ALL: &str =
+    "/dossier profile|summary|draft|handoff|stock|price|finance|rates|programs|help …";
 
 /// The help text (mrkdwn-neutral: no bold, so it reads the same in Slack and Mattermost).
 pub fn help_text() -> String {
@@ -164,7 +194,11 @@ fn parse_draft(rest: &str) -> Result<Command, Usage> {
     if contact.is_empty() {
         return Err(usage("Which contact?", USAGE_DRAFT));
     }
-    let tail = tail.trim().trim_start_matches(':').trim_start_matches("--").trim();
+    let tail = tail
+        .trim()
+        .trim_start_matches(':')
+        .trim_start_matches("--")
+        .trim();
     Ok(Command::Draft {
         contact,
         instructions: (!tail.is_empty()).then(|| tail.to_owned()),
@@ -215,7 +249,10 @@ fn parse_price(rest: &[&str]) -> Result<Command, Usage> {
 
 /// A money amount as agents type it: `27900`, `27,900`, `$27,900.50`, `27.9k`.
 pub fn money(w: &str) -> Option<Decimal> {
-    let w = w.trim().trim_start_matches(['$', '€', '£']).replace(',', "");
+    let w = w
+        .trim()
+        .trim_start_matches(['$', '€', '£'])
+        .replace(',', "");
     let (num, mult) = match w.strip_suffix(['k', 'K']) {
         Some(n) => (n.to_owned(), Decimal::from(1000)),
         None => (w, Decimal::ONE),
@@ -276,14 +313,25 @@ fn parse_finance(rest: &[&str]) -> Result<Command, Usage> {
     for (k, v) in options(tail, &["down", "months", "apr", "term"], USAGE_FINANCE)? {
         match k.as_str() {
             "down" => {
-                down = Some(money(v).ok_or_else(|| usage(format!("`{v}` is not an amount."), USAGE_FINANCE))?)
+                down = Some(
+                    money(v)
+                        .ok_or_else(|| usage(format!("`{v}` is not an amount."), USAGE_FINANCE))?,
+                )
             }
             "months" | "term" => m = Some(months(v, USAGE_FINANCE)?),
-            _ => apr = Some(percent(v).ok_or_else(|| usage(format!("`{v}` is not a rate."), USAGE_FINANCE))?),
+            _ => {
+                apr = Some(
+                    percent(v)
+                        .ok_or_else(|| usage(format!("`{v}` is not a rate."), USAGE_FINANCE))?,
+                )
+            }
         }
     }
     if down.is_some_and(|d| d >= price) {
-        return Err(usage("The down payment covers the whole price.", USAGE_FINANCE));
+        return Err(usage(
+            "The down payment covers the whole price.",
+            USAGE_FINANCE,
+        ));
     }
     Ok(Command::Finance {
         price,
@@ -300,19 +348,33 @@ fn parse_rates(rest: &[&str]) -> Result<Command, Usage> {
     let condition = match first.to_lowercase().as_str() {
         c @ ("new" | "used" | "certified") => c.to_owned(),
         "cpo" => "certified".to_owned(),
-        other => return Err(usage(format!("`{other}` is not new, used or certified."), USAGE_RATES)),
+        other => {
+            return Err(usage(
+                format!("`{other}` is not new, used or certified."),
+                USAGE_RATES,
+            ));
+        }
     };
     let (mut m, mut y, mut score) = (None, None, None);
     for (k, v) in options(tail, &["months", "term", "year", "score"], USAGE_RATES)? {
         match k.as_str() {
             "months" | "term" => m = Some(months(v, USAGE_RATES)?),
-            "year" => y = Some(year(v).ok_or_else(|| usage(format!("`{v}` is not a year."), USAGE_RATES))?),
+            "year" => {
+                y = Some(
+                    year(v).ok_or_else(|| usage(format!("`{v}` is not a year."), USAGE_RATES))?,
+                )
+            }
             _ => {
                 score = Some(
                     v.parse::<u32>()
                         .ok()
                         .filter(|s| (300..=850).contains(s))
-                        .ok_or_else(|| usage(format!("`{v}` is not a credit score (300–850)."), USAGE_RATES))?,
+                        .ok_or_else(|| {
+                            usage(
+                                format!("`{v}` is not a credit score (300–850)."),
+                                USAGE_RATES,
+                            )
+                        })?,
                 )
             }
         }
@@ -346,31 +408,72 @@ mod tests {
 
     #[test]
     fn contact_commands() {
-        assert_eq!(cmd("profile +52 55 1234 5678"), Command::Profile { contact: "+52 55 1234 5678".into() });
-        assert_eq!(cmd("summary Maria Souza"), Command::Summary { contact: "Maria Souza".into() });
-        assert_eq!(cmd("programs 5215512345678"), Command::Programs { contact: "5215512345678".into() });
+        assert_eq!(
+            cmd("profile +52 55 1234 5678"),
+            Command::Profile {
+                contact: "+52 55 1234 5678".into()
+            }
+        );
+        assert_eq!(
+            cmd("summary Maria Souza"),
+            Command::Summary {
+                contact: "Maria Souza".into()
+            }
+        );
+        assert_eq!(
+            cmd("programs 5215512345678"),
+            Command::Programs {
+                contact: "5215512345678".into()
+            }
+        );
         let p = parse("profile --share 5215512345678").unwrap();
         assert!(p.share);
-        assert_eq!(p.command, Command::Profile { contact: "5215512345678".into() });
+        assert_eq!(
+            p.command,
+            Command::Profile {
+                contact: "5215512345678".into()
+            }
+        );
         assert!(!parse("profile x").unwrap().share);
     }
 
     #[test]
     fn drafts() {
-        assert_eq!(cmd("draft 5215512345678"), Command::Draft { contact: "5215512345678".into(), instructions: None });
+        assert_eq!(
+            cmd("draft 5215512345678"),
+            Command::Draft {
+                contact: "5215512345678".into(),
+                instructions: None
+            }
+        );
         assert_eq!(
             cmd("draft +52 55 1234 5678 offer a test drive"),
-            Command::Draft { contact: "+52 55 1234 5678".into(), instructions: Some("offer a test drive".into()) }
+            Command::Draft {
+                contact: "+52 55 1234 5678".into(),
+                instructions: Some("offer a test drive".into())
+            }
         );
         assert_eq!(
             cmd("draft \"María José\" mention the promo"),
-            Command::Draft { contact: "María José".into(), instructions: Some("mention the promo".into()) }
+            Command::Draft {
+                contact: "María José".into(),
+                instructions: Some("mention the promo".into())
+            }
         );
         assert_eq!(
             cmd("draft Maria Souza: be brief"),
-            Command::Draft { contact: "Maria Souza".into(), instructions: Some("be brief".into()) }
+            Command::Draft {
+                contact: "Maria Souza".into(),
+                instructions: Some("be brief".into())
+            }
         );
-        assert_eq!(cmd("draft Maria"), Command::Draft { contact: "Maria".into(), instructions: None });
+        assert_eq!(
+            cmd("draft Maria"),
+            Command::Draft {
+                contact: "Maria".into(),
+                instructions: None
+            }
+        );
     }
 
     #[test]
@@ -385,34 +488,74 @@ mod tests {
         );
         assert_eq!(
             cmd("handoff 5215512345678 <@U0AGENT01|carlos>"),
-            Command::Handoff { contact: "5215512345678".into(), assignee: "<@U0AGENT01|carlos>".into(), note: None }
+            Command::Handoff {
+                contact: "5215512345678".into(),
+                assignee: "<@U0AGENT01|carlos>".into(),
+                note: None
+            }
         );
     }
 
     #[test]
     fn tools_commands() {
-        assert_eq!(cmd("stock corolla 2022 automatic"), Command::Stock { query: "corolla 2022 automatic".into() });
+        assert_eq!(
+            cmd("stock corolla 2022 automatic"),
+            Command::Stock {
+                query: "corolla 2022 automatic".into()
+            }
+        );
         assert_eq!(
             cmd("price Toyota Corolla 2022"),
-            Command::Price { make: "Toyota".into(), model: "Corolla".into(), year: Some(2022) }
+            Command::Price {
+                make: "Toyota".into(),
+                model: "Corolla".into(),
+                year: Some(2022)
+            }
         );
         assert_eq!(
             cmd("price toyota rav4"),
-            Command::Price { make: "toyota".into(), model: "rav4".into(), year: None }
+            Command::Price {
+                make: "toyota".into(),
+                model: "rav4".into(),
+                year: None
+            }
         );
         assert_eq!(
             cmd("finance 27,900 down 5k months 60 apr 6.9%"),
-            Command::Finance { price: d("27900"), down: Some(d("5000")), months: Some(60), apr: Some(d("6.9")) }
+            Command::Finance {
+                price: d("27900"),
+                down: Some(d("5000")),
+                months: Some(60),
+                apr: Some(d("6.9"))
+            }
         );
         assert_eq!(
             cmd("finance $25000 48 months"),
-            Command::Finance { price: d("25000"), down: None, months: Some(48), apr: None }
+            Command::Finance {
+                price: d("25000"),
+                down: None,
+                months: Some(48),
+                apr: None
+            }
         );
         assert_eq!(
             cmd("rates used months 48 year 2021 score 700"),
-            Command::Rates { condition: "used".into(), months: 48, year: Some(2021), score: Some(700) }
+            Command::Rates {
+                condition: "used".into(),
+                months: 48,
+                year: Some(2021),
+                score: Some(700)
+            }
         );
-        assert_eq!(cmd("rates new"), Command::Rates { condition: "new".into(), months: 60, year: None, score: None });
+        assert_eq!(
+            cmd("rates new"),
+            Command::Rates {
+                condition: "new".into(),
+                months: 60,
+                year: None,
+                score: None
+            }
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use metrics::{counter, histogram};
 use std::time::{Duration, Instant};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -40,7 +40,28 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/companies/{company}/contacts/{contact}/messages",
             get(api::messages::list_messages),
-        );
+        )
+        .route(
+            "/v1/companies/{company}/contacts/{contact}/profile",
+            get(api::profile::get_profile),
+        )
+        .route(
+            "/v1/companies/{company}/contacts/{contact}/signals",
+            post(api::profile::post_signals),
+        )
+        .route(
+            "/v1/companies/{company}/contacts/{contact}",
+            delete(api::profile::delete_contact),
+        )
+        .route(
+            "/v1/companies/{company}/settings",
+            get(api::settings::get_settings).put(api::settings::put_settings),
+        )
+        .route("/slack/commands", post(crate::channels::slack::routes::commands))
+        .route("/slack/interactions", post(crate::channels::slack::routes::interactions))
+        .route("/mattermost/commands", post(crate::channels::mattermost::routes::commands))
+        .route("/mattermost/actions", post(crate::channels::mattermost::routes::actions))
+        .route("/v1/companies/{company}/tools/{tool}", post(api::tools::call_tool));
     with_middleware(routes, state, limit, timeout)
 }
 

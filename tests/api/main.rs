@@ -5,6 +5,8 @@ mod helpers;
 
 mod api_messages;
 mod health;
+mod mattermost;
 mod queue;
+mod slack;
 mod store_conformance;
 mod webhook;

@@ -38,7 +38,9 @@ pub fn verify(
     if (now - ts_num).abs() > max_skew_secs {
         return Err(SlackSignatureError::Stale);
     }
-    let hex_sig = sig.strip_prefix("v0=").ok_or(SlackSignatureError::Malformed)?;
+    let hex_sig = sig
+        .strip_prefix("v0=")
+        .ok_or(SlackSignatureError::Malformed)?;
     let expected = hex::decode(hex_sig).map_err(|_| SlackSignatureError::Malformed)?;
     if expected.len() != 32 {
         return Err(SlackSignatureError::Malformed);
@@ -48,7 +50,8 @@ pub fn verify(
     mac.update(ts.as_bytes());
     mac.update(b":");
     mac.update(body);
-    mac.verify_slice(&expected).map_err(|_| SlackSignatureError::Mismatch)
+    mac.verify_slice(&expected)
+        .map_err(|_| SlackSignatureError::Mismatch)
 }
 
 /// The `X-Slack-Signature` Slack would send (tests and the load generator use it).
@@ -72,7 +75,9 @@ mod tests {
     use serde_json::Value;
 
     fn fixture(name: &str) -> Value {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/slack").join(name);
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/slack")
+            .join(name);
         serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
     }
 
@@ -89,11 +94,26 @@ mod tests {
         // Upstream negative cases: tampered body, real clock (expired), missing parts.
         let mut tampered = body.to_vec();
         tampered.extend_from_slice(b"------");
-        assert_eq!(verify(secret, Some(ts), Some(sig), &tampered, now, 300), Err(SlackSignatureError::Mismatch));
-        assert_eq!(verify(secret, Some(ts), Some(sig), body, unix_now(), 300), Err(SlackSignatureError::Stale));
-        assert_eq!(verify(secret, None, Some(sig), body, now, 300), Err(SlackSignatureError::Missing));
-        assert_eq!(verify(secret, Some(ts), None, body, now, 300), Err(SlackSignatureError::Missing));
-        assert_eq!(verify(secret, Some(ts), Some(sig), b"", now, 300), Err(SlackSignatureError::Mismatch));
+        assert_eq!(
+            verify(secret, Some(ts), Some(sig), &tampered, now, 300),
+            Err(SlackSignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify(secret, Some(ts), Some(sig), body, unix_now(), 300),
+            Err(SlackSignatureError::Stale)
+        );
+        assert_eq!(
+            verify(secret, None, Some(sig), body, now, 300),
+            Err(SlackSignatureError::Missing)
+        );
+        assert_eq!(
+            verify(secret, Some(ts), None, body, now, 300),
+            Err(SlackSignatureError::Missing)
+        );
+        assert_eq!(
+            verify(secret, Some(ts), Some(sig), b"", now, 300),
+            Err(SlackSignatureError::Mismatch)
+        );
     }
 
     #[test]
@@ -102,10 +122,22 @@ mod tests {
         let sig = sign(secret, "1000", b"a=b");
         assert!(verify(secret, Some("1000"), Some(&sig), b"a=b", 1300, 300).is_ok());
         assert!(verify(secret, Some("1000"), Some(&sig), b"a=b", 700, 300).is_ok());
-        assert_eq!(verify(secret, Some("1000"), Some(&sig), b"a=b", 1301, 300), Err(SlackSignatureError::Stale));
-        assert_eq!(verify(secret, Some("1000"), Some(&sig), b"a=b", 699, 300), Err(SlackSignatureError::Stale));
-        assert_eq!(verify(secret, Some("x"), Some(&sig), b"a=b", 1000, 300), Err(SlackSignatureError::Malformed));
-        assert_eq!(verify(secret, Some("1000"), Some("v1=ab"), b"a=b", 1000, 300), Err(SlackSignatureError::Malformed));
+        assert_eq!(
+            verify(secret, Some("1000"), Some(&sig), b"a=b", 1301, 300),
+            Err(SlackSignatureError::Stale)
+        );
+        assert_eq!(
+            verify(secret, Some("1000"), Some(&sig), b"a=b", 699, 300),
+            Err(SlackSignatureError::Stale)
+        );
+        assert_eq!(
+            verify(secret, Some("x"), Some(&sig), b"a=b", 1000, 300),
+            Err(SlackSignatureError::Malformed)
+        );
+        assert_eq!(
+            verify(secret, Some("1000"), Some("v1=ab"), b"a=b", 1000, 300),
+            Err(SlackSignatureError::Malformed)
+        );
     }
 
     #[test]
@@ -117,7 +149,12 @@ mod tests {
             let body = vec["body"].as_str().unwrap().as_bytes();
             let sig = vec["signature"].as_str().unwrap();
             let now: i64 = ts.parse().unwrap();
-            assert_eq!(verify(secret, Some(ts), Some(sig), body, now, 300), Ok(()), "{}", vec["name"]);
+            assert_eq!(
+                verify(secret, Some(ts), Some(sig), body, now, 300),
+                Ok(()),
+                "{}",
+                vec["name"]
+            );
         }
     }
 }

@@ -7,4 +7,5 @@
 
 pub mod payload;
 pub mod signature;
+pub mod send;
 pub mod webhook;

@@ -1,0 +1,137 @@
+//! `dossier analyze FILE` and `dossier eval DIR`: the analysis of conversation files (spec §1),
+//! scored against their labels (spec §5) by `eval`.
+
+use super::CliError;
+use crate::analysis::pipeline::overlay_llm;
+use crate::companies::CompanyRuntime;
+use crate::config::{ProviderKind, Secrets, Settings};
+use dossier_analyzer::eval::{self, Labels};
+use dossier_core::{Catalog, Conversation, Profile};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AnalysisArgs {
+    /// Analysis provider: builtin (default), openai or anthropic (model and key from the company's settings).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Catalog feed (CSV) to match interests against, instead of the company's.
+    #[arg(long)]
+    pub catalog: Option<PathBuf>,
+    /// Company id when the file names none (default: demo-motors).
+    #[arg(long)]
+    pub company: Option<String>,
+}
+
+/// A company runtime for the CLI: its config (or defaults), with `--catalog` and `--provider` applied.
+fn runtime(settings: &Settings, company: &str, args: &AnalysisArgs) -> Result<CompanyRuntime, CliError> {
+    let mut config = settings.company_or_default(company);
+    if let Some(c) = &args.catalog {
+        let loaded = Catalog::load(c).map_err(|e| CliError::bad_input(e.to_string()))?;
+        if loaded.vehicles.is_empty() {
+            return Err(CliError::bad_input(format!("{}: no usable vehicle rows", c.display())));
+        }
+        config.catalog = Some(c.clone());
+    }
+    if let Some(p) = &args.provider {
+        config.intelligence.provider = match p.as_str() {
+            "builtin" => ProviderKind::Builtin,
+            "openai" => ProviderKind::Openai,
+            "anthropic" => ProviderKind::Anthropic,
+            other => return Err(CliError::bad_input(format!("--provider: `{other}` is not builtin, openai or anthropic"))),
+        };
+        config
+            .intelligence
+            .validate()
+            .map_err(|(k, p)| CliError::bad_input(format!("--provider {}: intelligence.{k}: {p}", config.intelligence.provider.as_str())))?;
+    }
+    CompanyRuntime::build(config).map_err(|e| CliError::bad_input(format!("{e:#}")))
+}
+
+fn read_conversation(path: &Path) -> Result<Conversation, CliError> {
+    let bytes = std::fs::read(path).map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))?;
+    Conversation::from_json(&bytes).map_err(|e| CliError::bad_input(format!("{}: not a conversation file: {e}", path.display())))
+}
+
+/// Analyses one conversation with the runtime's analyzer and, if chosen, its LLM.
+async fn analyze_conversation(settings: &Settings, rt: &CompanyRuntime, conv: &Conversation, company: &str) -> Profile {
+    let mut profile = rt.analyzer.analyze(conv, company);
+    let s = &rt.config.intelligence;
+    if s.provider != ProviderKind::Builtin {
+        let http = reqwest::Client::new();
+        let secrets = Secrets::from_env();
+        overlay_llm(&http, &secrets, &settings.service.summary, rt, s, None, &conv.messages, &mut profile).await;
+    }
+    profile.facts = rt.tools.profile_facts(&profile);
+    profile
+}
+
+pub async fn analyze(dir: &Path, file: &Path, args: AnalysisArgs) -> Result<(), CliError> {
+    let settings = Settings::load(dir)?;
+    let conv = read_conversation(file)?;
+    let company = conv.company.clone().or(args.company.clone()).unwrap_or_else(|| "demo-motors".into());
+    let rt = runtime(&settings, &company, &args)?;
+    let profile = analyze_conversation(&settings, &rt, &conv, &company).await;
+    let json = serde_json::to_string_pretty(&profile).map_err(|e| CliError::failure(e.to_string()))?;
+    println!("{json}");
+    Ok(())
+}
+
+pub async fn eval(dir: &Path, data: &Path, args: AnalysisArgs, json: bool) -> Result<(), CliError> {
+    let settings = Settings::load(dir)?;
+    let entries = std::fs::read_dir(data).map_err(|e| CliError::bad_input(format!("{}: {e}", data.display())))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json") && !p.to_string_lossy().ends_with(".labels.json"))
+        .collect();
+    files.sort();
+    let mut pairs = Vec::new();
+    for f in files {
+        let labels_path = f.with_extension("labels.json");
+        if !labels_path.exists() {
+            continue;
+        }
+        let conv = read_conversation(&f)?;
+        let bytes = std::fs::read(&labels_path).map_err(|e| CliError::bad_input(format!("{}: {e}", labels_path.display())))?;
+        let labels: Labels = serde_json::from_slice(&bytes)
+            .map_err(|e| CliError::bad_input(format!("{}: not a labels file: {e}", labels_path.display())))?;
+        pairs.push((f, conv, labels));
+    }
+    if pairs.is_empty() {
+        return Err(CliError::bad_input(format!("{}: no NAME.json with a NAME.labels.json twin", data.display())));
+    }
+    let mut runtimes: std::collections::HashMap<String, CompanyRuntime> = Default::default();
+    let tty = std::io::stderr().is_terminal() && !json;
+    let mut scores = Vec::new();
+    let mut per_file = Vec::new();
+    for (i, (file, conv, labels)) in pairs.iter().enumerate() {
+        let company = conv.company.clone().or(args.company.clone()).unwrap_or_else(|| "demo-motors".into());
+        if !runtimes.contains_key(&company) {
+            runtimes.insert(company.clone(), runtime(&settings, &company, &args)?);
+        }
+        let rt = &runtimes[&company];
+        if tty {
+            let done = (i + 1) * 30 / pairs.len();
+            eprint!("\r[{}{}] {}/{} {}   ", "#".repeat(done), " ".repeat(30 - done), i + 1, pairs.len(), file.display());
+        }
+        let profile = analyze_conversation(&settings, rt, conv, &company).await;
+        let s = eval::score(&profile, labels);
+        per_file.push((file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), s.clone()));
+        scores.push(s);
+    }
+    if tty {
+        eprintln!();
+    }
+    let table = eval::aggregate(&scores);
+    if json {
+        let files: serde_json::Map<String, serde_json::Value> = per_file
+            .into_iter()
+            .map(|(n, s)| (n, serde_json::to_value(s).unwrap_or_default()))
+            .collect();
+        let out = serde_json::json!({ "table": table, "files": files });
+        println!("{}", serde_json::to_string_pretty(&out).map_err(|e| CliError::failure(e.to_string()))?);
+    } else {
+        print!("{}", eval::render(&table));
+    }
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! `POST /v1/companies/{company}/tools/{tool}`: the five business tools over HTTP.
+
+use crate::http::api::profile::load_profile;
+use crate::http::auth::authorize;
+use crate::http::error::{ApiError, ApiResult, AppJson};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use dossier_core::ContactId;
+use dossier_tools::ToolError;
+
+pub async fn call_tool(
+    State(app): State<AppState>,
+    Path((company, tool)): Path<(String, String)>,
+    headers: HeaderMap,
+    AppJson(input): AppJson<serde_json::Value>,
+) -> ApiResult<AppJson<serde_json::Value>> {
+    let company = authorize(&app, &headers, &company)?;
+    let rt = app
+        .companies
+        .get(company.as_str())
+        .ok_or_else(|| ApiError::NotFound(format!("unknown company `{company}`")))?;
+    // `recommend_programs` may name a contact: its stored profile feeds the eligibility check.
+    let profile = match input.get("contact").and_then(|c| c.as_str()) {
+        Some(c) if tool == "recommend_programs" => {
+            let contact = ContactId::parse(c).map_err(|e| ApiError::Invalid(format!("contact: {e}")))?;
+            Some(load_profile(&app, &company, &contact).await?)
+        }
+        _ => None,
+    };
+    rt.tools.call(&tool, input, profile.as_ref()).map(AppJson).map_err(tool_error)
+}
+
+pub fn tool_error(e: ToolError) -> ApiError {
+    match e {
+        ToolError::UnknownTool(t) => ApiError::NotFound(format!(
+            "unknown tool `{t}`; tools: {}",
+            dossier_tools::TOOL_NAMES.join(", ")
+        )),
+        other => ApiError::Invalid(other.to_string()),
+    }
+}
