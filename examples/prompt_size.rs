@@ -78,15 +78,24 @@ fn conversation(n: usize) -> Vec<Message> {
 
 fn main() {
     let stages: Vec<String> = STAGES.iter().map(|s| s.to_string()).collect();
-    let catalog: Vec<String> = ["Toyota Corolla", "Toyota RAV4", "Toyota Camry", "Honda Civic", "Honda CR-V"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let catalog: Vec<String> = [
+        "Toyota Corolla",
+        "Toyota RAV4",
+        "Toyota Camry",
+        "Honda Civic",
+        "Honda CR-V",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let mut profile = Profile::empty("demo-motors", Some("5215512345678"));
     profile.contact.language = Some("es".into());
 
     println!("budget: recent {RECENT_BUDGET} tokens, summary ≤ {SUMMARY_MAX} tokens");
-    println!("{:>9} {:>8} {:>8} {:>9} {:>9} {:>10} {:>9}", "messages", "recent", "folded", "summary", "recent_t", "prompt_t", "fold_ms");
+    println!(
+        "{:>9} {:>8} {:>8} {:>9} {:>9} {:>10} {:>9}",
+        "messages", "recent", "folded", "summary", "recent_t", "prompt_t", "fold_ms"
+    );
     let mut sizes = Vec::new();
     for n in [10usize, 100, 1_000] {
         let msgs = conversation(n);

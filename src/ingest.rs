@@ -22,16 +22,17 @@ pub async fn ingest(
         .await?;
     match appended {
         Appended::New => {
-            if message.is_inbound() {
-                app.store
-                    .enqueue(&Job {
-                        company: company.to_string(),
-                        contact: contact.to_string(),
-                        message_id: message.id.to_string(),
-                        attempt: 0,
-                    })
-                    .await?;
-            }
+            // Business messages are queued too: the profile must see what the agent said (a quoted
+            // price is not a budget; an answered question is no longer open).
+            app.store
+                .enqueue(&Job {
+                    company: company.to_string(),
+                    contact: contact.to_string(),
+                    message_id: message.id.to_string(),
+                    attempt: 0,
+                    inbound: message.is_inbound(),
+                })
+                .await?;
             counter!("dossier_messages_total", "source" => source, "outcome" => "accepted")
                 .increment(1);
         }

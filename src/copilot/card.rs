@@ -203,6 +203,31 @@ impl ProfileCard {
         }
     }
 
+    /// Plain text (the demo, logs, e-mail): the same content as the chat renderings, with the
+    /// evidence quoted under each fact when `with_evidence`.
+    pub fn to_text(&self, with_evidence: bool) -> String {
+        let mut out = format!("{}\n", self.title);
+        for f in &self.fields {
+            out.push_str(&format!("  {:<12} {}\n", f.label, f.value));
+            if with_evidence {
+                for q in &f.evidence {
+                    out.push_str(&format!("  {:<12}   “{}”\n", "", clip(q, 120)));
+                }
+            }
+        }
+        if let Some(s) = &self.summary {
+            out.push_str(&format!("  {:<12} {s}\n", "Summary"));
+        }
+        if let Some(a) = &self.next_best_action {
+            out.push_str(&format!("  {:<12} {a}\n", "Next step"));
+        }
+        for f in &self.facts {
+            out.push_str(&format!("  {:<12} {f}\n", "Fact"));
+        }
+        out.push_str(&format!("  {}\n", self.context));
+        out
+    }
+
     /// True when some field has evidence to show.
     pub fn has_evidence(&self) -> bool {
         self.fields.iter().any(|f| !f.evidence.is_empty())

@@ -128,7 +128,7 @@ async fn process(app: &AppState, job: &Job) -> anyhow::Result<()> {
         .get(company.as_str())
         .ok_or_else(|| anyhow::anyhow!("unknown company `{company}`"))?;
     let outcome = analyze_contact(app, &rt, &company, &contact, true).await?;
-    if outcome.new_messages > 0 {
+    if outcome.new_messages > 0 && job.inbound {
         // A team-chat failure must not re-run the analysis: log it, the job is done.
         if let Err(e) = crate::copilot::drafts::on_analyzed(app, &company, &contact, &outcome.profile).await {
             tracing::warn!(error = %format!("{e:#}"), "auto-draft failed");

@@ -118,6 +118,13 @@ pub struct Job {
     /// 0 on the first try; a failed job is re-queued with `attempt + 1`.
     #[serde(default)]
     pub attempt: u32,
+    /// A customer message (drafts a reply); business messages are only folded into the profile.
+    #[serde(default = "yes")]
+    pub inbound: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A job handed to a consumer; `id` acknowledges it.

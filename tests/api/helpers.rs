@@ -75,7 +75,9 @@ pub fn test_config_dir(extra_service_toml: &str) -> PathBuf {
     std::fs::write(
         dir.join("dossier.toml"),
         format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n[worker]\nenabled = false\n{extra_service_toml}"
+            "[server]\nlisten = \"127.0.0.1:0\"\n{}{extra_service_toml}",
+            // Tests drive the worker themselves unless they configure it.
+            if extra_service_toml.contains("[worker]") { "" } else { "[worker]\nenabled = false\n" }
         ),
     )
     .unwrap();
@@ -110,6 +112,8 @@ pub fn test_secrets() -> Secrets {
             ("DOSSIER_ADMIN_TOKEN", ADMIN_TOKEN),
             ("ACME_API_TOKEN", ACME_TOKEN),
             ("OTHER_API_TOKEN", OTHER_TOKEN),
+            ("OPENAI_API_KEY", "test-openai-key"),
+            ("ANTHROPIC_API_KEY", "test-anthropic-key"),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned())),
     )
@@ -192,6 +196,42 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// Ingests a message through the API as company `acme`.
+    pub async fn ingest(&self, contact: &str, id: &str, direction: &str, ts: &str, text: &str) -> reqwest::Response {
+        self.client
+            .post(format!("{}/v1/companies/acme/messages", self.address))
+            .bearer_auth(ACME_TOKEN)
+            .json(&serde_json::json!({ "contact": { "wa_id": contact, "profile_name": "Carlos Mendes" },
+                "message": { "id": id, "direction": direction, "timestamp": ts, "text": text } }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET/POST/PUT/DELETE` on the company API with a token.
+    pub async fn api(&self, method: reqwest::Method, path: &str, token: &str, body: Option<serde_json::Value>) -> reqwest::Response {
+        let mut r = self.client.request(method, format!("{}{path}", self.address)).bearer_auth(token);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        r.send().await.unwrap()
+    }
+
+    /// Runs every queued job through the worker's handler (what `dossier worker` does), in order.
+    pub async fn drain_jobs(&self) -> usize {
+        let mut n = 0;
+        loop {
+            let batch = self.store.read_jobs("test-worker", 50, 0).await.unwrap();
+            if batch.is_empty() {
+                return n;
+            }
+            for d in batch {
+                dossier::jobs::worker::handle(&self.state, d).await;
+                n += 1;
+            }
+        }
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

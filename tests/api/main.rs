@@ -5,6 +5,8 @@ mod helpers;
 
 mod api_messages;
 mod health;
+mod profile;
+mod worker;
 mod mattermost;
 mod queue;
 mod slack;

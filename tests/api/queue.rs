@@ -9,6 +9,7 @@ fn job(i: u32) -> Job {
         contact: format!("52155500{i:05}"),
         message_id: format!("wamid.q{i}"),
         attempt: 0,
+        inbound: true,
     }
 }
 

@@ -156,6 +156,7 @@ async fn conformance(s: Arc<dyn Store>) {
         contact: ct.to_string(),
         message_id: "b".into(),
         attempt: 0,
+        inbound: true,
     };
     s.enqueue(&job).await.unwrap();
     let got = s.read_jobs("c1", 10, 0).await.unwrap();

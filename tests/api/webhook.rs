@@ -106,7 +106,7 @@ async fn every_fixture_delivered_three_times_is_stored_once() {
         }
         jobs += batch.len();
     }
-    assert_eq!(jobs, total);
+    assert_eq!(jobs, total, "one job per stored message");
     // The fixtures with placeholder phone number ids are kept as dead letters with the reason.
     let dead = app
         .store
