@@ -126,11 +126,7 @@ impl Redactor {
             return;
         }
         match value {
-            serde_json::Value::String(s) => {
-                if s.contains('[') {
-                    *s = self.restore(s);
-                }
-            }
+            serde_json::Value::String(s) if s.contains('[') => *s = self.restore(s),
             serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.restore_json(v)),
             serde_json::Value::Object(map) => map.values_mut().for_each(|v| self.restore_json(v)),
             _ => {}
@@ -231,9 +227,7 @@ fn find_urls(text: &str) -> Vec<(usize, usize, PiiKind)> {
             }
         }
         let url = &text[start..end];
-        let has_query = url
-            .split_once(['?', '#'])
-            .is_some_and(|(_, q)| !q.is_empty());
+        let has_query = url.split_once(['?', '#']).is_some_and(|(_, q)| !q.is_empty());
         if has_query {
             out.push((start, end, PiiKind::Url));
         }
@@ -348,17 +342,12 @@ impl NumberRun<'_> {
         let first = &body_seps[0];
         body[1..].iter().all(|&l| l == 3)
             && body_seps.iter().all(|s| s == first)
-            && matches!(
-                first.as_str(),
-                "," | "." | " " | "\u{066C}" | "\u{00A0}" | "'"
-            )
+            && matches!(first.as_str(), "," | "." | " " | "\u{066C}" | "\u{00A0}" | "'")
     }
 
     /// `12345.67`: one decimal point with 1–2 digits after it.
     fn is_decimal(&self) -> bool {
-        self.groups.len() == 2
-            && self.groups[1].len() <= 2
-            && matches!(self.seps[0].as_str(), "." | "," | "\u{066B}")
+        self.groups.len() == 2 && self.groups[1].len() <= 2 && matches!(self.seps[0].as_str(), "." | "," | "\u{066B}")
     }
 
     /// `2019-2022`, `2018 2019 2020`: years, not a phone.
@@ -376,17 +365,11 @@ impl NumberRun<'_> {
         let seps = self.sep_set();
         seps.len() == 1
             && matches!(seps[0], '-' | '.' | '/')
-            && (matches!(lens.as_slice(), [4, 1..=2, 1..=2])
-                || matches!(lens.as_slice(), [1..=2, 1..=2, 2 | 4]))
+            && (matches!(lens.as_slice(), [4, 1..=2, 1..=2]) || matches!(lens.as_slice(), [1..=2, 1..=2, 2 | 4]))
     }
 
     fn is_format(&self, lens: &[usize], seps: &[&str]) -> bool {
-        self.lens() == lens
-            && self
-                .seps
-                .iter()
-                .map(String::as_str)
-                .eq(seps.iter().copied())
+        self.lens() == lens && self.seps.iter().map(String::as_str).eq(seps.iter().copied())
     }
 
     /// CPF `000.000.000-00`, CNPJ `00.000.000/0000-00`, SSN `000-00-0000`, RFC/DNI-like
@@ -397,7 +380,8 @@ impl NumberRun<'_> {
             || self.is_format(&[3, 2, 4], &["-", "-"])
     }
 
-    /// `4111 1111 1111 1111`, `4111-1111-1111-1111`, or a bare 13–19 digit run.
+    /// `4111 1111 1111 1111`, `4111-1111-1111-1111`, Amex `3782 822463 10005`, or a bare 16–19
+    /// digit run.
     fn is_card(&self) -> bool {
         let n = self.digits();
         if !(13..=19).contains(&n) || !luhn(&self.all_digits()) {
@@ -405,10 +389,11 @@ impl NumberRun<'_> {
         }
         let lens = self.lens();
         let seps = self.sep_set();
-        lens.len() == 1
+        // A bare run of 13–15 digits is more likely a phone with its country code (`wa_id`).
+        (lens.len() == 1 && n >= 16)
             || (seps.len() == 1
                 && matches!(seps[0], ' ' | '-')
-                && lens[..lens.len() - 1].iter().all(|&l| l == 4))
+                && (lens[..lens.len() - 1].iter().all(|&l| l == 4) || lens == [4, 6, 5]))
     }
 }
 
@@ -424,7 +409,7 @@ fn luhn(digits: &str) -> bool {
         }
         sum += d;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Words and symbols that make a number next to them money, not an identifier.
@@ -488,8 +473,7 @@ fn find_numbers(text: &str) -> Vec<(usize, usize, PiiKind)> {
     let mut i = 0;
     while i < chars.len() {
         let (_, c) = chars[i];
-        let starts_here = is_digit(c)
-            || (c == '+' || c == '(') && chars.get(i + 1).is_some_and(|&(_, n)| is_digit(n));
+        let starts_here = is_digit(c) || (c == '+' || c == '(') && chars.get(i + 1).is_some_and(|&(_, n)| is_digit(n));
         if !starts_here {
             i += 1;
             continue;
@@ -502,9 +486,7 @@ fn find_numbers(text: &str) -> Vec<(usize, usize, PiiKind)> {
                 || (matches!(p, '.' | '-' | '/') && i >= 2 && chars[i - 2].1.is_alphanumeric());
             if glued {
                 // Skip the whole glued token.
-                while i < chars.len()
-                    && (chars[i].1.is_alphanumeric() || matches!(chars[i].1, '.' | '-' | '_'))
-                {
+                while i < chars.len() && (chars[i].1.is_alphanumeric() || matches!(chars[i].1, '.' | '-' | '_')) {
                     i += 1;
                 }
                 continue;
@@ -531,12 +513,13 @@ fn find_numbers(text: &str) -> Vec<(usize, usize, PiiKind)> {
                 sep.push(chars[k].1);
                 k += 1;
             }
-            if k < chars.len() && is_digit(chars[k].1) {
-                if let Some(sep) = joining_separator(&sep) {
-                    seps.push(sep);
-                    j = k;
-                    continue;
-                }
+            if k < chars.len()
+                && is_digit(chars[k].1)
+                && let Some(sep) = joining_separator(&sep)
+            {
+                seps.push(sep);
+                j = k;
+                continue;
             }
             break;
         }
@@ -553,11 +536,9 @@ fn find_numbers(text: &str) -> Vec<(usize, usize, PiiKind)> {
             groups,
             seps,
         };
-        if !glued_right {
-            if let Some(kind) = classify(&run, start_byte, end_byte) {
-                // A leading `(` belongs to the number; keep a lone `+`/`(` out otherwise.
-                out.push((start_byte, end_byte, kind));
-            }
+        // A leading `(` or `+` belongs to the number's span.
+        if !glued_right && let Some(kind) = classify(&run, start_byte, end_byte) {
+            out.push((start_byte, end_byte, kind));
         }
         i = end_idx.max(i + 1);
     }
@@ -614,6 +595,11 @@ fn classify(run: &NumberRun<'_>, start: usize, end: usize) -> Option<PiiKind> {
     if run.is_decimal() {
         return None;
     }
+    // `1250000`, `25000000`: round bare amounts (pesos, COP) are written without separators;
+    // a phone rarely ends in three zeros.
+    if run.groups.len() == 1 && n <= 9 && run.groups[0].ends_with("000") {
+        return None;
+    }
     if run.is_thousands() {
         // `612 345 678` is a Spanish mobile; `1.250.000` / `25,000,000` are amounts.
         let space_grouped = run.seps.iter().all(|s| s == " ");
@@ -642,14 +628,8 @@ mod tests {
 
     #[test]
     fn phones_in_many_formats() {
-        assert_eq!(
-            red("call me at +52 55 1234 5678 please"),
-            "call me at [PHONE_1] please"
-        );
-        assert_eq!(
-            red("my number is (555) 123-4567."),
-            "my number is [PHONE_1]."
-        );
+        assert_eq!(red("call me at +52 55 1234 5678 please"), "call me at [PHONE_1] please");
+        assert_eq!(red("my number is (555) 123-4567."), "my number is [PHONE_1].");
         assert_eq!(red("555.123.4567"), "[PHONE_1]");
         assert_eq!(red("5215512345678"), "[PHONE_1]");
         assert_eq!(red("+1-202-555-0143"), "[PHONE_1]");
@@ -672,11 +652,9 @@ mod tests {
         kept("Between 2019-2022 models, 2018 2019 2020 too");
         kept("SSN-like but a date: 2026-10-01, and 01/10/2026");
         assert_eq!(red("my SSN is 123-45-6789"), "my SSN is [ID_1]");
-        assert_eq!(
-            red("card 4111 1111 1111 1111 exp 12/27"),
-            "card [CARD_1] exp 12/27"
-        );
+        assert_eq!(red("card 4111 1111 1111 1111 exp 12/27"), "card [CARD_1] exp 12/27");
         assert_eq!(red("pay 4111111111111111"), "pay [CARD_1]");
+        assert_eq!(red("amex 3782 822463 10005"), "amex [CARD_1]");
     }
 
     #[test]
@@ -689,6 +667,7 @@ mod tests {
         );
         kept("El Corolla 2022 cuesta 1.250.000 y la mensualidad 12.500,50");
         kept("presupuesto de 25,000 dólares, enganche de 5000");
+        kept("tengo 1250000 para el carro, o hasta 25000000 en pesos colombianos");
         // The same number written twice gets the same placeholder.
         assert_eq!(r.redact("otra vez: 5512345678"), "otra vez: [PHONE_1]");
     }
@@ -696,8 +675,7 @@ mod tests {
     #[test]
     fn portuguese() {
         let mut r = Redactor::new();
-        let out =
-            r.redact("Meu CPF é 123.456.789-09 e o CNPJ 12.345.678/0001-90, zap (11) 98765-4321");
+        let out = r.redact("Meu CPF é 123.456.789-09 e o CNPJ 12.345.678/0001-90, zap (11) 98765-4321");
         assert_eq!(out, "Meu CPF é [ID_1] e o CNPJ [ID_2], zap [PHONE_1]");
         kept("Tenho R$ 120 mil de entrada, ou R$ 120.000,00, carro 2021");
         kept("parcela de R$1.500 em 48x");

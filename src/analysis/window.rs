@@ -77,9 +77,7 @@ impl RollingSummary {
         match self.covered_until {
             None => false,
             Some(until) if m.timestamp < until => true,
-            Some(until) if m.timestamp == until => {
-                self.covered_ids_tail.iter().any(|id| id == m.id.as_str())
-            }
+            Some(until) if m.timestamp == until => self.covered_ids_tail.iter().any(|id| id == m.id.as_str()),
             Some(_) => false,
         }
     }
@@ -96,17 +94,9 @@ const HEADER_PREFIX: &str = "Earlier: ";
 /// Folds `folded` (oldest first; messages already covered are skipped, so passing the whole
 /// folded slice each time is fine) into `summary`. Pure; the result's text never exceeds
 /// `max_summary_tokens` by [`estimate_tokens`].
-pub fn fold(
-    summary: &RollingSummary,
-    folded: &[Message],
-    max_summary_tokens: usize,
-) -> RollingSummary {
-    let first_new =
-        folded.partition_point(|m| summary.covered_until.is_some_and(|u| m.timestamp < u));
-    let new: Vec<&Message> = folded[first_new..]
-        .iter()
-        .filter(|m| !summary.covers(m))
-        .collect();
+pub fn fold(summary: &RollingSummary, folded: &[Message], max_summary_tokens: usize) -> RollingSummary {
+    let first_new = folded.partition_point(|m| summary.covered_until.is_some_and(|u| m.timestamp < u));
+    let new: Vec<&Message> = folded[first_new..].iter().filter(|m| !summary.covers(m)).collect();
     if new.is_empty() && estimate_tokens(&summary.text) <= max_summary_tokens {
         return summary.clone();
     }
@@ -118,16 +108,18 @@ pub fn fold(
         .filter(|l| !l.is_empty() && !l.starts_with(HEADER_PREFIX))
         .map(|l| l.strip_prefix("- ").unwrap_or(l).to_owned())
         .collect();
-    let mut seen: std::collections::HashSet<String> =
-        entries.iter().map(|e| dedup_key(e)).collect();
-    for m in &new {
-        if !m.is_inbound() {
-            continue;
-        }
-        let day = m.timestamp.strftime("%Y-%m-%d").to_string();
-        for sentence in key_sentences(m.text()) {
-            let key = dedup_key(&sentence);
-            if seen.insert(key) {
+    let added: Vec<(String, String)> = new
+        .iter()
+        .filter(|m| m.is_inbound())
+        .flat_map(|m| {
+            let day = m.timestamp.strftime("%Y-%m-%d").to_string();
+            key_sentences(m.text()).into_iter().map(move |s| (day.clone(), s))
+        })
+        .collect();
+    if !added.is_empty() {
+        let mut seen: std::collections::HashSet<String> = entries.iter().map(|e| dedup_key(e)).collect();
+        for (day, sentence) in added {
+            if seen.insert(dedup_key(&sentence)) {
                 entries.push(format!("{day}: {sentence}"));
             }
         }
@@ -138,11 +130,7 @@ pub fn fold(
     if tail.len() > COVERED_IDS_TAIL {
         tail.drain(..tail.len() - COVERED_IDS_TAIL);
     }
-    let covered_until = new
-        .iter()
-        .map(|m| m.timestamp)
-        .max()
-        .max(summary.covered_until);
+    let covered_until = new.iter().map(|m| m.timestamp).max().max(summary.covered_until);
     let messages_covered = summary.messages_covered + new.len() as u64;
 
     let header = covered_until.map(|u| {
@@ -178,16 +166,28 @@ fn render(header: Option<&str>, entries: &[String]) -> String {
 /// Drops entries until the text fits: lowest score first, the oldest among equals; the newest
 /// entry goes last. Then, if still too long, the header goes and the text is cut.
 fn bounded_text(header: Option<&str>, mut entries: Vec<String>, max_tokens: usize) -> String {
-    let mut text = render(header, &entries);
-    while estimate_tokens(&text) > max_tokens && entries.len() > 1 {
-        // Older entries count a little less, so ties go to the oldest.
+    // Sizes are tracked incrementally: re-rendering and re-scoring per removal is quadratic in
+    // expensive work once a summary holds many entries.
+    let mut lens: Vec<usize> = entries.iter().map(|e| e.chars().count() + 2).collect(); // "- "
+    let header_chars = header.map_or(0, |h| h.chars().count());
+    let mut body_chars: usize = lens.iter().sum();
+    let rendered_tokens = |body: usize, n: usize| {
+        let lines = n + usize::from(header.is_some());
+        (header_chars + body + lines.saturating_sub(1)).div_ceil(4)
+    };
+    let mut scores: Vec<usize> = Vec::new();
+    while rendered_tokens(body_chars, entries.len()) > max_tokens && entries.len() > 1 {
+        if scores.is_empty() {
+            scores = entries.iter().map(|e| score(e)).collect();
+        }
+        // Older entries count a little less, so ties go to the oldest; the newest stays.
         let n = entries.len();
-        let victim = (0..n - 1)
-            .min_by_key(|&i| score(&entries[i]) * 4 + (i * 4 / n))
-            .unwrap_or(0);
+        let victim = (0..n - 1).min_by_key(|&i| scores[i] * 4 + (i * 4 / n)).unwrap_or(0);
         entries.remove(victim);
-        text = render(header, &entries);
+        scores.remove(victim);
+        body_chars -= lens.remove(victim);
     }
+    let mut text = render(header, &entries);
     if estimate_tokens(&text) > max_tokens {
         text = render(None, &entries);
     }
@@ -204,7 +204,7 @@ fn bounded_text(header: Option<&str>, mut entries: Vec<String>, max_tokens: usiz
 /// How much a sentence tells about the customer: numbers (budget, year, term), questions, and
 /// money or car words count; short pleasantries do not.
 fn score(sentence: &str) -> usize {
-    let folded = dossier_core::text::fold(sentence);
+    let folded = fold_light(sentence);
     let mut s = 0;
     if folded.chars().any(|c| c.is_ascii_digit()) {
         s += 3;
@@ -216,6 +216,28 @@ fn score(sentence: &str) -> usize {
         s += 3;
     }
     s + (folded.chars().count() / 40).min(2)
+}
+
+/// Lowercase without Latin accents, Arabic-Indic digits as ASCII: enough for scoring and
+/// de-duplication, and far cheaper than full Unicode folding (a fold re-scores every entry).
+fn fold_light(s: &str) -> String {
+    s.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'á' | 'à' | 'â' | 'ã' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'í' | 'ì' | 'î' | 'ï' => 'i',
+            'ó' | 'ò' | 'ô' | 'õ' | 'ö' => 'o',
+            'ú' | 'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            'ñ' => 'n',
+            'ة' => 'ه',
+            'أ' | 'إ' | 'آ' => 'ا',
+            '\u{0660}'..='\u{0669}' => char::from(b'0' + (c as u32 - 0x0660) as u8),
+            '\u{06F0}'..='\u{06F9}' => char::from(b'0' + (c as u32 - 0x06F0) as u8),
+            c => c,
+        })
+        .collect()
 }
 
 /// Stems of words that carry what a profile needs (en, es, pt, ar), folded (no accents).
@@ -304,7 +326,7 @@ fn dedup_key(s: &str) -> String {
         Some((day, rest)) if day.len() == 10 && day.as_bytes().get(4) == Some(&b'-') => rest,
         _ => s,
     };
-    dossier_core::text::tokens(&dossier_core::text::fold(body))
+    dossier_core::text::tokens(&fold_light(body))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -313,7 +335,7 @@ fn dedup_key(s: &str) -> String {
 fn key_sentences(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
-    let mut flush = |s: &mut String, out: &mut Vec<String>| {
+    let flush = |s: &mut String, out: &mut Vec<String>| {
         let t = s.split_whitespace().collect::<Vec<_>>().join(" ");
         s.clear();
         let key = dedup_key(&t);
@@ -334,13 +356,7 @@ fn key_sentences(text: &str) -> Vec<String> {
         current.push(c);
         if matches!(c, '.' | '!' | '?' | '\n' | '؟' | '。') {
             // `25.000` or `2.5` is not a sentence end.
-            if c == '.'
-                && current
-                    .chars()
-                    .rev()
-                    .nth(1)
-                    .is_some_and(|p| p.is_ascii_digit())
-            {
+            if c == '.' && current.chars().rev().nth(1).is_some_and(|p| p.is_ascii_digit()) {
                 continue;
             }
             flush(&mut current, &mut out);
@@ -375,24 +391,19 @@ mod tests {
         assert_eq!(estimate_tokens("abcde"), 2);
         assert_eq!(estimate_tokens("ميزانية"), 2);
         let m = msg(1, Direction::In, "");
-        assert_eq!(message_tokens(&m), 2 + 1 + LINE_OVERHEAD_TOKENS); // "<message>" is 9 chars
+        // "<message>" is 9 characters (3 tokens), "wamid.1" 7 (2 tokens).
+        assert_eq!(message_tokens(&m), 3 + 2 + LINE_OVERHEAD_TOKENS);
     }
 
     #[test]
     fn keeps_newest_that_fit() {
-        let msgs: Vec<_> = (0..10)
-            .map(|i| msg(i, Direction::In, &"x".repeat(40)))
-            .collect();
+        let msgs: Vec<_> = (0..10).map(|i| msg(i, Direction::In, &"x".repeat(40))).collect();
         let per = message_tokens(&msgs[0]);
         let (old, recent) = select_recent(&msgs, per * 3 + 1);
         assert_eq!((old.len(), recent.len()), (7, 3));
         assert_eq!(recent[2].id.as_str(), "wamid.9");
         let (old, recent) = select_recent(&msgs, 1);
-        assert_eq!(
-            (old.len(), recent.len()),
-            (9, 1),
-            "the newest message always stays"
-        );
+        assert_eq!((old.len(), recent.len()), (9, 1), "the newest message always stays");
         let (old, recent) = select_recent(&[], 100);
         assert!(old.is_empty() && recent.is_empty());
     }
@@ -413,17 +424,9 @@ mod tests {
         assert_eq!(s.messages_covered, 4);
         assert_eq!(s.covered_until, Some(msgs[3].timestamp));
         assert!(s.text.contains("Busco un Corolla 2022."), "{}", s.text);
-        assert!(
-            s.text.contains("Mi presupuesto es 25.000 dólares."),
-            "{}",
-            s.text
-        );
+        assert!(s.text.contains("Mi presupuesto es 25.000 dólares."), "{}", s.text);
         assert!(!s.text.contains("Hola"), "{}", s.text);
-        assert!(
-            !s.text.contains("le ayudo"),
-            "agent lines are not kept: {}",
-            s.text
-        );
+        assert!(!s.text.contains("le ayudo"), "agent lines are not kept: {}", s.text);
         // Folding the same messages again changes nothing.
         assert_eq!(fold(&s, &msgs, 200), s);
         // A new message is added incrementally.
@@ -449,11 +452,7 @@ mod tests {
         let mut s = RollingSummary::default();
         for chunk in 1..=20 {
             s = fold(&s, &msgs[..chunk * 10], 120);
-            assert!(
-                estimate_tokens(&s.text) <= 120,
-                "{}",
-                estimate_tokens(&s.text)
-            );
+            assert!(estimate_tokens(&s.text) <= 120, "{}", estimate_tokens(&s.text));
         }
         assert_eq!(s.messages_covered, 200);
         assert!(s.text.contains("20190"), "newest budget kept: {}", s.text);
@@ -470,8 +469,7 @@ mod tests {
             &[msg(1, Direction::In, "Quiero el Civic 2021")],
             50,
         );
-        let back: RollingSummary =
-            serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        let back: RollingSummary = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
         assert_eq!(back, s);
     }
 
@@ -507,15 +505,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, (inbound, text, gap))| {
                     t += gap; // ties happen (gap 0)
-                    let mut m = msg(
-                        i,
-                        if inbound {
-                            Direction::In
-                        } else {
-                            Direction::Out
-                        },
-                        &text,
-                    );
+                    let mut m = msg(i, if inbound { Direction::In } else { Direction::Out }, &text);
                     m.timestamp = Timestamp::from_second(t).unwrap();
                     m
                 })
@@ -524,6 +514,7 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
         /// What the worker sends (summary + recent) stays within budget + summary max, however long
         /// the conversation, with the summary updated incrementally as messages arrive.
         #[test]
