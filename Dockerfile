@@ -25,6 +25,8 @@ WORKDIR /app
 COPY --from=build /src/target/release/dossier /usr/local/bin/dossier
 COPY --chown=dossier:dossier config ./config
 COPY --chown=dossier:dossier data ./data
+# Draft reply templates are read at run time (LLM prompts are compiled into the binary).
+COPY --chown=dossier:dossier prompts ./prompts
 USER dossier
 ENV DOSSIER_SERVER__LISTEN=0.0.0.0:8080 \
     DOSSIER_LOG_FORMAT=json

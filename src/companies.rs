@@ -108,3 +108,87 @@ impl Companies {
         Ok(n)
     }
 }
+
+/// The newest modification time among a company's data files (catalog, rates, programs).
+fn data_mtime(c: &CompanyConfig) -> Option<std::time::SystemTime> {
+    [&c.catalog, &c.rates, &c.programs]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .max()
+}
+
+/// Reloads a company when one of its data files changes, so a new inventory feed is served
+/// without a restart. Polls every `every`; a file that fails to load keeps the previous runtime.
+pub async fn watch(companies: &Companies, every: std::time::Duration, shutdown: tokio_util::sync::CancellationToken) {
+    let ids: Vec<String> = companies.inner.read().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
+    let mut seen: HashMap<String, Option<std::time::SystemTime>> =
+        ids.iter().map(|id| (id.clone(), companies.get(id).and_then(|rt| data_mtime(&rt.config)))).collect();
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        for id in &ids {
+            let Some(rt) = companies.get(id) else { continue };
+            let now = data_mtime(&rt.config);
+            if seen.get(id).copied().flatten() == now {
+                continue;
+            }
+            seen.insert(id.clone(), now);
+            match companies.reload(id) {
+                Ok(n) => tracing::info!(company = %id, vehicles = n, "company data reloaded"),
+                Err(e) => tracing::error!(company = %id, error = %format!("{e:#}"), "reload failed; keeping the previous data"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_changed_catalog_is_served_without_a_restart() {
+        let dir = std::env::temp_dir().join(format!("dossier-reload-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let csv = dir.join("catalog.csv");
+        let header = "id,branch,make,model,year,trim,condition,price,currency,mileage_km,color,body,fuel,transmission,status\n";
+        std::fs::write(&csv, format!("{header}A-1,Main,Toyota,Corolla,2022,LE,used,21400,USD,1,white,sedan,gasoline,cvt,available\n")).unwrap();
+        let mut config = CompanyConfig::default_for("acme");
+        config.catalog = Some(csv.clone());
+        let companies = Companies::default();
+        companies.replace(CompanyRuntime::build(config).unwrap());
+        assert_eq!(companies.get("acme").unwrap().catalog.vehicles.len(), 1);
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let stop = shutdown.clone();
+        let watcher = async { watch(&companies, std::time::Duration::from_millis(20), stop).await };
+        let change = async {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            std::fs::write(
+                &csv,
+                format!(
+                    "{header}A-1,Main,Toyota,Corolla,2022,LE,used,21400,USD,1,white,sedan,gasoline,cvt,available\n\
+                     A-2,Main,Honda,Civic,2021,EX,used,19900,USD,1,red,sedan,gasoline,cvt,available\n\
+                     bad,row\n"
+                ),
+            )
+            .unwrap();
+            // mtime granularity can be coarse: make sure it moves.
+            let later = std::time::SystemTime::now() + std::time::Duration::from_secs(2);
+            let f = std::fs::File::options().write(true).open(&csv).unwrap();
+            f.set_modified(later).unwrap();
+            for _ in 0..100 {
+                if companies.get("acme").unwrap().catalog.vehicles.len() == 2 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            shutdown.cancel();
+        };
+        tokio::join!(watcher, change);
+        let rt = companies.get("acme").unwrap();
+        assert_eq!(rt.catalog.vehicles.len(), 2);
+        assert_eq!(rt.catalog.skipped.len(), 1, "the bad row is reported and skipped");
+    }
+}

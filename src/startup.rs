@@ -100,6 +100,10 @@ impl Application {
         } else {
             None
         };
+        let watcher = {
+            let (state, token) = (self.state.clone(), shutdown.clone());
+            tokio::spawn(async move { crate::companies::watch(&state.companies, Duration::from_secs(10), token).await })
+        };
         let router = crate::http::router(self.state.clone());
         tracing::info!(addr = %self.listener.local_addr()?, store = self.state.store.backend(), "dossier is serving");
         let token = shutdown.clone();
@@ -110,6 +114,7 @@ impl Application {
         if let Some(w) = worker {
             let _ = w.await;
         }
+        let _ = watcher.await;
         Ok(())
     }
 }

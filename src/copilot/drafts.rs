@@ -374,6 +374,47 @@ pub async fn update_cards(app: &App, company: &CompanyId, contact: &ContactId, d
 
 /// Builds a new pending draft for `contact` (superseding the current one, whose cards are updated)
 /// and stores it. Returns it; the caller posts it.
+/// Drafts with the company's LLM: it sees the profile, the rolling window of recent messages and
+/// the business tools; prices and payments can only come from the tool calls it makes.
+async fn llm_draft(
+    app: &App,
+    rt: &crate::companies::CompanyRuntime,
+    settings: &crate::config::IntelligenceSettings,
+    company: &CompanyId,
+    contact: &ContactId,
+    profile: &Profile,
+    instructions: Option<&str>,
+) -> anyhow::Result<(String, String)> {
+    use crate::analysis::{AnalysisInput, ToolSpec};
+    let provider = crate::analysis::pipeline::llm_provider(&app.http, &app.secrets, settings)
+        .map_err(anyhow::Error::msg)?
+        .context("no LLM provider configured")?;
+    let cfg = &app.settings.service.summary;
+    let cap = (cfg.recent_tokens / 4).clamp(20, 400);
+    let messages = app.store.messages(company, contact, cap, None).await?;
+    let (_, recent) = crate::analysis::window::select_recent(&messages, cfg.recent_tokens);
+    let models: Vec<String> = rt.catalog.models().into_iter().map(|(m, o)| format!("{m} {o}")).collect();
+    let input = AnalysisInput {
+        company_name: &rt.config.name,
+        profile,
+        summary: profile.summary.as_deref(),
+        recent,
+        stages: &settings.stages,
+        catalog_models: &models,
+    };
+    let tools: Vec<ToolSpec> = dossier_tools::definitions()
+        .into_iter()
+        .map(|d| ToolSpec { name: d.name.to_string(), description: d.description.to_string(), parameters: d.parameters })
+        .collect();
+    let run_tool = |name: &str, args: serde_json::Value| -> Result<serde_json::Value, String> {
+        rt.tools.call(name, args, Some(profile)).map_err(|e| e.to_string())
+    };
+    let text = provider.draft(&input, instructions, &tools, &run_tool).await?;
+    let text = text.trim();
+    anyhow::ensure!(!text.is_empty(), "the model drafted nothing");
+    Ok((clip(text, DRAFT_MAX), format!("llm:{}", provider.name())))
+}
+
 async fn new_draft(
     app: &App,
     company: &CompanyId,
@@ -393,7 +434,18 @@ async fn new_draft(
         profile.facts.clone()
     };
     let prompts = prompts_dir(&app.settings.dir);
-    let (text, language, intent, template) = compose(&prompts, profile, &facts)?;
+    let (mut text, language, intent, mut template) = compose(&prompts, profile, &facts)?;
+    let settings = intelligence(app, &rt.config, company).await;
+    if settings.provider != crate::config::ProviderKind::Builtin {
+        match llm_draft(app, &rt, &settings, company, contact, profile, instructions).await {
+            Ok((t, name)) => {
+                text = t;
+                template = name;
+            }
+            // The builtin draft stands; the agent still gets a reply to approve.
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "LLM draft failed; using the template draft"),
+        }
+    }
     let record = app.store.contact(company, contact).await?;
     for _ in 0..8 {
         let current = load(app, company, contact).await?;

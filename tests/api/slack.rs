@@ -10,11 +10,9 @@ use dossier::copilot;
 use dossier::startup::{Application, build_state};
 use dossier::state::AppState;
 use dossier::store::ContactUpdate;
-use dossier::store::memory::MemoryStore;
 use dossier_core::profile::{Fact, Interest};
 use dossier_core::{CompanyId, ContactId, Direction, Message, MessageId, Profile};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use wiremock::matchers::{method, path};
@@ -83,7 +81,8 @@ pub async fn spawn_chat_app() -> ChatApp {
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned())),
     );
-    let store = Arc::new(MemoryStore::new(settings.service.whatsapp.dedupe_ttl_secs));
+    // Real Redis, a key prefix of its own.
+    let store = crate::helpers::open_backend(crate::helpers::Backend::Redis, &settings, &crate::helpers::unique_prefix()).await;
     let state = build_state(settings, secrets, store).await.unwrap();
     let app = Application::build(state.clone()).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());

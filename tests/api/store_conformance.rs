@@ -194,3 +194,26 @@ async fn redis_store_conforms() {
 async fn memory_store_conforms() {
     conformance(store(Backend::Memory).await).await;
 }
+
+/// Against a Redis Cluster: every per-contact script touches one slot only, job streams and the
+/// company index live in their own slots. `.ci/run` starts a 3-node cluster and sets the URL.
+#[tokio::test]
+async fn redis_cluster_store_conforms() {
+    let Ok(url) = std::env::var("REDIS_CLUSTER_URL") else {
+        assert!(std::env::var("CI").is_err(), "CI must provide REDIS_CLUSTER_URL (bash .ci/run starts a cluster)");
+        eprintln!("REDIS_CLUSTER_URL is not set: skipping the cluster run (bash .ci/run sets it)");
+        return;
+    };
+    let dir = test_config_dir("");
+    let settings = Settings::load(&dir).unwrap();
+    let store = dossier::store::redis::RedisStore::connect(
+        &url,
+        &unique_prefix(),
+        settings.service.redis.job_streams,
+        settings.service.whatsapp.dedupe_ttl_secs,
+        std::time::Duration::from_millis(2000),
+    )
+    .await
+    .expect("the cluster at REDIS_CLUSTER_URL answers");
+    conformance(Arc::new(store)).await;
+}
