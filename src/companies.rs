@@ -83,11 +83,7 @@ impl Companies {
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<CompanyRuntime>> {
-        self.inner
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(id)
-            .cloned()
+        self.inner.read().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
     }
 
     pub fn replace(&self, rt: CompanyRuntime) {
@@ -99,9 +95,7 @@ impl Companies {
 
     /// Rebuilds one company from its configuration (the catalog feed is read again).
     pub fn reload(&self, id: &str) -> anyhow::Result<usize> {
-        let current = self
-            .get(id)
-            .ok_or_else(|| anyhow::anyhow!("unknown company `{id}`"))?;
+        let current = self.get(id).ok_or_else(|| anyhow::anyhow!("unknown company `{id}`"))?;
         let rt = CompanyRuntime::build(current.config.clone())?;
         let n = rt.catalog.vehicles.len();
         self.replace(rt);
@@ -121,9 +115,17 @@ fn data_mtime(c: &CompanyConfig) -> Option<std::time::SystemTime> {
 /// Reloads a company when one of its data files changes, so a new inventory feed is served
 /// without a restart. Polls every `every`; a file that fails to load keeps the previous runtime.
 pub async fn watch(companies: &Companies, every: std::time::Duration, shutdown: tokio_util::sync::CancellationToken) {
-    let ids: Vec<String> = companies.inner.read().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
-    let mut seen: HashMap<String, Option<std::time::SystemTime>> =
-        ids.iter().map(|id| (id.clone(), companies.get(id).and_then(|rt| data_mtime(&rt.config)))).collect();
+    let ids: Vec<String> = companies
+        .inner
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .keys()
+        .cloned()
+        .collect();
+    let mut seen: HashMap<String, Option<std::time::SystemTime>> = ids
+        .iter()
+        .map(|id| (id.clone(), companies.get(id).and_then(|rt| data_mtime(&rt.config))))
+        .collect();
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
@@ -138,7 +140,9 @@ pub async fn watch(companies: &Companies, every: std::time::Duration, shutdown: 
             seen.insert(id.clone(), now);
             match companies.reload(id) {
                 Ok(n) => tracing::info!(company = %id, vehicles = n, "company data reloaded"),
-                Err(e) => tracing::error!(company = %id, error = %format!("{e:#}"), "reload failed; keeping the previous data"),
+                Err(e) => {
+                    tracing::error!(company = %id, error = %format!("{e:#}"), "reload failed; keeping the previous data")
+                }
             }
         }
     }
@@ -153,8 +157,13 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("dossier-reload-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let csv = dir.join("catalog.csv");
-        let header = "id,branch,make,model,year,trim,condition,price,currency,mileage_km,color,body,fuel,transmission,status\n";
-        std::fs::write(&csv, format!("{header}A-1,Main,Toyota,Corolla,2022,LE,used,21400,USD,1,white,sedan,gasoline,cvt,available\n")).unwrap();
+        let header =
+            "id,branch,make,model,year,trim,condition,price,currency,mileage_km,color,body,fuel,transmission,status\n";
+        std::fs::write(
+            &csv,
+            format!("{header}A-1,Main,Toyota,Corolla,2022,LE,used,21400,USD,1,white,sedan,gasoline,cvt,available\n"),
+        )
+        .unwrap();
         let mut config = CompanyConfig::default_for("acme");
         config.catalog = Some(csv.clone());
         let companies = Companies::default();

@@ -16,10 +16,7 @@ pub async fn ingest(
     message: &Message,
     update: &ContactUpdate,
 ) -> Result<Appended, StoreError> {
-    let appended = app
-        .store
-        .append_message(company, contact, message, update)
-        .await?;
+    let appended = app.store.append_message(company, contact, message, update).await?;
     match appended {
         Appended::New => {
             // Business messages are queued too: the profile must see what the agent said (a quoted
@@ -33,12 +30,10 @@ pub async fn ingest(
                     inbound: message.is_inbound(),
                 })
                 .await?;
-            counter!("dossier_messages_total", "source" => source, "outcome" => "accepted")
-                .increment(1);
+            counter!("dossier_messages_total", "source" => source, "outcome" => "accepted").increment(1);
         }
         Appended::Duplicate => {
-            counter!("dossier_messages_total", "source" => source, "outcome" => "duplicate")
-                .increment(1);
+            counter!("dossier_messages_total", "source" => source, "outcome" => "duplicate").increment(1);
         }
     }
     Ok(appended)

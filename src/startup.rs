@@ -35,20 +35,14 @@ pub async fn open_store(settings: &Settings, secrets: &Secrets) -> anyhow::Resul
             Ok(Arc::new(store))
         }
         None => {
-            tracing::warn!(
-                "REDIS_URL is not set: using the embedded in-memory store; nothing is kept after exit"
-            );
+            tracing::warn!("REDIS_URL is not set: using the embedded in-memory store; nothing is kept after exit");
             Ok(Arc::new(MemoryStore::new(s.whatsapp.dedupe_ttl_secs)))
         }
     }
 }
 
 /// Builds the shared state: store, companies (catalogs), HTTP client, metrics.
-pub async fn build_state(
-    settings: Settings,
-    secrets: Secrets,
-    store: Arc<dyn Store>,
-) -> anyhow::Result<AppState> {
+pub async fn build_state(settings: Settings, secrets: Secrets, store: Arc<dyn Store>) -> anyhow::Result<AppState> {
     let companies = Companies::build(&settings)?;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -71,9 +65,7 @@ impl Application {
         let listener = TcpListener::bind(state.settings.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.settings.listen))?;
-        if state.secrets.whatsapp_app_secret.is_none()
-            || state.secrets.whatsapp_verify_token.is_none()
-        {
+        if state.secrets.whatsapp_app_secret.is_none() || state.secrets.whatsapp_verify_token.is_none() {
             tracing::warn!(
                 "WHATSAPP_APP_SECRET or WHATSAPP_VERIFY_TOKEN is not set: the WhatsApp webhook answers 503 until both are"
             );
@@ -125,9 +117,7 @@ pub fn shutdown_on_signals(token: CancellationToken) {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         let term = async {
-            if let Ok(mut s) =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            {
+            if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
                 s.recv().await;
             } else {
                 std::future::pending::<()>().await;

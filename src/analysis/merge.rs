@@ -14,20 +14,42 @@ pub const MAX_SIGNALS: usize = 100;
 
 /// The signal kinds outside systems may send, and what their `value` must look like.
 pub const SIGNAL_KINDS: [&str; 11] = [
-    "stage", "intent", "budget", "financing", "trade_in", "urgency", "sentiment", "name", "email", "branch", "assignee",
+    "stage",
+    "intent",
+    "budget",
+    "financing",
+    "trade_in",
+    "urgency",
+    "sentiment",
+    "name",
+    "email",
+    "branch",
+    "assignee",
 ];
 
 /// Checks an outside signal's value; the error names what is wrong.
 pub fn validate_signal(kind: &str, value: &Value, stages: &[String]) -> Result<(), String> {
-    let s = |v: &Value| v.as_str().map(str::to_owned).ok_or_else(|| format!("{kind}: value must be a string"));
+    let s = |v: &Value| {
+        v.as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("{kind}: value must be a string"))
+    };
     match kind {
         "stage" => {
             let v = s(value)?;
-            if stages.iter().any(|x| *x == v) { Ok(()) } else { Err(format!("stage: `{v}` is not one of {}", stages.join(", "))) }
+            if stages.contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("stage: `{v}` is not one of {}", stages.join(", ")))
+            }
         }
         "intent" => {
             let v = s(value)?;
-            if dossier_core::profile::INTENTS.contains(&v.as_str()) { Ok(()) } else { Err(format!("intent: `{v}` is not a known intent")) }
+            if dossier_core::profile::INTENTS.contains(&v.as_str()) {
+                Ok(())
+            } else {
+                Err(format!("intent: `{v}` is not a known intent"))
+            }
         }
         "urgency" => match s(value)?.as_str() {
             "low" | "normal" | "high" => Ok(()),
@@ -39,7 +61,10 @@ pub fn validate_signal(kind: &str, value: &Value, stages: &[String]) -> Result<(
         },
         "name" | "email" | "branch" | "assignee" => s(value).map(|_| ()),
         "budget" => {
-            let amount = value.get("amount").and_then(Value::as_str).ok_or("budget: `amount` must be a decimal string")?;
+            let amount = value
+                .get("amount")
+                .and_then(Value::as_str)
+                .ok_or("budget: `amount` must be a decimal string")?;
             rust_decimal::Decimal::from_str(amount).map_err(|_| format!("budget: `{amount}` is not a decimal"))?;
             let cur = value.get("currency").and_then(Value::as_str).unwrap_or("USD");
             Currency::parse(cur).map_err(|e| format!("budget: {e}"))?;
@@ -48,9 +73,20 @@ pub fn validate_signal(kind: &str, value: &Value, stages: &[String]) -> Result<(
                 p => Err(format!("budget: period `{p}` is not total or monthly")),
             }
         }
-        "financing" => value.get("interested").and_then(Value::as_bool).map(|_| ()).ok_or_else(|| "financing: `interested` must be true or false".into()),
-        "trade_in" => value.get("has").and_then(Value::as_bool).map(|_| ()).ok_or_else(|| "trade_in: `has` must be true or false".into()),
-        other => Err(format!("unknown signal kind `{other}`; known: {}", SIGNAL_KINDS.join(", "))),
+        "financing" => value
+            .get("interested")
+            .and_then(Value::as_bool)
+            .map(|_| ())
+            .ok_or_else(|| "financing: `interested` must be true or false".into()),
+        "trade_in" => value
+            .get("has")
+            .and_then(Value::as_bool)
+            .map(|_| ())
+            .ok_or_else(|| "trade_in: `has` must be true or false".into()),
+        other => Err(format!(
+            "unknown signal kind `{other}`; known: {}",
+            SIGNAL_KINDS.join(", ")
+        )),
     }
 }
 
@@ -93,14 +129,23 @@ pub fn apply_external(p: &mut Profile, external: &[Signal]) {
             "urgency" => p.urgency = serde_json::from_value(v.clone()).ok(),
             "sentiment" => p.sentiment = serde_json::from_value(v.clone()).ok(),
             "budget" => {
-                let amount = v.get("amount").and_then(Value::as_str).and_then(|a| rust_decimal::Decimal::from_str(a).ok());
+                let amount = v
+                    .get("amount")
+                    .and_then(Value::as_str)
+                    .and_then(|a| rust_decimal::Decimal::from_str(a).ok());
                 let currency = Currency::parse(v.get("currency").and_then(Value::as_str).unwrap_or("USD")).ok();
                 let period = match v.get("period").and_then(Value::as_str) {
                     Some("monthly") => BudgetPeriod::Monthly,
                     _ => BudgetPeriod::Total,
                 };
                 if let (Some(amount), Some(currency)) = (amount, currency) {
-                    p.budget = Some(Budget { amount, currency, period, evidence: Vec::new(), source: Some(sig.source.clone()) });
+                    p.budget = Some(Budget {
+                        amount,
+                        currency,
+                        period,
+                        evidence: Vec::new(),
+                        source: Some(sig.source.clone()),
+                    });
                 }
             }
             "financing" => {
@@ -108,7 +153,10 @@ pub fn apply_external(p: &mut Profile, external: &[Signal]) {
                     p.financing = Some(Financing {
                         interested: b,
                         term_months: v.get("term_months").and_then(Value::as_u64).map(|t| t as u32),
-                        down_payment: v.get("down_payment").and_then(Value::as_str).and_then(|a| rust_decimal::Decimal::from_str(a).ok()),
+                        down_payment: v
+                            .get("down_payment")
+                            .and_then(Value::as_str)
+                            .and_then(|a| rust_decimal::Decimal::from_str(a).ok()),
                         evidence: Vec::new(),
                         source: Some(sig.source.clone()),
                     });
@@ -164,7 +212,12 @@ fn tracked(p: &Profile) -> Vec<(&'static str, Value, Vec<MessageId>, String)> {
     out.push(("email", json!(p.contact.email), Vec::new(), p.provider.clone()));
     out.push(("assignee", json!(p.contact.assignee), Vec::new(), p.provider.clone()));
     let interests: Vec<String> = p.interests.iter().map(|i| format!("{} {}", i.make, i.model)).collect();
-    out.push(("interests", json!(interests), p.interests.iter().flat_map(|i| i.evidence.clone()).collect(), p.provider.clone()));
+    out.push((
+        "interests",
+        json!(interests),
+        p.interests.iter().flat_map(|i| i.evidence.clone()).collect(),
+        p.provider.clone(),
+    ));
     out
 }
 
@@ -173,7 +226,14 @@ pub fn extend_trail(old: &Profile, new: &mut Profile, at: Timestamp) {
     let mut trail = old.trail.clone();
     for ((field, from, _, _), (_, to, evidence, source)) in tracked(old).into_iter().zip(tracked(new)) {
         if from != to {
-            trail.push(TrailEntry { field: field.to_owned(), from, to, at, evidence, source });
+            trail.push(TrailEntry {
+                field: field.to_owned(),
+                from,
+                to,
+                at,
+                evidence,
+                source,
+            });
         }
     }
     if trail.len() > MAX_TRAIL {

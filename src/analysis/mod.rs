@@ -120,8 +120,7 @@ pub struct ToolSpec {
 }
 
 /// Runs a tool for the model (the business tools of `crates/tools`), returning its JSON result.
-pub type ToolRunner<'a> =
-    &'a (dyn Fn(&str, serde_json::Value) -> Result<serde_json::Value, String> + Send + Sync);
+pub type ToolRunner<'a> = &'a (dyn Fn(&str, serde_json::Value) -> Result<serde_json::Value, String> + Send + Sync);
 
 /// An LLM provider. Implementations: [`openai::OpenAiProvider`], [`anthropic::AnthropicProvider`].
 #[async_trait]

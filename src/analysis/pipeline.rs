@@ -24,10 +24,10 @@ const MAX_REFOLD: usize = 100_000;
 
 /// The company's Customer Intelligence settings: the API's override, else the file's.
 pub async fn effective_settings(app: &App, company: &CompanyId) -> anyhow::Result<IntelligenceSettings> {
-    if let Some(bytes) = app.store.settings(company).await? {
-        if let Ok(s) = serde_json::from_slice::<IntelligenceSettings>(&bytes) {
-            return Ok(s);
-        }
+    if let Some(bytes) = app.store.settings(company).await?
+        && let Ok(s) = serde_json::from_slice::<IntelligenceSettings>(&bytes)
+    {
+        return Ok(s);
     }
     Ok(app.settings.company_or_default(company.as_str()).intelligence)
 }
@@ -42,7 +42,9 @@ pub fn llm_provider(
     let model = s.model.clone().unwrap_or_default();
     let key = || -> Result<SecretString, String> {
         let var = s.key_var().unwrap_or_default();
-        secrets.var(&var).ok_or_else(|| format!("{} is not set; used the builtin analyzer", var))
+        secrets
+            .var(&var)
+            .ok_or_else(|| format!("{} is not set; used the builtin analyzer", var))
     };
     Ok(match s.provider {
         ProviderKind::Builtin => None,
@@ -89,12 +91,19 @@ pub async fn analyze_contact(
         let stored = app.store.doc(company, contact, DOC_NAME).await?;
         let (version, mut doc) = match &stored {
             Some(d) => (d.version, serde_json::from_slice::<ProfileDoc>(&d.body)?),
-            None => (0, ProfileDoc::new(Profile::empty(company.as_str(), Some(contact.as_str())))),
+            None => (
+                0,
+                ProfileDoc::new(Profile::empty(company.as_str(), Some(contact.as_str()))),
+            ),
         };
         let total = record.as_ref().map_or(0, |r| r.messages_in + r.messages_out);
         let new_count = total.saturating_sub(doc.observed) as usize;
         if new_count == 0 && stored.is_some() {
-            return Ok(Outcome { profile: doc.profile, new_messages: 0, version });
+            return Ok(Outcome {
+                profile: doc.profile,
+                new_messages: 0,
+                version,
+            });
         }
         let mut fresh = app.store.messages(company, contact, new_count.max(1), None).await?;
         let late = match (fresh.first(), doc.observed_until) {
@@ -113,8 +122,14 @@ pub async fn analyze_contact(
             rt.analyzer.observe(&mut doc.analyzer, m);
         }
         let conv_contact = ConversationContact {
-            wa_id: record.as_ref().and_then(|r| r.wa_id.clone()).and_then(|w| ContactId::parse(w).ok()),
-            user_id: record.as_ref().and_then(|r| r.user_id.clone()).and_then(|w| ContactId::parse(w).ok()),
+            wa_id: record
+                .as_ref()
+                .and_then(|r| r.wa_id.clone())
+                .and_then(|w| ContactId::parse(w).ok()),
+            user_id: record
+                .as_ref()
+                .and_then(|r| r.user_id.clone())
+                .and_then(|w| ContactId::parse(w).ok()),
             profile_name: record.as_ref().and_then(|r| r.profile_name.clone()),
         };
         let mut profile = rt.analyzer.profile(&doc.analyzer, company.as_str(), &conv_contact);
@@ -131,7 +146,19 @@ pub async fn analyze_contact(
             let cap = (app.settings.service.summary.recent_tokens / 4).clamp(20, 400);
             let candidates = app.store.messages(company, contact, cap, None).await?;
             let cfg = &app.settings.service.summary;
-            doc.rolling = overlay_llm(&app.http, &app.secrets, cfg, rt, &settings, doc.rolling.take(), &candidates, &mut profile).await;
+            doc.rolling = overlay_llm(
+                LlmEnv {
+                    http: &app.http,
+                    secrets: &app.secrets,
+                    summary: cfg,
+                },
+                rt,
+                &settings,
+                doc.rolling.take(),
+                &candidates,
+                &mut profile,
+            )
+            .await;
         }
         apply_external(&mut profile, &doc.external);
         restrict_fields(&mut profile, &settings);
@@ -140,17 +167,28 @@ pub async fn analyze_contact(
         profile.updated_at = Some(now);
         extend_trail(&doc.profile, &mut profile, now);
         let new_messages = fresh.len();
-        doc.observed = if late || stored.is_none() { fresh.len() as u64 } else { doc.observed + fresh.len() as u64 };
+        doc.observed = if late || stored.is_none() {
+            fresh.len() as u64
+        } else {
+            doc.observed + fresh.len() as u64
+        };
         doc.observed_until = fresh.iter().map(|m| m.timestamp).max().max(doc.observed_until);
         doc.profile = profile;
         let body = serde_json::to_vec(&doc)?;
         if app.store.put_doc(company, contact, DOC_NAME, version, &body).await? {
             metrics::counter!("dossier_analyses_total", "provider" => doc.profile.provider.clone()).increment(1);
-            return Ok(Outcome { profile: doc.profile, new_messages, version: version + 1 });
+            return Ok(Outcome {
+                profile: doc.profile,
+                new_messages,
+                version: version + 1,
+            });
         }
         metrics::counter!("dossier_analysis_conflicts_total").increment(1);
     }
-    anyhow::bail!("profile of {} kept changing under {CAS_ATTEMPTS} attempts", contact.masked())
+    anyhow::bail!(
+        "profile of {} kept changing under {CAS_ATTEMPTS} attempts",
+        contact.masked()
+    )
 }
 
 /// Fields the company switched off are cleared.
@@ -200,20 +238,27 @@ fn restrict_fields(p: &mut Profile, s: &IntelligenceSettings) {
     }
 }
 
+/// What an LLM call needs from the process: the HTTP client, the secrets (for the key) and the
+/// summary budgets. The worker takes them from `App`, the CLI builds its own.
+#[derive(Clone, Copy)]
+pub struct LlmEnv<'a> {
+    pub http: &'a reqwest::Client,
+    pub secrets: &'a crate::config::Secrets,
+    pub summary: &'a crate::config::SummaryConfig,
+}
+
 /// Runs the company's LLM over the rolling summary and the recent window of `candidates` (messages
 /// newer than what the rolling summary covers); on any failure the builtin profile stands and says
 /// why. Returns the rolling summary to keep.
 pub async fn overlay_llm(
-    http: &reqwest::Client,
-    secrets: &crate::config::Secrets,
-    summary_cfg: &crate::config::SummaryConfig,
+    env: LlmEnv<'_>,
     rt: &CompanyRuntime,
     s: &IntelligenceSettings,
     rolling: Option<super::window::RollingSummary>,
     candidates: &[Message],
     profile: &mut Profile,
 ) -> Option<super::window::RollingSummary> {
-    let provider = match llm_provider(http, secrets, s) {
+    let provider = match llm_provider(env.http, env.secrets, s) {
         Ok(Some(p)) => p,
         Ok(None) => return rolling,
         Err(why) => {
@@ -222,13 +267,22 @@ pub async fn overlay_llm(
         }
     };
     let since = rolling.as_ref().and_then(|r| r.covered_until);
-    let candidates: Vec<Message> = candidates.iter().filter(|m| since.is_none_or(|t| m.timestamp > t)).cloned().collect();
-    let (folded, recent) = super::window::select_recent(&candidates, summary_cfg.recent_tokens);
+    let candidates: Vec<Message> = candidates
+        .iter()
+        .filter(|m| since.is_none_or(|t| m.timestamp > t))
+        .cloned()
+        .collect();
+    let (folded, recent) = super::window::select_recent(&candidates, env.summary.recent_tokens);
     let mut rolling = rolling.unwrap_or_default();
     if !folded.is_empty() {
-        rolling = super::window::fold(&rolling, folded, summary_cfg.summary_tokens);
+        rolling = super::window::fold(&rolling, folded, env.summary.summary_tokens);
     }
-    let catalog_models: Vec<String> = rt.catalog.models().into_iter().map(|(m, o)| format!("{m} {o}")).collect();
+    let catalog_models: Vec<String> = rt
+        .catalog
+        .models()
+        .into_iter()
+        .map(|(m, o)| format!("{m} {o}"))
+        .collect();
     let baseline = profile.clone();
     let input = AnalysisInput {
         company_name: &rt.config.name,
@@ -270,15 +324,31 @@ pub fn apply_extraction(p: &mut Profile, x: &Extraction, known: &HashSet<&str>, 
     if let Some(st) = &x.stage {
         if stages.contains(&st.value) {
             let changed = p.stage.as_ref().is_none_or(|f| f.value != st.value);
-            let since = if changed { Some(Timestamp::now()) } else { p.stage.as_ref().and_then(|f| f.since) };
-            p.stage = Some(Fact { value: st.value.clone(), confidence: 0.8, since, evidence: evidence(&st.evidence, known), source: None });
+            let since = if changed {
+                Some(Timestamp::now())
+            } else {
+                p.stage.as_ref().and_then(|f| f.since)
+            };
+            p.stage = Some(Fact {
+                value: st.value.clone(),
+                confidence: 0.8,
+                since,
+                evidence: evidence(&st.evidence, known),
+                source: None,
+            });
         } else {
             clean = false;
         }
     }
     if let Some(it) = &x.intent {
         if dossier_core::profile::INTENTS.contains(&it.value.as_str()) {
-            p.intent = Some(Fact { value: it.value.clone(), confidence: 0.8, since: None, evidence: evidence(&it.evidence, known), source: None });
+            p.intent = Some(Fact {
+                value: it.value.clone(),
+                confidence: 0.8,
+                since: None,
+                evidence: evidence(&it.evidence, known),
+                source: None,
+            });
         } else {
             clean = false;
         }
@@ -289,7 +359,11 @@ pub fn apply_extraction(p: &mut Profile, x: &Extraction, known: &HashSet<&str>, 
             clean = false;
             continue;
         }
-        if let Some(existing) = p.interests.iter_mut().find(|e| e.make.eq_ignore_ascii_case(&i.make) && e.model.eq_ignore_ascii_case(&i.model)) {
+        if let Some(existing) = p
+            .interests
+            .iter_mut()
+            .find(|e| e.make.eq_ignore_ascii_case(&i.make) && e.model.eq_ignore_ascii_case(&i.model))
+        {
             existing.evidence.extend(ev);
             existing.evidence.dedup();
         } else {
@@ -312,19 +386,43 @@ pub fn apply_extraction(p: &mut Profile, x: &Extraction, known: &HashSet<&str>, 
     if let Some(b) = &x.budget {
         match (rust_decimal::Decimal::from_str(&b.amount), Currency::parse(&b.currency)) {
             (Ok(amount), Ok(currency)) if amount > rust_decimal::Decimal::ZERO => {
-                let period = if b.period == "monthly" { BudgetPeriod::Monthly } else { BudgetPeriod::Total };
-                p.budget = Some(Budget { amount, currency, period, evidence: evidence(&b.evidence, known), source: None });
+                let period = if b.period == "monthly" {
+                    BudgetPeriod::Monthly
+                } else {
+                    BudgetPeriod::Total
+                };
+                p.budget = Some(Budget {
+                    amount,
+                    currency,
+                    period,
+                    evidence: evidence(&b.evidence, known),
+                    source: None,
+                });
             }
             _ => clean = false,
         }
     }
     if let Some(f) = &x.financing {
-        let (term, down) = p.financing.as_ref().map_or((None, None), |f| (f.term_months, f.down_payment));
-        p.financing = Some(Financing { interested: f.value, term_months: term, down_payment: down, evidence: evidence(&f.evidence, known), source: None });
+        let (term, down) = p
+            .financing
+            .as_ref()
+            .map_or((None, None), |f| (f.term_months, f.down_payment));
+        p.financing = Some(Financing {
+            interested: f.value,
+            term_months: term,
+            down_payment: down,
+            evidence: evidence(&f.evidence, known),
+            source: None,
+        });
     }
     if let Some(t) = &x.trade_in {
         let desc = p.trade_in.as_ref().and_then(|t| t.description.clone());
-        p.trade_in = Some(TradeIn { has: t.value, description: desc, evidence: evidence(&t.evidence, known), source: None });
+        p.trade_in = Some(TradeIn {
+            has: t.value,
+            description: desc,
+            evidence: evidence(&t.evidence, known),
+            source: None,
+        });
     }
     if let Some(u) = &x.urgency {
         match serde_json::from_value(serde_json::json!(u)) {
@@ -338,23 +436,30 @@ pub fn apply_extraction(p: &mut Profile, x: &Extraction, known: &HashSet<&str>, 
             Err(_) => clean = false,
         }
     }
-    if let Some(n) = &x.name {
-        if !n.value.trim().is_empty() {
-            p.contact.name = Some(n.value.trim().to_owned());
-        }
+    if let Some(n) = &x.name
+        && !n.value.trim().is_empty()
+    {
+        p.contact.name = Some(n.value.trim().to_owned());
     }
-    if let Some(e) = &x.email {
-        if e.value.contains('@') {
-            p.contact.email = Some(e.value.trim().to_owned());
-        }
+    if let Some(e) = &x.email
+        && e.value.contains('@')
+    {
+        p.contact.email = Some(e.value.trim().to_owned());
     }
-    if let Some(l) = &x.language {
-        if l.len() == 2 && l.chars().all(|c| c.is_ascii_lowercase()) {
-            p.contact.language = Some(l.clone());
-        }
+    if let Some(l) = &x.language
+        && l.len() == 2
+        && l.chars().all(|c| c.is_ascii_lowercase())
+    {
+        p.contact.language = Some(l.clone());
     }
     let notes = |v: &[super::WithEvidence<String>]| -> Vec<Note> {
-        v.iter().map(|n| Note { text: n.value.clone(), evidence: evidence(&n.evidence, known) }).filter(|n| !n.evidence.is_empty()).collect()
+        v.iter()
+            .map(|n| Note {
+                text: n.value.clone(),
+                evidence: evidence(&n.evidence, known),
+            })
+            .filter(|n| !n.evidence.is_empty())
+            .collect()
     };
     if !x.objections.is_empty() {
         p.objections = notes(&x.objections);

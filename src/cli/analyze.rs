@@ -38,19 +38,26 @@ fn runtime(settings: &Settings, company: &str, args: &AnalysisArgs) -> Result<Co
             "builtin" => ProviderKind::Builtin,
             "openai" => ProviderKind::Openai,
             "anthropic" => ProviderKind::Anthropic,
-            other => return Err(CliError::bad_input(format!("--provider: `{other}` is not builtin, openai or anthropic"))),
+            other => {
+                return Err(CliError::bad_input(format!(
+                    "--provider: `{other}` is not builtin, openai or anthropic"
+                )));
+            }
         };
-        config
-            .intelligence
-            .validate()
-            .map_err(|(k, p)| CliError::bad_input(format!("--provider {}: intelligence.{k}: {p}", config.intelligence.provider.as_str())))?;
+        config.intelligence.validate().map_err(|(k, p)| {
+            CliError::bad_input(format!(
+                "--provider {}: intelligence.{k}: {p}",
+                config.intelligence.provider.as_str()
+            ))
+        })?;
     }
     CompanyRuntime::build(config).map_err(|e| CliError::bad_input(format!("{e:#}")))
 }
 
 fn read_conversation(path: &Path) -> Result<Conversation, CliError> {
     let bytes = std::fs::read(path).map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))?;
-    Conversation::from_json(&bytes).map_err(|e| CliError::bad_input(format!("{}: not a conversation file: {e}", path.display())))
+    Conversation::from_json(&bytes)
+        .map_err(|e| CliError::bad_input(format!("{}: not a conversation file: {e}", path.display())))
 }
 
 /// Analyses one conversation with the runtime's analyzer and, if chosen, its LLM.
@@ -60,7 +67,19 @@ async fn analyze_conversation(settings: &Settings, rt: &CompanyRuntime, conv: &C
     if s.provider != ProviderKind::Builtin {
         let http = reqwest::Client::new();
         let secrets = Secrets::from_env();
-        overlay_llm(&http, &secrets, &settings.service.summary, rt, s, None, &conv.messages, &mut profile).await;
+        overlay_llm(
+            crate::analysis::pipeline::LlmEnv {
+                http: &http,
+                secrets: &secrets,
+                summary: &settings.service.summary,
+            },
+            rt,
+            s,
+            None,
+            &conv.messages,
+            &mut profile,
+        )
+        .await;
     }
     profile.facts = rt.tools.profile_facts(&profile);
     profile
@@ -69,7 +88,11 @@ async fn analyze_conversation(settings: &Settings, rt: &CompanyRuntime, conv: &C
 pub async fn analyze(dir: &Path, file: &Path, args: AnalysisArgs) -> Result<(), CliError> {
     let settings = Settings::load(dir)?;
     let conv = read_conversation(file)?;
-    let company = conv.company.clone().or(args.company.clone()).unwrap_or_else(|| "demo-motors".into());
+    let company = conv
+        .company
+        .clone()
+        .or(args.company.clone())
+        .unwrap_or_else(|| "demo-motors".into());
     let rt = runtime(&settings, &company, &args)?;
     let profile = analyze_conversation(&settings, &rt, &conv, &company).await;
     let json = serde_json::to_string_pretty(&profile).map_err(|e| CliError::failure(e.to_string()))?;
@@ -92,31 +115,51 @@ pub async fn eval(dir: &Path, data: &Path, args: AnalysisArgs, json: bool) -> Re
             continue;
         }
         let conv = read_conversation(&f)?;
-        let bytes = std::fs::read(&labels_path).map_err(|e| CliError::bad_input(format!("{}: {e}", labels_path.display())))?;
+        let bytes =
+            std::fs::read(&labels_path).map_err(|e| CliError::bad_input(format!("{}: {e}", labels_path.display())))?;
         let labels: Labels = serde_json::from_slice(&bytes)
             .map_err(|e| CliError::bad_input(format!("{}: not a labels file: {e}", labels_path.display())))?;
         pairs.push((f, conv, labels));
     }
     if pairs.is_empty() {
-        return Err(CliError::bad_input(format!("{}: no NAME.json with a NAME.labels.json twin", data.display())));
+        return Err(CliError::bad_input(format!(
+            "{}: no NAME.json with a NAME.labels.json twin",
+            data.display()
+        )));
     }
     let mut runtimes: std::collections::HashMap<String, CompanyRuntime> = Default::default();
     let tty = std::io::stderr().is_terminal() && !json;
     let mut scores = Vec::new();
     let mut per_file = Vec::new();
     for (i, (file, conv, labels)) in pairs.iter().enumerate() {
-        let company = conv.company.clone().or(args.company.clone()).unwrap_or_else(|| "demo-motors".into());
+        let company = conv
+            .company
+            .clone()
+            .or(args.company.clone())
+            .unwrap_or_else(|| "demo-motors".into());
         if !runtimes.contains_key(&company) {
             runtimes.insert(company.clone(), runtime(&settings, &company, &args)?);
         }
         let rt = &runtimes[&company];
         if tty {
             let done = (i + 1) * 30 / pairs.len();
-            eprint!("\r[{}{}] {}/{} {}   ", "#".repeat(done), " ".repeat(30 - done), i + 1, pairs.len(), file.display());
+            eprint!(
+                "\r[{}{}] {}/{} {}   ",
+                "#".repeat(done),
+                " ".repeat(30 - done),
+                i + 1,
+                pairs.len(),
+                file.display()
+            );
         }
         let profile = analyze_conversation(&settings, rt, conv, &company).await;
         let s = eval::score(&profile, labels);
-        per_file.push((file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), s.clone()));
+        per_file.push((
+            file.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            s.clone(),
+        ));
         scores.push(s);
     }
     if tty {
@@ -129,7 +172,10 @@ pub async fn eval(dir: &Path, data: &Path, args: AnalysisArgs, json: bool) -> Re
             .map(|(n, s)| (n, serde_json::to_value(s).unwrap_or_default()))
             .collect();
         let out = serde_json::json!({ "table": table, "files": files });
-        println!("{}", serde_json::to_string_pretty(&out).map_err(|e| CliError::failure(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).map_err(|e| CliError::failure(e.to_string()))?
+        );
     } else {
         print!("{}", eval::render(&table));
     }

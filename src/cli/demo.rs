@@ -52,7 +52,9 @@ pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
         .cloned()
         .ok_or_else(|| CliError::bad_input(format!("{}: no companies/{DEMO_COMPANY}.toml", dir.display())))?;
     let pnid = company.whatsapp.phone_number_ids.first().cloned().ok_or_else(|| {
-        CliError::bad_input(format!("companies/{DEMO_COMPANY}.toml: `whatsapp.phone_number_ids` is empty"))
+        CliError::bad_input(format!(
+            "companies/{DEMO_COMPANY}.toml: `whatsapp.phone_number_ids` is empty"
+        ))
     })?;
     let team = company.slack.as_ref().map(|s| s.team_id.clone()).unwrap_or_default();
     // Fresh secrets for this run only: the demo signs its own requests like Meta and Slack would.
@@ -80,7 +82,9 @@ pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
     let client = reqwest::Client::new();
     let (mut webhooks, mut api) = (0usize, 0usize);
     for (_, conv) in &conversations {
-        let Some(wa_id) = conv.contact.key().cloned() else { continue };
+        let Some(wa_id) = conv.contact.key().cloned() else {
+            continue;
+        };
         let name = conv.contact.profile_name.as_deref();
         for m in &conv.messages {
             let resp = if m.is_inbound() {
@@ -104,11 +108,16 @@ pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
             };
             let resp = resp.map_err(fail)?;
             if !resp.status().is_success() {
-                return Err(fail(format!("the service answered {} to a replayed message", resp.status())));
+                return Err(fail(format!(
+                    "the service answered {} to a replayed message",
+                    resp.status()
+                )));
             }
         }
     }
-    println!("replayed {webhooks} customer messages as signed WhatsApp webhooks and {api} agent messages through the API\n");
+    println!(
+        "replayed {webhooks} customer messages as signed WhatsApp webhooks and {api} agent messages through the API\n"
+    );
 
     let company_id = CompanyId::parse(DEMO_COMPANY).map_err(fail)?;
     for (file, conv) in conversations.iter().take(args.show) {
@@ -117,8 +126,15 @@ pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
         println!("STORED CONVERSATION {file} ({} messages, oldest first):", stored.len());
         for m in &stored {
             let who = if m.is_inbound() { "customer" } else { "agent   " };
-            let text = m.text.clone().unwrap_or_else(|| format!("[{}]", m.kind.as_deref().unwrap_or("message")));
-            println!("   {} {who}  {}", m.timestamp.strftime("%m-%d %H:%M"), truncate(&text, 100));
+            let text = m
+                .text
+                .clone()
+                .unwrap_or_else(|| format!("[{}]", m.kind.as_deref().unwrap_or("message")));
+            println!(
+                "   {} {who}  {}",
+                m.timestamp.strftime("%m-%d %H:%M"),
+                truncate(&text, 100)
+            );
         }
         println!();
     }
@@ -134,13 +150,20 @@ pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
         waited.elapsed().as_millis()
     );
     for (file, contact) in &contacts {
-        if let Some(p) = crate::copilot::load_profile(&state, &company_id, contact).await.map_err(fail)? {
+        if let Some(p) = crate::copilot::load_profile(&state, &company_id, contact)
+            .await
+            .map_err(fail)?
+        {
             println!("{}\n", compact_profile(file, contact, &p));
         }
     }
 
     // What an agent sees: the card through a real signed slash command, then the auto-draft.
-    let Some((file, contact)) = contacts.iter().find(|(f, _)| f.starts_with(&args.card)).or(contacts.first()) else {
+    let Some((file, contact)) = contacts
+        .iter()
+        .find(|(f, _)| f.starts_with(&args.card))
+        .or(contacts.first())
+    else {
         return Ok(());
     };
     let form = format!(
@@ -168,21 +191,32 @@ pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
         started.elapsed().as_millis(),
         answer["blocks"].as_array().map_or(0, Vec::len)
     );
-    if let Some(p) = crate::copilot::load_profile(&state, &company_id, contact).await.map_err(fail)? {
+    if let Some(p) = crate::copilot::load_profile(&state, &company_id, contact)
+        .await
+        .map_err(fail)?
+    {
         let record = store.contact(&company_id, contact).await.map_err(fail)?;
         let messages = store.messages(&company_id, contact, 1000, None).await.map_err(fail)?;
         let card =
             crate::copilot::card::ProfileCard::build(&company_id, contact, &p, record.as_ref(), &messages, &p.facts);
         println!("{}", indent(&card.to_text(true)));
     }
-    match crate::copilot::drafts::load(&state, &company_id, contact).await.map_err(fail)? {
+    match crate::copilot::drafts::load(&state, &company_id, contact)
+        .await
+        .map_err(fail)?
+    {
         Some((_, d)) => {
-            println!("DRAFTED REPLY to the customer's latest message (posted to the drafts channel; nothing is sent until an agent approves):\n");
+            println!(
+                "DRAFTED REPLY to the customer's latest message (posted to the drafts channel; nothing is sent until an agent approves):\n"
+            );
             println!("   {}", d.context);
             for line in d.text.lines() {
                 println!("   │ {line}");
             }
-            println!("   [Approve & send]  [Edit]  [Discard]        language {}, template {}\n", d.language, d.template);
+            println!(
+                "   [Approve & send]  [Edit]  [Discard]        language {}, template {}\n",
+                d.language, d.template
+            );
         }
         None => println!("(no draft: auto-draft is off for this company)\n"),
     }
@@ -192,12 +226,21 @@ pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
 }
 
 /// Waits until the worker has folded every stored message of every contact into its profile.
-async fn wait_for_analysis(state: &AppState, company: &CompanyId, contacts: &[(String, ContactId)]) -> Result<(), CliError> {
+async fn wait_for_analysis(
+    state: &AppState,
+    company: &CompanyId,
+    contacts: &[(String, ContactId)],
+) -> Result<(), CliError> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let mut done = 0;
         for (_, c) in contacts {
-            let total = state.store.contact(company, c).await.map_err(fail)?.map_or(0, |r| r.messages_in + r.messages_out);
+            let total = state
+                .store
+                .contact(company, c)
+                .await
+                .map_err(fail)?
+                .map_or(0, |r| r.messages_in + r.messages_out);
             let observed = state
                 .store
                 .doc(company, c, DOC_NAME)
@@ -213,14 +256,20 @@ async fn wait_for_analysis(state: &AppState, company: &CompanyId, contacts: &[(S
             return Ok(());
         }
         if Instant::now() > deadline {
-            return Err(fail(format!("the worker analysed {done} of {} contacts within 60 s", contacts.len())));
+            return Err(fail(format!(
+                "the worker analysed {done} of {} contacts within 60 s",
+                contacts.len()
+            )));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 fn label<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// A few lines per contact: who, where in the pipeline, what they want, what to do next.
@@ -250,7 +299,11 @@ fn compact_profile(file: &str, contact: &ContactId, p: &Profile) -> String {
     if p.returning {
         facts.push("returning".into());
     }
-    let wants = if interests.is_empty() { "-".to_owned() } else { interests.join(", ") };
+    let wants = if interests.is_empty() {
+        "-".to_owned()
+    } else {
+        interests.join(", ")
+    };
     let mut out = format!(
         "{file} {} {name} [{lang}]  stage {stage} · intent {intent} · wants {wants}\n   {}",
         contact.masked(),
@@ -282,7 +335,10 @@ pub fn load_conversations(dir: &Path) -> Result<Vec<(String, Conversation)>, Cli
         let bytes = std::fs::read(&f).map_err(|e| CliError::bad_input(format!("{}: {e}", f.display())))?;
         let conv = Conversation::from_json(&bytes)
             .map_err(|e| CliError::bad_input(format!("{}: not a conversation file: {e}", f.display())))?;
-        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         out.push((name, conv));
     }
     Ok(out)

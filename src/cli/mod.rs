@@ -89,10 +89,7 @@ impl From<anyhow::Error> for CliError {
 }
 
 pub fn main(cli: Cli) -> ExitCode {
-    let result = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let result = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt.block_on(run(cli)),
         Err(e) => Err(CliError::failure(format!("cannot start the runtime: {e}"))),
     };
@@ -137,10 +134,7 @@ fn check_config(dir: &std::path::Path) -> Result<(), CliError> {
             .unwrap_or_default()
             .replace('\n', "\n  ")
     );
-    println!(
-        "WHATSAPP_APP_SECRET: {}",
-        masked(secrets.whatsapp_app_secret.is_some())
-    );
+    println!("WHATSAPP_APP_SECRET: {}", masked(secrets.whatsapp_app_secret.is_some()));
     println!(
         "WHATSAPP_VERIFY_TOKEN: {}",
         masked(secrets.whatsapp_verify_token.is_some())
@@ -149,20 +143,11 @@ fn check_config(dir: &std::path::Path) -> Result<(), CliError> {
         "SLACK_SIGNING_SECRET: {}",
         masked(secrets.slack_signing_secret.is_some())
     );
-    println!(
-        "MATTERMOST_TOKEN: {}",
-        masked(secrets.mattermost_token.is_some())
-    );
-    println!(
-        "DOSSIER_ADMIN_TOKEN: {}",
-        masked(secrets.admin_token.is_some())
-    );
+    println!("MATTERMOST_TOKEN: {}", masked(secrets.mattermost_token.is_some()));
+    println!("DOSSIER_ADMIN_TOKEN: {}", masked(secrets.admin_token.is_some()));
     for (id, c) in &settings.companies {
         println!("company {id} ({})", c.name);
-        println!(
-            "  whatsapp phone_number_ids: {:?}",
-            c.whatsapp.phone_number_ids
-        );
+        println!("  whatsapp phone_number_ids: {:?}", c.whatsapp.phone_number_ids);
         if let Some(s) = &c.slack {
             println!(
                 "  slack team: {} drafts: {:?} managers: {:?}",
@@ -170,10 +155,7 @@ fn check_config(dir: &std::path::Path) -> Result<(), CliError> {
             );
         }
         if let Some(var) = &c.api_token_env {
-            println!(
-                "  api token ({var}): {}",
-                masked(secrets.var(var).is_some())
-            );
+            println!("  api token ({var}): {}", masked(secrets.var(var).is_some()));
         }
         println!(
             "  intelligence: provider {} model {:?} auto_draft {} pii_redaction {}",
@@ -182,11 +164,7 @@ fn check_config(dir: &std::path::Path) -> Result<(), CliError> {
             c.intelligence.auto_draft,
             c.intelligence.pii_redaction
         );
-        for (what, p) in [
-            ("catalog", &c.catalog),
-            ("rates", &c.rates),
-            ("programs", &c.programs),
-        ] {
+        for (what, p) in [("catalog", &c.catalog), ("rates", &c.rates), ("programs", &c.programs)] {
             if let Some(p) = p {
                 println!("  {what}: {}", p.display());
             }

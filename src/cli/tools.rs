@@ -24,7 +24,8 @@ pub struct ToolsArgs {
 
 pub fn run(dir: &Path, args: ToolsArgs) -> Result<(), CliError> {
     if args.tool == "list" {
-        let defs = serde_json::to_string_pretty(&dossier_tools::definitions()).map_err(|e| CliError::failure(e.to_string()))?;
+        let defs = serde_json::to_string_pretty(&dossier_tools::definitions())
+            .map_err(|e| CliError::failure(e.to_string()))?;
         println!("{defs}");
         return Ok(());
     }
@@ -50,6 +51,9 @@ pub fn run(dir: &Path, args: ToolsArgs) -> Result<(), CliError> {
         .tools
         .call(&args.tool, input, None)
         .map_err(|e| CliError::bad_input(format!("{}: {e}", args.tool)))?;
-    println!("{}", serde_json::to_string_pretty(&out).map_err(|e| CliError::failure(e.to_string()))?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&out).map_err(|e| CliError::failure(e.to_string()))?
+    );
     Ok(())
 }

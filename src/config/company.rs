@@ -74,10 +74,7 @@ impl Default for IntelligenceSettings {
             timeout_secs: 20,
             pii_redaction: true,
             auto_draft: true,
-            stages: dossier_core::profile::STAGES
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            stages: dossier_core::profile::STAGES.iter().map(|s| s.to_string()).collect(),
             fields: PROFILE_FIELDS.iter().map(|s| s.to_string()).collect(),
         }
     }
@@ -87,27 +84,24 @@ impl IntelligenceSettings {
     /// Checks the settings; the error names the key (relative to `intelligence`) and the problem.
     pub fn validate(&self) -> Result<(), (String, String)> {
         let bad = |k: &str, p: &str| Err((k.to_owned(), p.to_owned()));
-        if self.provider != ProviderKind::Builtin
-            && self.model.as_deref().unwrap_or("").trim().is_empty()
-        {
+        if self.provider != ProviderKind::Builtin && self.model.as_deref().unwrap_or("").trim().is_empty() {
             return bad("model", "an LLM provider needs a model name");
         }
-        if let Some(url) = &self.base_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return bad("base_url", "must be an http(s) URL");
-            }
+        if let Some(url) = &self.base_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return bad("base_url", "must be an http(s) URL");
         }
-        if let Some(var) = &self.api_key_env {
-            if var.is_empty()
+        if let Some(var) = &self.api_key_env
+            && (var.is_empty()
                 || !var
                     .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-            {
-                return bad(
-                    "api_key_env",
-                    "must be an environment variable name like OPENAI_API_KEY",
-                );
-            }
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+        {
+            return bad(
+                "api_key_env",
+                "must be an environment variable name like OPENAI_API_KEY",
+            );
         }
         if !(1..=300).contains(&self.timeout_secs) {
             return bad("timeout_secs", "must be between 1 and 300");
@@ -255,18 +249,12 @@ impl CompanyConfig {
     /// Reads and validates one company file; relative paths are resolved against `config_dir`.
     pub fn load(path: &Path, config_dir: &Path) -> Result<CompanyConfig, ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::new(&file, "(file)", e.to_string()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::new(&file, "(file)", e.to_string()))?;
         let mut c: CompanyConfig = toml::from_str(&text).map_err(|e| {
             let key = e.message().split('`').nth(1).unwrap_or("(file)").to_owned();
             let at = e
                 .span()
-                .map(|s| {
-                    format!(
-                        " (line {})",
-                        text[..s.start.min(text.len())].lines().count().max(1)
-                    )
-                })
+                .map(|s| format!(" (line {})", text[..s.start.min(text.len())].lines().count().max(1)))
                 .unwrap_or_default();
             ConfigError::new(&file, key, format!("{}{at}", e.message()))
         })?;
@@ -292,17 +280,13 @@ impl CompanyConfig {
                 ));
             }
         }
-        if let Some(var) = &c.api_token_env {
-            if var.is_empty()
+        if let Some(var) = &c.api_token_env
+            && (var.is_empty()
                 || !var
                     .chars()
-                    .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '_')
-            {
-                return Err(bad(
-                    "api_token_env",
-                    "must be an environment variable name".into(),
-                ));
-            }
+                    .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '_'))
+        {
+            return Err(bad("api_token_env", "must be an environment variable name".into()));
         }
         c.intelligence
             .validate()
@@ -323,10 +307,7 @@ impl CompanyConfig {
         for k in c.knowledge.iter_mut() {
             let abs = config_dir.join(&*k);
             if !abs.is_file() {
-                return Err(bad(
-                    "knowledge",
-                    format!("file {} does not exist", abs.display()),
-                ));
+                return Err(bad("knowledge", format!("file {} does not exist", abs.display())));
             }
             *k = abs;
         }

@@ -26,11 +26,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    pub fn new(
-        file: impl Into<String>,
-        key: impl Into<String>,
-        problem: impl Into<String>,
-    ) -> Self {
+    pub fn new(file: impl Into<String>, key: impl Into<String>, problem: impl Into<String>) -> Self {
         ConfigError {
             file: file.into(),
             key: key.into(),
@@ -174,10 +170,7 @@ const ENV_NOT_KEYS: [&str; 2] = ["ADMIN_TOKEN", "CONFIG"];
 impl Settings {
     /// Loads and validates `dir/dossier.toml`, environment overrides and `dir/companies/*.toml`.
     pub fn load(dir: &Path) -> Result<Settings, ConfigError> {
-        Settings::load_with(
-            dir,
-            Env::prefixed("DOSSIER_").split("__").ignore(&ENV_NOT_KEYS),
-        )
+        Settings::load_with(dir, Env::prefixed("DOSSIER_").split("__").ignore(&ENV_NOT_KEYS))
     }
 
     fn load_with(dir: &Path, env: Env) -> Result<Settings, ConfigError> {
@@ -207,10 +200,7 @@ impl Settings {
             ConfigError::new(
                 &file,
                 "server.listen",
-                format!(
-                    "`{}` is not an address like 127.0.0.1:8080",
-                    service.server.listen
-                ),
+                format!("`{}` is not an address like 127.0.0.1:8080", service.server.listen),
             )
         })?;
         validate_service(&service, &file)?;
@@ -227,9 +217,7 @@ impl Settings {
         let companies_dir = dir.join("companies");
         if companies_dir.is_dir() {
             let mut paths: Vec<PathBuf> = std::fs::read_dir(&companies_dir)
-                .map_err(|e| {
-                    ConfigError::new(companies_dir.display().to_string(), "(dir)", e.to_string())
-                })?
+                .map_err(|e| ConfigError::new(companies_dir.display().to_string(), "(dir)", e.to_string()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|x| x == "toml"))
                 .collect();
@@ -253,10 +241,7 @@ impl Settings {
             ));
         }
         for pnid in &company.whatsapp.phone_number_ids {
-            if let Some(other) = self
-                .by_phone_number_id
-                .insert(pnid.clone(), company.id.clone())
-            {
+            if let Some(other) = self.by_phone_number_id.insert(pnid.clone(), company.id.clone()) {
                 return Err(ConfigError::new(
                     &file,
                     "whatsapp.phone_number_ids",
@@ -264,26 +249,23 @@ impl Settings {
                 ));
             }
         }
-        if let Some(team) = company.slack.as_ref().map(|s| s.team_id.clone()) {
-            if let Some(other) = self.by_slack_team.insert(team.clone(), company.id.clone()) {
-                return Err(ConfigError::new(
-                    &file,
-                    "slack.team_id",
-                    format!("team {team} already belongs to `{other}`"),
-                ));
-            }
+        if let Some(team) = company.slack.as_ref().map(|s| s.team_id.clone())
+            && let Some(other) = self.by_slack_team.insert(team.clone(), company.id.clone())
+        {
+            return Err(ConfigError::new(
+                &file,
+                "slack.team_id",
+                format!("team {team} already belongs to `{other}`"),
+            ));
         }
-        if let Some(team) = company.mattermost.as_ref().map(|s| s.team_id.clone()) {
-            if let Some(other) = self
-                .by_mattermost_team
-                .insert(team.clone(), company.id.clone())
-            {
-                return Err(ConfigError::new(
-                    &file,
-                    "mattermost.team_id",
-                    format!("team {team} already belongs to `{other}`"),
-                ));
-            }
+        if let Some(team) = company.mattermost.as_ref().map(|s| s.team_id.clone())
+            && let Some(other) = self.by_mattermost_team.insert(team.clone(), company.id.clone())
+        {
+            return Err(ConfigError::new(
+                &file,
+                "mattermost.team_id",
+                format!("team {team} already belongs to `{other}`"),
+            ));
         }
         self.companies.insert(company.id.clone(), company);
         Ok(())
@@ -301,10 +283,7 @@ impl Settings {
 fn validate_service(s: &ServiceConfig, file: &str) -> Result<(), ConfigError> {
     let bad = |key: &str, problem: String| Err(ConfigError::new(file, key, problem));
     if !(1024..=16 * 1024 * 1024).contains(&s.server.body_limit_bytes) {
-        return bad(
-            "server.body_limit_bytes",
-            "must be between 1024 and 16777216".into(),
-        );
+        return bad("server.body_limit_bytes", "must be between 1024 and 16777216".into());
     }
     if s.server.request_timeout_secs == 0 {
         return bad("server.request_timeout_secs", "must be at least 1".into());
@@ -343,10 +322,7 @@ fn validate_service(s: &ServiceConfig, file: &str) -> Result<(), ConfigError> {
         );
     }
     if !matches!(s.log_format.as_str(), "pretty" | "json") {
-        return bad(
-            "log_format",
-            format!("`{}` is not pretty or json", s.log_format),
-        );
+        return bad("log_format", format!("`{}` is not pretty or json", s.log_format));
     }
     if s.summary.recent_tokens < 100 {
         return bad("summary.recent_tokens", "must be at least 100".into());
@@ -410,6 +386,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
     fn environment_overrides_the_file() {
         let d = tmp();
         write(&d, "dossier.toml", "[server]\nlisten = \"127.0.0.1:1\"\n");
@@ -426,9 +403,7 @@ mod tests {
     #[test]
     fn two_companies_cannot_share_a_phone_number() {
         let d = tmp();
-        let c = |id: &str| {
-            format!("id = \"{id}\"\nname = \"X\"\n[whatsapp]\nphone_number_ids = [\"123\"]\n")
-        };
+        let c = |id: &str| format!("id = \"{id}\"\nname = \"X\"\n[whatsapp]\nphone_number_ids = [\"123\"]\n");
         write(&d, "companies/a.toml", &c("a"));
         write(&d, "companies/b.toml", &c("b"));
         let e = Settings::load_with(&d, no_env()).unwrap_err();

@@ -26,12 +26,7 @@ pub enum Decision {
 }
 
 /// Claims the draft for sending: `Pending` + right `seq` → `Sending`. `None` when the click is stale.
-async fn claim(
-    app: &App,
-    company: &CompanyId,
-    contact: &ContactId,
-    seq: u64,
-) -> anyhow::Result<Option<Draft>> {
+async fn claim(app: &App, company: &CompanyId, contact: &ContactId, seq: u64) -> anyhow::Result<Option<Draft>> {
     drafts::modify(app, company, contact, |d| {
         if d.seq != seq || d.status != DraftStatus::Pending {
             return false;
@@ -53,10 +48,7 @@ pub async fn decide(
     decision: Decision,
     agent: &str,
 ) -> anyhow::Result<Option<Draft>> {
-    let rt = app
-        .companies
-        .get(company.as_str())
-        .context("unknown company")?;
+    let rt = app.companies.get(company.as_str()).context("unknown company")?;
     if decision == Decision::Discard {
         let d = drafts::modify(app, company, contact, |d| {
             if d.seq != seq || d.status != DraftStatus::Pending {
@@ -73,10 +65,7 @@ pub async fn decide(
         return Ok(drafts::load(app, company, contact).await?.map(|(_, d)| d));
     };
     let record = app.store.contact(company, contact).await?;
-    let open = send::window_open(
-        record.as_ref().and_then(|r| r.last_inbound),
-        Timestamp::now(),
-    );
+    let open = send::window_open(record.as_ref().and_then(|r| r.last_inbound), Timestamp::now());
     let (body, text, kind) = match &decision {
         Decision::Approve { text } => {
             if !open {
@@ -115,9 +104,7 @@ pub async fn decide(
                 text: Some(text.clone()),
                 kind: Some(kind.into()),
                 status: Some("accepted".into()),
-                detail: Some(
-                    json!({ "approved_by": agent, "draft_seq": seq, "source": "copilot" }),
-                ),
+                detail: Some(json!({ "approved_by": agent, "draft_seq": seq, "source": "copilot" })),
             };
             app.store
                 .append_message(company, contact, &message, &ContactUpdate::default())
@@ -146,10 +133,7 @@ pub async fn decide(
         }
         Err(e) => {
             tracing::warn!(error = %e, "sending an approved draft failed");
-            let d = release(app, company, contact, seq, |d| {
-                d.note = Some(format!("Not sent: {e}"))
-            })
-            .await?;
+            let d = release(app, company, contact, seq, |d| d.note = Some(format!("Not sent: {e}"))).await?;
             finish(app, company, contact, d).await
         }
     }
@@ -157,9 +141,7 @@ pub async fn decide(
 
 fn window_note(d: &Draft) -> String {
     match &d.template_offer {
-        Some(t) => format!(
-            "The 24-hour window is closed: only a template can be sent. Send the template `{t}`?"
-        ),
+        Some(t) => format!("The 24-hour window is closed: only a template can be sent. Send the template `{t}`?"),
         None => "The 24-hour window is closed and this company has no template configured.".into(),
     }
 }

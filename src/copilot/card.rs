@@ -87,15 +87,8 @@ impl ProfileCard {
             })
         };
         if let Some(s) = &p.stage {
-            let since = s
-                .since
-                .map(|t| format!(" since {}", date(t)))
-                .unwrap_or_default();
-            push(
-                "Stage",
-                format!("{}{since}", human(&s.value)),
-                quotes(&s.evidence),
-            );
+            let since = s.since.map(|t| format!(" since {}", date(t))).unwrap_or_default();
+            push("Stage", format!("{}{since}", human(&s.value)), quotes(&s.evidence));
         }
         if let Some(i) = &p.intent {
             push("Intent", human(&i.value), quotes(&i.evidence));
@@ -104,11 +97,7 @@ impl ProfileCard {
             let mut items: Vec<_> = p.interests.iter().collect();
             items.sort_by_key(|i| std::cmp::Reverse((i.last_mentioned, i.mentions)));
             let labels: Vec<&str> = items.iter().take(3).map(|i| i.item.as_str()).collect();
-            let ev: Vec<MessageId> = items
-                .iter()
-                .take(3)
-                .flat_map(|i| i.evidence.clone())
-                .collect();
+            let ev: Vec<MessageId> = items.iter().take(3).flat_map(|i| i.evidence.clone()).collect();
             push("Interests", labels.join(", "), quotes(&ev));
         }
         if let Some(b) = &p.budget {
@@ -123,14 +112,7 @@ impl ProfileCard {
             );
         }
         if let Some(f) = &p.financing {
-            let mut v = vec![
-                if f.interested {
-                    "Wants financing"
-                } else {
-                    "Paying cash"
-                }
-                .to_owned(),
-            ];
+            let mut v = vec![if f.interested { "Wants financing" } else { "Paying cash" }.to_owned()];
             if let Some(t) = f.term_months {
                 v.push(format!("{t} months"));
             }
@@ -179,10 +161,7 @@ impl ProfileCard {
         };
         let mut ctx = vec![format!("{ins} in / {outs} out")];
         if let Some(last) = record.and_then(|r| r.last_inbound).or(h.last_inbound_at) {
-            ctx.push(format!(
-                "last customer message {}",
-                last.strftime("%Y-%m-%d %H:%M UTC")
-            ));
+            ctx.push(format!("last customer message {}", last.strftime("%Y-%m-%d %H:%M UTC")));
         }
         if let Some(lang) = &p.contact.language {
             ctx.push(format!("language {lang}"));
@@ -300,26 +279,17 @@ pub(crate) mod tests {
         });
         p.urgency = Some(Urgency::High);
         p.sentiment = Some(Sentiment::Positive);
-        p.summary =
-            Some("Wants a 2022 Corolla, 25k budget, financing 60 months with 5k down.".into());
+        p.summary = Some("Wants a 2022 Corolla, 25k budget, financing 60 months with 5k down.".into());
         p.next_best_action = Some("Send the payment estimate and offer a test drive.".into());
         let messages = vec![
             msg("wamid.1", Direction::In, "Hola, ¿tienen el Corolla 2022?"),
-            msg(
-                "wamid.2",
-                Direction::In,
-                "Mi presupuesto es de 25 mil dólares",
-            ),
+            msg("wamid.2", Direction::In, "Mi presupuesto es de 25 mil dólares"),
             msg(
                 "wamid.3",
                 Direction::In,
                 "Quiero financiarlo a 60 meses con 5 mil de enganche",
             ),
-            msg(
-                "wamid.out",
-                Direction::Out,
-                "Claro, le preparo una cotización",
-            ),
+            msg("wamid.out", Direction::Out, "Claro, le preparo una cotización"),
         ];
         (p, messages)
     }
@@ -338,10 +308,7 @@ pub(crate) mod tests {
         assert_eq!(card.title, "María Souza · +5215512345678");
         let fin = card.fields.iter().find(|f| f.label == "Financing").unwrap();
         assert_eq!(fin.value, "Wants financing · 60 months · 5,000 down");
-        assert_eq!(
-            fin.evidence,
-            ["Quiero financiarlo a 60 meses con 5 mil de enganche"]
-        );
+        assert_eq!(fin.evidence, ["Quiero financiarlo a 60 meses con 5 mil de enganche"]);
         assert!(card.has_evidence());
         assert_eq!(human("ready_to_buy"), "Ready to buy");
         assert_eq!(clip("abcdef", 4), "abc…");

@@ -81,8 +81,7 @@ pub const USAGE_PRICE: &str = "/dossier price <make> <model> [year]";
 pub const USAGE_FINANCE: &str = "/dossier finance <price> [down X] [months N] [apr R]";
 pub const USAGE_RATES: &str = "/dossier rates <new|used|certified> [months N] [year Y] [score S]";
 pub const USAGE_PROGRAMS: &str = "/dossier programs <phone | wa_id | name>";
-pub const USAGE_ALL: &str =
-    "/dossier profile|summary|draft|handoff|stock|price|finance|rates|programs|help …";
+pub const USAGE_ALL: &str = "/dossier profile|summary|draft|handoff|stock|price|finance|rates|programs|help …";
 
 /// The help text (mrkdwn-neutral: no bold, so it reads the same in Slack and Mattermost).
 pub fn help_text() -> String {
@@ -194,11 +193,7 @@ fn parse_draft(rest: &str) -> Result<Command, Usage> {
     if contact.is_empty() {
         return Err(usage("Which contact?", USAGE_DRAFT));
     }
-    let tail = tail
-        .trim()
-        .trim_start_matches(':')
-        .trim_start_matches("--")
-        .trim();
+    let tail = tail.trim().trim_start_matches(':').trim_start_matches("--").trim();
     Ok(Command::Draft {
         contact,
         instructions: (!tail.is_empty()).then(|| tail.to_owned()),
@@ -249,10 +244,7 @@ fn parse_price(rest: &[&str]) -> Result<Command, Usage> {
 
 /// A money amount as agents type it: `27900`, `27,900`, `$27,900.50`, `27.9k`.
 pub fn money(w: &str) -> Option<Decimal> {
-    let w = w
-        .trim()
-        .trim_start_matches(['$', '€', '£'])
-        .replace(',', "");
+    let w = w.trim().trim_start_matches(['$', '€', '£']).replace(',', "");
     let (num, mult) = match w.strip_suffix(['k', 'K']) {
         Some(n) => (n.to_owned(), Decimal::from(1000)),
         None => (w, Decimal::ONE),
@@ -267,11 +259,7 @@ fn percent(w: &str) -> Option<Decimal> {
 }
 
 /// Reads `key value` pairs (and `N months`) after the positional arguments.
-fn options<'a>(
-    words: &[&'a str],
-    keys: &[&str],
-    u: &'static str,
-) -> Result<Vec<(String, &'a str)>, Usage> {
+fn options<'a>(words: &[&'a str], keys: &[&str], u: &'static str) -> Result<Vec<(String, &'a str)>, Usage> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < words.len() {
@@ -312,26 +300,13 @@ fn parse_finance(rest: &[&str]) -> Result<Command, Usage> {
     let (mut down, mut m, mut apr) = (None, None, None);
     for (k, v) in options(tail, &["down", "months", "apr", "term"], USAGE_FINANCE)? {
         match k.as_str() {
-            "down" => {
-                down = Some(
-                    money(v)
-                        .ok_or_else(|| usage(format!("`{v}` is not an amount."), USAGE_FINANCE))?,
-                )
-            }
+            "down" => down = Some(money(v).ok_or_else(|| usage(format!("`{v}` is not an amount."), USAGE_FINANCE))?),
             "months" | "term" => m = Some(months(v, USAGE_FINANCE)?),
-            _ => {
-                apr = Some(
-                    percent(v)
-                        .ok_or_else(|| usage(format!("`{v}` is not a rate."), USAGE_FINANCE))?,
-                )
-            }
+            _ => apr = Some(percent(v).ok_or_else(|| usage(format!("`{v}` is not a rate."), USAGE_FINANCE))?),
         }
     }
     if down.is_some_and(|d| d >= price) {
-        return Err(usage(
-            "The down payment covers the whole price.",
-            USAGE_FINANCE,
-        ));
+        return Err(usage("The down payment covers the whole price.", USAGE_FINANCE));
     }
     Ok(Command::Finance {
         price,
@@ -349,32 +324,20 @@ fn parse_rates(rest: &[&str]) -> Result<Command, Usage> {
         c @ ("new" | "used" | "certified") => c.to_owned(),
         "cpo" => "certified".to_owned(),
         other => {
-            return Err(usage(
-                format!("`{other}` is not new, used or certified."),
-                USAGE_RATES,
-            ));
+            return Err(usage(format!("`{other}` is not new, used or certified."), USAGE_RATES));
         }
     };
     let (mut m, mut y, mut score) = (None, None, None);
     for (k, v) in options(tail, &["months", "term", "year", "score"], USAGE_RATES)? {
         match k.as_str() {
             "months" | "term" => m = Some(months(v, USAGE_RATES)?),
-            "year" => {
-                y = Some(
-                    year(v).ok_or_else(|| usage(format!("`{v}` is not a year."), USAGE_RATES))?,
-                )
-            }
+            "year" => y = Some(year(v).ok_or_else(|| usage(format!("`{v}` is not a year."), USAGE_RATES))?),
             _ => {
                 score = Some(
                     v.parse::<u32>()
                         .ok()
                         .filter(|s| (300..=850).contains(s))
-                        .ok_or_else(|| {
-                            usage(
-                                format!("`{v}` is not a credit score (300–850)."),
-                                USAGE_RATES,
-                            )
-                        })?,
+                        .ok_or_else(|| usage(format!("`{v}` is not a credit score (300–850)."), USAGE_RATES))?,
                 )
             }
         }

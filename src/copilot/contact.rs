@@ -32,11 +32,7 @@ pub struct Candidate {
 /// Returns `None` for anything that is not 8–15 digits after the international prefix.
 pub fn phone_digits(text: &str) -> Option<String> {
     let t = text.trim();
-    if t.is_empty()
-        || !t
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-().\u{a0}/".contains(c))
-    {
+    if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit() || " +-().\u{a0}/".contains(c)) {
         return None;
     }
     if t.chars().skip(1).any(|c| c == '+') {
@@ -79,9 +75,7 @@ pub async fn resolve(app: &App, company: &CompanyId, text: &str) -> Result<Resol
                 return Ok(Resolved::One(id));
             }
         }
-        return Ok(Resolved::None(format!(
-            "No conversation with +{digits} yet."
-        )));
+        return Ok(Resolved::None(format!("No conversation with +{digits} yet.")));
     }
     // A business-scoped user id (`US.1349…`) or any other exact contact id.
     if text.contains('.')
@@ -94,9 +88,7 @@ pub async fn resolve(app: &App, company: &CompanyId, text: &str) -> Result<Resol
     let wanted = fold(text);
     let wanted: Vec<&str> = dossier_core::text::tokens(&wanted).collect();
     if wanted.is_empty() {
-        return Ok(Resolved::None(format!(
-            "`{text}` is not a phone number or a name."
-        )));
+        return Ok(Resolved::None(format!("`{text}` is not a phone number or a name.")));
     }
     let records = app.store.contacts(company, NAME_SEARCH_LIMIT).await?;
     let mut found = Vec::new();
@@ -129,16 +121,10 @@ pub async fn resolve(app: &App, company: &CompanyId, text: &str) -> Result<Resol
 fn matches_name(name: &str, wanted: &[&str]) -> bool {
     let folded = fold(name);
     let words: Vec<&str> = dossier_core::text::tokens(&folded).collect();
-    wanted
-        .iter()
-        .all(|w| words.iter().any(|n| n.starts_with(w)))
+    wanted.iter().all(|w| words.iter().any(|n| n.starts_with(w)))
 }
 
-async fn profile_name(
-    app: &App,
-    company: &CompanyId,
-    contact: &ContactId,
-) -> Result<Option<String>, StoreError> {
+async fn profile_name(app: &App, company: &CompanyId, contact: &ContactId) -> Result<Option<String>, StoreError> {
     Ok(super::load_profile(app, company, contact)
         .await?
         .and_then(|p| p.contact.name))
@@ -166,26 +152,11 @@ mod tests {
 
     #[test]
     fn phones_in_common_formats() {
-        assert_eq!(
-            phone_digits("+52 55 1234 5678").as_deref(),
-            Some("525512345678")
-        );
-        assert_eq!(
-            phone_digits("0044 20 7946 0018").as_deref(),
-            Some("442079460018")
-        );
-        assert_eq!(
-            phone_digits("(52) 55-1234-5678").as_deref(),
-            Some("525512345678")
-        );
-        assert_eq!(
-            phone_digits("+1.555.123.4567").as_deref(),
-            Some("15551234567")
-        );
-        assert_eq!(
-            phone_digits("5215512345678").as_deref(),
-            Some("5215512345678")
-        );
+        assert_eq!(phone_digits("+52 55 1234 5678").as_deref(), Some("525512345678"));
+        assert_eq!(phone_digits("0044 20 7946 0018").as_deref(), Some("442079460018"));
+        assert_eq!(phone_digits("(52) 55-1234-5678").as_deref(), Some("525512345678"));
+        assert_eq!(phone_digits("+1.555.123.4567").as_deref(), Some("15551234567"));
+        assert_eq!(phone_digits("5215512345678").as_deref(), Some("5215512345678"));
         assert_eq!(phone_digits("Maria"), None);
         assert_eq!(phone_digits("12345"), None);
         assert_eq!(phone_digits("1234567890123456"), None);

@@ -201,11 +201,7 @@ pub fn template_context(p: &Profile, facts: &[ToolFact]) -> Value {
 }
 
 /// Composes a draft text: returns `(text, language, intent, template name)`.
-pub fn compose(
-    prompts: &Path,
-    p: &Profile,
-    facts: &[ToolFact],
-) -> anyhow::Result<(String, String, String, String)> {
+pub fn compose(prompts: &Path, p: &Profile, facts: &[ToolFact]) -> anyhow::Result<(String, String, String, String)> {
     let env = environment(prompts);
     let lang = language(p);
     let intent = p
@@ -222,9 +218,7 @@ pub fn compose(
     for name in &candidates {
         match env.get_template(name) {
             Ok(t) => {
-                let text = t
-                    .render(ctx.clone())
-                    .with_context(|| format!("rendering {name}"))?;
+                let text = t.render(ctx.clone()).with_context(|| format!("rendering {name}"))?;
                 let used_lang = name.rsplit('.').nth(2).unwrap_or("en").to_owned();
                 return Ok((tidy(&text), used_lang, intent, name.clone()));
             }
@@ -254,11 +248,7 @@ fn tidy(text: &str) -> String {
 }
 
 /// The card's one-line context: name, phone, stage, interest, intent.
-pub fn context_line(
-    p: &Profile,
-    record: Option<&crate::store::ContactRecord>,
-    contact: &ContactId,
-) -> String {
+pub fn context_line(p: &Profile, record: Option<&crate::store::ContactRecord>, contact: &ContactId) -> String {
     let mut parts = vec![
         display_name(record, Some(p)).unwrap_or_else(|| "Unknown name".into()),
         display_phone(contact),
@@ -276,11 +266,7 @@ pub fn context_line(
 }
 
 /// The current draft and its doc version.
-pub async fn load(
-    app: &App,
-    company: &CompanyId,
-    contact: &ContactId,
-) -> anyhow::Result<Option<(u64, Draft)>> {
+pub async fn load(app: &App, company: &CompanyId, contact: &ContactId) -> anyhow::Result<Option<(u64, Draft)>> {
     match app.store.doc(company, contact, DRAFT_DOC).await? {
         Some(doc) => Ok(Some((
             doc.version,
@@ -300,13 +286,7 @@ pub async fn save(
 ) -> anyhow::Result<bool> {
     Ok(app
         .store
-        .put_doc(
-            company,
-            contact,
-            DRAFT_DOC,
-            expected,
-            &serde_json::to_vec(d)?,
-        )
+        .put_doc(company, contact, DRAFT_DOC, expected, &serde_json::to_vec(d)?)
         .await?)
 }
 
@@ -333,15 +313,9 @@ pub async fn modify(
 }
 
 /// The company's Customer Intelligence settings: the stored override, else the file's.
-pub async fn intelligence(
-    app: &App,
-    config: &CompanyConfig,
-    company: &CompanyId,
-) -> IntelligenceSettings {
+pub async fn intelligence(app: &App, config: &CompanyConfig, company: &CompanyId) -> IntelligenceSettings {
     match app.store.settings(company).await {
-        Ok(Some(bytes)) => {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| config.intelligence.clone())
-        }
+        Ok(Some(bytes)) => serde_json::from_slice(&bytes).unwrap_or_else(|_| config.intelligence.clone()),
         _ => config.intelligence.clone(),
     }
 }
@@ -361,9 +335,7 @@ pub async fn update_cards(app: &App, company: &CompanyId, contact: &ContactId, d
             "slack" => slack::client::update_draft_card(app, &rt.config, &c.channel, &c.ts, &card)
                 .await
                 .map_err(anyhow::Error::from),
-            "mattermost" => {
-                mattermost::client::update_draft_post(app, &rt.config, &c.ts, &card).await
-            }
+            "mattermost" => mattermost::client::update_draft_post(app, &rt.config, &c.ts, &card).await,
             _ => Ok(()),
         };
         if let Err(e) = result {
@@ -393,7 +365,12 @@ async fn llm_draft(
     let cap = (cfg.recent_tokens / 4).clamp(20, 400);
     let messages = app.store.messages(company, contact, cap, None).await?;
     let (_, recent) = crate::analysis::window::select_recent(&messages, cfg.recent_tokens);
-    let models: Vec<String> = rt.catalog.models().into_iter().map(|(m, o)| format!("{m} {o}")).collect();
+    let models: Vec<String> = rt
+        .catalog
+        .models()
+        .into_iter()
+        .map(|(m, o)| format!("{m} {o}"))
+        .collect();
     let input = AnalysisInput {
         company_name: &rt.config.name,
         profile,
@@ -404,7 +381,11 @@ async fn llm_draft(
     };
     let tools: Vec<ToolSpec> = dossier_tools::definitions()
         .into_iter()
-        .map(|d| ToolSpec { name: d.name.to_string(), description: d.description.to_string(), parameters: d.parameters })
+        .map(|d| ToolSpec {
+            name: d.name.to_string(),
+            description: d.description.to_string(),
+            parameters: d.parameters,
+        })
         .collect();
     let run_tool = |name: &str, args: serde_json::Value| -> Result<serde_json::Value, String> {
         rt.tools.call(name, args, Some(profile)).map_err(|e| e.to_string())
@@ -565,16 +546,8 @@ pub async fn on_analyzed(
     if !settings.enabled || !settings.auto_draft {
         return Ok(());
     }
-    let slack_channel = rt
-        .config
-        .slack
-        .as_ref()
-        .and_then(|s| s.drafts_channel.clone());
-    let mm_channel = rt
-        .config
-        .mattermost
-        .as_ref()
-        .and_then(|m| m.drafts_channel.clone());
+    let slack_channel = rt.config.slack.as_ref().and_then(|s| s.drafts_channel.clone());
+    let mm_channel = rt.config.mattermost.as_ref().and_then(|m| m.drafts_channel.clone());
     if slack_channel.is_none() && mm_channel.is_none() {
         return Ok(());
     }
@@ -664,18 +637,12 @@ mod tests {
         p.intent = None;
         p.contact.language = Some("pt-BR".into());
         let (text, lang, _, template) = compose(&prompts(), &p, &facts()).unwrap();
-        assert_eq!(
-            (lang.as_str(), template.as_str()),
-            ("pt", "drafts/default.pt.txt.j2")
-        );
+        assert_eq!((lang.as_str(), template.as_str()), ("pt", "drafts/default.pt.txt.j2"));
         insta::assert_snapshot!("draft_default_pt", text);
         p.contact.language = Some("xx".into());
         p.contact.name = None;
         let (text, lang, _, template) = compose(&prompts(), &p, &[]).unwrap();
-        assert_eq!(
-            (lang.as_str(), template.as_str()),
-            ("en", "drafts/default.en.txt.j2")
-        );
+        assert_eq!((lang.as_str(), template.as_str()), ("en", "drafts/default.en.txt.j2"));
         insta::assert_snapshot!("draft_default_en_no_facts", text);
     }
 

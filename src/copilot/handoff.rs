@@ -156,13 +156,7 @@ async fn record_assignee(
         });
         if app
             .store
-            .put_doc(
-                company,
-                contact,
-                PROFILE_DOC,
-                version,
-                &serde_json::to_vec(&doc)?,
-            )
+            .put_doc(company, contact, PROFILE_DOC, version, &serde_json::to_vec(&doc)?)
             .await?
         {
             return Ok(());
@@ -201,35 +195,17 @@ pub async fn handoff(
     } else {
         format!("<@{}>", caller.user_id)
     };
-    let h = build(
-        &profile,
-        record.as_ref(),
-        contact,
-        &recent_out,
-        assignee,
-        &by,
-        note,
-    );
+    let h = build(&profile, record.as_ref(), contact, &recent_out, assignee, &by, note);
     record_assignee(app, company, contact, assignee, &by).await?;
     let mut posted = Vec::new();
-    if let Some(ch) = rt
-        .config
-        .slack
-        .as_ref()
-        .and_then(|s| s.managers_channel.clone())
-    {
+    if let Some(ch) = rt.config.slack.as_ref().and_then(|s| s.managers_channel.clone()) {
         match slack::client::post_text(app, &rt.config, &ch, &h.render("*")).await {
             Ok(true) => posted.push("Slack managers channel"),
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "handoff post to Slack failed"),
         }
     }
-    if let Some(ch) = rt
-        .config
-        .mattermost
-        .as_ref()
-        .and_then(|m| m.managers_channel.clone())
-    {
+    if let Some(ch) = rt.config.mattermost.as_ref().and_then(|m| m.managers_channel.clone()) {
         let mm = Handoff {
             by: caller.user_name.clone(),
             ..h.clone()

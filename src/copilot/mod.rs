@@ -35,11 +35,7 @@ use serde_json::{Value, json};
 pub const PROFILE_DOC: &str = crate::analysis::doc::DOC_NAME;
 
 /// Reads a contact's stored profile.
-pub async fn load_profile(
-    app: &App,
-    company: &CompanyId,
-    contact: &ContactId,
-) -> Result<Option<Profile>, StoreError> {
+pub async fn load_profile(app: &App, company: &CompanyId, contact: &ContactId) -> Result<Option<Profile>, StoreError> {
     match app.store.doc(company, contact, PROFILE_DOC).await? {
         Some(doc) => serde_json::from_slice::<ProfileDoc>(&doc.body)
             .map(|d| Some(d.profile))
@@ -50,9 +46,7 @@ pub async fn load_profile(
 
 /// The company's business tools (built with its runtime).
 pub fn tools_for(app: &App, company: &CompanyId) -> Option<Tools> {
-    app.companies
-        .get(company.as_str())
-        .map(|rt| rt.tools.clone())
+    app.companies.get(company.as_str()).map(|rt| rt.tools.clone())
 }
 
 /// Who asked, from where (for handoffs and logs).
@@ -86,17 +80,10 @@ pub fn is_slow(c: &Command) -> bool {
 }
 
 /// Runs a command for `company`. Never fails on the agent's input: a problem is a [`Reply`].
-pub async fn execute(
-    app: &App,
-    company: &CompanyId,
-    command: &Command,
-    caller: &Caller,
-) -> anyhow::Result<Reply> {
+pub async fn execute(app: &App, company: &CompanyId, command: &Command, caller: &Caller) -> anyhow::Result<Reply> {
     Ok(match command {
         Command::Help => Reply::Text(command::help_text()),
-        Command::Profile { contact }
-        | Command::Summary { contact }
-        | Command::Programs { contact } => {
+        Command::Profile { contact } | Command::Summary { contact } | Command::Programs { contact } => {
             let then = match command {
                 Command::Profile { .. } => "profile",
                 Command::Summary { .. } => "summary",
@@ -108,13 +95,9 @@ pub async fn execute(
                 Resolved::None(why) => Reply::Text(why),
             }
         }
-        Command::Draft {
-            contact,
-            instructions,
-        } => match contact::resolve(app, company, contact).await? {
+        Command::Draft { contact, instructions } => match contact::resolve(app, company, contact).await? {
             Resolved::One(id) => {
-                let card =
-                    drafts::draft_on_demand(app, company, &id, instructions.as_deref()).await?;
+                let card = drafts::draft_on_demand(app, company, &id, instructions.as_deref()).await?;
                 Reply::Draft(Box::new(card))
             }
             Resolved::Many(candidates) => Reply::Picks {
@@ -128,9 +111,9 @@ pub async fn execute(
             assignee,
             note,
         } => match contact::resolve(app, company, contact).await? {
-            Resolved::One(id) => Reply::Text(
-                handoff::handoff(app, company, &id, assignee, note.as_deref(), caller).await?,
-            ),
+            Resolved::One(id) => {
+                Reply::Text(handoff::handoff(app, company, &id, assignee, note.as_deref(), caller).await?)
+            }
             Resolved::Many(candidates) => Reply::Picks {
                 then: "profile",
                 candidates,
@@ -138,9 +121,7 @@ pub async fn execute(
             Resolved::None(why) => Reply::Text(why),
         },
         Command::Stock { query } => Reply::Text(stock(app, company, query)),
-        Command::Price { make, model, year } => {
-            Reply::Text(price(app, company, make, model, *year))
-        }
+        Command::Price { make, model, year } => Reply::Text(price(app, company, make, model, *year)),
         Command::Finance {
             price,
             down,
@@ -158,12 +139,7 @@ pub async fn execute(
 
 /// Runs a contact subcommand (`profile`, `summary`, `programs`, `draft`) on a resolved contact
 /// (also what a pick-list button does).
-pub async fn run_on(
-    app: &App,
-    company: &CompanyId,
-    then: &str,
-    id: &ContactId,
-) -> anyhow::Result<Reply> {
+pub async fn run_on(app: &App, company: &CompanyId, then: &str, id: &ContactId) -> anyhow::Result<Reply> {
     let profile = load_profile(app, company, id).await?;
     let record = app.store.contact(company, id).await?;
     if profile.is_none() && record.is_none() {
@@ -176,9 +152,7 @@ pub async fn run_on(
     Ok(match then {
         "summary" => Reply::Text(summary_text(&profile, record.as_ref(), id)),
         "programs" => Reply::Text(programs(app, company, id, &profile)),
-        "draft" => Reply::Draft(Box::new(
-            drafts::draft_on_demand(app, company, id, None).await?,
-        )),
+        "draft" => Reply::Draft(Box::new(drafts::draft_on_demand(app, company, id, None).await?)),
         _ => {
             let facts = if profile.facts.is_empty() {
                 tools_for(app, company)
@@ -200,21 +174,13 @@ pub async fn run_on(
     })
 }
 
-fn summary_text(
-    p: &Profile,
-    record: Option<&crate::store::ContactRecord>,
-    id: &ContactId,
-) -> String {
+fn summary_text(p: &Profile, record: Option<&crate::store::ContactRecord>, id: &ContactId) -> String {
     let name = contact::display_name(record, Some(p)).unwrap_or_else(|| contact::display_phone(id));
     let mut lines = vec![format!("{name} · {}", contact::display_phone(id))];
     if let Some(s) = &p.stage {
         lines.push(format!("Stage: {}", card::human(&s.value)));
     }
-    lines.push(
-        p.summary
-            .clone()
-            .unwrap_or_else(|| "No summary yet.".into()),
-    );
+    lines.push(p.summary.clone().unwrap_or_else(|| "No summary yet.".into()));
     if let Some(n) = &p.next_best_action {
         lines.push(format!("Next: {n}"));
     }
@@ -231,14 +197,8 @@ fn tool_error(e: dossier_tools::ToolError) -> String {
 
 fn item_line(v: &Value) -> String {
     let s = |k: &str| v[k].as_str().unwrap_or("").to_owned();
-    let trim = v["trim"]
-        .as_str()
-        .map(|t| format!(" {t}"))
-        .unwrap_or_default();
-    let price = s("price")
-        .parse()
-        .map(format_amount)
-        .unwrap_or_else(|_| s("price"));
+    let trim = v["trim"].as_str().map(|t| format!(" {t}")).unwrap_or_default();
+    let price = s("price").parse().map(format_amount).unwrap_or_else(|_| s("price"));
     format!(
         "{} {} {}{trim} · {} {} · {} · {} ({})",
         v["year"],
@@ -256,11 +216,7 @@ fn stock(app: &App, company: &CompanyId, query: &str) -> String {
     let Some(tools) = tools_for(app, company) else {
         return no_tools();
     };
-    match tools.call(
-        "inventory_search",
-        json!({ "query": query, "limit": 5 }),
-        None,
-    ) {
+    match tools.call("inventory_search", json!({ "query": query, "limit": 5 }), None) {
         Ok(out) => {
             let items = out["items"].as_array().cloned().unwrap_or_default();
             if items.is_empty() {
@@ -318,8 +274,7 @@ fn finance(
             " (assumed; give `apr R` for a real rate)".into(),
         ),
     };
-    let mut input =
-        json!({ "price": price.to_string(), "apr": apr.to_string(), "term_months": term });
+    let mut input = json!({ "price": price.to_string(), "apr": apr.to_string(), "term_months": term });
     if let Some(d) = down {
         input["down_payment"] = json!(d.to_string());
     }
@@ -377,10 +332,7 @@ fn rates(
         }
         Ok(out) => format!(
             "No rate for {condition}, {months} months{}",
-            out["reason"]
-                .as_str()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default()
+            out["reason"].as_str().map(|r| format!(": {r}")).unwrap_or_default()
         ),
         Err(e) => tool_error(e),
     }
@@ -390,11 +342,7 @@ fn programs(app: &App, company: &CompanyId, id: &ContactId, profile: &Profile) -
     let Some(tools) = tools_for(app, company) else {
         return no_tools();
     };
-    match tools.call(
-        "recommend_programs",
-        json!({ "contact": id.as_str() }),
-        Some(profile),
-    ) {
+    match tools.call("recommend_programs", json!({ "contact": id.as_str() }), Some(profile)) {
         Ok(out) => {
             let list = out["programs"].as_array().cloned().unwrap_or_default();
             if list.is_empty() {
@@ -402,11 +350,7 @@ fn programs(app: &App, company: &CompanyId, id: &ContactId, profile: &Profile) -
             }
             let mut lines = vec!["Programs for this deal:".to_owned()];
             for p in list.iter().take(8) {
-                let mark = if p["eligible"] == json!(true) {
-                    "✓"
-                } else {
-                    "?"
-                };
+                let mark = if p["eligible"] == json!(true) { "✓" } else { "?" };
                 let mut line = format!(
                     "{mark} {} — {}",
                     p["name"].as_str().unwrap_or(""),

@@ -41,8 +41,7 @@ pub fn sign(key: &[u8], company: &str, contact: &str, version: u64, action: &str
 /// Checks a button value for `action`; `None` when it is forged, malformed or for another action.
 pub fn verify(key: &[u8], value: &str, action: &str) -> Option<ButtonRef> {
     let mut parts = value.split('|');
-    let (company, contact, version, sig) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let (company, contact, version, sig) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() {
         return None;
     }

@@ -17,32 +17,28 @@ pub fn authorize(app: &App, headers: &HeaderMap, company: &str) -> Result<Compan
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::Unauthorized("missing `Authorization: Bearer <token>`".into()))?;
     let id = CompanyId::parse(company).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let known = app.settings.companies.contains_key(company);
-    if let Some(admin) = &app.secrets.admin_token {
-        if eq(token, admin.expose_secret()) {
-            return if known {
-                Ok(id)
-            } else {
-                Err(ApiError::NotFound(format!("unknown company `{company}`")))
-            };
-        }
+    if let Some(admin) = &app.secrets.admin_token
+        && eq(token, admin.expose_secret())
+    {
+        return if known {
+            Ok(id)
+        } else {
+            Err(ApiError::NotFound(format!("unknown company `{company}`")))
+        };
     }
     let mut owner = None;
     for (cid, c) in &app.settings.companies {
-        if let Some(var) = &c.api_token_env {
-            if let Some(secret) = app.secrets.var(var) {
-                if eq(token, secret.expose_secret()) {
-                    owner = Some(cid.clone());
-                }
-            }
+        if let Some(var) = &c.api_token_env
+            && let Some(secret) = app.secrets.var(var)
+            && eq(token, secret.expose_secret())
+        {
+            owner = Some(cid.clone());
         }
     }
     match owner {

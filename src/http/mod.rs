@@ -33,10 +33,7 @@ pub fn router(state: AppState) -> Router {
             "/webhooks/whatsapp",
             get(whatsapp::webhook::verify).post(whatsapp::webhook::receive),
         )
-        .route(
-            "/v1/companies/{company}/messages",
-            post(api::messages::ingest_message),
-        )
+        .route("/v1/companies/{company}/messages", post(api::messages::ingest_message))
         .route(
             "/v1/companies/{company}/contacts/{contact}/messages",
             get(api::messages::list_messages),
@@ -58,28 +55,29 @@ pub fn router(state: AppState) -> Router {
             get(api::settings::get_settings).put(api::settings::put_settings),
         )
         .route("/slack/commands", post(crate::channels::slack::routes::commands))
-        .route("/slack/interactions", post(crate::channels::slack::routes::interactions))
-        .route("/mattermost/commands", post(crate::channels::mattermost::routes::commands))
-        .route("/mattermost/actions", post(crate::channels::mattermost::routes::actions))
+        .route(
+            "/slack/interactions",
+            post(crate::channels::slack::routes::interactions),
+        )
+        .route(
+            "/mattermost/commands",
+            post(crate::channels::mattermost::routes::commands),
+        )
+        .route(
+            "/mattermost/actions",
+            post(crate::channels::mattermost::routes::actions),
+        )
         .route("/v1/companies/{company}/tools/{tool}", post(api::tools::call_tool));
     with_middleware(routes, state, limit, timeout)
 }
 
-fn with_middleware(
-    routes: Router<AppState>,
-    state: AppState,
-    limit: usize,
-    timeout: Duration,
-) -> Router {
+fn with_middleware(routes: Router<AppState>, state: AppState, limit: usize, timeout: Duration) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     routes
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(too_large_as_json))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeout,
-        ))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(middleware::from_fn_with_state(state.clone(), track_metrics))
         .layer(CatchPanicLayer::custom(|_| {
             error::ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
@@ -112,8 +110,7 @@ async fn track_metrics(State(_): State<AppState>, req: Request, next: Next) -> R
     let status = resp.status().as_u16().to_string();
     counter!("dossier_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
         .increment(1);
-    histogram!("dossier_http_request_seconds", "route" => route)
-        .record(start.elapsed().as_secs_f64());
+    histogram!("dossier_http_request_seconds", "route" => route).record(start.elapsed().as_secs_f64());
     resp
 }
 

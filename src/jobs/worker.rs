@@ -21,7 +21,11 @@ use tokio_util::task::TaskTracker;
 pub fn consumer_name() -> String {
     let host = std::env::var("HOSTNAME")
         .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_owned()))
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "dossier".into());
     format!("{host}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
@@ -48,7 +52,11 @@ pub async fn run(app: AppState, shutdown: CancellationToken) {
         let mut batch = Vec::new();
         if last_reclaim.elapsed() >= claim_idle / 2 {
             last_reclaim = Instant::now();
-            match app.store.reclaim(&consumer, claim_idle.as_millis() as u64, available).await {
+            match app
+                .store
+                .reclaim(&consumer, claim_idle.as_millis() as u64, available)
+                .await
+            {
                 Ok(taken) => {
                     if !taken.is_empty() {
                         tracing::info!(count = taken.len(), "reclaimed jobs of a stopped consumer");
@@ -74,7 +82,9 @@ pub async fn run(app: AppState, shutdown: CancellationToken) {
             }
         }
         for delivery in batch {
-            let Ok(permit) = permits.clone().acquire_owned().await else { break };
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                break;
+            };
             let app = app.clone();
             tracker.spawn(async move {
                 handle(&app, delivery).await;
@@ -108,7 +118,10 @@ pub async fn handle(app: &AppState, d: Delivery) {
             } else {
                 tracing::warn!(error = %format!("{e:#}"), attempt, "job failed; re-queued");
                 counter!("dossier_jobs_total", "outcome" => "retry").increment(1);
-                let again = Job { attempt, ..d.job.clone() };
+                let again = Job {
+                    attempt,
+                    ..d.job.clone()
+                };
                 if app.store.enqueue(&again).await.is_err() {
                     return; // stays pending; reclaimed later
                 }

@@ -96,24 +96,18 @@ impl Store for MemoryStore {
     ) -> StoreResult<Appended> {
         let mut g = self.lock();
         let now = Instant::now();
-        let seen_key = (
-            company.to_string(),
-            contact.to_string(),
-            message.id.to_string(),
-        );
-        if let Some(at) = g.seen.get(&seen_key) {
-            if now.duration_since(*at) < self.dedupe_ttl {
-                return Ok(Appended::Duplicate);
-            }
+        let seen_key = (company.to_string(), contact.to_string(), message.id.to_string());
+        if let Some(at) = g.seen.get(&seen_key)
+            && now.duration_since(*at) < self.dedupe_ttl
+        {
+            return Ok(Appended::Duplicate);
         }
         g.seen.insert(seen_key, now);
         let c = g.contacts.entry(key(company, contact)).or_default();
         c.seq += 1;
         let seq = c.seq;
-        c.log.insert(
-            (message.timestamp.as_second(), seq % 1_048_576),
-            message.id.to_string(),
-        );
+        c.log
+            .insert((message.timestamp.as_second(), seq % 1_048_576), message.id.to_string());
         c.msgs.insert(message.id.to_string(), message.clone());
         let r = &mut c.record;
         r.contact = contact.to_string();
@@ -156,11 +150,7 @@ impl Store for MemoryStore {
             .rev()
             .filter(|((s, _), _)| cut.is_none_or(|b| *s < b))
             .take(limit)
-            .filter_map(|(_, id)| {
-                c.msgs
-                    .get(id)
-                    .map(|m| with_status(m.clone(), c.statuses.get(id)))
-            })
+            .filter_map(|(_, id)| c.msgs.get(id).map(|m| with_status(m.clone(), c.statuses.get(id))))
             .collect();
         out.reverse();
         Ok(out)
@@ -175,21 +165,14 @@ impl Store for MemoryStore {
     ) -> StoreResult<()> {
         let mut g = self.lock();
         let c = g.contacts.entry(key(company, contact)).or_default();
-        let current = c
-            .statuses
-            .get(message_id.as_str())
-            .map_or(0, StatusUpdate::rank);
+        let current = c.statuses.get(message_id.as_str()).map_or(0, StatusUpdate::rank);
         if update.rank() > current {
             c.statuses.insert(message_id.to_string(), update.clone());
         }
         Ok(())
     }
 
-    async fn contact(
-        &self,
-        company: &CompanyId,
-        contact: &ContactId,
-    ) -> StoreResult<Option<ContactRecord>> {
+    async fn contact(&self, company: &CompanyId, contact: &ContactId) -> StoreResult<Option<ContactRecord>> {
         let g = self.lock();
         Ok(g.contacts
             .get(&key(company, contact))
@@ -205,21 +188,12 @@ impl Store for MemoryStore {
             .filter(|((co, _), c)| co == company.as_str() && !c.record.contact.is_empty())
             .map(|(_, c)| c.record.clone())
             .collect();
-        v.sort_by(|a, b| {
-            b.last_seen
-                .cmp(&a.last_seen)
-                .then(a.contact.cmp(&b.contact))
-        });
+        v.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then(a.contact.cmp(&b.contact)));
         v.truncate(limit);
         Ok(v)
     }
 
-    async fn doc(
-        &self,
-        company: &CompanyId,
-        contact: &ContactId,
-        name: &str,
-    ) -> StoreResult<Option<Doc>> {
+    async fn doc(&self, company: &CompanyId, contact: &ContactId, name: &str) -> StoreResult<Option<Doc>> {
         let g = self.lock();
         Ok(g.contacts
             .get(&key(company, contact))
@@ -260,24 +234,15 @@ impl Store for MemoryStore {
     }
 
     async fn put_settings(&self, company: &CompanyId, body: &[u8]) -> StoreResult<()> {
-        self.lock()
-            .settings
-            .insert(company.to_string(), body.to_vec());
+        self.lock().settings.insert(company.to_string(), body.to_vec());
         Ok(())
     }
 
-    async fn put_kv(
-        &self,
-        company: &CompanyId,
-        name: &str,
-        value: &[u8],
-        ttl_secs: u64,
-    ) -> StoreResult<()> {
+    async fn put_kv(&self, company: &CompanyId, name: &str, value: &[u8], ttl_secs: u64) -> StoreResult<()> {
         let until = Instant::now() + Duration::from_secs(ttl_secs);
-        self.lock().kv.insert(
-            (company.to_string(), name.to_owned()),
-            (value.to_vec(), until),
-        );
+        self.lock()
+            .kv
+            .insert((company.to_string(), name.to_owned()), (value.to_vec(), until));
         Ok(())
     }
 
@@ -305,12 +270,7 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn read_jobs(
-        &self,
-        consumer: &str,
-        count: usize,
-        block_ms: u64,
-    ) -> StoreResult<Vec<Delivery>> {
+    async fn read_jobs(&self, consumer: &str, count: usize, block_ms: u64) -> StoreResult<Vec<Delivery>> {
         let deadline = Instant::now() + Duration::from_millis(block_ms);
         loop {
             let notified = self.jobs.notified();
@@ -348,12 +308,7 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn reclaim(
-        &self,
-        consumer: &str,
-        min_idle_ms: u64,
-        count: usize,
-    ) -> StoreResult<Vec<Delivery>> {
+    async fn reclaim(&self, consumer: &str, min_idle_ms: u64, count: usize) -> StoreResult<Vec<Delivery>> {
         let mut g = self.lock();
         let now = Instant::now();
         let idle = Duration::from_millis(min_idle_ms);
@@ -377,15 +332,11 @@ impl Store for MemoryStore {
     }
 
     async fn dead_letter(&self, kind: DeadKind, reason: &str, payload: &str) -> StoreResult<()> {
-        self.lock()
-            .dead
-            .entry(kind.as_str())
-            .or_default()
-            .push(DeadLetter {
-                reason: reason.to_owned(),
-                payload: payload.to_owned(),
-                at: Timestamp::now(),
-            });
+        self.lock().dead.entry(kind.as_str()).or_default().push(DeadLetter {
+            reason: reason.to_owned(),
+            payload: payload.to_owned(),
+            at: Timestamp::now(),
+        });
         Ok(())
     }
 

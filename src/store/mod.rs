@@ -197,21 +197,12 @@ pub trait Store: Send + Sync + 'static {
         update: &StatusUpdate,
     ) -> StoreResult<()>;
 
-    async fn contact(
-        &self,
-        company: &CompanyId,
-        contact: &ContactId,
-    ) -> StoreResult<Option<ContactRecord>>;
+    async fn contact(&self, company: &CompanyId, contact: &ContactId) -> StoreResult<Option<ContactRecord>>;
 
     /// The company's contacts, most recently active first.
     async fn contacts(&self, company: &CompanyId, limit: usize) -> StoreResult<Vec<ContactRecord>>;
 
-    async fn doc(
-        &self,
-        company: &CompanyId,
-        contact: &ContactId,
-        name: &str,
-    ) -> StoreResult<Option<Doc>>;
+    async fn doc(&self, company: &CompanyId, contact: &ContactId, name: &str) -> StoreResult<Option<Doc>>;
 
     /// Writes a document if its version is still `expected` (0 = absent); returns false when
     /// another writer got there first, so the caller re-reads and retries.
@@ -232,36 +223,20 @@ pub trait Store: Send + Sync + 'static {
     async fn put_settings(&self, company: &CompanyId, body: &[u8]) -> StoreResult<()>;
 
     /// A small company-scoped value with a time to live.
-    async fn put_kv(
-        &self,
-        company: &CompanyId,
-        name: &str,
-        value: &[u8],
-        ttl_secs: u64,
-    ) -> StoreResult<()>;
+    async fn put_kv(&self, company: &CompanyId, name: &str, value: &[u8], ttl_secs: u64) -> StoreResult<()>;
     async fn kv(&self, company: &CompanyId, name: &str) -> StoreResult<Option<Vec<u8>>>;
 
     /// Queues an analysis job.
     async fn enqueue(&self, job: &Job) -> StoreResult<()>;
 
     /// Reads up to `count` new jobs for `consumer`, waiting up to `block_ms` when there are none.
-    async fn read_jobs(
-        &self,
-        consumer: &str,
-        count: usize,
-        block_ms: u64,
-    ) -> StoreResult<Vec<Delivery>>;
+    async fn read_jobs(&self, consumer: &str, count: usize, block_ms: u64) -> StoreResult<Vec<Delivery>>;
 
     /// Acknowledges (and deletes) a finished job.
     async fn ack(&self, delivery: &Delivery) -> StoreResult<()>;
 
     /// Takes over jobs pending on any consumer for longer than `min_idle_ms` (a crashed worker's).
-    async fn reclaim(
-        &self,
-        consumer: &str,
-        min_idle_ms: u64,
-        count: usize,
-    ) -> StoreResult<Vec<Delivery>>;
+    async fn reclaim(&self, consumer: &str, min_idle_ms: u64, count: usize) -> StoreResult<Vec<Delivery>>;
 
     /// Jobs handed out but not yet acknowledged, over all consumers.
     async fn pending_jobs(&self) -> StoreResult<u64>;

@@ -71,9 +71,7 @@ pub async fn connect(url: &str, response_timeout: Duration) -> Result<Conn, Redi
             .set_response_timeout(Some(response_timeout))
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_number_of_retries(3);
-        Ok(Conn::Single(
-            client.get_connection_manager_with_config(config).await?,
-        ))
+        Ok(Conn::Single(client.get_connection_manager_with_config(config).await?))
     }
 }
 
@@ -198,10 +196,10 @@ impl RedisStore {
                 .arg("MKSTREAM")
                 .query_async(&mut store.conn.clone())
                 .await;
-            if let Err(e) = r {
-                if e.code() != Some("BUSYGROUP") {
-                    return Err(unavailable(e));
-                }
+            if let Err(e) = r
+                && e.code() != Some("BUSYGROUP")
+            {
+                return Err(unavailable(e));
             }
         }
         Ok(store)
@@ -227,11 +225,7 @@ impl RedisStore {
         self.conn.clone()
     }
 
-    fn parse_deliveries(
-        &self,
-        reply: Vec<(String, Vec<::redis::streams::StreamId>)>,
-        first: bool,
-    ) -> Vec<Delivery> {
+    fn parse_deliveries(&self, reply: Vec<(String, Vec<::redis::streams::StreamId>)>, first: bool) -> Vec<Delivery> {
         let mut out = Vec::new();
         for (stream, ids) in reply {
             for sid in ids {
@@ -251,11 +245,7 @@ impl RedisStore {
                             sid.delivered_count.unwrap_or(2) as u64
                         },
                     }),
-                    None => tracing::warn!(
-                        stream,
-                        id = sid.id,
-                        "job entry without a readable `job` field"
-                    ),
+                    None => tracing::warn!(stream, id = sid.id, "job entry without a readable `job` field"),
                 }
             }
         }
@@ -291,8 +281,7 @@ impl Store for RedisStore {
         update: &ContactUpdate,
     ) -> StoreResult<Appended> {
         let _t = timed("append_message");
-        let json =
-            serde_json::to_string(message).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let json = serde_json::to_string(message).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let seen = self.ck(company, contact, &format!("seen:{}", message.id));
         let stored: i64 = self
             .append
@@ -355,21 +344,18 @@ impl Store for RedisStore {
             let Some(Some(raw)) = msgs.get(i) else {
                 continue;
             };
-            let mut m: Message =
-                serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if let Some(Some(st)) = sts.get(i) {
-                if let Some((_, json)) = st.split_once('|') {
-                    if let Ok(st) = serde_json::from_str::<StatusUpdate>(json) {
-                        m.status = Some(st.status);
-                        if let Some(errors) = st.errors {
-                            let mut detail =
-                                m.detail.take().unwrap_or_else(|| serde_json::json!({}));
-                            if let Some(obj) = detail.as_object_mut() {
-                                obj.insert("errors".into(), errors);
-                            }
-                            m.detail = Some(detail);
-                        }
+            let mut m: Message = serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if let Some(Some(st)) = sts.get(i)
+                && let Some((_, json)) = st.split_once('|')
+                && let Ok(st) = serde_json::from_str::<StatusUpdate>(json)
+            {
+                m.status = Some(st.status);
+                if let Some(errors) = st.errors {
+                    let mut detail = m.detail.take().unwrap_or_else(|| serde_json::json!({}));
+                    if let Some(obj) = detail.as_object_mut() {
+                        obj.insert("errors".into(), errors);
                     }
+                    m.detail = Some(detail);
                 }
             }
             out.push(m);
@@ -398,11 +384,7 @@ impl Store for RedisStore {
             .map_err(unavailable)
     }
 
-    async fn contact(
-        &self,
-        company: &CompanyId,
-        contact: &ContactId,
-    ) -> StoreResult<Option<ContactRecord>> {
+    async fn contact(&self, company: &CompanyId, contact: &ContactId) -> StoreResult<Option<ContactRecord>> {
         let _t = timed("contact");
         let h: std::collections::HashMap<String, String> = ::redis::cmd("HGETALL")
             .arg(self.ck(company, contact, "contact"))
@@ -413,10 +395,7 @@ impl Store for RedisStore {
             return Ok(None);
         }
         Ok(Some(ContactRecord {
-            contact: h
-                .get("contact")
-                .cloned()
-                .unwrap_or_else(|| contact.to_string()),
+            contact: h.get("contact").cloned().unwrap_or_else(|| contact.to_string()),
             profile_name: h.get("profile_name").cloned(),
             wa_id: h.get("wa_id").cloned(),
             user_id: h.get("user_id").cloned(),
@@ -449,12 +428,7 @@ impl Store for RedisStore {
         Ok(out)
     }
 
-    async fn doc(
-        &self,
-        company: &CompanyId,
-        contact: &ContactId,
-        name: &str,
-    ) -> StoreResult<Option<Doc>> {
+    async fn doc(&self, company: &CompanyId, contact: &ContactId, name: &str) -> StoreResult<Option<Doc>> {
         let _t = timed("doc");
         let (v, body): (Option<u64>, Option<Vec<u8>>) = ::redis::cmd("HMGET")
             .arg(self.ck(company, contact, &format!("doc:{name}")))
@@ -551,13 +525,7 @@ impl Store for RedisStore {
             .map_err(unavailable)
     }
 
-    async fn put_kv(
-        &self,
-        company: &CompanyId,
-        name: &str,
-        value: &[u8],
-        ttl_secs: u64,
-    ) -> StoreResult<()> {
+    async fn put_kv(&self, company: &CompanyId, name: &str, value: &[u8], ttl_secs: u64) -> StoreResult<()> {
         ::redis::cmd("SET")
             .arg(self.co(company, &format!("kv:{name}")))
             .arg(value)
@@ -591,12 +559,7 @@ impl Store for RedisStore {
             .map_err(unavailable)
     }
 
-    async fn read_jobs(
-        &self,
-        consumer: &str,
-        count: usize,
-        block_ms: u64,
-    ) -> StoreResult<Vec<Delivery>> {
+    async fn read_jobs(&self, consumer: &str, count: usize, block_ms: u64) -> StoreResult<Vec<Delivery>> {
         // First a quick look at every stream; then, if all are empty, block on one of them
         // (rotating) so an idle worker costs Redis almost nothing.
         let mut got = Vec::new();
@@ -619,8 +582,7 @@ impl Store for RedisStore {
         if !out.is_empty() || block_ms == 0 {
             return Ok(out);
         }
-        let n =
-            (self.next_block_stream.fetch_add(1, Ordering::Relaxed) % self.streams as usize) as u32;
+        let n = (self.next_block_stream.fetch_add(1, Ordering::Relaxed) % self.streams as usize) as u32;
         let mut conn = self.blocking.lock().await;
         let reply: Option<StreamReadReply> = ::redis::cmd("XREADGROUP")
             .arg("GROUP")
@@ -659,12 +621,7 @@ impl Store for RedisStore {
             .map_err(unavailable)
     }
 
-    async fn reclaim(
-        &self,
-        consumer: &str,
-        min_idle_ms: u64,
-        count: usize,
-    ) -> StoreResult<Vec<Delivery>> {
+    async fn reclaim(&self, consumer: &str, min_idle_ms: u64, count: usize) -> StoreResult<Vec<Delivery>> {
         let _t = timed("reclaim");
         let mut out = Vec::new();
         for n in 0..self.streams {
@@ -689,12 +646,9 @@ impl Store for RedisStore {
             for (id, ..) in &pending {
                 cmd.arg(id);
             }
-            let claimed: StreamClaimReply =
-                cmd.query_async(&mut self.c()).await.map_err(unavailable)?;
-            let counts: std::collections::HashMap<&str, u64> = pending
-                .iter()
-                .map(|(id, _, _, d)| (id.as_str(), *d))
-                .collect();
+            let claimed: StreamClaimReply = cmd.query_async(&mut self.c()).await.map_err(unavailable)?;
+            let counts: std::collections::HashMap<&str, u64> =
+                pending.iter().map(|(id, _, _, d)| (id.as_str(), *d)).collect();
             for mut sid in claimed.ids {
                 let d = counts.get(sid.id.as_str()).copied().unwrap_or(1) + 1;
                 sid.delivered_count = Some(d as usize);
@@ -713,10 +667,10 @@ impl Store for RedisStore {
                 .query_async(&mut self.c())
                 .await
                 .map_err(unavailable)?;
-            if let Value::Array(items) = v {
-                if let Some(Value::Int(c)) = items.first() {
-                    total += *c as u64;
-                }
+            if let Value::Array(items) = v
+                && let Some(Value::Int(c)) = items.first()
+            {
+                total += *c as u64;
             }
         }
         Ok(total)

@@ -8,12 +8,7 @@ fn msg(id: &str) -> Value {
             "message": { "id": id, "direction": "in", "timestamp": "2026-10-01T15:04:05Z", "text": "Hola, ¿tienen el Corolla 2022?" } })
 }
 
-async fn post(
-    app: &TestApp,
-    company: &str,
-    token: Option<&str>,
-    body: &Value,
-) -> reqwest::Response {
+async fn post(app: &TestApp, company: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
     let mut r = app
         .client
         .post(format!("{}/v1/companies/{company}/messages", app.address))
@@ -43,9 +38,7 @@ async fn ingest_then_read_and_duplicates_change_nothing() {
     assert_eq!(v["messages"].as_array().unwrap().len(), 1);
     // The admin token opens every company.
     assert_eq!(
-        app.get_messages("acme", "5215550005555", ADMIN_TOKEN)
-            .await
-            .status(),
+        app.get_messages("acme", "5215550005555", ADMIN_TOKEN).await.status(),
         200
     );
 }
@@ -56,33 +49,16 @@ async fn a_company_token_cannot_touch_another_company() {
     post(&app, "acme", Some(ACME_TOKEN), &msg("in.2")).await;
     let r = app.get_messages("acme", "5215550005555", OTHER_TOKEN).await;
     assert_eq!(r.status(), 403);
-    assert_eq!(
-        r.json::<Value>().await.unwrap()["error"]["code"],
-        "forbidden"
-    );
-    assert_eq!(
-        post(&app, "acme", Some(OTHER_TOKEN), &msg("in.3"))
-            .await
-            .status(),
-        403
-    );
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "forbidden");
+    assert_eq!(post(&app, "acme", Some(OTHER_TOKEN), &msg("in.3")).await.status(), 403);
     assert_eq!(post(&app, "acme", None, &msg("in.4")).await.status(), 401);
+    assert_eq!(post(&app, "acme", Some("nope"), &msg("in.5")).await.status(), 401);
     assert_eq!(
-        post(&app, "acme", Some("nope"), &msg("in.5"))
-            .await
-            .status(),
-        401
-    );
-    assert_eq!(
-        post(&app, "nobody", Some(ADMIN_TOKEN), &msg("in.6"))
-            .await
-            .status(),
+        post(&app, "nobody", Some(ADMIN_TOKEN), &msg("in.6")).await.status(),
         404
     );
     assert_eq!(
-        post(&app, "Bad{Id}", Some(ADMIN_TOKEN), &msg("in.6"))
-            .await
-            .status(),
+        post(&app, "Bad{Id}", Some(ADMIN_TOKEN), &msg("in.6")).await.status(),
         400
     );
 }
@@ -91,10 +67,7 @@ async fn a_company_token_cannot_touch_another_company() {
 async fn bad_bodies_get_clear_errors() {
     let app = spawn_app().await;
     let cases = [
-        (
-            json!({ "contact": {}, "message": msg("x")["message"] }),
-            422,
-        ),
+        (json!({ "contact": {}, "message": msg("x")["message"] }), 422),
         (
             json!({ "contact": { "wa_id": "52 155" }, "message": msg("x")["message"] }),
             422,
@@ -120,12 +93,7 @@ async fn bad_bodies_get_clear_errors() {
         let r = post(&app, "acme", Some(ACME_TOKEN), &body).await;
         assert_eq!(r.status(), status, "{body}");
         let v: Value = r.json().await.unwrap();
-        assert!(
-            v["error"]["message"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty()),
-            "{v}"
-        );
+        assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
     }
     let r = app
         .client
@@ -139,10 +107,7 @@ async fn bad_bodies_get_clear_errors() {
     assert_eq!(r.status(), 400);
     let r = app
         .client
-        .get(format!(
-            "{}/v1/companies/acme/contacts/1/messages?limit=0",
-            app.address
-        ))
+        .get(format!("{}/v1/companies/acme/contacts/1/messages?limit=0", app.address))
         .bearer_auth(ACME_TOKEN)
         .send()
         .await

@@ -77,7 +77,11 @@ pub fn test_config_dir(extra_service_toml: &str) -> PathBuf {
         format!(
             "[server]\nlisten = \"127.0.0.1:0\"\n{}{extra_service_toml}",
             // Tests drive the worker themselves unless they configure it.
-            if extra_service_toml.contains("[worker]") { "" } else { "[worker]\nenabled = false\n" }
+            if extra_service_toml.contains("[worker]") {
+                ""
+            } else {
+                "[worker]\nenabled = false\n"
+            }
         ),
     )
     .unwrap();
@@ -150,9 +154,7 @@ pub async fn spawn_app_with(backend: Backend, extra_service_toml: &str) -> TestA
     let settings = Settings::load(&config_dir).expect("test configuration is valid");
     let prefix = unique_prefix();
     let store = open_backend(backend, &settings, &prefix).await;
-    let state = build_state(settings, test_secrets(), store.clone())
-        .await
-        .unwrap();
+    let state = build_state(settings, test_secrets(), store.clone()).await.unwrap();
     let app = Application::build(state.clone()).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let shutdown = CancellationToken::new();
@@ -181,12 +183,7 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn get_messages(
-        &self,
-        company: &str,
-        contact: &str,
-        token: &str,
-    ) -> reqwest::Response {
+    pub async fn get_messages(&self, company: &str, contact: &str, token: &str) -> reqwest::Response {
         self.client
             .get(format!(
                 "{}/v1/companies/{company}/contacts/{contact}/messages?limit=1000",
@@ -203,16 +200,27 @@ impl TestApp {
         self.client
             .post(format!("{}/v1/companies/acme/messages", self.address))
             .bearer_auth(ACME_TOKEN)
-            .json(&serde_json::json!({ "contact": { "wa_id": contact, "profile_name": "Carlos Mendes" },
-                "message": { "id": id, "direction": direction, "timestamp": ts, "text": text } }))
+            .json(
+                &serde_json::json!({ "contact": { "wa_id": contact, "profile_name": "Carlos Mendes" },
+                "message": { "id": id, "direction": direction, "timestamp": ts, "text": text } }),
+            )
             .send()
             .await
             .unwrap()
     }
 
     /// `GET/POST/PUT/DELETE` on the company API with a token.
-    pub async fn api(&self, method: reqwest::Method, path: &str, token: &str, body: Option<serde_json::Value>) -> reqwest::Response {
-        let mut r = self.client.request(method, format!("{}{path}", self.address)).bearer_auth(token);
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut r = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(token);
         if let Some(b) = body {
             r = r.json(&b);
         }
@@ -235,11 +243,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .unwrap()
+        self.client.get(format!("{}{path}", self.address)).send().await.unwrap()
     }
 }
 

@@ -5,10 +5,10 @@ mod helpers;
 
 mod api_messages;
 mod health;
-mod profile;
-mod worker;
 mod mattermost;
+mod profile;
 mod queue;
 mod slack;
 mod store_conformance;
 mod webhook;
+mod worker;

@@ -34,10 +34,7 @@ async fn slash_command_renders_text_and_attachments() {
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     assert!(body.get("blocks").is_none());
-    assert!(
-        body["text"].as_str().unwrap().contains("María Souza"),
-        "{body}"
-    );
+    assert!(body["text"].as_str().unwrap().contains("María Souza"), "{body}");
     assert!(
         body["attachments"][0]["fields"]
             .as_array()
@@ -84,10 +81,7 @@ async fn approve_button_sends_through_the_graph_api() {
     // a real click sends and updates the post
     let answer = post(action(good, MM_TEAM)).await;
     assert!(
-        answer["update"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Reply sent"),
+        answer["update"]["message"].as_str().unwrap().contains("Reply sent"),
         "{answer}"
     );
     let sent = app.graph_bodies().await;

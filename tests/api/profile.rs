@@ -8,9 +8,30 @@ use serde_json::{Value, json};
 const C: &str = "5511987650001";
 
 async fn conversation(app: &TestApp) {
-    app.ingest(C, "p.1", "in", "2026-10-01T10:00:00Z", "Oi! Vocês têm o Corolla 2022? Meu orçamento é até 30 mil dólares").await;
-    app.ingest(C, "p.2", "out", "2026-10-01T10:05:00Z", "Temos sim! O Corolla 2022 LE sai por $21,400.").await;
-    app.ingest(C, "p.3", "in", "2026-10-01T10:07:00Z", "Legal. Quero financiar, dou 5 mil de entrada.").await;
+    app.ingest(
+        C,
+        "p.1",
+        "in",
+        "2026-10-01T10:00:00Z",
+        "Oi! Vocês têm o Corolla 2022? Meu orçamento é até 30 mil dólares",
+    )
+    .await;
+    app.ingest(
+        C,
+        "p.2",
+        "out",
+        "2026-10-01T10:05:00Z",
+        "Temos sim! O Corolla 2022 LE sai por $21,400.",
+    )
+    .await;
+    app.ingest(
+        C,
+        "p.3",
+        "in",
+        "2026-10-01T10:07:00Z",
+        "Legal. Quero financiar, dou 5 mil de entrada.",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -18,7 +39,14 @@ async fn the_worker_builds_a_profile_with_evidence_and_facts() {
     let app = spawn_app().await;
     conversation(&app).await;
     assert_eq!(app.drain_jobs().await, 3);
-    let r = app.api(Method::GET, &format!("/v1/companies/acme/contacts/{C}/profile"), ACME_TOKEN, None).await;
+    let r = app
+        .api(
+            Method::GET,
+            &format!("/v1/companies/acme/contacts/{C}/profile"),
+            ACME_TOKEN,
+            None,
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let p: Value = r.json().await.unwrap();
     assert_eq!(p["company"], "acme");
@@ -33,7 +61,14 @@ async fn the_worker_builds_a_profile_with_evidence_and_facts() {
     assert_eq!(p["history"]["messages_in"], 2);
     assert_eq!(p["history"]["messages_out"], 1);
     assert_eq!(p["provider"], "builtin");
-    assert!(p["facts"].as_array().unwrap().iter().any(|f| f["tool"] == "lowest_price"), "{p}");
+    assert!(
+        p["facts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["tool"] == "lowest_price"),
+        "{p}"
+    );
     assert!(p.get("trail").is_none(), "the trail comes only on request");
     // Every evidence id names a stored message.
     for ev in p.to_string().split("\"evidence\":[").skip(1) {
@@ -48,7 +83,12 @@ async fn a_profile_is_available_before_any_job_ran() {
     let app = spawn_app().await;
     conversation(&app).await;
     let p: Value = app
-        .api(Method::GET, &format!("/v1/companies/acme/contacts/{C}/profile"), ACME_TOKEN, None)
+        .api(
+            Method::GET,
+            &format!("/v1/companies/acme/contacts/{C}/profile"),
+            ACME_TOKEN,
+            None,
+        )
         .await
         .json()
         .await
@@ -57,14 +97,39 @@ async fn a_profile_is_available_before_any_job_ran() {
     // The queued jobs then find nothing new and leave the profile as it is.
     app.drain_jobs().await;
     let again: Value = app
-        .api(Method::GET, &format!("/v1/companies/acme/contacts/{C}/profile"), ACME_TOKEN, None)
+        .api(
+            Method::GET,
+            &format!("/v1/companies/acme/contacts/{C}/profile"),
+            ACME_TOKEN,
+            None,
+        )
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(again["budget"], p["budget"]);
-    assert_eq!(app.api(Method::GET, "/v1/companies/acme/contacts/5511000000000/profile", ACME_TOKEN, None).await.status(), 404);
-    assert_eq!(app.api(Method::GET, &format!("/v1/companies/acme/contacts/{C}/profile"), OTHER_TOKEN, None).await.status(), 403);
+    assert_eq!(
+        app.api(
+            Method::GET,
+            "/v1/companies/acme/contacts/5511000000000/profile",
+            ACME_TOKEN,
+            None
+        )
+        .await
+        .status(),
+        404
+    );
+    assert_eq!(
+        app.api(
+            Method::GET,
+            &format!("/v1/companies/acme/contacts/{C}/profile"),
+            OTHER_TOKEN,
+            None
+        )
+        .await
+        .status(),
+        403
+    );
 }
 
 #[tokio::test]
@@ -72,16 +137,33 @@ async fn the_trail_shows_why_the_budget_moved() {
     let app = spawn_app().await;
     conversation(&app).await;
     app.drain_jobs().await;
-    app.ingest(C, "p.4", "in", "2026-10-02T09:00:00Z", "Pensei melhor: meu orçamento agora é no máximo 25 mil dólares.").await;
+    app.ingest(
+        C,
+        "p.4",
+        "in",
+        "2026-10-02T09:00:00Z",
+        "Pensei melhor: meu orçamento agora é no máximo 25 mil dólares.",
+    )
+    .await;
     app.drain_jobs().await;
     let p: Value = app
-        .api(Method::GET, &format!("/v1/companies/acme/contacts/{C}/profile?trail=true"), ACME_TOKEN, None)
+        .api(
+            Method::GET,
+            &format!("/v1/companies/acme/contacts/{C}/profile?trail=true"),
+            ACME_TOKEN,
+            None,
+        )
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(p["budget"]["amount"], "25000");
-    let moves: Vec<&Value> = p["trail"].as_array().unwrap().iter().filter(|t| t["field"] == "budget").collect();
+    let moves: Vec<&Value> = p["trail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["field"] == "budget")
+        .collect();
     let last = moves.last().expect("a budget change in the trail");
     assert_eq!(last["from"]["amount"], "30000");
     assert_eq!(last["to"]["amount"], "25000");
@@ -104,15 +186,43 @@ async fn an_agents_stage_holds_until_newer_customer_evidence() {
     assert_eq!(p["contact"]["email"], "carlos@example.com");
     assert!(p["signals"].as_array().unwrap().iter().any(|s| s["source"] == "crm"));
     // A re-analysis without new customer messages keeps the agent's word.
-    app.ingest(C, "p.5", "out", "2026-10-01T10:09:00Z", "Perfeito, te mando a simulação.").await;
+    app.ingest(
+        C,
+        "p.5",
+        "out",
+        "2026-10-01T10:09:00Z",
+        "Perfeito, te mando a simulação.",
+    )
+    .await;
     app.drain_jobs().await;
-    let p: Value = app.api(Method::GET, &format!("/v1/companies/acme/contacts/{C}/profile"), ACME_TOKEN, None).await.json().await.unwrap();
+    let p: Value = app
+        .api(
+            Method::GET,
+            &format!("/v1/companies/acme/contacts/{C}/profile"),
+            ACME_TOKEN,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(p["stage"]["value"], "ready_to_buy");
     // Newer customer evidence wins again; the CRM's e-mail stays.
     let later = (jiff::Timestamp::now() + jiff::SignedDuration::from_secs(60)).to_string();
-    app.ingest(C, "p.6", "in", &later, "Quanto fica a parcela em 48 meses?").await;
+    app.ingest(C, "p.6", "in", &later, "Quanto fica a parcela em 48 meses?")
+        .await;
     app.drain_jobs().await;
-    let p: Value = app.api(Method::GET, &format!("/v1/companies/acme/contacts/{C}/profile"), ACME_TOKEN, None).await.json().await.unwrap();
+    let p: Value = app
+        .api(
+            Method::GET,
+            &format!("/v1/companies/acme/contacts/{C}/profile"),
+            ACME_TOKEN,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_ne!(p["stage"]["source"], "agent:U42", "{p}");
     assert_eq!(p["contact"]["email"], "carlos@example.com");
     // Bad signals are refused, naming the problem.
@@ -132,12 +242,34 @@ async fn erasing_a_contact_removes_everything() {
     let app = spawn_app().await;
     conversation(&app).await;
     app.drain_jobs().await;
-    let r = app.api(Method::DELETE, &format!("/v1/companies/acme/contacts/{C}"), ACME_TOKEN, None).await;
+    let r = app
+        .api(
+            Method::DELETE,
+            &format!("/v1/companies/acme/contacts/{C}"),
+            ACME_TOKEN,
+            None,
+        )
+        .await;
     assert_eq!(r.status(), 204);
     assert_eq!(app.get_messages("acme", C, ACME_TOKEN).await.status(), 404);
-    assert_eq!(app.api(Method::GET, &format!("/v1/companies/acme/contacts/{C}/profile"), ACME_TOKEN, None).await.status(), 404);
+    assert_eq!(
+        app.api(
+            Method::GET,
+            &format!("/v1/companies/acme/contacts/{C}/profile"),
+            ACME_TOKEN,
+            None
+        )
+        .await
+        .status(),
+        404
+    );
     // A redelivered message does not bring the erased conversation back.
-    assert_eq!(app.ingest(C, "p.1", "in", "2026-10-01T10:00:00Z", "again").await.status(), 200);
+    assert_eq!(
+        app.ingest(C, "p.1", "in", "2026-10-01T10:00:00Z", "again")
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -147,55 +279,109 @@ async fn settings_are_validated_and_kept_per_company() {
     let s: Value = app.api(Method::GET, url, ACME_TOKEN, None).await.json().await.unwrap();
     assert_eq!(s["provider"], "builtin");
     assert_eq!(s["pii_redaction"], true);
-    let bad = app.api(Method::PUT, url, ACME_TOKEN, Some(json!({ "provider": "openai" }))).await;
+    let bad = app
+        .api(Method::PUT, url, ACME_TOKEN, Some(json!({ "provider": "openai" })))
+        .await;
     assert_eq!(bad.status(), 422);
-    assert!(bad.json::<Value>().await.unwrap()["error"]["message"].as_str().unwrap().contains("model"));
-    let bad = app.api(Method::PUT, url, ACME_TOKEN, Some(json!({ "provider": "gpt" }))).await;
+    assert!(
+        bad.json::<Value>().await.unwrap()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("model")
+    );
+    let bad = app
+        .api(Method::PUT, url, ACME_TOKEN, Some(json!({ "provider": "gpt" })))
+        .await;
     assert_eq!(bad.status(), 422);
-    let bad = app.api(Method::PUT, url, ACME_TOKEN, Some(json!({ "stages": [] }))).await;
+    let bad = app
+        .api(Method::PUT, url, ACME_TOKEN, Some(json!({ "stages": [] })))
+        .await;
     assert_eq!(bad.status(), 422);
     let ok = app
-        .api(Method::PUT, url, ACME_TOKEN, Some(json!({ "provider": "openai", "model": "gpt-4.1-mini", "auto_draft": false })))
+        .api(
+            Method::PUT,
+            url,
+            ACME_TOKEN,
+            Some(json!({ "provider": "openai", "model": "gpt-4.1-mini", "auto_draft": false })),
+        )
         .await;
     assert_eq!(ok.status(), 200);
     let s: Value = app.api(Method::GET, url, ACME_TOKEN, None).await.json().await.unwrap();
     assert_eq!(s["model"], "gpt-4.1-mini");
     assert_eq!(s["auto_draft"], false);
-    let other: Value = app.api(Method::GET, "/v1/companies/other/settings", OTHER_TOKEN, None).await.json().await.unwrap();
+    let other: Value = app
+        .api(Method::GET, "/v1/companies/other/settings", OTHER_TOKEN, None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(other["provider"], "builtin");
-    assert_eq!(app.api(Method::PUT, url, OTHER_TOKEN, Some(json!({}))).await.status(), 403);
+    assert_eq!(
+        app.api(Method::PUT, url, OTHER_TOKEN, Some(json!({}))).await.status(),
+        403
+    );
 }
 
 #[tokio::test]
 async fn tools_answer_over_http_with_clear_errors() {
     let app = spawn_app().await;
     let r = app
-        .api(Method::POST, "/v1/companies/acme/tools/finance_payment", ACME_TOKEN, Some(json!({
-            "price": "27900", "down_payment": "1000", "trade_in_value": "7000", "apr": "6.9", "term_months": 60 })))
+        .api(
+            Method::POST,
+            "/v1/companies/acme/tools/finance_payment",
+            ACME_TOKEN,
+            Some(json!({
+            "price": "27900", "down_payment": "1000", "trade_in_value": "7000", "apr": "6.9", "term_months": 60 })),
+        )
         .await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["amount_financed"], "19900.00");
     assert_eq!(v["monthly_payment"], "393.11");
     let r = app
-        .api(Method::POST, "/v1/companies/acme/tools/lowest_price", ACME_TOKEN, Some(json!({ "make": "toyota", "model": "corolla", "year": 2022 })))
+        .api(
+            Method::POST,
+            "/v1/companies/acme/tools/lowest_price",
+            ACME_TOKEN,
+            Some(json!({ "make": "toyota", "model": "corolla", "year": 2022 })),
+        )
         .await;
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["found"], true);
     assert_eq!(v["lowest"]["price"], "20900");
     let r = app
-        .api(Method::POST, "/v1/companies/acme/tools/finance_payment", ACME_TOKEN, Some(json!({ "price": 27900, "apr": "6.9", "term_months": 60, "colour": 1 })))
+        .api(
+            Method::POST,
+            "/v1/companies/acme/tools/finance_payment",
+            ACME_TOKEN,
+            Some(json!({ "price": 27900, "apr": "6.9", "term_months": 60, "colour": 1 })),
+        )
         .await;
     assert_eq!(r.status(), 422);
-    let msg = r.json::<Value>().await.unwrap()["error"]["message"].as_str().unwrap().to_owned();
+    let msg = r.json::<Value>().await.unwrap()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(msg.contains("colour"), "{msg}");
-    let r = app.api(Method::POST, "/v1/companies/acme/tools/teleport", ACME_TOKEN, Some(json!({}))).await;
+    let r = app
+        .api(
+            Method::POST,
+            "/v1/companies/acme/tools/teleport",
+            ACME_TOKEN,
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(r.status(), 404);
     // recommend_programs reads the stored profile of a contact.
     conversation(&app).await;
     app.drain_jobs().await;
     let r = app
-        .api(Method::POST, "/v1/companies/acme/tools/recommend_programs", ACME_TOKEN, Some(json!({ "contact": C })))
+        .api(
+            Method::POST,
+            "/v1/companies/acme/tools/recommend_programs",
+            ACME_TOKEN,
+            Some(json!({ "contact": C })),
+        )
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }

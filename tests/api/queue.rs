@@ -37,23 +37,14 @@ async fn a_consumer_reads_and_acks_jobs_and_a_crashed_ones_jobs_are_reclaimed() 
     }
     assert_eq!(store.pending_jobs().await.unwrap(), 10);
     // Not idle long enough yet: nothing to reclaim.
-    assert!(
-        store
-            .reclaim("worker-b", 60_000, 100)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.reclaim("worker-b", 60_000, 100).await.unwrap().is_empty());
     tokio::time::sleep(std::time::Duration::from_millis(30)).await;
     let taken = store.reclaim("worker-b", 20, 100).await.unwrap();
     assert_eq!(taken.len(), 10);
     assert!(taken.iter().all(|d| d.deliveries == 2), "{taken:?}");
     let mut ids: Vec<String> = taken.iter().map(|d| d.job.message_id.clone()).collect();
     ids.sort();
-    let mut want: Vec<String> = seen[10..]
-        .iter()
-        .map(|d| d.job.message_id.clone())
-        .collect();
+    let mut want: Vec<String> = seen[10..].iter().map(|d| d.job.message_id.clone()).collect();
     want.sort();
     assert_eq!(ids, want);
     for d in &taken {

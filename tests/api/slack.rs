@@ -57,8 +57,7 @@ pub async fn spawn_chat_app() -> ChatApp {
         ),
     )
     .unwrap();
-    let catalog =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/catalog/demo-motors.csv");
+    let catalog = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/catalog/demo-motors.csv");
     std::fs::write(
         dir.join("companies/acme.toml"),
         format!(
@@ -82,7 +81,12 @@ pub async fn spawn_chat_app() -> ChatApp {
         .map(|(k, v)| (k.to_owned(), v.to_owned())),
     );
     // Real Redis, a key prefix of its own.
-    let store = crate::helpers::open_backend(crate::helpers::Backend::Redis, &settings, &crate::helpers::unique_prefix()).await;
+    let store = crate::helpers::open_backend(
+        crate::helpers::Backend::Redis,
+        &settings,
+        &crate::helpers::unique_prefix(),
+    )
+    .await;
     let state = build_state(settings, secrets, store).await.unwrap();
     let app = Application::build(state.clone()).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -206,13 +210,7 @@ impl ChatApp {
     }
 
     /// A signed `block_actions` click from `team` on a button.
-    pub async fn click(
-        &self,
-        team: &str,
-        action_id: &str,
-        value: &str,
-        message_ts: &str,
-    ) -> reqwest::Response {
+    pub async fn click(&self, team: &str, action_id: &str, value: &str, message_ts: &str) -> reqwest::Response {
         let payload = json!({
             "type": "block_actions",
             "team": { "id": team },
@@ -253,9 +251,8 @@ pub async fn mock_slack_ok(slack: &MockServer) {
     Mock::given(method("POST"))
         .and(path("/api/chat.postMessage"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(
-                json!({ "ok": true, "ts": "1700000000.000100", "channel": "C0DRAFTS" }),
-            ),
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "ok": true, "ts": "1700000000.000100", "channel": "C0DRAFTS" })),
         )
         .mount(slack)
         .await;
@@ -300,10 +297,10 @@ where
 
 fn button_value(blocks: &Value, action_id: &str) -> Option<String> {
     blocks.as_array()?.iter().find_map(|b| {
-        b["elements"].as_array()?.iter().find_map(|e| {
-            (e["action_id"] == action_id)
-                .then(|| e["value"].as_str().unwrap_or_default().to_owned())
-        })
+        b["elements"]
+            .as_array()?
+            .iter()
+            .find_map(|e| (e["action_id"] == action_id).then(|| e["value"].as_str().unwrap_or_default().to_owned()))
     })
 }
 
@@ -327,12 +324,7 @@ async fn signed_slash_command_answers_a_profile_card() {
     );
     dossier::channels::slack::blocks::check_limits(&body["blocks"]).unwrap();
     // by name, accent-insensitive, shared in channel
-    let body: Value = app
-        .command("profile maria --share")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.command("profile maria --share").await.json().await.unwrap();
     assert_eq!(body["response_type"], "in_channel");
     // bad input: a usage line, never an error page
     let resp = app.command("finance lots").await;
@@ -348,9 +340,7 @@ async fn forged_stale_or_foreign_requests_do_nothing() {
     let form = format!("team_id={TEAM}&text=help&command=%2Fdossier");
     // replayed: signed 6 minutes ago
     assert_eq!(
-        app.signed("/slack/commands", &form, unix_now() - 360)
-            .await
-            .status(),
+        app.signed("/slack/commands", &form, unix_now() - 360).await.status(),
         401
     );
     // forged: wrong secret
@@ -359,10 +349,7 @@ async fn forged_stale_or_foreign_requests_do_nothing() {
         .http
         .post(format!("{}/slack/commands", app.address))
         .header("x-slack-request-timestamp", &ts)
-        .header(
-            "x-slack-signature",
-            sign(b"not-the-secret", &ts, form.as_bytes()),
-        )
+        .header("x-slack-signature", sign(b"not-the-secret", &ts, form.as_bytes()))
         .body(form.clone())
         .send()
         .await
@@ -377,10 +364,7 @@ async fn forged_stale_or_foreign_requests_do_nothing() {
         .json()
         .await
         .unwrap();
-    assert!(
-        body["text"].as_str().unwrap().contains("not connected"),
-        "{body}"
-    );
+    assert!(body["text"].as_str().unwrap().contains("not connected"), "{body}");
     // a forged button value and a click from another workspace send nothing
     app.seed_customer(jiff::SignedDuration::from_mins(1)).await;
     assert_eq!(
@@ -391,12 +375,7 @@ async fn forged_stale_or_foreign_requests_do_nothing() {
     );
     let key = dossier::copilot::token::derive_key(SIGNING_SECRET.as_bytes());
     let good = dossier::copilot::token::sign(&key, "acme", WA_ID, 1, "draft_approve");
-    assert_eq!(
-        app.click("TOTHER", "draft_approve", &good, "1.1")
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.click("TOTHER", "draft_approve", &good, "1.1").await.status(), 200);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(app.graph_bodies().await.is_empty());
 }
@@ -456,13 +435,9 @@ async fn incoming_message_draft_approve_sends_and_logs_the_outgoing_message() {
     assert!(eventually(|| async { !app.slack_bodies("/api/chat.update").await.is_empty() }).await);
     let update = app.slack_bodies("/api/chat.update").await.pop().unwrap();
     assert_eq!(update["ts"], "1700000000.000100");
-    assert!(
-        update["blocks"].to_string().contains("Reply sent"),
-        "{update}"
-    );
+    assert!(update["blocks"].to_string().contains("Reply sent"), "{update}");
     // a second click does not send twice
-    app.click(TEAM, "draft_approve", &value, "1700000000.000100")
-        .await;
+    app.click(TEAM, "draft_approve", &value, "1700000000.000100").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.graph_bodies().await.len(), 1);
 }
@@ -472,16 +447,14 @@ async fn outside_the_window_the_card_offers_the_template() {
     let app = spawn_chat_app().await;
     mock_slack_ok(&app.slack).await;
     mock_graph_ok(&app.graph).await;
-    app.seed_customer(jiff::SignedDuration::from_hours(30))
-        .await;
+    app.seed_customer(jiff::SignedDuration::from_hours(30)).await;
     let profile = app.profile().await;
     copilot::drafts::on_analyzed(&app.state, &app.company, &app.contact(), &profile)
         .await
         .unwrap();
     let posts = app.slack_bodies("/api/chat.postMessage").await;
     let value = button_value(&posts[0]["blocks"], "draft_approve").unwrap();
-    app.click(TEAM, "draft_approve", &value, "1700000000.000100")
-        .await;
+    app.click(TEAM, "draft_approve", &value, "1700000000.000100").await;
     assert!(eventually(|| async { !app.slack_bodies("/api/chat.update").await.is_empty() }).await);
     let update = app.slack_bodies("/api/chat.update").await.pop().unwrap();
     assert!(
@@ -490,8 +463,7 @@ async fn outside_the_window_the_card_offers_the_template() {
     );
     let template = button_value(&update["blocks"], "draft_template").expect("a template button");
     assert!(update["blocks"].to_string().contains("window is closed"));
-    app.click(TEAM, "draft_template", &template, "1700000000.000100")
-        .await;
+    app.click(TEAM, "draft_template", &template, "1700000000.000100").await;
     assert!(eventually(|| async { !app.graph_bodies().await.is_empty() }).await);
     let sent = &app.graph_bodies().await[0];
     assert_eq!(sent["type"], "template");
@@ -517,11 +489,7 @@ async fn a_newer_message_supersedes_the_unsent_draft() {
         .await
         .unwrap();
     let updates = app.slack_bodies("/api/chat.update").await;
-    assert!(
-        updates
-            .iter()
-            .any(|u| u.to_string().contains("Draft superseded"))
-    );
+    assert!(updates.iter().any(|u| u.to_string().contains("Draft superseded")));
     let (_, d) = copilot::drafts::load(&app.state, &app.company, &app.contact())
         .await
         .unwrap()
@@ -529,8 +497,7 @@ async fn a_newer_message_supersedes_the_unsent_draft() {
     assert_eq!(d.seq, 2);
     // the old card's Approve does nothing now
     mock_graph_ok(&app.graph).await;
-    app.click(TEAM, "draft_approve", &first, "1700000000.000100")
-        .await;
+    app.click(TEAM, "draft_approve", &first, "1700000000.000100").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(app.graph_bodies().await.is_empty());
 }
@@ -579,10 +546,7 @@ async fn draft_and_handoff_are_acknowledged_then_completed_through_response_url(
     assert_eq!(body["response_type"], "ephemeral");
     assert!(eventually(|| async { !app.slack_bodies("/respond").await.is_empty() }).await);
     let card = app.slack_bodies("/respond").await.pop().unwrap();
-    assert!(
-        button_value(&card["blocks"], "draft_approve").is_some(),
-        "{card}"
-    );
+    assert!(button_value(&card["blocks"], "draft_approve").is_some(), "{card}");
     app.command("handoff María @carlos prefers Friday").await;
     assert!(
         eventually(|| async {
@@ -593,8 +557,5 @@ async fn draft_and_handoff_are_acknowledged_then_completed_through_response_url(
         })
         .await
     );
-    assert_eq!(
-        app.profile().await.contact.assignee.as_deref(),
-        Some("@carlos")
-    );
+    assert_eq!(app.profile().await.contact.assignee.as_deref(), Some("@carlos"));
 }

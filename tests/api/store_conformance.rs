@@ -63,14 +63,8 @@ async fn conformance(s: Arc<dyn Store>) {
         Appended::Duplicate
     );
     let ids = |v: Vec<Message>| v.into_iter().map(|m| m.id.to_string()).collect::<Vec<_>>();
-    assert_eq!(
-        ids(s.messages(&co, &ct, 100, None).await.unwrap()),
-        ["a", "b", "c"]
-    );
-    assert_eq!(
-        ids(s.messages(&co, &ct, 2, None).await.unwrap()),
-        ["b", "c"]
-    );
+    assert_eq!(ids(s.messages(&co, &ct, 100, None).await.unwrap()), ["a", "b", "c"]);
+    assert_eq!(ids(s.messages(&co, &ct, 2, None).await.unwrap()), ["b", "c"]);
     assert_eq!(
         ids(s
             .messages(&co, &ct, 10, Some(Timestamp::from_second(200).unwrap()))
@@ -87,14 +81,9 @@ async fn conformance(s: Arc<dyn Store>) {
     assert_eq!(r.first_seen, Some(Timestamp::from_second(100).unwrap()));
     assert_eq!(r.last_inbound, Some(Timestamp::from_second(200).unwrap()));
     assert!(s.contact(&co, &other).await.unwrap().is_none());
-    s.append_message(
-        &co,
-        &other,
-        &m("z", 300, Direction::In),
-        &ContactUpdate::default(),
-    )
-    .await
-    .unwrap();
+    s.append_message(&co, &other, &m("z", 300, Direction::In), &ContactUpdate::default())
+        .await
+        .unwrap();
     let list = s.contacts(&co, 10).await.unwrap();
     assert_eq!(
         list.iter().map(|c| c.contact.as_str()).collect::<Vec<_>>(),
@@ -109,9 +98,7 @@ async fn conformance(s: Arc<dyn Store>) {
         errors: None,
     };
     s.record_status(&co, &ct, &a, &st("read")).await.unwrap();
-    s.record_status(&co, &ct, &a, &st("delivered"))
-        .await
-        .unwrap();
+    s.record_status(&co, &ct, &a, &st("delivered")).await.unwrap();
     assert_eq!(
         s.messages(&co, &ct, 1, Some(Timestamp::from_second(101).unwrap()))
             .await
@@ -177,12 +164,7 @@ async fn conformance(s: Arc<dyn Store>) {
         dead.iter().map(|d| d.reason.as_str()).collect::<Vec<_>>(),
         ["second", "first"]
     );
-    assert!(
-        s.dead_letters(DeadKind::Webhooks, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(s.dead_letters(DeadKind::Webhooks, 10).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -200,7 +182,10 @@ async fn memory_store_conforms() {
 #[tokio::test]
 async fn redis_cluster_store_conforms() {
     let Ok(url) = std::env::var("REDIS_CLUSTER_URL") else {
-        assert!(std::env::var("CI").is_err(), "CI must provide REDIS_CLUSTER_URL (bash .ci/run starts a cluster)");
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must provide REDIS_CLUSTER_URL (bash .ci/run starts a cluster)"
+        );
         eprintln!("REDIS_CLUSTER_URL is not set: skipping the cluster run (bash .ci/run sets it)");
         return;
     };

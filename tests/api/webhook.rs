@@ -10,18 +10,13 @@ use std::collections::{BTreeMap, BTreeSet};
 async fn verification_handshake() {
     let app = spawn_app().await;
     let url = |token: &str| {
-        format!(
-            "/webhooks/whatsapp?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={token}"
-        )
+        format!("/webhooks/whatsapp?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={token}")
     };
     let ok = app.get(&url(VERIFY_TOKEN)).await;
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.text().await.unwrap(), "1158201444");
     assert_eq!(app.get(&url("wrong")).await.status(), 403);
-    assert_eq!(
-        app.get("/webhooks/whatsapp?hub.challenge=1").await.status(),
-        400
-    );
+    assert_eq!(app.get("/webhooks/whatsapp?hub.challenge=1").await.status(), 400);
 }
 
 /// What the fixtures should leave in the store: (contact → message ids) for company acme.
@@ -67,12 +62,7 @@ async fn every_fixture_delivered_three_times_is_stored_once() {
     for round in 0..3 {
         for (name, bytes) in &fixtures {
             let r = app.post_webhook(bytes).await;
-            assert_eq!(
-                r.status(),
-                200,
-                "{name} round {round}: {}",
-                r.text().await.unwrap()
-            );
+            assert_eq!(r.status(), 200, "{name} round {round}: {}", r.text().await.unwrap());
         }
     }
     let expected = expected_from_fixtures();
@@ -108,11 +98,7 @@ async fn every_fixture_delivered_three_times_is_stored_once() {
     }
     assert_eq!(jobs, total, "one job per stored message");
     // The fixtures with placeholder phone number ids are kept as dead letters with the reason.
-    let dead = app
-        .store
-        .dead_letters(DeadKind::Webhooks, 100)
-        .await
-        .unwrap();
+    let dead = app.store.dead_letters(DeadKind::Webhooks, 100).await.unwrap();
     assert!(
         dead.iter()
             .any(|d| d.reason.contains("unknown phone_number_id PHONE_NUMBER_ID")),
@@ -237,13 +223,7 @@ async fn shuffled_arrival_reads_sorted_with_ties_in_arrival_order() {
     assert_eq!(page, want);
 }
 
-fn status_envelope(
-    id: &str,
-    status: &str,
-    ts: i64,
-    recipient: &str,
-    errors: Option<Value>,
-) -> Vec<u8> {
+fn status_envelope(id: &str, status: &str, ts: i64, recipient: &str, errors: Option<Value>) -> Vec<u8> {
     let mut s = json!({ "id": id, "status": status, "timestamp": ts.to_string(), "recipient_id": recipient });
     if let Some(e) = errors {
         s["errors"] = e;
@@ -329,21 +309,9 @@ async fn statuses_in_any_order_end_in_the_right_state() {
 #[tokio::test]
 async fn bad_signatures_are_401_and_store_nothing() {
     let app = spawn_app().await;
-    let body = text_envelope(
-        "1122334455667",
-        "5215550003333",
-        "wamid.sig",
-        1_760_000_000,
-        "hola",
-    );
+    let body = text_envelope("1122334455667", "5215550003333", "wamid.sig", 1_760_000_000, "hola");
     let url = format!("{}/webhooks/whatsapp", app.address);
-    let none = app
-        .client
-        .post(&url)
-        .body(body.clone())
-        .send()
-        .await
-        .unwrap();
+    let none = app.client.post(&url).body(body.clone()).send().await.unwrap();
     assert_eq!(none.status(), 401);
     let wrong = app
         .client
@@ -373,18 +341,10 @@ async fn bad_signatures_are_401_and_store_nothing() {
         .unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(
-        app.get_messages("acme", "5215550003333", ACME_TOKEN)
-            .await
-            .status(),
+        app.get_messages("acme", "5215550003333", ACME_TOKEN).await.status(),
         404
     );
-    assert!(
-        app.store
-            .dead_letters(DeadKind::Webhooks, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(app.store.dead_letters(DeadKind::Webhooks, 10).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -403,20 +363,13 @@ async fn unusable_but_signed_bodies_are_dead_lettered_and_acknowledged() {
     assert_eq!(app.post_webhook(b"{not json").await.status(), 200);
     let unknown = text_envelope("999999", "5215550004444", "wamid.unk", 1_760_000_000, "hi");
     assert_eq!(app.post_webhook(&unknown).await.status(), 200);
-    let dead = app
-        .store
-        .dead_letters(DeadKind::Webhooks, 10)
-        .await
-        .unwrap();
+    let dead = app.store.dead_letters(DeadKind::Webhooks, 10).await.unwrap();
     assert_eq!(dead.len(), 2, "{dead:?}");
     assert!(
         dead.iter()
             .any(|d| d.reason.contains("not a webhook envelope") && d.payload == "{not json")
     );
-    assert!(
-        dead.iter()
-            .any(|d| d.reason.contains("unknown phone_number_id 999999"))
-    );
+    assert!(dead.iter().any(|d| d.reason.contains("unknown phone_number_id 999999")));
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(metrics.contains("outcome=\"dead_lettered\""), "{metrics}");
     // Random bytes never panic the service.

@@ -11,11 +11,16 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 async fn profile(app: &TestApp, contact: &str) -> Value {
-    app.api(Method::GET, &format!("/v1/companies/acme/contacts/{contact}/profile"), ACME_TOKEN, None)
-        .await
-        .json()
-        .await
-        .unwrap()
+    app.api(
+        Method::GET,
+        &format!("/v1/companies/acme/contacts/{contact}/profile"),
+        ACME_TOKEN,
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -32,11 +37,17 @@ async fn the_worker_inside_serve_analyses_webhook_messages() {
     let start = Instant::now();
     loop {
         let store = &app.store;
-        let doc = store.doc(&"acme".parse().unwrap(), &"5215550009999".parse().unwrap(), "profile").await.unwrap();
+        let doc = store
+            .doc(&"acme".parse().unwrap(), &"5215550009999".parse().unwrap(), "profile")
+            .await
+            .unwrap();
         if doc.is_some() {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(10), "the worker did not analyse the message");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the worker did not analyse the message"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let p = profile(&app, "5215550009999").await;
@@ -49,9 +60,30 @@ async fn the_worker_inside_serve_analyses_webhook_messages() {
 async fn concurrent_jobs_of_one_contact_never_lose_an_update() {
     let app = spawn_app().await;
     let c = "5215550008888";
-    app.ingest(c, "k.1", "in", "2026-10-01T10:00:00Z", "I want the Honda CR-V, budget 28k").await;
-    app.ingest(c, "k.2", "in", "2026-10-01T10:01:00Z", "I have a 2016 Mazda 3 to trade in").await;
-    app.ingest(c, "k.3", "in", "2026-10-01T10:02:00Z", "and I'd like financing over 60 months").await;
+    app.ingest(
+        c,
+        "k.1",
+        "in",
+        "2026-10-01T10:00:00Z",
+        "I want the Honda CR-V, budget 28k",
+    )
+    .await;
+    app.ingest(
+        c,
+        "k.2",
+        "in",
+        "2026-10-01T10:01:00Z",
+        "I have a 2016 Mazda 3 to trade in",
+    )
+    .await;
+    app.ingest(
+        c,
+        "k.3",
+        "in",
+        "2026-10-01T10:02:00Z",
+        "and I'd like financing over 60 months",
+    )
+    .await;
     let jobs = app.store.read_jobs("w", 10, 0).await.unwrap();
     assert_eq!(jobs.len(), 3);
     // All three at once, as three worker instances would.
@@ -77,7 +109,13 @@ async fn concurrent_jobs_of_one_contact_never_lose_an_update() {
 #[tokio::test]
 async fn a_job_failing_every_time_is_dead_lettered_after_max_attempts() {
     let app = spawn_app_with(Backend::Redis, "[worker]\nenabled = false\nmax_attempts = 3\n").await;
-    let job = Job { company: "ghost".into(), contact: "1".into(), message_id: "x".into(), attempt: 0, inbound: true };
+    let job = Job {
+        company: "ghost".into(),
+        contact: "1".into(),
+        message_id: "x".into(),
+        attempt: 0,
+        inbound: true,
+    };
     app.store.enqueue(&job).await.unwrap();
     let handled = app.drain_jobs().await;
     assert_eq!(handled, 3, "first try and two retries");
@@ -90,22 +128,36 @@ async fn a_job_failing_every_time_is_dead_lettered_after_max_attempts() {
 
 #[tokio::test]
 async fn a_stopped_workers_jobs_are_reclaimed_and_shutdown_is_graceful() {
-    let app = spawn_app_with(Backend::Redis, "[worker]\nenabled = false\nclaim_idle_secs = 1\nblock_ms = 100\n").await;
+    let app = spawn_app_with(
+        Backend::Redis,
+        "[worker]\nenabled = false\nclaim_idle_secs = 1\nblock_ms = 100\n",
+    )
+    .await;
     let c = "5215550007777";
-    app.ingest(c, "r.1", "in", "2026-10-01T10:00:00Z", "Do you have the Jeep Wrangler?").await;
+    app.ingest(c, "r.1", "in", "2026-10-01T10:00:00Z", "Do you have the Jeep Wrangler?")
+        .await;
     // A consumer takes the job and dies without acknowledging it.
     let taken = app.store.read_jobs("crashed", 10, 0).await.unwrap();
     assert_eq!(taken.len(), 1);
     let shutdown = CancellationToken::new();
     let worker = tokio::spawn(dossier::jobs::worker::run(app.state.clone(), shutdown.clone()));
     let start = Instant::now();
-    while app.store.doc(&"acme".parse().unwrap(), &c.parse().unwrap(), "profile").await.unwrap().is_none() {
+    while app
+        .store
+        .doc(&"acme".parse().unwrap(), &c.parse().unwrap(), "profile")
+        .await
+        .unwrap()
+        .is_none()
+    {
         assert!(start.elapsed() < Duration::from_secs(10), "the job was not reclaimed");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(app.store.pending_jobs().await.unwrap(), 0);
     shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(5), worker).await.expect("the worker stops when asked").unwrap();
+    tokio::time::timeout(Duration::from_secs(5), worker)
+        .await
+        .expect("the worker stops when asked")
+        .unwrap();
 }
 
 fn openai_answer(content: Value) -> Value {
@@ -121,8 +173,13 @@ async fn an_llm_provider_overlays_the_profile_and_a_failure_falls_back_to_builti
     let llm = MockServer::start().await;
     let c = "5215550006666";
     let put = app
-        .api(Method::PUT, "/v1/companies/acme/settings", ACME_TOKEN, Some(json!({
-            "provider": "openai", "model": "gpt-4.1-mini", "base_url": format!("{}/v1", llm.uri()) })))
+        .api(
+            Method::PUT,
+            "/v1/companies/acme/settings",
+            ACME_TOKEN,
+            Some(json!({
+            "provider": "openai", "model": "gpt-4.1-mini", "base_url": format!("{}/v1", llm.uri()) })),
+        )
         .await;
     assert_eq!(put.status(), 200);
     Mock::given(method("POST"))
@@ -139,12 +196,23 @@ async fn an_llm_provider_overlays_the_profile_and_a_failure_falls_back_to_builti
         .expect(1)
         .mount(&llm)
         .await;
-    app.ingest(c, "l.1", "in", "2026-10-01T10:00:00Z", "What's your best price on the Camry? Need it this week, call me at +1 404 555 0199").await;
+    app.ingest(
+        c,
+        "l.1",
+        "in",
+        "2026-10-01T10:00:00Z",
+        "What's your best price on the Camry? Need it this week, call me at +1 404 555 0199",
+    )
+    .await;
     app.drain_jobs().await;
     let p = profile(&app, c).await;
     assert_eq!(p["provider"], "openai", "{p}");
     assert_eq!(p["stage"]["value"], "negotiating");
-    assert_eq!(p["intent"]["evidence"], json!(["l.1"]), "an evidence id naming no message is dropped");
+    assert_eq!(
+        p["intent"]["evidence"],
+        json!(["l.1"]),
+        "an evidence id naming no message is dropped"
+    );
     assert_eq!(p["summary"], "Wants the best price on a Camry this week.");
     // The phone number never left the server.
     let sent = llm.received_requests().await.unwrap();
@@ -152,8 +220,12 @@ async fn an_llm_provider_overlays_the_profile_and_a_failure_falls_back_to_builti
     assert!(!body.contains("404 555 0199") && !body.contains("4045550199"), "{body}");
     // Now the vendor fails: the builtin analysis stands and says why.
     llm.reset().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(500)).mount(&llm).await;
-    app.ingest(c, "l.2", "in", "2026-10-01T10:05:00Z", "Also do you have it in white?").await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&llm)
+        .await;
+    app.ingest(c, "l.2", "in", "2026-10-01T10:05:00Z", "Also do you have it in white?")
+        .await;
     app.drain_jobs().await;
     let p = profile(&app, c).await;
     assert_eq!(p["provider"], "builtin", "{p}");

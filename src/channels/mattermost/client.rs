@@ -52,40 +52,22 @@ impl MattermostClient {
         let status = resp.status();
         let v: Value = resp.json().await.unwrap_or(Value::Null);
         if !status.is_success() {
-            anyhow::bail!(
-                "Mattermost answered {status}: {}",
-                v["message"].as_str().unwrap_or("")
-            );
+            anyhow::bail!("Mattermost answered {status}: {}", v["message"].as_str().unwrap_or(""));
         }
         Ok(v)
     }
 
     /// Creates a post; returns its id.
-    pub async fn create_post(
-        &self,
-        channel_id: &str,
-        message: &str,
-        attachments: &Value,
-    ) -> anyhow::Result<String> {
+    pub async fn create_post(&self, channel_id: &str, message: &str, attachments: &Value) -> anyhow::Result<String> {
         let body = json!({ "channel_id": channel_id, "message": message, "props": { "attachments": attachments } });
         let v = self
-            .send(
-                self.http
-                    .post(format!("{}/api/v4/posts", self.base))
-                    .json(&body),
-            )
+            .send(self.http.post(format!("{}/api/v4/posts", self.base)).json(&body))
             .await?;
         Ok(v["id"].as_str().unwrap_or_default().to_owned())
     }
 
-    pub async fn update_post(
-        &self,
-        post_id: &str,
-        message: &str,
-        attachments: &Value,
-    ) -> anyhow::Result<()> {
-        let body =
-            json!({ "id": post_id, "message": message, "props": { "attachments": attachments } });
+    pub async fn update_post(&self, post_id: &str, message: &str, attachments: &Value) -> anyhow::Result<()> {
+        let body = json!({ "id": post_id, "message": message, "props": { "attachments": attachments } });
         self.send(
             self.http
                 .put(format!("{}/api/v4/posts/{post_id}", self.base))
@@ -102,8 +84,7 @@ pub async fn post_draft(
     channel: &str,
     card: &DraftCard,
 ) -> anyhow::Result<Option<CardRef>> {
-    let (Some(client), Some(key)) = (MattermostClient::for_company(app, company), button_key(app))
-    else {
+    let (Some(client), Some(key)) = (MattermostClient::for_company(app, company), button_key(app)) else {
         return Ok(None);
     };
     let (message, attachments) = render::draft_card(card, &key, &actions_url(app, None));
@@ -121,20 +102,14 @@ pub async fn update_draft_post(
     post_id: &str,
     card: &DraftCard,
 ) -> anyhow::Result<()> {
-    let (Some(client), Some(key)) = (MattermostClient::for_company(app, company), button_key(app))
-    else {
+    let (Some(client), Some(key)) = (MattermostClient::for_company(app, company), button_key(app)) else {
         return Ok(());
     };
     let (message, attachments) = render::draft_card(card, &key, &actions_url(app, None));
     client.update_post(post_id, &message, &attachments).await
 }
 
-pub async fn post_text(
-    app: &App,
-    company: &CompanyConfig,
-    channel: &str,
-    text: &str,
-) -> anyhow::Result<bool> {
+pub async fn post_text(app: &App, company: &CompanyConfig, channel: &str, text: &str) -> anyhow::Result<bool> {
     let Some(client) = MattermostClient::for_company(app, company) else {
         return Ok(false);
     };

@@ -68,11 +68,7 @@ pub fn evidence(card: &ProfileCard) -> String {
     let mut out = vec![format!("#### Evidence · {}", esc(&card.title))];
     for f in card.fields.iter().filter(|f| !f.evidence.is_empty()) {
         out.push(format!("**{}: {}**", f.label, esc(&f.value)));
-        out.extend(
-            f.evidence
-                .iter()
-                .map(|q| format!("> {}", esc(&q.replace('\n', " ")))),
-        );
+        out.extend(f.evidence.iter().map(|q| format!("> {}", esc(&q.replace('\n', " ")))));
     }
     clip(&out.join("\n"), POST_MAX)
 }
@@ -101,11 +97,7 @@ pub fn draft_card(card: &DraftCard, key: &[u8], url: &str) -> (String, Value) {
     }
     text.push(format!("_{small}_"));
     if let Some(n) = &d.note {
-        text.push(format!(
-            "{}{}",
-            if d.window_closed { ":warning: " } else { "" },
-            esc(n)
-        ));
+        text.push(format!("{}{}", if d.window_closed { ":warning: " } else { "" }, esc(n)));
     }
     let sign = |a: &str| token::sign(key, &card.company, &card.contact, d.seq, a);
     let mut actions = Vec::new();
@@ -148,13 +140,7 @@ pub fn draft_card(card: &DraftCard, key: &[u8], url: &str) -> (String, Value) {
     (clip(&text.join("\n"), POST_MAX), attachments)
 }
 
-pub fn pick_list(
-    then: &str,
-    candidates: &[Candidate],
-    company: &str,
-    key: &[u8],
-    url: &str,
-) -> (String, Value) {
+pub fn pick_list(then: &str, candidates: &[Candidate], company: &str, key: &[u8], url: &str) -> (String, Value) {
     let action = format!("{ACTION_PICK_PREFIX}{then}");
     let actions: Vec<Value> = candidates
         .iter()

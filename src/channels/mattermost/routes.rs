@@ -59,11 +59,7 @@ fn url_from(headers: &HeaderMap) -> Option<String> {
 }
 
 /// `POST /mattermost/commands`.
-pub async fn commands(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+pub async fn commands(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ApiError> {
     let expected = app
         .secrets
         .mattermost_token
@@ -74,19 +70,11 @@ pub async fn commands(
     let header = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Token ")
-                .or_else(|| v.strip_prefix("Bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Token ").or_else(|| v.strip_prefix("Bearer ")))
         .unwrap_or(&form.token);
-    let ok: bool = header
-        .as_bytes()
-        .ct_eq(expected.expose_secret().as_bytes())
-        .into();
+    let ok: bool = header.as_bytes().ct_eq(expected.expose_secret().as_bytes()).into();
     if !ok || header.is_empty() {
-        return Err(ApiError::Unauthorized(
-            "the Mattermost token does not match".into(),
-        ));
+        return Err(ApiError::Unauthorized("the Mattermost token does not match".into()));
     }
     let key = token::derive_key(expected.expose_secret().as_bytes());
     let Some(company) = company_of(&app, &form.team_id) else {
@@ -115,9 +103,7 @@ pub async fn commands(
                     Reply::Text("Sorry, that did not work. Try again in a minute.".into())
                 });
             let body = render::reply_body(&reply, company.as_str(), &key, &url, parsed.share);
-            if let Err(e) =
-                crate::channels::slack::client::respond(&app.http, &response_url, &body).await
-            {
+            if let Err(e) = crate::channels::slack::client::respond(&app.http, &response_url, &body).await {
                 tracing::warn!(error = %e, "could not answer through the Mattermost response_url");
             }
         });
@@ -155,15 +141,10 @@ fn ignored(why: &str) -> Json<Value> {
 }
 
 /// `POST /mattermost/actions`.
-pub async fn actions(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let key = button_key(&app)
-        .ok_or_else(|| ApiError::NotConfigured("MATTERMOST_TOKEN is not set".into()))?;
-    let req: ActionRequest = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("not an action request: {e}")))?;
+pub async fn actions(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let key = button_key(&app).ok_or_else(|| ApiError::NotConfigured("MATTERMOST_TOKEN is not set".into()))?;
+    let req: ActionRequest =
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("not an action request: {e}")))?;
     let action = req.context["action"].as_str().unwrap_or("").to_owned();
     let r = req.context["ref"].as_str().unwrap_or("");
     let Some(company) = company_of(&app, &req.team_id) else {

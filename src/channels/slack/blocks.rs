@@ -33,9 +33,7 @@ pub const EDIT_CALLBACK: &str = "draft_edit_submit";
 
 /// Escapes text for mrkdwn (`&`, `<`, `>`), so customer text cannot mention or link.
 pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 fn plain(text: &str, max: usize) -> Value {
@@ -130,10 +128,7 @@ pub fn profile_card(card: &ProfileCard, key: &[u8]) -> (String, Value) {
     }
     if !card.facts.is_empty() {
         let facts: Vec<String> = card.facts.iter().map(|f| format!("• {}", esc(f))).collect();
-        blocks.push(section(&format!(
-            "*Stock, price and payment*\n{}",
-            facts.join("\n")
-        )));
+        blocks.push(section(&format!("*Stock, price and payment*\n{}", facts.join("\n"))));
     }
     blocks.push(context(&esc(&card.context)));
     if card.has_evidence() {
@@ -149,9 +144,8 @@ pub fn profile_card(card: &ProfileCard, key: &[u8]) -> (String, Value) {
 
 /// The evidence behind each fact: the customer's own words, quoted.
 pub fn evidence(card: &ProfileCard) -> (String, Value) {
-    let mut blocks = vec![
-        json!({ "type": "header", "text": plain(&format!("Evidence · {}", card.title), HEADER_MAX) }),
-    ];
+    let mut blocks =
+        vec![json!({ "type": "header", "text": plain(&format!("Evidence · {}", card.title), HEADER_MAX) })];
     for f in card.fields.iter().filter(|f| !f.evidence.is_empty()) {
         if blocks.len() >= MAX_BLOCKS {
             break;
@@ -168,10 +162,7 @@ pub fn evidence(card: &ProfileCard) -> (String, Value) {
             quotes.join("\n")
         )));
     }
-    (
-        fallback(&format!("Evidence for {}", card.title)),
-        Value::Array(blocks),
-    )
+    (fallback(&format!("Evidence for {}", card.title)), Value::Array(blocks))
 }
 
 /// A draft card: context line, the draft, its state, and the buttons while it is pending.
@@ -195,10 +186,7 @@ pub fn draft_card(card: &DraftCard, key: &[u8]) -> (String, Value) {
         .collect::<Vec<_>>()
         .join("\n");
     let draft_text = if d.status == DraftStatus::Superseded || d.status == DraftStatus::Discarded {
-        format!(
-            "~{}~",
-            clip(&esc(&d.text.replace('\n', " ")), SECTION_TEXT_MAX - 2)
-        )
+        format!("~{}~", clip(&esc(&d.text.replace('\n', " ")), SECTION_TEXT_MAX - 2))
     } else {
         quoted
     };
@@ -233,12 +221,7 @@ pub fn draft_card(card: &DraftCard, key: &[u8]) -> (String, Value) {
                 buttons.push(b);
             }
         } else {
-            let mut b = button(
-                "Approve & send",
-                ACTION_APPROVE,
-                sign(ACTION_APPROVE),
-                Some("primary"),
-            );
+            let mut b = button("Approve & send", ACTION_APPROVE, sign(ACTION_APPROVE), Some("primary"));
             b["confirm"] = confirm(
                 "Send to customer?",
                 "This sends the reply to the customer on WhatsApp.",
@@ -247,17 +230,8 @@ pub fn draft_card(card: &DraftCard, key: &[u8]) -> (String, Value) {
             buttons.push(b);
             buttons.push(button("Edit", ACTION_EDIT, sign(ACTION_EDIT), None));
         }
-        let mut discard = button(
-            "Discard",
-            ACTION_DISCARD,
-            sign(ACTION_DISCARD),
-            Some("danger"),
-        );
-        discard["confirm"] = confirm(
-            "Discard this draft?",
-            "Nothing is sent to the customer.",
-            "Discard",
-        );
+        let mut discard = button("Discard", ACTION_DISCARD, sign(ACTION_DISCARD), Some("danger"));
+        discard["confirm"] = confirm("Discard this draft?", "Nothing is sent to the customer.", "Discard");
         buttons.push(discard);
         blocks.push(json!({ "type": "actions", "block_id": format!("draft_actions:{}", d.seq), "elements": buttons }));
     }
@@ -298,12 +272,7 @@ pub fn edit_modal(card: &DraftCard, key: &[u8], response_url: Option<&str>) -> V
 }
 
 /// A pick list: one button per matching contact.
-pub fn pick_list(
-    then: &str,
-    candidates: &[Candidate],
-    company: &str,
-    key: &[u8],
-) -> (String, Value) {
+pub fn pick_list(then: &str, candidates: &[Candidate], company: &str, key: &[u8]) -> (String, Value) {
     let action = format!("{ACTION_PICK_PREFIX}{then}");
     let buttons: Vec<Value> = candidates
         .iter()
@@ -311,11 +280,7 @@ pub fn pick_list(
         .enumerate()
         .map(|(i, c)| {
             let mut b = button(
-                &format!(
-                    "{} ({})",
-                    c.name,
-                    crate::copilot::contact::display_phone(&c.contact)
-                ),
+                &format!("{} ({})", c.name, crate::copilot::contact::display_phone(&c.contact)),
                 &format!("{action}_{i}"),
                 token::sign(key, company, c.contact.as_str(), 0, &action),
                 None,
@@ -367,9 +332,7 @@ pub fn check_limits(blocks: &Value) -> Result<(), String> {
                     return Err("fields over the limit".into());
                 }
             }
-            Some("context")
-                if b["elements"].as_array().map_or(0, Vec::len) > CONTEXT_ELEMENTS_MAX =>
-            {
+            Some("context") if b["elements"].as_array().map_or(0, Vec::len) > CONTEXT_ELEMENTS_MAX => {
                 return Err("context elements".into());
             }
             Some("actions") => {
@@ -378,9 +341,7 @@ pub fn check_limits(blocks: &Value) -> Result<(), String> {
                     return Err("too many buttons".into());
                 }
                 for x in e {
-                    if len(&x["text"]) > BUTTON_TEXT_MAX
-                        || x["value"].as_str().map_or(0, str::len) > BUTTON_VALUE_MAX
-                    {
+                    if len(&x["text"]) > BUTTON_TEXT_MAX || x["value"].as_str().map_or(0, str::len) > BUTTON_VALUE_MAX {
                         return Err("button over the limit".into());
                     }
                 }
@@ -430,8 +391,7 @@ mod tests {
                 context: "María Souza · +5215512345678 · Negotiating · Toyota Corolla 2022".into(),
                 cards: vec![],
                 wamid: None,
-                note: window_closed
-                    .then(|| "The 24-hour window is closed: only a template can be sent.".into()),
+                note: window_closed.then(|| "The 24-hour window is closed: only a template can be sent.".into()),
                 window_closed,
                 template_offer: Some("follow_up_es_en".into()),
             },
@@ -468,10 +428,7 @@ mod tests {
         insta::assert_json_snapshot!("slack_draft_pending", pending, { "[].elements[].value" => "[signed]" });
         let (_, closed) = draft_card(&draft(DraftStatus::Pending, true), b"k");
         let s = closed.to_string();
-        assert!(
-            s.contains(ACTION_TEMPLATE) && !s.contains(ACTION_APPROVE),
-            "{s}"
-        );
+        assert!(s.contains(ACTION_TEMPLATE) && !s.contains(ACTION_APPROVE), "{s}");
         let (_, sent) = draft_card(&draft(DraftStatus::Sent, false), b"k");
         assert!(!sent.to_string().contains("\"actions\""));
     }
@@ -481,9 +438,7 @@ mod tests {
         let long = "x".repeat(10_000);
         let blocks = text_blocks(&long);
         check_limits(&blocks).unwrap();
-        let many: String = (0..400)
-            .map(|i| format!("line {i} {}\n", "y".repeat(200)))
-            .collect();
+        let many: String = (0..400).map(|i| format!("line {i} {}\n", "y".repeat(200))).collect();
         let blocks = text_blocks(&many);
         check_limits(&blocks).unwrap();
         let mut c = card();

@@ -40,9 +40,8 @@ fn limiter() -> &'static DefaultKeyedRateLimiter<String> {
 
 /// One FIFO queue per channel in front of the governor, so posts leave in the order they came.
 fn queue(key: &str) -> Arc<tokio::sync::Mutex<()>> {
-    static Q: OnceLock<
-        std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    > = OnceLock::new();
+    static Q: OnceLock<std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
+        OnceLock::new();
     let mut m = Q
         .get_or_init(Default::default)
         .lock()
@@ -68,13 +67,7 @@ impl SlackClient {
         let token = app.secrets.var(&s.bot_token_env)?;
         Some(SlackClient {
             http: app.http.clone(),
-            base: app
-                .settings
-                .service
-                .slack
-                .api_base_url
-                .trim_end_matches('/')
-                .to_owned(),
+            base: app.settings.service.slack.api_base_url.trim_end_matches('/').to_owned(),
             token,
         })
     }
@@ -95,10 +88,7 @@ impl SlackClient {
                 wait_retry_after(&resp).await?;
                 continue;
             }
-            let v: Value = resp
-                .json()
-                .await
-                .map_err(|e| SlackError::Transport(e.to_string()))?;
+            let v: Value = resp.json().await.map_err(|e| SlackError::Transport(e.to_string()))?;
             if v["ok"] == json!(true) {
                 return Ok(v);
             }
@@ -110,12 +100,7 @@ impl SlackClient {
     }
 
     /// Waits for the channel's turn (1 message/s), then calls `method`.
-    async fn call_paced(
-        &self,
-        channel: &str,
-        method: &str,
-        body: &Value,
-    ) -> Result<Value, SlackError> {
+    async fn call_paced(&self, channel: &str, method: &str, body: &Value) -> Result<Value, SlackError> {
         let key = format!("{}|{channel}", self.base);
         let q = queue(&key);
         let _turn = q.lock().await;
@@ -124,12 +109,7 @@ impl SlackClient {
     }
 
     /// `chat.postMessage`; returns the message `ts`.
-    pub async fn post_message(
-        &self,
-        channel: &str,
-        text: &str,
-        blocks: Option<&Value>,
-    ) -> Result<String, SlackError> {
+    pub async fn post_message(&self, channel: &str, text: &str, blocks: Option<&Value>) -> Result<String, SlackError> {
         let mut body = json!({ "channel": channel, "text": text, "unfurl_links": false });
         if let Some(b) = blocks {
             body["blocks"] = b.clone();
@@ -139,27 +119,16 @@ impl SlackClient {
     }
 
     /// `chat.update` of a message the bot posted.
-    pub async fn update(
-        &self,
-        channel: &str,
-        ts: &str,
-        text: &str,
-        blocks: &Value,
-    ) -> Result<(), SlackError> {
+    pub async fn update(&self, channel: &str, ts: &str, text: &str, blocks: &Value) -> Result<(), SlackError> {
         let body = json!({ "channel": channel, "ts": ts, "text": text, "blocks": blocks });
-        self.call_paced(channel, "chat.update", &body)
-            .await
-            .map(|_| ())
+        self.call_paced(channel, "chat.update", &body).await.map(|_| ())
     }
 
     /// `views.open` (a modal) with a `trigger_id` from the last 3 seconds.
     pub async fn views_open(&self, trigger_id: &str, view: &Value) -> Result<(), SlackError> {
-        self.call(
-            "views.open",
-            &json!({ "trigger_id": trigger_id, "view": view }),
-        )
-        .await
-        .map(|_| ())
+        self.call("views.open", &json!({ "trigger_id": trigger_id, "view": view }))
+            .await
+            .map(|_| ())
     }
 }
 
@@ -179,11 +148,7 @@ async fn wait_retry_after(resp: &reqwest::Response) -> Result<(), SlackError> {
 }
 
 /// POSTs a message to a `response_url` (replies to commands and clicks; 5 uses in 30 minutes).
-pub async fn respond(
-    http: &reqwest::Client,
-    response_url: &str,
-    body: &Value,
-) -> Result<(), SlackError> {
+pub async fn respond(http: &reqwest::Client, response_url: &str, body: &Value) -> Result<(), SlackError> {
     for _ in 0..MAX_ATTEMPTS {
         let resp = http
             .post(response_url)
@@ -196,10 +161,7 @@ pub async fn respond(
             continue;
         }
         if !resp.status().is_success() {
-            return Err(SlackError::Api(format!(
-                "response_url answered {}",
-                resp.status()
-            )));
+            return Err(SlackError::Api(format!("response_url answered {}", resp.status())));
         }
         return Ok(());
     }
@@ -221,8 +183,7 @@ pub async fn post_draft_card(
     channel: &str,
     card: &DraftCard,
 ) -> Result<Option<CardRef>, SlackError> {
-    let (Some(client), Some(key)) = (SlackClient::for_company(app, company), button_key(app))
-    else {
+    let (Some(client), Some(key)) = (SlackClient::for_company(app, company), button_key(app)) else {
         return Ok(None);
     };
     let (text, blocks) = blocks::draft_card(card, &key);
@@ -242,8 +203,7 @@ pub async fn update_draft_card(
     ts: &str,
     card: &DraftCard,
 ) -> Result<(), SlackError> {
-    let (Some(client), Some(key)) = (SlackClient::for_company(app, company), button_key(app))
-    else {
+    let (Some(client), Some(key)) = (SlackClient::for_company(app, company), button_key(app)) else {
         return Ok(());
     };
     let (text, blocks) = blocks::draft_card(card, &key);
@@ -251,12 +211,7 @@ pub async fn update_draft_card(
 }
 
 /// Posts plain mrkdwn text; `false` when Slack posting is off for the company.
-pub async fn post_text(
-    app: &App,
-    company: &CompanyConfig,
-    channel: &str,
-    text: &str,
-) -> Result<bool, SlackError> {
+pub async fn post_text(app: &App, company: &CompanyConfig, channel: &str, text: &str) -> Result<bool, SlackError> {
     let Some(client) = SlackClient::for_company(app, company) else {
         return Ok(false);
     };

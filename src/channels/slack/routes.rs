@@ -7,8 +7,8 @@
 //! click from one does nothing).
 
 use super::blocks::{
-    self, ACTION_APPROVE, ACTION_DISCARD, ACTION_EDIT, ACTION_EVIDENCE, ACTION_PICK_PREFIX,
-    ACTION_TEMPLATE, EDIT_CALLBACK,
+    self, ACTION_APPROVE, ACTION_DISCARD, ACTION_EDIT, ACTION_EVIDENCE, ACTION_PICK_PREFIX, ACTION_TEMPLATE,
+    EDIT_CALLBACK,
 };
 use super::client::{self, SlackClient};
 use super::signature;
@@ -84,11 +84,7 @@ fn company_of(app: &AppState, team: &str) -> Option<CompanyId> {
 }
 
 /// `POST /slack/commands`.
-pub async fn commands(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
+pub async fn commands(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let key = verify(&app, &headers, &body)?;
     let form: CommandForm = serde_urlencoded::from_bytes(&body)
         .map_err(|e| ApiError::BadRequest(format!("not a slash-command form: {e}")))?;
@@ -137,13 +133,7 @@ pub async fn commands(
             Reply::Text("Sorry, that did not work. Try again in a minute.".into())
         }
     };
-    Ok(Json(blocks::reply_body(
-        &reply,
-        company.as_str(),
-        &key,
-        parsed.share,
-    ))
-    .into_response())
+    Ok(Json(blocks::reply_body(&reply, company.as_str(), &key, parsed.share)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,26 +142,19 @@ struct InteractionForm {
 }
 
 /// `POST /slack/interactions`: buttons (`block_actions`) and the Edit modal (`view_submission`).
-pub async fn interactions(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
+pub async fn interactions(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let key = verify(&app, &headers, &body)?;
-    let form: InteractionForm = serde_urlencoded::from_bytes(&body)
-        .map_err(|e| ApiError::BadRequest(format!("no payload field: {e}")))?;
-    let payload: Value = serde_json::from_str(&form.payload)
-        .map_err(|e| ApiError::BadRequest(format!("payload is not JSON: {e}")))?;
+    let form: InteractionForm =
+        serde_urlencoded::from_bytes(&body).map_err(|e| ApiError::BadRequest(format!("no payload field: {e}")))?;
+    let payload: Value =
+        serde_json::from_str(&form.payload).map_err(|e| ApiError::BadRequest(format!("payload is not JSON: {e}")))?;
     let team = payload["team"]["id"]
         .as_str()
         .or(payload["user"]["team_id"].as_str())
         .unwrap_or("");
     let Some(company) = company_of(&app, team) else {
         counter!("dossier_slack_requests_total", "outcome" => "unknown_team").increment(1);
-        tracing::warn!(
-            team,
-            "interaction from a workspace no company owns: ignored"
-        );
+        tracing::warn!(team, "interaction from a workspace no company owns: ignored");
         return Ok(StatusCode::OK.into_response());
     };
     let agent = payload["user"]["id"]
@@ -207,9 +190,7 @@ async fn block_action(
     let action_id = action["action_id"].as_str().unwrap_or("").to_owned();
     let value = action["value"].as_str().unwrap_or("").to_owned();
     let response_url = payload["response_url"].as_str().unwrap_or("").to_owned();
-    let container_ts = payload["container"]["message_ts"]
-        .as_str()
-        .map(str::to_owned);
+    let container_ts = payload["container"]["message_ts"].as_str().map(str::to_owned);
     // Pick-list buttons are `pick_<subcommand>_<n>`; the signature covers `pick_<subcommand>`.
     let base_action = if action_id.starts_with(ACTION_PICK_PREFIX) {
         action_id
@@ -231,9 +212,7 @@ async fn block_action(
     tokio::spawn(async move {
         let result = match action_id.as_str() {
             ACTION_EVIDENCE => evidence(&app, &company, &contact, &response_url).await,
-            ACTION_EDIT => {
-                open_edit(&app, &key, &company, &contact, seq, &trigger, &response_url).await
-            }
+            ACTION_EDIT => open_edit(&app, &key, &company, &contact, seq, &trigger, &response_url).await,
             ACTION_APPROVE | ACTION_DISCARD | ACTION_TEMPLATE => {
                 let decision = match action_id.as_str() {
                     ACTION_APPROVE => Decision::Approve { text: None },
@@ -254,9 +233,7 @@ async fn block_action(
                 .await
             }
             _ => {
-                let then = base_action
-                    .trim_start_matches(ACTION_PICK_PREFIX)
-                    .to_owned();
+                let then = base_action.trim_start_matches(ACTION_PICK_PREFIX).to_owned();
                 match copilot::run_on(&app, &company, &then, &contact).await {
                     Ok(reply) => {
                         let mut body = blocks::reply_body(&reply, company.as_str(), &key, false);
@@ -276,12 +253,7 @@ async fn block_action(
     Ok(StatusCode::OK.into_response())
 }
 
-async fn evidence(
-    app: &AppState,
-    company: &CompanyId,
-    contact: &ContactId,
-    response_url: &str,
-) -> anyhow::Result<()> {
+async fn evidence(app: &AppState, company: &CompanyId, contact: &ContactId, response_url: &str) -> anyhow::Result<()> {
     if let Reply::Card(card) = copilot::run_on(app, company, "profile", contact).await? {
         let (text, b) = blocks::evidence(&card);
         let body = json!({ "response_type": "ephemeral", "replace_original": false, "text": text, "blocks": b });
@@ -318,9 +290,7 @@ async fn open_edit(
         draft,
     };
     let url = (!response_url.is_empty()).then_some(response_url);
-    slack
-        .views_open(trigger, &blocks::edit_modal(&card, key, url))
-        .await?;
+    slack.views_open(trigger, &blocks::edit_modal(&card, key, url)).await?;
     Ok(())
 }
 
@@ -375,9 +345,7 @@ async fn edit_submitted(
         tracing::warn!("Edit modal with a forged reference: ignored");
         return Ok(StatusCode::OK.into_response());
     };
-    let seq = token::verify(&key, r, EDIT_CALLBACK)
-        .map(|r| r.version)
-        .unwrap_or(0);
+    let seq = token::verify(&key, r, EDIT_CALLBACK).map(|r| r.version).unwrap_or(0);
     let text = payload["view"]["state"]["values"]["draft_text"]["text"]["value"]
         .as_str()
         .unwrap_or("")

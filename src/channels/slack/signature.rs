@@ -38,9 +38,7 @@ pub fn verify(
     if (now - ts_num).abs() > max_skew_secs {
         return Err(SlackSignatureError::Stale);
     }
-    let hex_sig = sig
-        .strip_prefix("v0=")
-        .ok_or(SlackSignatureError::Malformed)?;
+    let hex_sig = sig.strip_prefix("v0=").ok_or(SlackSignatureError::Malformed)?;
     let expected = hex::decode(hex_sig).map_err(|_| SlackSignatureError::Malformed)?;
     if expected.len() != 32 {
         return Err(SlackSignatureError::Malformed);
@@ -50,8 +48,7 @@ pub fn verify(
     mac.update(ts.as_bytes());
     mac.update(b":");
     mac.update(body);
-    mac.verify_slice(&expected)
-        .map_err(|_| SlackSignatureError::Mismatch)
+    mac.verify_slice(&expected).map_err(|_| SlackSignatureError::Mismatch)
 }
 
 /// The `X-Slack-Signature` Slack would send (tests and the load generator use it).

@@ -6,6 +6,6 @@
 //! - [`webhook`]: the `GET`/`POST /webhooks/whatsapp` handlers.
 
 pub mod payload;
-pub mod signature;
 pub mod send;
+pub mod signature;
 pub mod webhook;

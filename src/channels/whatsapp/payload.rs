@@ -261,12 +261,8 @@ pub enum Content {
     },
 }
 
-fn field<T: serde::de::DeserializeOwned>(
-    rest: &serde_json::Map<String, Value>,
-    name: &str,
-) -> Option<T> {
-    rest.get(name)
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
+fn field<T: serde::de::DeserializeOwned>(rest: &serde_json::Map<String, Value>, name: &str) -> Option<T> {
+    rest.get(name).and_then(|v| serde_json::from_value(v.clone()).ok())
 }
 
 impl WaMessage {
@@ -331,10 +327,7 @@ impl WaMessage {
             Content::Order(o) => o.text,
             Content::System(s) => s.body,
             Content::Edit { message, .. } => {
-                let kind = message
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .unwrap_or("text");
+                let kind = message.get("type").and_then(Value::as_str).unwrap_or("text");
                 message
                     .get(kind)
                     .and_then(|o| o.get("body").or_else(|| o.get("caption")))
@@ -387,6 +380,67 @@ pub fn parse_messages_value(value: &Value) -> Result<MessagesValue, String> {
     MessagesValue::deserialize(value).map_err(|e| e.to_string())
 }
 
+/// Builds the webhook body Meta would post for one inbound message (the demo, the load generator
+/// and tests replay conversation files through the real webhook with it).
+pub fn envelope_for(
+    phone_number_id: &str,
+    wa_id: &str,
+    profile_name: Option<&str>,
+    message: &Message,
+) -> serde_json::Value {
+    use serde_json::json;
+    let ts = message.timestamp.as_second().to_string();
+    let kind = message.kind.clone().unwrap_or_else(|| "text".into());
+    let mut m = json!({ "from": wa_id, "id": message.id.as_str(), "timestamp": ts });
+    match (kind.as_str(), message.text.as_deref()) {
+        ("text", Some(t)) | (_, Some(t)) if matches!(kind.as_str(), "text") => {
+            m["type"] = json!("text");
+            m["text"] = json!({ "body": t });
+        }
+        (k @ ("image" | "video" | "document"), caption) => {
+            m["type"] = json!(k);
+            let mut media = json!({ "id": format!("media-{}", message.id), "mime_type": "application/octet-stream" });
+            if let Some(c) = caption {
+                media["caption"] = json!(c);
+            }
+            m[k] = media;
+        }
+        ("audio", _) => {
+            m["type"] = json!("audio");
+            m["audio"] =
+                json!({ "id": format!("media-{}", message.id), "mime_type": "audio/ogg; codecs=opus", "voice": true });
+        }
+        (k, Some(t)) => {
+            m["type"] = json!("text");
+            m["text"] = json!({ "body": t });
+            let _ = k;
+        }
+        (k, None) => {
+            m["type"] = json!(k);
+            m[k] = json!({});
+        }
+    }
+    let contact = match profile_name {
+        Some(n) => json!({ "profile": { "name": n }, "wa_id": wa_id }),
+        None => json!({ "wa_id": wa_id }),
+    };
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{
+            "id": "0",
+            "changes": [{
+                "field": "messages",
+                "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": { "display_phone_number": "15550000000", "phone_number_id": phone_number_id },
+                    "contacts": [contact],
+                    "messages": [m]
+                }
+            }]
+        }]
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,8 +472,7 @@ mod tests {
         for (name, env) in &fx {
             for entry in &env.entry {
                 for change in &entry.changes {
-                    let v = parse_messages_value(&change.value)
-                        .unwrap_or_else(|e| panic!("{name}: {e}"));
+                    let v = parse_messages_value(&change.value).unwrap_or_else(|e| panic!("{name}: {e}"));
                     for m in &v.messages {
                         let c = m.content();
                         let known = !matches!(c, Content::Unknown { .. });
@@ -473,64 +526,4 @@ mod tests {
         assert!(text_of("reaction_message.json").is_none());
         assert!(text_of("interactive_button_reply.json").is_some());
     }
-}
-
-/// Builds the webhook body Meta would post for one inbound message (the demo, the load generator
-/// and tests replay conversation files through the real webhook with it).
-pub fn envelope_for(
-    phone_number_id: &str,
-    wa_id: &str,
-    profile_name: Option<&str>,
-    message: &Message,
-) -> serde_json::Value {
-    use serde_json::json;
-    let ts = message.timestamp.as_second().to_string();
-    let kind = message.kind.clone().unwrap_or_else(|| "text".into());
-    let mut m = json!({ "from": wa_id, "id": message.id.as_str(), "timestamp": ts });
-    match (kind.as_str(), message.text.as_deref()) {
-        ("text", Some(t)) | (_, Some(t)) if matches!(kind.as_str(), "text") => {
-            m["type"] = json!("text");
-            m["text"] = json!({ "body": t });
-        }
-        (k @ ("image" | "video" | "document"), caption) => {
-            m["type"] = json!(k);
-            let mut media = json!({ "id": format!("media-{}", message.id), "mime_type": "application/octet-stream" });
-            if let Some(c) = caption {
-                media["caption"] = json!(c);
-            }
-            m[k] = media;
-        }
-        ("audio", _) => {
-            m["type"] = json!("audio");
-            m["audio"] = json!({ "id": format!("media-{}", message.id), "mime_type": "audio/ogg; codecs=opus", "voice": true });
-        }
-        (k, Some(t)) => {
-            m["type"] = json!("text");
-            m["text"] = json!({ "body": t });
-            let _ = k;
-        }
-        (k, None) => {
-            m["type"] = json!(k);
-            m[k] = json!({});
-        }
-    }
-    let contact = match profile_name {
-        Some(n) => json!({ "profile": { "name": n }, "wa_id": wa_id }),
-        None => json!({ "wa_id": wa_id }),
-    };
-    json!({
-        "object": "whatsapp_business_account",
-        "entry": [{
-            "id": "0",
-            "changes": [{
-                "field": "messages",
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": { "display_phone_number": "15550000000", "phone_number_id": phone_number_id },
-                    "contacts": [contact],
-                    "messages": [m]
-                }
-            }]
-        }]
-    })
 }

@@ -75,10 +75,7 @@ pub fn text_body(to: &ContactId, text: &str) -> Value {
 pub fn template_body(to: &ContactId, t: &TemplateRef, params: &[String]) -> Value {
     let mut template = json!({ "name": t.name, "language": { "code": t.language } });
     if !params.is_empty() {
-        let p: Vec<Value> = params
-            .iter()
-            .map(|s| json!({ "type": "text", "text": s }))
-            .collect();
+        let p: Vec<Value> = params.iter().map(|s| json!({ "type": "text", "text": s })).collect();
         template["components"] = json!([{ "type": "body", "parameters": p }]);
     }
     let mut b = json!({
@@ -103,15 +100,15 @@ fn is_rate_code(code: i64) -> bool {
 
 /// Sends `body` for `company` from its first phone number, retrying rate-limit errors.
 pub async fn send(app: &App, company: &CompanyConfig, body: &Value) -> Result<Sent, SendError> {
-    let pnid = company.whatsapp.phone_number_ids.first().ok_or_else(|| {
-        SendError::NotConfigured("the company has no whatsapp.phone_number_ids".into())
-    })?;
+    let pnid = company
+        .whatsapp
+        .phone_number_ids
+        .first()
+        .ok_or_else(|| SendError::NotConfigured("the company has no whatsapp.phone_number_ids".into()))?;
     let token = app
         .secrets
         .var(&company.whatsapp.access_token_env)
-        .ok_or_else(|| {
-            SendError::NotConfigured(format!("{} is not set", company.whatsapp.access_token_env))
-        })?;
+        .ok_or_else(|| SendError::NotConfigured(format!("{} is not set", company.whatsapp.access_token_env)))?;
     let wa = &app.settings.service.whatsapp;
     let url = format!(
         "{}/{}/{pnid}/messages",
@@ -162,12 +159,7 @@ pub async fn send(app: &App, company: &CompanyConfig, body: &Value) -> Result<Se
                 return Err(SendError::RateLimited { code });
             }
             let wait = 4u64.pow(attempt - 1) * 1000;
-            tracing::info!(
-                code,
-                attempt,
-                wait_ms = wait.min(cap),
-                "WhatsApp rate limit, retrying"
-            );
+            tracing::info!(code, attempt, wait_ms = wait.min(cap), "WhatsApp rate limit, retrying");
             tokio::time::sleep(Duration::from_millis(wait.min(cap))).await;
             continue;
         }
@@ -192,29 +184,17 @@ mod tests {
         };
         let b = template_body(&to, &t, &["Maria".into()]);
         assert_eq!(b["template"]["language"]["code"], "en_US");
-        assert_eq!(
-            b["template"]["components"][0]["parameters"][0]["text"],
-            "Maria"
-        );
+        assert_eq!(b["template"]["components"][0]["parameters"][0]["text"], "Maria");
         let bsuid = ContactId::parse("US.13491208655302741918").unwrap();
-        assert_eq!(
-            text_body(&bsuid, "x")["recipient"],
-            "US.13491208655302741918"
-        );
+        assert_eq!(text_body(&bsuid, "x")["recipient"], "US.13491208655302741918");
     }
 
     #[test]
     fn window() {
         let now: Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
         assert!(window_open(Some(now - SignedDuration::from_hours(23)), now));
-        assert!(!window_open(
-            Some(now - SignedDuration::from_mins(24 * 60 - 4)),
-            now
-        ));
-        assert!(!window_open(
-            Some(now - SignedDuration::from_hours(25)),
-            now
-        ));
+        assert!(!window_open(Some(now - SignedDuration::from_mins(24 * 60 - 4)), now));
+        assert!(!window_open(Some(now - SignedDuration::from_hours(25)), now));
         assert!(!window_open(None, now));
     }
 }

@@ -20,18 +20,14 @@ pub enum SignatureError {
 /// Verifies `header` (the full `sha256=…` value) over `body` in constant time.
 pub fn verify(secret: &[u8], header: Option<&str>, body: &[u8]) -> Result<(), SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;
-    let hex_sig = header
-        .trim()
-        .strip_prefix("sha256=")
-        .ok_or(SignatureError::Malformed)?;
+    let hex_sig = header.trim().strip_prefix("sha256=").ok_or(SignatureError::Malformed)?;
     let expected = hex::decode(hex_sig).map_err(|_| SignatureError::Malformed)?;
     if expected.len() != 32 {
         return Err(SignatureError::Malformed);
     }
     let mut mac = HmacSha256::new_from_slice(secret).map_err(|_| SignatureError::Mismatch)?;
     mac.update(body);
-    mac.verify_slice(&expected)
-        .map_err(|_| SignatureError::Mismatch)
+    mac.verify_slice(&expected).map_err(|_| SignatureError::Mismatch)
 }
 
 /// The header value Meta would send for `body` (used by tests, the demo and the load generator).
@@ -51,10 +47,7 @@ mod tests {
         let body = br#"{"a":"\u00e4"}"#;
         let sig = sign(b"s3cret", body);
         assert_eq!(verify(b"s3cret", Some(&sig), body), Ok(()));
-        assert_eq!(
-            verify(b"other", Some(&sig), body),
-            Err(SignatureError::Mismatch)
-        );
+        assert_eq!(verify(b"other", Some(&sig), body), Err(SignatureError::Mismatch));
         assert_eq!(
             verify(b"s3cret", Some(&sig), b"{\"a\":\"\xc3\xa4\"}"),
             Err(SignatureError::Mismatch)

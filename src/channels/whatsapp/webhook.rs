@@ -22,10 +22,7 @@ use std::collections::HashMap;
 use subtle::ConstantTimeEq;
 
 /// Meta's handshake: `hub.mode=subscribe&hub.verify_token=…&hub.challenge=…` → the challenge.
-pub async fn verify(
-    State(app): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<String, ApiError> {
+pub async fn verify(State(app): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Result<String, ApiError> {
     let expected = app
         .secrets
         .whatsapp_verify_token
@@ -33,18 +30,11 @@ pub async fn verify(
         .ok_or_else(|| ApiError::NotConfigured("WHATSAPP_VERIFY_TOKEN is not set".into()))?;
     let mode = q.get("hub.mode").map(String::as_str);
     let token = q.get("hub.verify_token").map(String::as_str).unwrap_or("");
-    let ok: bool = token
-        .as_bytes()
-        .ct_eq(expected.expose_secret().as_bytes())
-        .into();
+    let ok: bool = token.as_bytes().ct_eq(expected.expose_secret().as_bytes()).into();
     match (mode, ok, q.get("hub.challenge")) {
         (Some("subscribe"), true, Some(challenge)) => Ok(challenge.clone()),
-        (Some("subscribe"), true, None) => {
-            Err(ApiError::BadRequest("missing hub.challenge".into()))
-        }
-        (Some("subscribe"), false, _) => Err(ApiError::Forbidden(
-            "hub.verify_token does not match".into(),
-        )),
+        (Some("subscribe"), true, None) => Err(ApiError::BadRequest("missing hub.challenge".into())),
+        (Some("subscribe"), false, _) => Err(ApiError::Forbidden("hub.verify_token does not match".into())),
         _ => Err(ApiError::BadRequest("hub.mode must be subscribe".into())),
     }
 }
@@ -58,19 +48,13 @@ struct Outcome {
     dead: u32,
 }
 
-pub async fn receive(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<&'static str, ApiError> {
+pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<&'static str, ApiError> {
     let secret = app
         .secrets
         .whatsapp_app_secret
         .as_ref()
         .ok_or_else(|| ApiError::NotConfigured("WHATSAPP_APP_SECRET is not set".into()))?;
-    let header = headers
-        .get("x-hub-signature-256")
-        .and_then(|v| v.to_str().ok());
+    let header = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
     if let Err(e) = signature::verify(secret.expose_secret().as_bytes(), header, &body) {
         counter!("dossier_webhook_messages_total", "outcome" => "rejected").increment(1);
         return Err(ApiError::Unauthorized(e.to_string()));
@@ -91,8 +75,7 @@ pub async fn receive(
     for entry in &envelope.entry {
         for change in &entry.changes {
             if change.field != "messages" {
-                counter!("dossier_webhook_changes_ignored_total", "field" => change.field.clone())
-                    .increment(1);
+                counter!("dossier_webhook_changes_ignored_total", "field" => change.field.clone()).increment(1);
                 continue;
             }
             let value = match parse_messages_value(&change.value) {
@@ -119,8 +102,7 @@ pub async fn receive(
                 outcome.dead += 1;
                 continue;
             };
-            let company =
-                CompanyId::parse(company.clone()).map_err(|e| ApiError::Internal(e.into()))?;
+            let company = CompanyId::parse(company.clone()).map_err(|e| ApiError::Internal(e.into()))?;
             if !value.errors.is_empty() {
                 tracing::warn!(company = %company, errors = %serde_json::Value::from(value.errors.clone()), "WhatsApp reported errors in a webhook");
                 counter!("dossier_webhook_value_errors_total").increment(value.errors.len() as u64);
@@ -141,10 +123,8 @@ pub async fn receive(
             }
         }
     }
-    counter!("dossier_webhook_messages_total", "outcome" => "accepted")
-        .increment(outcome.accepted.into());
-    counter!("dossier_webhook_messages_total", "outcome" => "duplicate")
-        .increment(outcome.duplicates.into());
+    counter!("dossier_webhook_messages_total", "outcome" => "accepted").increment(outcome.accepted.into());
+    counter!("dossier_webhook_messages_total", "outcome" => "duplicate").increment(outcome.duplicates.into());
     tracing::debug!(?outcome, "webhook handled");
     Ok("ok")
 }
@@ -164,19 +144,10 @@ async fn store_message(
     // The contact block that belongs to this sender (by wa_id or user id), else the only one.
     let block = contacts
         .iter()
-        .find(|c| {
-            (c.wa_id.is_some() && c.wa_id == m.from)
-                || (c.user_id.is_some() && c.user_id == m.from_user_id)
-        })
+        .find(|c| (c.wa_id.is_some() && c.wa_id == m.from) || (c.user_id.is_some() && c.user_id == m.from_user_id))
         .or_else(|| (contacts.len() == 1).then(|| &contacts[0]));
-    let wa_id = m
-        .from
-        .clone()
-        .or_else(|| block.and_then(|b| b.wa_id.clone()));
-    let user_id = m
-        .from_user_id
-        .clone()
-        .or_else(|| block.and_then(|b| b.user_id.clone()));
+    let wa_id = m.from.clone().or_else(|| block.and_then(|b| b.wa_id.clone()));
+    let user_id = m.from_user_id.clone().or_else(|| block.and_then(|b| b.user_id.clone()));
     let key = wa_id.clone().or_else(|| user_id.clone());
     let contact = match key.map(ContactId::parse) {
         Some(Ok(c)) => c,
@@ -202,9 +173,7 @@ async fn store_message(
         }
     };
     let update = ContactUpdate {
-        profile_name: block
-            .and_then(|b| b.profile.as_ref())
-            .and_then(|p| p.name.clone()),
+        profile_name: block.and_then(|b| b.profile.as_ref()).and_then(|p| p.name.clone()),
         wa_id,
         user_id,
     };
@@ -217,10 +186,7 @@ async fn store_message(
 }
 
 async fn store_status(app: &AppState, company: &CompanyId, s: &WaStatus) -> Result<bool, ApiError> {
-    let key = s
-        .recipient_id
-        .clone()
-        .or_else(|| s.recipient_user_id.clone());
+    let key = s.recipient_id.clone().or_else(|| s.recipient_user_id.clone());
     let (Some(Ok(contact)), Ok(id), Some(ts)) = (
         key.map(ContactId::parse),
         MessageId::parse(s.id.clone()),
@@ -239,9 +205,7 @@ async fn store_status(app: &AppState, company: &CompanyId, s: &WaStatus) -> Resu
         timestamp: ts,
         errors: s.errors.clone(),
     };
-    app.store
-        .record_status(company, &contact, &id, &update)
-        .await?;
+    app.store.record_status(company, &contact, &id, &update).await?;
     counter!("dossier_webhook_statuses_total", "status" => s.status.clone()).increment(1);
     Ok(true)
 }
@@ -249,8 +213,6 @@ async fn store_status(app: &AppState, company: &CompanyId, s: &WaStatus) -> Resu
 async fn dead_letter(app: &AppState, reason: &str, payload: &str) -> Result<(), ApiError> {
     tracing::warn!(reason, "webhook content dead-lettered");
     counter!("dossier_webhook_messages_total", "outcome" => "dead_lettered").increment(1);
-    app.store
-        .dead_letter(DeadKind::Webhooks, reason, payload)
-        .await?;
+    app.store.dead_letter(DeadKind::Webhooks, reason, payload).await?;
     Ok(())
 }

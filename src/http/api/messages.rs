@@ -40,16 +40,8 @@ pub async fn ingest_message(
         .key()
         .cloned()
         .ok_or_else(|| ApiError::Invalid("contact: needs `wa_id` or `user_id`".into()))?;
-    if body
-        .message
-        .text
-        .as_deref()
-        .is_none_or(|t| t.trim().is_empty())
-        && body.message.kind.is_none()
-    {
-        return Err(ApiError::Invalid(
-            "message: needs `text` or a `type`".into(),
-        ));
+    if body.message.text.as_deref().is_none_or(|t| t.trim().is_empty()) && body.message.kind.is_none() {
+        return Err(ApiError::Invalid("message: needs `text` or a `type`".into()));
     }
     let update = ContactUpdate {
         profile_name: body.contact.profile_name.clone(),
@@ -58,11 +50,7 @@ pub async fn ingest_message(
     };
     let appended = ingest(&app, "api", &company, &contact, &body.message, &update).await?;
     let stored = appended == Appended::New;
-    let status = if stored {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let status = if stored { StatusCode::CREATED } else { StatusCode::OK };
     Ok((
         status,
         AppJson(IngestReply {
@@ -99,19 +87,14 @@ pub async fn list_messages(
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let limit = q.limit.unwrap_or(100);
     if limit == 0 || limit > MAX_PAGE {
-        return Err(ApiError::Invalid(format!(
-            "limit: must be between 1 and {MAX_PAGE}"
-        )));
+        return Err(ApiError::Invalid(format!("limit: must be between 1 and {MAX_PAGE}")));
     }
     let before = q
         .before
         .map(|b| b.parse::<Timestamp>())
         .transpose()
         .map_err(|_| ApiError::Invalid("before: must be an RFC 3339 timestamp".into()))?;
-    let messages = app
-        .store
-        .messages(&company, &contact, limit, before)
-        .await?;
+    let messages = app.store.messages(&company, &contact, limit, before).await?;
     if messages.is_empty() && app.store.contact(&company, &contact).await?.is_none() {
         return Err(ApiError::NotFound(format!("no contact {contact}")));
     }

@@ -41,7 +41,9 @@ pub async fn load_profile(app: &AppState, company: &CompanyId, contact: &Contact
         .companies
         .get(company.as_str())
         .ok_or_else(|| ApiError::NotFound(format!("unknown company `{company}`")))?;
-    let out = analyze_contact(app, &rt, company, contact, false).await.map_err(ApiError::Internal)?;
+    let out = analyze_contact(app, &rt, company, contact, false)
+        .await
+        .map_err(ApiError::Internal)?;
     Ok(out.profile)
 }
 
@@ -94,13 +96,18 @@ pub async fn post_signals(
     let now = Timestamp::now();
     let mut incoming = Vec::new();
     for (i, s) in body.signals.into_iter().enumerate() {
-        validate_signal(&s.kind, &s.value, &settings.stages).map_err(|e| ApiError::Invalid(format!("signals[{i}].{e}")))?;
+        validate_signal(&s.kind, &s.value, &settings.stages)
+            .map_err(|e| ApiError::Invalid(format!("signals[{i}].{e}")))?;
         if s.source.trim().is_empty() {
-            return Err(ApiError::Invalid(format!("signals[{i}].source: must name the system or person")));
+            return Err(ApiError::Invalid(format!(
+                "signals[{i}].source: must name the system or person"
+            )));
         }
         let confidence = s.confidence.unwrap_or(1.0);
         if !(0.0..=1.0).contains(&confidence) {
-            return Err(ApiError::Invalid(format!("signals[{i}].confidence: must be between 0 and 1")));
+            return Err(ApiError::Invalid(format!(
+                "signals[{i}].confidence: must be between 0 and 1"
+            )));
         }
         incoming.push(Signal {
             kind: s.kind,
@@ -122,14 +129,22 @@ pub async fn record_signals(
     signals: Vec<Signal>,
 ) -> ApiResult<Profile> {
     // Make sure a document exists (analyses what is stored, or starts an empty profile).
-    if app.store.doc(company, contact, DOC_NAME).await?.is_none() && app.store.contact(company, contact).await?.is_some() {
+    if app.store.doc(company, contact, DOC_NAME).await?.is_none()
+        && app.store.contact(company, contact).await?.is_some()
+    {
         load_profile(app, company, contact).await?;
     }
     for _ in 0..8 {
         let stored = app.store.doc(company, contact, DOC_NAME).await?;
         let (version, mut doc) = match stored {
-            Some(d) => (d.version, serde_json::from_slice::<ProfileDoc>(&d.body).map_err(|e| ApiError::Internal(e.into()))?),
-            None => (0, ProfileDoc::new(Profile::empty(company.as_str(), Some(contact.as_str())))),
+            Some(d) => (
+                d.version,
+                serde_json::from_slice::<ProfileDoc>(&d.body).map_err(|e| ApiError::Internal(e.into()))?,
+            ),
+            None => (
+                0,
+                ProfileDoc::new(Profile::empty(company.as_str(), Some(contact.as_str()))),
+            ),
         };
         let old = doc.profile.clone();
         doc.external.extend(signals.iter().cloned());

@@ -14,7 +14,9 @@ pub async fn get_settings(
     headers: HeaderMap,
 ) -> ApiResult<AppJson<IntelligenceSettings>> {
     let company = authorize(&app, &headers, &company)?;
-    Ok(AppJson(effective_settings(&app, &company).await.map_err(ApiError::Internal)?))
+    Ok(AppJson(
+        effective_settings(&app, &company).await.map_err(ApiError::Internal)?,
+    ))
 }
 
 /// Replaces the settings (the whole object; omitted keys take their defaults), validated first.
@@ -25,7 +27,9 @@ pub async fn put_settings(
     AppJson(settings): AppJson<IntelligenceSettings>,
 ) -> ApiResult<AppJson<IntelligenceSettings>> {
     let company = authorize(&app, &headers, &company)?;
-    settings.validate().map_err(|(k, p)| ApiError::Invalid(format!("{k}: {p}")))?;
+    settings
+        .validate()
+        .map_err(|(k, p)| ApiError::Invalid(format!("{k}: {p}")))?;
     let body = serde_json::to_vec(&settings).map_err(|e| ApiError::Internal(e.into()))?;
     app.store.put_settings(&company, &body).await?;
     tracing::info!(company = %company, provider = settings.provider.as_str(), "settings updated");

@@ -28,7 +28,10 @@ pub async fn call_tool(
         }
         _ => None,
     };
-    rt.tools.call(&tool, input, profile.as_ref()).map(AppJson).map_err(tool_error)
+    rt.tools
+        .call(&tool, input, profile.as_ref())
+        .map(AppJson)
+        .map_err(tool_error)
 }
 
 pub fn tool_error(e: ToolError) -> ApiError {
