@@ -31,10 +31,7 @@ fn main() {
         let c = Conversation::from_json(&std::fs::read(&p).expect("read")).expect("parse");
         msgs.extend(c.messages);
     }
-    println!(
-        "corpus: {} messages from the 24 sample conversations",
-        msgs.len()
-    );
+    println!("corpus: {} messages from the 24 sample conversations", msgs.len());
 
     // 1. Throughput of observe (all messages, one state per round).
     let mut rates = Vec::new();
@@ -51,10 +48,7 @@ fn main() {
         }
         rates.push(n as f64 / t.elapsed().as_secs_f64());
     }
-    println!(
-        "observe throughput: median {:.0} msg/s (7 rounds)",
-        median(rates)
-    );
+    println!("observe throughput: median {:.0} msg/s (7 rounds)", median(rates));
 
     // 2. Cost of one more message after 10 vs 1,000 prior messages.
     let probe = msgs
@@ -94,8 +88,5 @@ fn main() {
     for _ in 0..2000 {
         std::hint::black_box(an.profile(&st, "demo", &contact));
     }
-    println!(
-        "profile(): {:.2} µs",
-        t.elapsed().as_secs_f64() * 1e6 / 2000.0
-    );
+    println!("profile(): {:.2} µs", t.elapsed().as_secs_f64() * 1e6 / 2000.0);
 }

@@ -26,9 +26,7 @@ fn main() {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir.as_str())
         .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
-    files.retain(|p| {
-        p.extension().is_some_and(|e| e == "json") && !p.to_string_lossy().ends_with(".labels.json")
-    });
+    files.retain(|p| p.extension().is_some_and(|e| e == "json") && !p.to_string_lossy().ends_with(".labels.json"));
     files.sort();
     let mut scores = Vec::new();
     for f in files {

@@ -23,6 +23,12 @@ pub struct Amount {
     pub term: bool,
     /// A bare year (2019).
     pub year_like: bool,
+    /// Followed by a year word and small ("5 years", "5 años"): a loan term if financing.
+    pub years: bool,
+    /// The lower bound of a range ("between 20 and 25k"): the upper bound is the limit.
+    pub range_low: bool,
+    /// Written in words ("veinte mil", "twenty thousand").
+    pub words: bool,
     /// Word range `[start, end)` in the message.
     pub start: usize,
     pub end: usize,
@@ -71,33 +77,45 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
     let units = an.cat("budget.units");
     let term_units = an.cat("budget.term_units");
     let currency_cats = &an.currency_cats;
-    let starts_at = |cat: u32, w: usize| {
-        m.hits
-            .iter()
-            .find(|h| h.payload == cat && h.start == w)
-            .copied()
-    };
-    let mut out = Vec::new();
+    let starts_at = |cat: u32, w: usize| m.hits.iter().find(|h| h.payload == cat && h.start == w).copied();
+    let year_units = an.cat("budget.term_years");
+    let mut out: Vec<Amount> = Vec::new();
     let d = &m.doc;
+    let mut skip_to = 0;
     for w in 0..d.words.len() {
-        if !d.is_num(w) {
+        if w < skip_to {
             continue;
         }
-        let text = d.word(w);
-        let Some(mut value) = parse_number(text) else {
+        let (mut value, text, mut end, from_words) = if d.is_num(w) {
+            let text = d.word(w);
+            let Some(v) = parse_number(text) else {
+                continue;
+            };
+            (v, text, w + 1, false)
+        } else if let Some((v, e)) = word_number(an, m, w) {
+            (Decimal::from(v), "", e, true)
+        } else {
             continue;
         };
-        let mut end = w + 1;
         let mut multiplied = false;
         if let Some(h) = starts_at(thousand, end) {
             value *= Decimal::from(1000);
             multiplied = true;
             end = h.end;
+            // "tres mil quinientos": a worded remainder below a thousand.
+            if let Some((rest, e)) = word_number(an, m, end)
+                && rest < 1000
+                && from_words
+            {
+                value += Decimal::from(rest);
+                end = e;
+            }
         } else if let Some(h) = starts_at(million, end) {
             value *= Decimal::from(1_000_000);
             multiplied = true;
             end = h.end;
         }
+        skip_to = end;
         // Currency: symbol right before, or currency word right after / before.
         let mut currency = None;
         if let Some(ti) = d.tok_index(w) {
@@ -125,9 +143,11 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
         if currency.is_none() {
             for (cat, code) in currency_cats {
                 let cat = *cat;
-                if let Some(h) = m.hits.iter().find(|h| {
-                    h.payload == cat && (h.start == end || h.start == end + 1 || h.end == w)
-                }) {
+                if let Some(h) = m
+                    .hits
+                    .iter()
+                    .find(|h| h.payload == cat && (h.start == end || h.start == end + 1 || h.end == w))
+                {
                     currency = Some(code.clone());
                     if h.start >= end && h.start <= end + 1 {
                         end = end.max(h.end);
@@ -147,7 +167,15 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
             .and_then(|&i| d.toks.get(i + 1))
             .is_some_and(|t| t.text == "%");
         let unit = unit_tok || (starts_at(units, end).is_some() && d.same_clause(w, end));
+        let small_whole =
+            |lo: u32, hi: u32| value >= Decimal::from(lo) && value <= Decimal::from(hi) && value.fract().is_zero();
+        let years = !multiplied
+            && currency.is_none()
+            && starts_at(year_units, end).is_some()
+            && d.same_clause(w, end)
+            && small_whole(1, 8);
         let term = !multiplied
+            && currency.is_none()
             && starts_at(term_units, end).is_some()
             && d.same_clause(w, end)
             && value >= Decimal::from(6)
@@ -161,6 +189,10 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
         if value > Decimal::from(1_000_000_000u64) {
             continue;
         }
+        // A worded number counts only as money (with a multiplier or currency) or a term.
+        if from_words && !(multiplied || currency.is_some() || term || years) {
+            continue;
+        }
         out.push(Amount {
             value,
             currency,
@@ -169,11 +201,80 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
             unit,
             term,
             year_like,
+            years,
+            range_low: false,
+            words: from_words,
             start: w,
             end,
         });
     }
+    // Ranges: "between 20 and 25k", "entre 20 y 25 mil", "١١ و ١٢ ألف", "20-25k".
+    let range = an.cat("numbers.range");
+    for i in 1..out.len() {
+        let (a, b) = (&out[i - 1], &out[i]);
+        let joined = (b.start == a.end + 1
+            && m.hits
+                .iter()
+                .any(|h| h.payload == range && h.start == a.end && h.end == b.start))
+            || (b.start == a.end
+                && d.words
+                    .get(a.end.saturating_sub(1))
+                    .zip(d.words.get(b.start))
+                    .is_some_and(|(&x, &y)| d.toks[x + 1..y].iter().any(|t| matches!(t.text, "-" | "–"))));
+        if joined && !a.multiplied && a.currency.is_none() && (b.multiplied || b.currency.is_some()) {
+            let (cur, mult) = (b.currency.clone(), b.multiplied);
+            let a = &mut out[i - 1];
+            a.range_low = true;
+            a.currency = cur;
+            a.multiplied = mult;
+        }
+    }
     out
+}
+
+/// A number written in words starting at word `w` ("twenty five", "veinte y cinco",
+/// "خمسة وعشرين"): its value and the word after it. Words come from `[number_words]`.
+fn word_number(an: &Analyzer, m: &Msg, w: usize) -> Option<(u32, usize)> {
+    let d = &m.doc;
+    let value_of = |j: usize, first: bool| -> Option<u32> {
+        let t = d.word(j);
+        if let Some(v) = an.number_words.get(t) {
+            return Some(*v);
+        }
+        // Arabic "وعشرين": the conjunction glued to the next number word.
+        if !first
+            && let Some(rest) = t.strip_prefix('و')
+            && let Some(v) = an.number_words.get(rest)
+        {
+            return Some(*v);
+        }
+        None
+    };
+    let and = an.cat("numbers.and");
+    let mut total: Option<u32> = None;
+    let mut j = w;
+    while j < d.words.len() && d.same_clause(w, j) && !d.is_num(j) {
+        if let Some(v) = value_of(j, total.is_none()) {
+            let cur = total.unwrap_or(0);
+            total = Some(if v == 100 && (1..10).contains(&cur) {
+                cur * 100
+            } else {
+                cur.saturating_add(v)
+            });
+            j += 1;
+        } else if total.is_some()
+            && j + 1 < d.words.len()
+            && m.hits
+                .iter()
+                .any(|h| h.payload == and && h.start == j && h.end == j + 1)
+            && value_of(j + 1, false).is_some()
+        {
+            j += 1;
+        } else {
+            break;
+        }
+    }
+    total.map(|t| (t, j))
 }
 
 #[cfg(test)]

@@ -16,11 +16,8 @@ use rust_decimal::Decimal;
 fn near(an: &Analyzer, m: &Msg, a: &Amount, cat: &str, before: usize, after: usize) -> bool {
     let c = an.cat(cat);
     m.hits_of(c).any(|h| {
-        let b =
-            h.end <= a.start && a.start - h.end <= before && m.doc.same_clause(h.start, a.start);
-        let f = h.start >= a.end
-            && h.start - a.end <= after
-            && m.doc.same_clause(h.start, a.end.saturating_sub(1));
+        let b = h.end <= a.start && a.start - h.end <= before && m.doc.same_clause(h.start, a.start);
+        let f = h.start >= a.end && h.start - a.end <= after && m.doc.same_clause(h.start, a.end.saturating_sub(1));
         b || f
     })
 }
@@ -36,21 +33,38 @@ fn note_currency(an: &Analyzer, st: &mut AnalyzerState, amts: &[Amount]) {
     }
 }
 
-pub(crate) fn observe_agent(an: &Analyzer, st: &mut AnalyzerState, m: &Msg) {
-    let amts = amounts(an, m);
-    note_currency(an, st, &amts);
+pub(crate) fn observe_agent(an: &Analyzer, st: &mut AnalyzerState, m: &Msg, amts: &[Amount]) {
+    note_currency(an, st, amts);
     let asks = m.raw.contains('?') || m.raw.contains('؟');
     st.agent_asked_budget = asks && m.has_cat(an, "budget.ask");
     st.agent_asked_financing = asks && m.has_cat(an, "financing.ask");
 }
 
-/// Reads budget, financing and trade-in facts; returns true when the message stated a budget.
-pub(crate) fn observe_customer(
-    an: &Analyzer,
-    st: &mut AnalyzerState,
-    msg: &Message,
-    m: &Msg,
-) -> bool {
+/// What a customer message said about money.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct MoneyFacts {
+    /// A budget was stated.
+    pub budget: bool,
+    /// A down payment or a loan term was stated (financing terms).
+    pub terms: bool,
+}
+
+/// Is the amount right after a "don't have" cue ("i dont have 2k down", "no tengo 10 mil")?
+fn not_had(an: &Analyzer, m: &Msg, a: &Amount) -> bool {
+    let c = an.cat("budget.not_have");
+    m.hits_of(c)
+        .any(|h| h.end <= a.start && a.start - h.end <= 3 && m.doc.same_clause(h.start, a.start))
+}
+
+/// Is the amount right after a correction cue ("maybe 1000", "quizás 6 mil", "يمكن ٧ آلاف")?
+fn corrected(an: &Analyzer, m: &Msg, a: &Amount) -> bool {
+    let c = an.cat("budget.correction");
+    m.hits_of(c)
+        .any(|h| h.end <= a.start && a.start - h.end <= 2 && m.doc.same_clause(h.start, a.start))
+}
+
+/// Reads budget, financing and trade-in facts.
+pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &Msg) -> MoneyFacts {
     let amts = amounts(an, m);
     let mut found_budget = false;
     let mut cue_based: Option<&Amount> = None;
@@ -61,16 +75,41 @@ pub(crate) fn observe_customer(
     };
     let mut down: Option<Decimal> = None;
     let mut term: Option<u32> = None;
+    let mut term_prep = false;
+    let mut down_refused = false;
     let mut monthly_seen = false;
+    let down_cat = an.cat("budget.down");
+    let down_said = m.has(down_cat);
+    let fin_context =
+        down_said || m.has_cat(an, "financing.interest") || st.financing.as_ref().is_some_and(|f| f.interested);
+    let prep_before = |a: &Amount| {
+        let c = an.cat("budget.term_prep");
+        m.hits_of(c).any(|h| h.end == a.start)
+    };
     for a in &amts {
-        if a.term {
-            term = a.value.trunc().to_string().parse().ok();
+        if a.term || (a.years && fin_context && prep_before(a)) {
+            let months = if a.years { a.value * Decimal::from(12) } else { a.value };
+            term = months.trunc().to_string().parse().ok();
+            term_prep |= prep_before(a);
             continue;
         }
-        if !a.money_like() {
+        if !a.money_like() || a.range_low {
             continue;
         }
         if near(an, m, a, "budget.down", 3, 3) {
+            // "i don't have 2k down" is no down payment; "maybe 1000" later in the message is.
+            if not_had(an, m, a) {
+                down_refused = true;
+            } else {
+                down = Some(a.value);
+            }
+            continue;
+        }
+        let limit = near(an, m, a, "budget.limit", 6, 4);
+        if down_said
+            && !near(an, m, a, "budget.exclude", 5, 3)
+            && ((down_refused && (corrected(an, m, a) || !limit)) || (corrected(an, m, a) && !limit))
+        {
             down = Some(a.value);
             continue;
         }
@@ -93,11 +132,7 @@ pub(crate) fn observe_customer(
             .currency
             .as_deref()
             .and_then(|c| an.resolve_currency(c, st))
-            .or_else(|| {
-                st.last_currency
-                    .as_deref()
-                    .and_then(|c| an.resolve_currency(c, st))
-            })
+            .or_else(|| st.last_currency.as_deref().and_then(|c| an.resolve_currency(c, st)))
             .or_else(|| an.resolve_currency(&an.default_currency, st));
         if let Some(cur) = currency {
             let mut monthly = a.monthly;
@@ -141,6 +176,10 @@ pub(crate) fn observe_customer(
     if monthly_seen {
         interest += 1;
     }
+    // A down payment or a term "on 60 months" is a financing plan.
+    if decline == 0 && (down.is_some() || (term.is_some() && (term_prep || down_said))) {
+        interest += 1;
+    }
     if st.agent_asked_financing && decline == 0 {
         let affirm = an.cat("financing.affirm");
         if m.hits_of(affirm).any(|h| h.start <= 1) {
@@ -177,7 +216,10 @@ pub(crate) fn observe_customer(
         t.has = true;
         push_ev(&mut t.evidence, &msg.id);
     }
-    found_budget
+    MoneyFacts {
+        budget: found_budget,
+        terms: decline == 0 && (down.is_some() || (term.is_some() && (term_prep || down_said))),
+    }
 }
 
 pub(crate) fn after_customer(st: &mut AnalyzerState) {
@@ -246,10 +288,7 @@ mod tests {
             budget(&[("in", "i can do like 450 a month max")]),
             b("450", "USD", "monthly")
         );
-        assert_eq!(
-            budget(&[("in", "My budget is $450/mo")]),
-            b("450", "USD", "monthly")
-        );
+        assert_eq!(budget(&[("in", "My budget is $450/mo")]), b("450", "USD", "monthly"));
         assert_eq!(
             budget(&[("in", "38k out the door is my max.")]),
             b("38000", "USD", "total")
@@ -260,10 +299,7 @@ mod tests {
         );
         assert_eq!(budget(&[("in", "I paid almost $25k for it")]), None);
         assert_eq!(budget(&[("in", "I can put 2k down")]), None);
-        assert_eq!(
-            budget(&[("in", "I've seen similar ones for around 37k")]),
-            None
-        );
+        assert_eq!(budget(&[("in", "I've seen similar ones for around 37k")]), None);
         assert_eq!(
             budget(&[("in", "it has 45k miles, my budget is 20k")]),
             b("20000", "USD", "total")
@@ -284,15 +320,9 @@ mod tests {
 
     #[test]
     fn spanish() {
+        assert_eq!(budget(&[("in", "traigo como 30 mil dlls")]), b("30000", "USD", "total"));
         assert_eq!(
-            budget(&[("in", "traigo como 30 mil dlls")]),
-            b("30000", "USD", "total")
-        );
-        assert_eq!(
-            budget(&[
-                ("out", "Está en $26,500"),
-                ("in", "mi presupuesto es de 25 mil")
-            ]),
+            budget(&[("out", "Está en $26,500"), ("in", "mi presupuesto es de 25 mil")]),
             b("25000", "USD", "total")
         );
         assert_eq!(budget(&[("in", "si doy 5 mil de enganche")]), None);
@@ -322,10 +352,7 @@ mod tests {
             b("2500", "USD", "monthly")
         );
         assert_eq!(budget(&[("in", "tenho 20 mil de entrada")]), None);
-        assert_eq!(
-            budget(&[("in", "no máximo 90 mil reais")]),
-            b("90000", "BRL", "total")
-        );
+        assert_eq!(budget(&[("in", "no máximo 90 mil reais")]), b("90000", "BRL", "total"));
     }
 
     #[test]
@@ -334,14 +361,8 @@ mod tests {
             budget(&[("in", "معايا حوالي ٢٠٠ ألف جنيه")]),
             b("200000", "EGP", "total")
         );
-        assert_eq!(
-            budget(&[("in", "ميزانيتي ٨٠ ألف ريال")]),
-            b("80000", "SAR", "total")
-        );
-        assert_eq!(
-            budget(&[("in", "في حدود ١٠٠ ألف درهم")]),
-            b("100000", "AED", "total")
-        );
+        assert_eq!(budget(&[("in", "ميزانيتي ٨٠ ألف ريال")]), b("80000", "SAR", "total"));
+        assert_eq!(budget(&[("in", "في حدود ١٠٠ ألف درهم")]), b("100000", "AED", "total"));
         assert_eq!(
             budget(&[("in", "اقدر ادفع ٢٠٠٠ دولار في الشهر")]),
             b("2000", "USD", "monthly")
@@ -354,10 +375,7 @@ mod tests {
     #[test]
     fn latest_wins_and_keeps_monthly() {
         assert_eq!(
-            budget(&[
-                ("in", "i can do 450 a month max"),
-                ("in", "need to stay under 450")
-            ]),
+            budget(&[("in", "i can do 450 a month max"), ("in", "need to stay under 450")]),
             b("450", "USD", "monthly")
         );
         assert_eq!(
@@ -386,5 +404,98 @@ mod tests {
         assert!(p.trade_in.unwrap().has);
         let p = run(&[("in", "ando buscando una troca para la chamba")]);
         assert!(p.trade_in.is_none());
+    }
+
+    fn fin(msgs: &[(&str, &str)]) -> (Option<String>, Option<u32>, bool) {
+        let f = run(msgs).financing;
+        (
+            f.as_ref()
+                .and_then(|f| f.down_payment)
+                .map(|d| d.normalize().to_string()),
+            f.as_ref().and_then(|f| f.term_months),
+            f.is_some_and(|f| f.interested),
+        )
+    }
+
+    #[test]
+    fn down_payment_negated_corrected_and_terms() {
+        // English (sample 006).
+        let p = fin(&[
+            ("in", "yea gonna need financing"),
+            ("in", "i dont really have 2k down tbh, maybe 1000"),
+        ]);
+        assert_eq!(p.0.as_deref(), Some("1000"));
+        let p = fin(&[
+            ("in", "i dont really have 2k down tbh, maybe 1000"),
+            ("in", "what if I put 1500 down on 60 months?"),
+        ]);
+        assert_eq!((p.0.as_deref(), p.1, p.2), (Some("1500"), Some(60), true));
+        assert_eq!(fin(&[("in", "can I do 60 mo with 3000 down?")]).1, Some(60));
+        assert_eq!(fin(&[("in", "can I finance it over 5 years?")]).1, Some(60));
+        assert_eq!(budget(&[("in", "i dont have 5k down, maybe 2500")]), None);
+        // Spanish.
+        let p = fin(&[("in", "no tengo 2 mil de enganche, quizás 1000")]);
+        assert_eq!((p.0.as_deref(), p.2), (Some("1000"), true));
+        assert_eq!(fin(&[("in", "con 5 mil de enganche a 60 meses")]).1, Some(60));
+        assert_eq!(fin(&[("in", "quiero financiamiento, 60 mensualidades")]).1, Some(60));
+        assert_eq!(fin(&[("in", "quiero financiamiento a 5 años")]).1, Some(60));
+        // Portuguese.
+        let p = fin(&[("in", "não tenho 2 mil de entrada, talvez 1000")]);
+        assert_eq!(p.0.as_deref(), Some("1000"));
+        assert_eq!(fin(&[("in", "dá pra financiar em 60x?")]).1, Some(60));
+        assert_eq!(fin(&[("in", "quero financiar em 60 parcelas")]).1, Some(60));
+        assert_eq!(fin(&[("in", "financiamento em 60 vezes")]).1, Some(60));
+        assert_eq!(fin(&[("in", "quero financiar em 5 anos")]).1, Some(60));
+        // Arabic.
+        let p = fin(&[("in", "ما عندي ٢ ألف مقدم، يمكن ١٠٠٠")]);
+        assert_eq!(p.0.as_deref(), Some("1000"));
+        assert_eq!(fin(&[("in", "تقسيط على ٦٠ شهر")]).1, Some(60));
+        assert_eq!(fin(&[("in", "ابي تقسيط على ٥ سنين")]).1, Some(60));
+        // Not a term: a car's age.
+        assert_eq!(fin(&[("in", "it is 6 months old")]).1, None);
+    }
+
+    #[test]
+    fn numbers_in_words_and_ranges() {
+        assert_eq!(
+            budget(&[("in", "my budget is twenty thousand")]),
+            b("20000", "USD", "total")
+        );
+        assert_eq!(
+            budget(&[("in", "mi presupuesto es de veinte mil dólares")]),
+            b("20000", "USD", "total")
+        );
+        assert_eq!(
+            budget(&[("in", "puedo pagar quince mil pesos al mes")]),
+            b("15000", "MXN", "monthly")
+        );
+        assert_eq!(
+            budget(&[("in", "meu orçamento é de vinte mil reais")]),
+            b("20000", "BRL", "total")
+        );
+        assert_eq!(budget(&[("in", "ميزانيتي عشرين ألف جنيه")]), b("20000", "EGP", "total"));
+        assert_eq!(
+            budget(&[("in", "ميزانيتي خمسة وعشرين ألف دولار")]),
+            b("25000", "USD", "total")
+        );
+        assert_eq!(
+            budget(&[("in", "my budget is between 20 and 25k")]),
+            b("25000", "USD", "total")
+        );
+        assert_eq!(
+            budget(&[("in", "traigo entre 20 y 25 mil dólares")]),
+            b("25000", "USD", "total")
+        );
+        assert_eq!(
+            budget(&[("in", "orçamento entre 100 e 120 mil reais")]),
+            b("120000", "BRL", "total")
+        );
+        assert_eq!(
+            budget(&[("in", "ميزانيتي ١١ و ١٢ ألف دولار")]),
+            b("12000", "USD", "total")
+        );
+        assert_eq!(budget(&[("in", "budget 20-25k")]), b("25000", "USD", "total"));
+        // Words without a multiplier or currency are no amount.
+        assert_eq!(budget(&[("in", "tengo dos hijos y hasta cinco perros")]), None);
     }
 }

@@ -33,20 +33,37 @@ fn is_arabic(w: &str) -> bool {
 fn capitalised(w: &str) -> bool {
     let mut cs = w.chars();
     match cs.next() {
-        Some(c) if c.is_uppercase() => {
-            w.chars().count() >= 2 && w.chars().skip(1).any(|c| c.is_lowercase())
-        }
+        Some(c) if c.is_uppercase() => w.chars().count() >= 2 && w.chars().skip(1).any(|c| c.is_lowercase()),
         _ => false,
     }
 }
 
-const PARTICLES: [&str; 10] = [
-    "de", "da", "do", "dos", "das", "del", "van", "von", "di", "la",
-];
+/// "jorge" → "Jorge".
+fn capitalise(w: &str) -> String {
+    let mut cs = w.chars();
+    match cs.next() {
+        Some(c) => c.to_uppercase().chain(cs).collect(),
+        None => String::new(),
+    }
+}
+
+const PARTICLES: [&str; 10] = ["de", "da", "do", "dos", "das", "del", "van", "von", "di", "la"];
 
 /// A name right after an introduction cue, as written.
 pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
-    if !m.aligned {
+    let intro = an.cat("contact.name_intro");
+    let after = an.cat("contact.name_after_name_word");
+    if !m.hits.iter().any(|h| h.payload == intro || h.payload == after) {
+        return None;
+    }
+    // Words of the raw text (case kept), aligned with `doc.words`; only read when needed.
+    let light = light_fold(m.raw);
+    let raw_words: Vec<&str> = crate::lex::lex(&light)
+        .into_iter()
+        .filter(|t| matches!(t.kind, crate::lex::Kind::Word | crate::lex::Kind::Num))
+        .map(|t| t.text)
+        .collect();
+    if raw_words.len() != m.doc.words.len() {
         return None;
     }
     let not_name = an.cat("contact.not_name");
@@ -55,8 +72,6 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
             .iter()
             .any(|h| h.payload == not_name && h.start == w && h.end == w + 1)
     };
-    let intro = an.cat("contact.name_intro");
-    let after = an.cat("contact.name_after_name_word");
     let name_word = an.cat("contact.name_words");
     let first_name_word = m.hits_of(name_word).map(|h| h.end).min();
     let weak = an.cat("contact.weak_intro");
@@ -65,8 +80,7 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
         .iter()
         .filter(|h| {
             h.payload == intro
-                || (h.payload == after
-                    && first_name_word.is_some_and(|e| h.start >= e && h.start - e <= 5))
+                || (h.payload == after && first_name_word.is_some_and(|e| h.start >= e && h.start - e <= 5))
         })
         .map(|h| {
             (
@@ -78,16 +92,15 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
         })
         .collect();
     for (s, weak) in starts {
-        let Some(first) = m.raw_words.get(s) else {
+        let Some(first) = raw_words.get(s) else {
             continue;
         };
         let clause = m.doc.clause.get(s).copied();
         let mut words: Vec<&str> = Vec::new();
         if is_arabic(first) {
             let mut w = s;
-            while w < m.raw_words.len() && words.len() < 3 && m.doc.clause.get(w).copied() == clause
-            {
-                let t = m.raw_words[w];
+            while w < raw_words.len() && words.len() < 3 && m.doc.clause.get(w).copied() == clause {
+                let t = raw_words[w];
                 // Known cue words (verbs, adverbs) are not names.
                 let known = m.hits.iter().any(|h| h.start <= w && w < h.end);
                 if !is_arabic(t) || is_not_name(w) || m.doc.is_num(w) || known {
@@ -102,22 +115,52 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
                 words.clear();
             }
             words.truncate(2);
+        } else if !capitalised(first) {
+            // A lowercase name ("my name is jamal", "soy jorge", "me chamo ana"): letters only,
+            // no word of any language's vocabulary, and after a weak intro ("soy", "i'm") the
+            // name must end the clause ("sou casado e tenho" is no name).
+            let plain = |w: usize| {
+                let t = raw_words.get(w).copied().unwrap_or("");
+                let f = fold(t);
+                t.chars().count() >= 2
+                    && t.chars().all(char::is_alphabetic)
+                    && t.chars().all(|c| !c.is_uppercase())
+                    && !is_not_name(w)
+                    && !an.canon.is_known(&f)
+                    && !m.hits.iter().any(|h| h.start <= w && w < h.end)
+            };
+            let mut w = s;
+            while w < raw_words.len()
+                && words.len() < if weak { 2 } else { 3 }
+                && m.doc.clause.get(w).copied() == clause
+                && plain(w)
+            {
+                words.push(raw_words[w]);
+                w += 1;
+            }
+            let clause_ends = m.doc.clause.get(w).copied() != clause;
+            if weak && !clause_ends {
+                words.clear();
+            }
+            if !words.is_empty() && !is_not_name(s) {
+                let cap: Vec<String> = words.iter().map(|t| capitalise(t)).collect();
+                return Some(cap.join(" "));
+            }
+            continue;
         } else {
             let mut w = s;
-            while w < m.raw_words.len() && words.len() < 4 && m.doc.clause.get(w).copied() == clause
-            {
-                let t = m.raw_words[w];
+            while w < raw_words.len() && words.len() < 4 && m.doc.clause.get(w).copied() == clause {
+                let t = raw_words[w];
                 let lower = fold(t);
                 let name_word = capitalised(t) && !is_not_name(w) && !m.doc.is_num(w);
                 if name_word
                     || (!words.is_empty()
                         && PARTICLES.contains(&lower.as_str())
-                        && (m.raw_words.get(w + 1).is_some_and(|n| capitalised(n))
-                            || (m
-                                .raw_words
+                        && (raw_words.get(w + 1).is_some_and(|n| capitalised(n))
+                            || (raw_words
                                 .get(w + 1)
                                 .is_some_and(|n| PARTICLES.contains(&fold(n).as_str()))
-                                && m.raw_words.get(w + 2).is_some_and(|n| capitalised(n)))))
+                                && raw_words.get(w + 2).is_some_and(|n| capitalised(n)))))
                 {
                     words.push(t);
                 } else {
@@ -144,10 +187,7 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
         }
     }
     if let Some(e) = an.email_re.find(m.raw) {
-        st.email = Some((
-            e.as_str().trim_end_matches('.').to_lowercase(),
-            msg.id.clone(),
-        ));
+        st.email = Some((e.as_str().trim_end_matches('.').to_lowercase(), msg.id.clone()));
     }
 }
 
@@ -159,12 +199,7 @@ pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
         return false;
     }
     let all_letters = name.chars().all(|c| {
-        c.is_alphabetic()
-            || c == ' '
-            || c == '-'
-            || c == '\''
-            || c == '.'
-            || ('\u{064B}'..='\u{065F}').contains(&c)
+        c.is_alphabetic() || c == ' ' || c == '-' || c == '\'' || c == '.' || ('\u{064B}'..='\u{065F}').contains(&c)
     });
     if !all_letters {
         return false;
@@ -173,9 +208,7 @@ pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
     let mut long_word = false;
     for w in &words {
         // Initials ("M.K.", "J") are not a name: every part needs two letters.
-        if w.split(['.', '-', '\''])
-            .any(|part| part.chars().count() == 1)
-        {
+        if w.split(['.', '-', '\'']).any(|part| part.chars().count() == 1) {
             return false;
         }
         let letters = w.chars().filter(|c| c.is_alphabetic()).count();
@@ -186,22 +219,14 @@ pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
         if stop.iter().any(|s| fold(s) == f) {
             return false;
         }
-        if !is_arabic(w)
-            && !w.chars().next().is_some_and(char::is_uppercase)
-            && !PARTICLES.contains(&f.as_str())
-        {
+        if !is_arabic(w) && !w.chars().next().is_some_and(char::is_uppercase) && !PARTICLES.contains(&f.as_str()) {
             return false;
         }
     }
     long_word
 }
 
-pub(crate) fn fill(
-    an: &Analyzer,
-    st: &AnalyzerState,
-    contact: &ConversationContact,
-    p: &mut Profile,
-) {
+pub(crate) fn fill(an: &Analyzer, st: &AnalyzerState, contact: &ConversationContact, p: &mut Profile) {
     p.contact.name = st.name.as_ref().map(|(n, _)| n.clone()).or_else(|| {
         contact
             .profile_name
@@ -226,20 +251,10 @@ mod tests {
             name(&[("in", "my name is Jamal Carter btw")], None).as_deref(),
             Some("Jamal Carter")
         );
+        assert_eq!(name(&[("in", "Hi! I'm interested in the Civic")], None), None);
+        assert_eq!(name(&[("in", "I'm between the Mazda CX-5 and the Rogue")], None), None);
         assert_eq!(
-            name(&[("in", "Hi! I'm interested in the Civic")], None),
-            None
-        );
-        assert_eq!(
-            name(&[("in", "I'm between the Mazda CX-5 and the Rogue")], None),
-            None
-        );
-        assert_eq!(
-            name(
-                &[("in", "Soy Alejandra Ruiz Treviño, me atendió Daniel")],
-                None
-            )
-            .as_deref(),
+            name(&[("in", "Soy Alejandra Ruiz Treviño, me atendió Daniel")], None).as_deref(),
             Some("Alejandra Ruiz Treviño")
         );
         assert_eq!(
@@ -252,11 +267,7 @@ mod tests {
         );
         assert_eq!(name(&[("in", "أنا لسه جاي من مصر")], None), None);
         assert_eq!(
-            name(
-                &[("in", "The name on the deposit should be Priya Raman")],
-                None
-            )
-            .as_deref(),
+            name(&[("in", "The name on the deposit should be Priya Raman")], None).as_deref(),
             Some("Priya Raman")
         );
         assert_eq!(
@@ -269,10 +280,7 @@ mod tests {
         );
         assert_eq!(
             name(
-                &[
-                    ("in", "my name is Jamal Carter"),
-                    ("in", "hey its Jamal again")
-                ],
+                &[("in", "my name is Jamal Carter"), ("in", "hey its Jamal again")],
                 None
             )
             .as_deref(),
@@ -296,15 +304,32 @@ mod tests {
             name(&[("in", "hi")], Some("Jesús Ramírez")).as_deref(),
             Some("Jesús Ramírez")
         );
-        assert_eq!(
-            name(&[("in", "hi")], Some("محمود عادل")).as_deref(),
-            Some("محمود عادل")
-        );
+        assert_eq!(name(&[("in", "hi")], Some("محمود عادل")).as_deref(), Some("محمود عادل"));
     }
 
     #[test]
     fn emails() {
         let p = run(&[("in", "pls email it to priya.raman@example.com.")]);
         assert_eq!(p.contact.email.as_deref(), Some("priya.raman@example.com"));
+    }
+
+    #[test]
+    fn lowercase_names_after_a_cue() {
+        let n = |t: &str| name(&[("in", t)], None);
+        assert_eq!(n("my name is jamal").as_deref(), Some("Jamal"));
+        assert_eq!(n("hi, my name is jamal carter").as_deref(), Some("Jamal Carter"));
+        assert_eq!(
+            n("buenas, soy jorge. ando buscando una troca").as_deref(),
+            Some("Jorge")
+        );
+        assert_eq!(n("me llamo lupita").as_deref(), Some("Lupita"));
+        assert_eq!(n("oi, me chamo ana").as_deref(), Some("Ana"));
+        assert_eq!(n("meu nome é joão pedro").as_deref(), Some("João Pedro"));
+        assert_eq!(n("i'm interested in the civic"), None);
+        assert_eq!(n("im tired of waiting"), None);
+        assert_eq!(n("soy de monterrey"), None);
+        assert_eq!(n("sou casado e tenho dois filhos"), None);
+        assert_eq!(n("sou casado"), None);
+        assert_eq!(n("this is the one i want"), None);
     }
 }

@@ -90,30 +90,10 @@ pub fn score(p: &Profile, l: &Labels) -> Score {
             s.misses.insert(field.to_owned(), (expected, got));
         }
     };
-    let stage = p
-        .stage
-        .as_ref()
-        .map(|f| f.value.clone())
-        .unwrap_or_default();
-    put(
-        &mut s,
-        "stage",
-        l.stage.clone(),
-        stage.clone(),
-        stage == l.stage,
-    );
-    let intent = p
-        .intent
-        .as_ref()
-        .map(|f| f.value.clone())
-        .unwrap_or_default();
-    put(
-        &mut s,
-        "intent",
-        l.intent.clone(),
-        intent.clone(),
-        intent == l.intent,
-    );
+    let stage = p.stage.as_ref().map(|f| f.value.clone()).unwrap_or_default();
+    put(&mut s, "stage", l.stage.clone(), stage.clone(), stage == l.stage);
+    let intent = p.intent.as_ref().map(|f| f.value.clone()).unwrap_or_default();
+    put(&mut s, "intent", l.intent.clone(), intent.clone(), intent == l.intent);
     let lang = p.contact.language.clone().unwrap_or_default();
     let el = l.language.clone().unwrap_or_default();
     put(&mut s, "language", el.clone(), lang.clone(), lang == el);
@@ -124,13 +104,10 @@ pub fn score(p: &Profile, l: &Labels) -> Score {
             .unwrap_or_default();
         (b.amount.normalize(), b.currency.to_string(), per)
     });
-    let budget_exp = l.budget.as_ref().map(|b| {
-        (
-            b.amount.normalize(),
-            b.currency.to_uppercase(),
-            b.period.clone(),
-        )
-    });
+    let budget_exp = l
+        .budget
+        .as_ref()
+        .map(|b| (b.amount.normalize(), b.currency.to_uppercase(), b.period.clone()));
     put(
         &mut s,
         "budget",
@@ -171,13 +148,7 @@ pub fn score(p: &Profile, l: &Labels) -> Score {
         email == l.email.as_deref().map(norm_compact),
     );
     let urg = enum_str(&p.urgency);
-    put(
-        &mut s,
-        "urgency",
-        l.urgency.clone(),
-        urg.clone(),
-        urg == l.urgency,
-    );
+    put(&mut s, "urgency", l.urgency.clone(), urg.clone(), urg == l.urgency);
     let sen = enum_str(&p.sentiment);
     put(
         &mut s,
@@ -228,14 +199,8 @@ pub fn aggregate(scores: &[Score]) -> Table {
     if scores.is_empty() {
         return t;
     }
-    for f in FIELDS
-        .iter()
-        .filter(|f| **f != "interests" && **f != "mean")
-    {
-        let sum: f64 = scores
-            .iter()
-            .map(|s| s.exact.get(*f).copied().unwrap_or(0.0))
-            .sum();
+    for f in FIELDS.iter().filter(|f| **f != "interests" && **f != "mean") {
+        let sum: f64 = scores.iter().map(|s| s.exact.get(*f).copied().unwrap_or(0.0)).sum();
         t.fields.insert((*f).to_owned(), sum / scores.len() as f64);
     }
     let (tp, fp, fn_) = scores
@@ -251,11 +216,7 @@ pub fn aggregate(scores: &[Score]) -> Table {
     } else {
         tp as f64 / (tp + fn_) as f64
     };
-    let f1 = if p + r == 0.0 {
-        0.0
-    } else {
-        2.0 * p * r / (p + r)
-    };
+    let f1 = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
     t.interests_precision = p;
     t.interests_recall = r;
     t.fields.insert("interests".into(), f1);

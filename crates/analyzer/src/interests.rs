@@ -20,6 +20,8 @@ pub(crate) struct ModelEntry {
     pub make: String,
     pub model: String,
     pub ambiguous: bool,
+    /// Index of the make in `VehicleIndex::makes`.
+    pub make_idx: usize,
     /// Catalog vehicles of this model: (year, folded trim words, id).
     pub stock: Vec<(i32, Vec<String>, String)>,
 }
@@ -93,8 +95,7 @@ fn variants(name: &str) -> Vec<String> {
 impl VehicleIndex {
     pub fn build(k: &Knowledge, catalog: &Catalog) -> VehicleIndex {
         let mut idx = VehicleIndex::default();
-        let ambiguous: HashSet<String> =
-            k.cues("ambiguous.models").iter().map(|s| norm(s)).collect();
+        let ambiguous: HashSet<String> = k.cues("ambiguous.models").iter().map(|s| norm(s)).collect();
         let mut by_key: HashMap<(String, String), usize> = HashMap::new();
         let mut aliases: Vec<Vec<String>> = Vec::new();
         fn add_model(
@@ -114,6 +115,7 @@ impl VehicleIndex {
                 make: make.to_owned(),
                 model: model.to_owned(),
                 ambiguous: ambiguous.contains(&key.1),
+                make_idx: usize::MAX,
                 stock: Vec::new(),
             });
             by_key.insert(key, i);
@@ -121,35 +123,17 @@ impl VehicleIndex {
             i
         }
         for v in &catalog.vehicles {
-            let i = add_model(
-                &mut idx,
-                &mut by_key,
-                &mut aliases,
-                &ambiguous,
-                &v.make,
-                &v.model,
-            );
+            let i = add_model(&mut idx, &mut by_key, &mut aliases, &ambiguous, &v.make, &v.model);
             let trim = v
                 .trim
                 .as_deref()
-                .map(|t| {
-                    dossier_core::text::tokens(&fold(t))
-                        .map(str::to_owned)
-                        .collect()
-                })
+                .map(|t| dossier_core::text::tokens(&fold(t)).map(str::to_owned).collect())
                 .unwrap_or_default();
             idx.models[i].stock.push((v.year, trim, v.id.clone()));
         }
         for va in &k.vehicles {
             // The catalog's spelling wins: same make and model up to spacing/case/hyphens.
-            let i = add_model(
-                &mut idx,
-                &mut by_key,
-                &mut aliases,
-                &ambiguous,
-                &va.make,
-                &va.model,
-            );
+            let i = add_model(&mut idx, &mut by_key, &mut aliases, &ambiguous, &va.make, &va.model);
             aliases[i].extend(va.aliases.iter().cloned());
         }
         let mut makes: Vec<(String, Vec<String>)> = k.makes.clone();
@@ -183,6 +167,11 @@ impl VehicleIndex {
             }
         }
         idx.makes = makes.into_iter().map(|(n, _)| n).collect();
+        let make_norms: Vec<String> = idx.makes.iter().map(|m| norm(m)).collect();
+        for m in &mut idx.models {
+            let n = norm(&m.make);
+            m.make_idx = make_norms.iter().position(|x| *x == n).unwrap_or(usize::MAX);
+        }
         idx
     }
 
@@ -194,7 +183,7 @@ impl VehicleIndex {
     }
 
     /// Vehicle mentions in a message: longest match wins; ambiguous names need support.
-    pub fn mentions(&self, _an: &Analyzer, m: &Msg, st: &AnalyzerState) -> Vec<Mention> {
+    pub fn mentions(&self, an: &Analyzer, m: &Msg, st: &AnalyzerState) -> Vec<Mention> {
         let mut hits: Vec<Hit> = Vec::new();
         self.set.find(&m.doc, &mut hits);
         let (make_hits, mut model_hits): (Vec<Hit>, Vec<Hit>) =
@@ -220,34 +209,35 @@ impl VehicleIndex {
             None
         };
         let mut out = Vec::new();
+        let intro = an.cat("contact.name_intro");
+        let not_after = an.cat("ambiguous.not_after");
         for h in kept {
             let Some(entry) = self.models.get(h.payload as usize) else {
                 continue;
             };
+            // A typo reading ("camri") or an ambiguous name right after "I'm" / "this is" is a
+            // person's name ("I'm Priya"), never a model.
+            let fuzzy = (h.start..h.end).any(|w| d.canon.get(w).is_some_and(|c| *c != d.word(w)));
+            if (fuzzy || entry.ambiguous) && m.hits.iter().any(|i| i.payload == intro && i.end == h.start) {
+                continue;
+            }
             // The model's make written right before (allowing one word in between).
             let make_before = make_hits.iter().any(|mh| {
                 let j = (mh.payload & !MAKE_BIT) as usize;
-                self.makes
-                    .get(j)
-                    .is_some_and(|mk| norm(mk) == norm(&entry.make))
-                    && mh.end <= h.start
-                    && h.start - mh.end <= 1
+                j == entry.make_idx && mh.end <= h.start && h.start - mh.end <= 1
             });
             // A year right after the model, or right before it (or before its make).
-            let make_start = make_hits
-                .iter()
-                .filter(|mh| mh.end == h.start)
-                .map(|mh| mh.start)
-                .min();
+            let make_start = make_hits.iter().filter(|mh| mh.end == h.start).map(|mh| mh.start).min();
             let year = year_at(h.end)
                 .or_else(|| h.start.checked_sub(1).and_then(year_at))
                 .or_else(|| make_start.and_then(|s| s.checked_sub(1)).and_then(year_at));
             if entry.ambiguous {
                 let key = self.key(h.payload as usize);
+                // "in March" is a month: a capital after such a word proves nothing.
                 let capitalised = entry.model.chars().any(char::is_uppercase)
-                    && m.raw.contains(entry.model.as_str());
-                if !(make_before || year.is_some() || capitalised || st.seen_models.contains(&key))
-                {
+                    && m.raw.contains(entry.model.as_str())
+                    && !m.hits.iter().any(|i| i.payload == not_after && i.end == h.start);
+                if !(make_before || year.is_some() || capitalised || st.seen_models.contains(&key)) {
                     continue;
                 }
             }
@@ -276,23 +266,20 @@ fn ordered_pair(an: &Analyzer, m: &Msg, a: &str, b: &str, clause_word: usize) ->
     let (ca, cb) = (an.cat(a), an.cat(b));
     m.hits_of(ca).any(|ha| {
         m.doc.same_clause(ha.start, clause_word)
-            && m.hits_of(cb).any(|hb| {
-                hb.start >= ha.end
-                    && hb.start - ha.end <= 3
-                    && m.doc.same_clause(hb.start, clause_word)
-            })
+            && m.hits_of(cb)
+                .any(|hb| hb.start >= ha.end && hb.start - ha.end <= 3 && m.doc.same_clause(hb.start, clause_word))
     })
 }
 
 /// Records the customer's wanted vehicles; returns their keys ("make|model").
-pub(crate) fn observe(
-    an: &Analyzer,
-    st: &mut AnalyzerState,
-    msg: &Message,
-    m: &Msg,
-) -> Vec<String> {
+pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &Msg) -> Vec<String> {
     let vi = &an.vehicles;
-    let mentions = vi.mentions(an, m, st);
+    let mut mentions = vi.mentions(an, m, st);
+    if let Some(r) = referenced(an, st, m)
+        && !mentions.iter().any(|x| x.model == r.model)
+    {
+        mentions.push(r);
+    }
     if mentions.is_empty() {
         return Vec::new();
     }
@@ -304,18 +291,14 @@ pub(crate) fn observe(
     for men in &mentions {
         let key = vi.key(men.model);
         if !st.seen_models.contains(&key) {
-            push_capped(
-                &mut st.seen_models,
-                key.clone(),
-                crate::state::MAX_SEEN_MODELS,
-            );
+            push_capped(&mut st.seen_models, key.clone(), crate::state::MAX_SEEN_MODELS);
         }
         let trade = m
             .hits_of(trade_cat)
             .any(|h| !m.negated(an, h) && m.doc.same_clause(h.start, men.start));
-        let possessed = m.hits_of(poss_cat).any(|h| {
-            h.end <= men.start && men.start - h.end <= 3 && m.doc.same_clause(h.start, men.start)
-        });
+        let possessed = m
+            .hits_of(poss_cat)
+            .any(|h| h.end <= men.start && men.start - h.end <= 3 && m.doc.same_clause(h.start, men.start));
         if trade || (possessed && !support_msg) {
             if !st.owned_models.contains(&key) {
                 push_capped(&mut st.owned_models, key.clone(), 4);
@@ -392,6 +375,101 @@ pub(crate) fn observe(
     wanted
 }
 
+/// Remembers the vehicles an agent message named, in order, with the price quoted after each.
+pub(crate) fn note_agent_list(
+    an: &Analyzer,
+    st: &mut AnalyzerState,
+    _m: &Msg,
+    mentions: &[Mention],
+    amts: &[crate::amount::Amount],
+) {
+    if mentions.is_empty() {
+        st.agent_list_age = st.agent_list_age.saturating_add(1);
+        return;
+    }
+    let mut list: Vec<(String, Option<rust_decimal::Decimal>)> = Vec::new();
+    for (i, men) in mentions.iter().enumerate() {
+        let key = an.vehicles.key(men.model);
+        if list.iter().any(|(k, _)| *k == key) {
+            continue;
+        }
+        let next = mentions.get(i + 1).map(|n| n.start).unwrap_or(usize::MAX);
+        let price = amts
+            .iter()
+            .find(|a| a.start > men.start && a.start < next && a.money_like())
+            .map(|a| a.value);
+        list.push((key, price));
+        if list.len() >= crate::state::MAX_AGENT_LIST {
+            break;
+        }
+    }
+    st.agent_list = list;
+    st.agent_list_age = 0;
+}
+
+/// The vehicle of the agent's latest list the customer points at: "the second one",
+/// "la más barata", "o primeiro", "الثانية", or "that one" right after a single vehicle.
+fn referenced(an: &Analyzer, st: &AnalyzerState, m: &Msg) -> Option<Mention> {
+    let list = &st.agent_list;
+    if list.is_empty() || st.agent_list_age > 3 {
+        return None;
+    }
+    let hit = |cat: &str| m.hits_of(an.cat(cat)).next().copied();
+    let mut pick: Option<(usize, usize)> = None; // (list index, word)
+    if list.len() >= 2 {
+        let ordinals = [
+            ("reference.first", 0usize),
+            ("reference.second", 1),
+            ("reference.third", 2),
+            ("reference.fourth", 3),
+        ];
+        for (cat, i) in ordinals {
+            if let Some(h) = hit(cat)
+                && i < list.len()
+            {
+                pick = Some((i, h.start));
+                break;
+            }
+        }
+        if pick.is_none()
+            && let Some(h) = hit("reference.last")
+        {
+            pick = Some((list.len() - 1, h.start));
+        }
+        let by_price = |cheapest: bool| {
+            let priced = list.iter().enumerate().filter_map(|(i, (_, p))| p.map(|p| (i, p)));
+            if cheapest {
+                priced.min_by_key(|(_, p)| *p).map(|(i, _)| i)
+            } else {
+                priced.max_by_key(|(_, p)| *p).map(|(i, _)| i)
+            }
+        };
+        if pick.is_none()
+            && let Some(h) = hit("reference.cheaper")
+        {
+            pick = by_price(true).map(|i| (i, h.start));
+        }
+        if pick.is_none()
+            && let Some(h) = hit("reference.pricier")
+        {
+            pick = by_price(false).map(|i| (i, h.start));
+        }
+    } else if st.agent_list_age == 0
+        && let Some(h) = hit("reference.that_one")
+        && (h.end - h.start >= 2 || h.start <= 1)
+    {
+        pick = Some((0, h.start));
+    }
+    let (i, start) = pick?;
+    let key = &list.get(i)?.0;
+    let model = (0..an.vehicles.models.len()).find(|&j| an.vehicles.key(j) == *key)?;
+    Some(Mention {
+        model,
+        start,
+        year: None,
+    })
+}
+
 fn catalog_trim(_an: &Analyzer, _model: usize, id: &str) -> Option<String> {
     _an.vehicles
         .models
@@ -438,28 +516,19 @@ mod tests {
 
     #[test]
     fn catalog_spelling_and_variants() {
-        assert_eq!(
-            items(&[("in", "do you have a crv or a cr v?")]),
-            ["Honda CR-V"]
-        );
+        assert_eq!(items(&[("in", "do you have a crv or a cr v?")]), ["Honda CR-V"]);
         assert_eq!(items(&[("in", "any f150s?")]), ["Ford F-150"]);
         assert_eq!(
             items(&[("in", "model3 or model y")]),
             ["Tesla Model 3", "Tesla Model Y"]
         );
-        assert_eq!(
-            items(&[("in", "is the 2022 Corola still there")]),
-            ["Toyota Corolla"]
-        );
+        assert_eq!(items(&[("in", "is the 2022 Corola still there")]), ["Toyota Corolla"]);
         assert_eq!(
             items(&[("in", "بغيت أسأل عن الجراند شيروكي ٢٠٢٢")]),
             ["Jeep Grand Cherokee"]
         );
         assert_eq!(items(&[("in", "عايز لاند كروزر")]), ["Toyota Land Cruiser"]);
-        assert_eq!(
-            items(&[("in", "ando buscando una troca")]),
-            Vec::<String>::new()
-        );
+        assert_eq!(items(&[("in", "ando buscando una troca")]), Vec::<String>::new());
     }
 
     #[test]
@@ -473,10 +542,7 @@ mod tests {
             Vec::<String>::new()
         );
         assert_eq!(
-            items(&[
-                ("out", "We have a Corolla and a Civic"),
-                ("in", "ok thanks")
-            ]),
+            items(&[("out", "We have a Corolla and a Civic"), ("in", "ok thanks")]),
             Vec::<String>::new()
         );
         assert_eq!(
@@ -484,28 +550,16 @@ mod tests {
             ["Hyundai Tucson"]
         );
         assert_eq!(
-            items(&[(
-                "in",
-                "tengo un Sentra 2015 para dar a cuenta, busco una Tacoma"
-            )]),
+            items(&[("in", "tengo un Sentra 2015 para dar a cuenta, busco una Tacoma")]),
             ["Toyota Tacoma"]
         );
     }
 
     #[test]
     fn ambiguous_names_need_context() {
-        assert_eq!(
-            items(&[("in", "I need to escape the city")]),
-            Vec::<String>::new()
-        );
-        assert_eq!(
-            items(&[("in", "is the Ford Escape available")]),
-            ["Ford Escape"]
-        );
-        assert_eq!(
-            items(&[("in", "the rogue has more space?")]),
-            Vec::<String>::new()
-        );
+        assert_eq!(items(&[("in", "I need to escape the city")]), Vec::<String>::new());
+        assert_eq!(items(&[("in", "is the Ford Escape available")]), ["Ford Escape"]);
+        assert_eq!(items(&[("in", "the rogue has more space?")]), Vec::<String>::new());
         assert_eq!(items(&[("in", "I like the Rogue")]), ["Nissan Rogue"]);
     }
 
@@ -514,5 +568,50 @@ mod tests {
         let p = run(&[("in", "Is the 2023 Elantra still there?")]);
         assert_eq!(p.interests[0].year, Some(2023));
         assert!(p.interests[0].catalog_ref.is_some());
+    }
+
+    #[test]
+    fn short_model_typos() {
+        assert_eq!(items(&[("in", "is the Civc still there?")]), ["Honda Civic"]);
+        assert_eq!(items(&[("in", "quanto ta o camri?")]), ["Toyota Camry"]);
+        assert_eq!(items(&[("in", "tienen la Tacma 2020?")]), ["Toyota Tacoma"]);
+        assert_eq!(items(&[("in", "عندكم Corola؟")]), ["Toyota Corolla"]);
+        // A person's name is no model; dictionary words are no typo.
+        assert_eq!(items(&[("in", "Hi, I'm Priya")]), Vec::<String>::new());
+        assert_eq!(items(&[("in", "this is Priya from work")]), Vec::<String>::new());
+        assert_eq!(items(&[("in", "carro civil, comer, casa")]), Vec::<String>::new());
+        assert_eq!(items(&[("in", "we bought it in March")]), Vec::<String>::new());
+        let an = analyzer();
+        assert!(an.explain("leaning").is_empty(), "{:?}", an.explain("leaning"));
+    }
+
+    #[test]
+    fn references_to_the_agents_list() {
+        let list = "We have a 2020 Honda Civic for $18,400 and a 2022 Toyota Corolla for $20,900.";
+        assert_eq!(
+            items(&[("out", list), ("in", "the second one please")]),
+            ["Toyota Corolla"]
+        );
+        assert_eq!(items(&[("out", list), ("in", "the cheaper one")]), ["Honda Civic"]);
+        assert_eq!(
+            items(&[("out", list), ("in", "me interesa la segunda")]),
+            ["Toyota Corolla"]
+        );
+        assert_eq!(
+            items(&[("out", list), ("in", "o primeiro, por favor")]),
+            ["Honda Civic"]
+        );
+        assert_eq!(items(&[("out", list), ("in", "الثانية كم سعرها؟")]), ["Toyota Corolla"]);
+        let one = "We have a 2022 Toyota Corolla LE for $20,900.";
+        assert_eq!(
+            items(&[("out", one), ("in", "ok that one sounds good")]),
+            ["Toyota Corolla"]
+        );
+        assert_eq!(items(&[("out", one), ("in", "ese me gusta")]), ["Toyota Corolla"]);
+        assert_eq!(items(&[("out", one), ("in", "esse mesmo")]), ["Toyota Corolla"]);
+        // No list: nothing to point at; and the evidence is the customer's message.
+        assert_eq!(items(&[("in", "the second one")]), Vec::<String>::new());
+        let p = run(&[("out", list), ("in", "the first one")]);
+        assert_eq!(p.interests[0].evidence[0].as_str(), "m1");
     }
 }

@@ -16,28 +16,19 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 const BUILTIN: [(&str, &str); 6] = [
-    (
-        "common.toml",
-        include_str!("../../../config/knowledge/common.toml"),
-    ),
+    ("common.toml", include_str!("../../../config/knowledge/common.toml")),
     ("en.toml", include_str!("../../../config/knowledge/en.toml")),
     ("es.toml", include_str!("../../../config/knowledge/es.toml")),
     ("pt.toml", include_str!("../../../config/knowledge/pt.toml")),
     ("ar.toml", include_str!("../../../config/knowledge/ar.toml")),
-    (
-        "vehicles.toml",
-        include_str!("../../../config/knowledge/vehicles.toml"),
-    ),
+    ("vehicles.toml", include_str!("../../../config/knowledge/vehicles.toml")),
 ];
 
 /// Why a knowledge file was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum KnowledgeError {
     #[error("cannot read knowledge file {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("knowledge file {path}: {reason}")]
     Format { path: String, reason: String },
 }
@@ -55,6 +46,8 @@ pub struct VehicleAlias {
 pub struct Knowledge {
     /// Category (`stage.support`) → phrases as written.
     pub(crate) cues: BTreeMap<String, Vec<String>>,
+    /// Category → the `language` of the file each phrase came from (aligned with `cues`).
+    pub(crate) cue_langs: BTreeMap<String, Vec<Option<String>>>,
     /// Map name (`currency_symbols`) → key → value.
     pub(crate) maps: BTreeMap<String, BTreeMap<String, String>>,
     /// Language code → detection words.
@@ -92,9 +85,7 @@ impl Knowledge {
             path: name.to_owned(),
             reason,
         };
-        let root: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| err(e.to_string()))?;
+        let root: toml::Table = text.parse().map_err(|e: toml::de::Error| err(e.to_string()))?;
         let language = match root.get("language") {
             Some(toml::Value::String(s)) => Some(s.trim().to_ascii_lowercase()),
             Some(_) => return Err(err("`language` must be a string".into())),
@@ -105,63 +96,46 @@ impl Knowledge {
                 ("language", _) => {}
                 ("vehicle", toml::Value::Array(items)) => {
                     for it in items {
-                        let t = it
-                            .as_table()
-                            .ok_or_else(|| err("[[vehicle]] must be tables".into()))?;
+                        let t = it.as_table().ok_or_else(|| err("[[vehicle]] must be tables".into()))?;
                         let s = |k: &str| t.get(k).and_then(|v| v.as_str()).map(str::to_owned);
                         let (Some(make), Some(model)) = (s("make"), s("model")) else {
                             return Err(err("[[vehicle]] needs `make` and `model`".into()));
                         };
-                        let aliases = strings(t.get("aliases"))
-                            .map_err(|e| err(format!("vehicle {model}: {e}")))?;
-                        self.vehicles.push(VehicleAlias {
-                            make,
-                            model,
-                            aliases,
-                        });
+                        let aliases = strings(t.get("aliases")).map_err(|e| err(format!("vehicle {model}: {e}")))?;
+                        self.vehicles.push(VehicleAlias { make, model, aliases });
                     }
                 }
                 ("make", toml::Value::Array(items)) => {
                     for it in items {
-                        let t = it
-                            .as_table()
-                            .ok_or_else(|| err("[[make]] must be tables".into()))?;
+                        let t = it.as_table().ok_or_else(|| err("[[make]] must be tables".into()))?;
                         let Some(make) = t.get("name").and_then(|v| v.as_str()) else {
                             return Err(err("[[make]] needs `name`".into()));
                         };
-                        let aliases = strings(t.get("aliases"))
-                            .map_err(|e| err(format!("make {make}: {e}")))?;
-                        match self
-                            .makes
-                            .iter_mut()
-                            .find(|(m, _)| m.eq_ignore_ascii_case(make))
-                        {
+                        let aliases = strings(t.get("aliases")).map_err(|e| err(format!("make {make}: {e}")))?;
+                        match self.makes.iter_mut().find(|(m, _)| m.eq_ignore_ascii_case(make)) {
                             Some((_, a)) => a.extend(aliases),
                             None => self.makes.push((make.to_owned(), aliases)),
                         }
                     }
                 }
                 ("detect", toml::Value::Table(t)) => {
-                    let words =
-                        strings(t.get("stopwords")).map_err(|e| err(format!("detect: {e}")))?;
+                    let words = strings(t.get("stopwords")).map_err(|e| err(format!("detect: {e}")))?;
                     let Some(lang) = &language else {
                         return Err(err("[detect] needs a top-level `language`".into()));
                     };
-                    self.stopwords
-                        .entry(lang.clone())
-                        .or_default()
-                        .extend(words);
+                    self.stopwords.entry(lang.clone()).or_default().extend(words);
                 }
                 (table, toml::Value::Table(t)) => {
                     for (k, v) in t {
                         match v {
                             toml::Value::Array(_) => {
-                                let list = strings(Some(v))
-                                    .map_err(|e| err(format!("{table}.{k}: {e}")))?;
-                                self.cues
+                                let list = strings(Some(v)).map_err(|e| err(format!("{table}.{k}: {e}")))?;
+                                let n = list.len();
+                                self.cues.entry(format!("{table}.{k}")).or_default().extend(list);
+                                self.cue_langs
                                     .entry(format!("{table}.{k}"))
                                     .or_default()
-                                    .extend(list);
+                                    .extend(std::iter::repeat_n(language.clone(), n));
                             }
                             toml::Value::String(s) => {
                                 self.maps
@@ -193,11 +167,13 @@ impl Knowledge {
         self.cues.iter()
     }
 
+    /// The language of the file each phrase of a category came from (aligned with `cues`).
+    pub(crate) fn cue_langs(&self, category: &str) -> &[Option<String>] {
+        self.cue_langs.get(category).map(Vec::as_slice).unwrap_or(&[])
+    }
+
     pub(crate) fn stopword_table(&self) -> HashMap<String, Vec<String>> {
-        self.stopwords
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+        self.stopwords.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 }
 
@@ -234,14 +210,10 @@ mod tests {
     fn extends_and_reports_errors() {
         let mut k = Knowledge::builtin();
         let before = k.cues("stage.ready").len();
-        k.extend_from_str("x", "[stage]\nready = [\"cierro trato\"]")
-            .unwrap();
+        k.extend_from_str("x", "[stage]\nready = [\"cierro trato\"]").unwrap();
         assert_eq!(k.cues("stage.ready").len(), before + 1);
         assert!(k.extend_from_str("x", "[stage]\nready = [1]").is_err());
         assert!(k.extend_from_str("x", "not toml [").is_err());
-        assert!(
-            k.extend_from_file(Path::new("/nonexistent/x.toml"))
-                .is_err()
-        );
+        assert!(k.extend_from_file(Path::new("/nonexistent/x.toml")).is_err());
     }
 }

@@ -42,8 +42,8 @@ pub(crate) fn detect(an: &Analyzer, m: &Msg) -> Option<(String, f32)> {
     Some((lang.to_owned(), (n - second) as f32))
 }
 
-pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, m: &Msg) {
-    if let Some((l, w)) = detect(an, m) {
+pub(crate) fn observe(st: &mut AnalyzerState, detected: Option<(String, f32)>) {
+    if let Some((l, w)) = detected {
         *st.lang_votes.entry(l).or_default() += w.min(3.0);
     }
 }
@@ -63,18 +63,12 @@ mod tests {
     #[test]
     fn detects() {
         let l = |t: &str| run(&[("in", t)]).contact.language;
-        assert_eq!(
-            l("Hi, is the white Corolla still available?").as_deref(),
-            Some("en")
-        );
+        assert_eq!(l("Hi, is the white Corolla still available?").as_deref(), Some("en"));
         assert_eq!(
             l("Hola, ¿tienen el Corolla 2022? lo quiero para la chamba").as_deref(),
             Some("es")
         );
-        assert_eq!(
-            l("Oi, tudo bem? Quanto tá o Model Y de vcs?").as_deref(),
-            Some("pt")
-        );
+        assert_eq!(l("Oi, tudo bem? Quanto tá o Model Y de vcs?").as_deref(), Some("pt"));
         assert_eq!(l("السلام عليكم، عندكم كامري ٢٠٢٠؟").as_deref(), Some("ar"));
     }
 }

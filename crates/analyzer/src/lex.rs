@@ -5,7 +5,65 @@
 //! token; each text token is first mapped to a canonical vocabulary word (exact, Arabic prefix or
 //! suffix stripped, or one edit away for long words), then phrases are checked token by token.
 
-use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A small, fast, non-cryptographic hasher (FxHash) for the word tables: keys are our own
+/// vocabulary, lookups are per token, and SipHash dominated the profile.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, v: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(c);
+            self.add(u64::from_le_bytes(a));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+pub type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher>>;
+pub type HashSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;
+
+/// Folds text like `dossier_core::text::fold`, with a fast path for plain ASCII (most messages).
+pub fn fold_fast(s: &str) -> String {
+    if s.is_ascii() {
+        s.bytes()
+            .map(|b| match b {
+                b'`' => '\'',
+                b => char::from(b.to_ascii_lowercase()),
+            })
+            .collect()
+    } else {
+        dossier_core::text::fold(s)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -30,14 +88,15 @@ pub struct Doc<'a> {
     pub words: Vec<usize>,
     /// Clause number of each entry in `words`.
     pub clause: Vec<u16>,
-    /// Canonical form of each entry in `words`.
-    pub canon: Vec<String>,
+    /// Canonical form of each entry in `words` (the word itself, a clitic-free part of it, or
+    /// the vocabulary word a typo stands for).
+    pub canon: Vec<&'a str>,
     /// Sentence number of each entry in `words`.
     pub sentence: Vec<u16>,
     /// Per sentence: does it end with a question mark?
     pub sentence_q: Vec<bool>,
     /// A second reading (an Arabic word that is itself known but also known without a clitic).
-    pub alt: Vec<Option<String>>,
+    pub alt: Vec<Option<&'a str>>,
 }
 
 impl<'a> Doc<'a> {
@@ -138,6 +197,7 @@ enum PTok {
 struct Phrase {
     toks: Vec<PTok>,
     payload: u32,
+    lang: u8,
 }
 
 /// A match of a phrase: payload and the word range `[start, end)`.
@@ -146,6 +206,8 @@ pub struct Hit {
     pub payload: u32,
     pub start: usize,
     pub end: usize,
+    /// Language id of the phrase (0: language-independent); see `Analyzer::lang_codes`.
+    pub lang: u8,
 }
 
 /// A set of phrases with payloads, indexed by first token.
@@ -153,7 +215,8 @@ pub struct Hit {
 pub struct PhraseSet {
     phrases: Vec<Phrase>,
     first: HashMap<String, Vec<u32>>,
-    wild: Vec<u32>,
+    /// Phrases starting with a prefix token, by the prefix's first character.
+    wild: HashMap<char, Vec<u32>>,
 }
 
 /// Turns a written phrase into tokens; `None` if it has no word.
@@ -188,15 +251,24 @@ fn phrase_tokens(phrase: &str) -> Option<Vec<PTok>> {
 
 impl PhraseSet {
     pub fn add(&mut self, phrase: &str, payload: u32) {
+        self.add_lang(phrase, payload, 0);
+    }
+
+    /// Adds a phrase tagged with the language id of the file it came from.
+    pub fn add_lang(&mut self, phrase: &str, payload: u32, lang: u8) {
         let Some(toks) = phrase_tokens(phrase) else {
             return;
         };
         let id = self.phrases.len() as u32;
         match &toks[0] {
             PTok::Exact(w) => self.first.entry(w.clone()).or_default().push(id),
-            PTok::Prefix(_) => self.wild.push(id),
+            PTok::Prefix(p) => {
+                if let Some(c) = p.chars().next() {
+                    self.wild.entry(c).or_default().push(id);
+                }
+            }
         }
-        self.phrases.push(Phrase { toks, payload });
+        self.phrases.push(Phrase { toks, payload, lang });
     }
 
     /// Exact vocabulary words of the phrases, for canonicalisation.
@@ -211,8 +283,8 @@ impl PhraseSet {
 
     fn tok_ok(t: &PTok, doc: &Doc, w: usize) -> bool {
         let raw = doc.word(w);
-        let canon = doc.canon.get(w).map(String::as_str).unwrap_or("");
-        let alt = doc.alt.get(w).and_then(|a| a.as_deref());
+        let canon = doc.canon.get(w).copied().unwrap_or("");
+        let alt = doc.alt.get(w).copied().flatten();
         match t {
             PTok::Exact(s) => s == raw || s == canon || alt == Some(s.as_str()),
             PTok::Prefix(p) => raw.starts_with(p.as_str()) || canon.starts_with(p.as_str()),
@@ -226,15 +298,12 @@ impl PhraseSet {
         if w + p.toks.len() > doc.words.len() {
             return;
         }
-        if p.toks
-            .iter()
-            .enumerate()
-            .all(|(j, t)| Self::tok_ok(t, doc, w + j))
-        {
+        if p.toks.iter().enumerate().all(|(j, t)| Self::tok_ok(t, doc, w + j)) {
             out.push(Hit {
                 payload: p.payload,
                 start: w,
                 end: w + p.toks.len(),
+                lang: p.lang,
             });
         }
     }
@@ -243,7 +312,7 @@ impl PhraseSet {
     pub fn find(&self, doc: &Doc, out: &mut Vec<Hit>) {
         for w in 0..doc.words.len() {
             let raw = doc.word(w);
-            let canon = doc.canon.get(w).map(String::as_str).unwrap_or("");
+            let canon = doc.canon.get(w).copied().unwrap_or("");
             if let Some(ids) = self.first.get(canon) {
                 for &id in ids {
                     self.try_at(id, doc, w, out);
@@ -256,7 +325,7 @@ impl PhraseSet {
                     self.try_at(id, doc, w, out);
                 }
             }
-            if let Some(a) = doc.alt.get(w).and_then(|a| a.as_deref())
+            if let Some(a) = doc.alt.get(w).copied().flatten()
                 && a != canon
                 && let Some(ids) = self.first.get(a)
             {
@@ -264,11 +333,19 @@ impl PhraseSet {
                     self.try_at(id, doc, w, out);
                 }
             }
-            for &id in &self.wild {
-                self.try_at(id, doc, w, out);
+            if !self.wild.is_empty() {
+                let c1 = raw.chars().next();
+                let c2 = canon.chars().next().filter(|c| Some(*c) != c1);
+                for c in [c1, c2].into_iter().flatten() {
+                    if let Some(ids) = self.wild.get(&c) {
+                        for &id in ids {
+                            self.try_at(id, doc, w, out);
+                        }
+                    }
+                }
             }
         }
-        out.sort_by_key(|h| (h.start, h.end, h.payload));
+        out.sort_by_key(|h| (h.start, h.end, h.payload, h.lang));
         out.dedup();
     }
 }
@@ -282,6 +359,20 @@ pub struct Canon {
     vocab: HashSet<String>,
     /// One-deletion variants of long vocabulary words → the words (symmetric-delete lookup).
     deletes: HashMap<String, Vec<String>>,
+    /// Ordinary words of every language (stoplists): never read as a typo of a short model name.
+    dict: HashSet<String>,
+    /// One-deletion variants of short (5-letter) catalog model names → the names.
+    short: HashMap<String, Vec<String>>,
+}
+
+/// Calls `f` with every one-deletion variant of an ASCII word, reusing one buffer.
+fn each_deletion(w: &str, buf: &mut String, mut f: impl FnMut(&str)) {
+    for i in 0..w.len() {
+        buf.clear();
+        buf.push_str(&w[..i]);
+        buf.push_str(&w[i + 1..]);
+        f(buf);
+    }
 }
 
 fn deletions(w: &str) -> Vec<String> {
@@ -299,9 +390,14 @@ fn deletions(w: &str) -> Vec<String> {
 }
 
 fn is_arabic_word(w: &str) -> bool {
-    w.chars()
-        .next()
-        .is_some_and(|c| ('\u{0600}'..='\u{06FF}').contains(&c))
+    w.chars().next().is_some_and(|c| ('\u{0600}'..='\u{06FF}').contains(&c))
+}
+
+fn push_limited(map: &mut HashMap<String, Vec<String>>, key: String, w: &str) {
+    let e = map.entry(key).or_default();
+    if e.len() < 4 && !e.iter().any(|x| x == w) {
+        e.push(w.to_owned());
+    }
 }
 
 impl Canon {
@@ -310,84 +406,108 @@ impl Canon {
         if self.vocab.insert(w.to_owned()) {
             let n = w.chars().count();
             if n >= fuzzy_min && w.chars().all(|c| c.is_ascii_alphabetic()) {
-                for d in deletions(w)
-                    .into_iter()
-                    .chain(std::iter::once(w.to_owned()))
-                {
-                    let e = self.deletes.entry(d).or_default();
-                    if e.len() < 4 {
-                        e.push(w.to_owned());
-                    }
+                for d in deletions(w).into_iter().chain(std::iter::once(w.to_owned())) {
+                    push_limited(&mut self.deletes, d, w);
                 }
             }
         }
+    }
+
+    /// A dictionary word of some language: never taken for a typo of a short model name.
+    pub fn add_dict_word(&mut self, w: &str) {
+        self.dict.insert(w.to_owned());
+    }
+
+    /// A short (5-letter) catalog model name that tolerates one edit ("camri", "civc").
+    pub fn add_short_model(&mut self, w: &str) {
+        if w.len() == 5 && w.chars().all(|c| c.is_ascii_alphabetic()) {
+            self.vocab.insert(w.to_owned());
+            for d in deletions(w).into_iter().chain(std::iter::once(w.to_owned())) {
+                push_limited(&mut self.short, d, w);
+            }
+        }
+    }
+
+    /// Is this a known vocabulary or dictionary word?
+    pub fn is_known(&self, w: &str) -> bool {
+        self.vocab.contains(w) || self.dict.contains(w)
     }
 
     /// The known word a text token stands for (itself when unknown).
-    pub fn canon(&self, w: &str) -> String {
+    pub fn canon<'a>(&'a self, w: &'a str) -> &'a str {
         if self.vocab.contains(w) {
-            return w.to_owned();
+            return w;
         }
         if is_arabic_word(w) {
-            return self.arabic_strip(w).unwrap_or_else(|| w.to_owned());
+            return self.arabic_strip(w).unwrap_or(w);
         }
-        self.fuzzy(w).unwrap_or_else(|| w.to_owned())
+        self.fuzzy(w).unwrap_or(w)
     }
 
     /// The known word behind an Arabic token with a clitic prefix and/or pronoun suffix.
-    fn arabic_strip(&self, w: &str) -> Option<String> {
-        {
-            for p in AR_PREFIXES {
-                if let Some(rest) = w.strip_prefix(p)
-                    && rest.chars().count() >= 2
-                {
-                    if self.vocab.contains(rest) {
-                        return Some(rest.to_owned());
-                    }
-                    for s in AR_SUFFIXES {
-                        if let Some(r2) = rest.strip_suffix(s)
-                            && r2.chars().count() >= 2
-                            && self.vocab.contains(r2)
-                        {
-                            return Some(r2.to_owned());
-                        }
+    fn arabic_strip<'a>(&self, w: &'a str) -> Option<&'a str> {
+        for p in AR_PREFIXES {
+            if let Some(rest) = w.strip_prefix(p)
+                && rest.chars().count() >= 2
+            {
+                if self.vocab.contains(rest) {
+                    return Some(rest);
+                }
+                for s in AR_SUFFIXES {
+                    if let Some(r2) = rest.strip_suffix(s)
+                        && r2.chars().count() >= 2
+                        && self.vocab.contains(r2)
+                    {
+                        return Some(r2);
                     }
                 }
             }
-            for s in AR_SUFFIXES {
-                if let Some(r) = w.strip_suffix(s)
-                    && r.chars().count() >= 2
-                    && self.vocab.contains(r)
-                {
-                    return Some(r.to_owned());
-                }
-            }
-            None
         }
-    }
-
-    /// A vocabulary word one edit away from a long Latin token (typo tolerance).
-    fn fuzzy(&self, w: &str) -> Option<String> {
-        let n = w.chars().count();
-        if (5..=24).contains(&n) && w.chars().all(|c| c.is_ascii_alphabetic()) {
-            let mut cands: Vec<&String> = Vec::new();
-            if let Some(v) = self.deletes.get(w) {
-                cands.extend(v);
-            }
-            for d in deletions(w) {
-                if let Some(v) = self.deletes.get(&d) {
-                    cands.extend(v);
-                }
-            }
-            if let Some(best) = cands.into_iter().find(|c| strsim::osa_distance(c, w) <= 1) {
-                return Some(best.clone());
+        for s in AR_SUFFIXES {
+            if let Some(r) = w.strip_suffix(s)
+                && r.chars().count() >= 2
+                && self.vocab.contains(r)
+            {
+                return Some(r);
             }
         }
         None
     }
 
+    /// A vocabulary word one edit away from a Latin token (typo tolerance): long vocabulary
+    /// words for tokens of 5+ letters, short catalog model names for tokens of 4–6 letters
+    /// that are no dictionary word.
+    fn fuzzy<'a>(&'a self, w: &str) -> Option<&'a str> {
+        let n = w.len();
+        if !(4..=24).contains(&n) || !w.bytes().all(|c| c.is_ascii_alphabetic()) {
+            return None;
+        }
+        fn lookup<'m>(map: &'m HashMap<String, Vec<String>>, w: &str) -> Option<&'m str> {
+            let ok = |v: &'m Vec<String>| v.iter().find(|c| strsim::osa_distance(c, w) <= 1).map(String::as_str);
+            if let Some(c) = map.get(w).and_then(ok) {
+                return Some(c);
+            }
+            let mut buf = String::with_capacity(w.len());
+            let mut best = None;
+            each_deletion(w, &mut buf, |d| {
+                if best.is_none() {
+                    best = map.get(d).and_then(ok);
+                }
+            });
+            best
+        }
+        let mut best = None;
+        if n >= 5 {
+            best = lookup(&self.deletes, w);
+        }
+        if best.is_none() && n <= 6 && !self.short.is_empty() && !self.dict.contains(w) {
+            best = lookup(&self.short, w);
+        }
+        best
+    }
+
     /// Lexes folded text into a document with canonical forms.
-    pub fn doc<'a>(&self, folded: &'a str) -> Doc<'a> {
+    pub fn doc<'a>(&'a self, folded: &'a str) -> Doc<'a> {
         let toks = lex(folded);
         let mut words = Vec::new();
         let mut clause = Vec::new();
@@ -425,7 +545,7 @@ impl Canon {
         for &i in &words {
             let t = toks[i];
             if t.kind == Kind::Num {
-                canon.push(t.text.to_owned());
+                canon.push(t.text);
                 alt.push(None);
             } else {
                 canon.push(self.canon(t.text));
@@ -454,10 +574,7 @@ mod tests {
 
     #[test]
     fn lexes_numbers_and_words() {
-        let t: Vec<_> = lex("$25,000 or 25k, 27.9 ok?")
-            .into_iter()
-            .map(|t| t.text)
-            .collect();
+        let t: Vec<_> = lex("$25,000 or 25k, 27.9 ok?").into_iter().map(|t| t.text).collect();
         assert_eq!(t, ["$", "25,000", "or", "25", "k", ",", "27.9", "ok", "?"]);
     }
 
@@ -477,5 +594,21 @@ mod tests {
         set.find(&d, &mut hits);
         let p: Vec<u32> = hits.iter().map(|h| h.payload).collect();
         assert_eq!(p, [1, 2, 3]);
+    }
+}
+
+#[cfg(test)]
+mod fold_tests {
+    #[test]
+    fn fast_fold_equals_fold() {
+        for t in [
+            "Hi, is the White COROLLA still available? $25,000 `ok`",
+            "¿Tienen el Corolla?",
+            "السلام عليكم ٢٠٢٢",
+            "",
+            "plain ascii 123 !@#$%^&*()_+{}|:\"<>?~",
+        ] {
+            assert_eq!(super::fold_fast(t), dossier_core::text::fold(t), "{t}");
+        }
     }
 }

@@ -28,7 +28,7 @@ use dossier_core::text::fold;
 use dossier_core::{Catalog, Conversation, ConversationContact, Currency, Message, Profile};
 use interests::VehicleIndex;
 use lex::{Canon, Doc, Hit, PhraseSet};
-use std::collections::{HashMap, HashSet};
+use lex::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Longest message text analysed (characters beyond are ignored; keeps cost bounded).
@@ -52,6 +52,12 @@ pub struct Analyzer {
     pub(crate) intent_ids: Vec<(&'static str, u32)>,
     pub(crate) currency_cats: Vec<(u32, String)>,
     pub(crate) neg_id: u32,
+    /// Language codes of the knowledge files; a phrase's `Hit::lang` is 1 + its index here.
+    pub(crate) lang_codes: Vec<String>,
+    /// Per category id: matched only in the message's languages (sentiment, stage, intent).
+    pub(crate) lang_restricted: Vec<bool>,
+    /// Folded number word → value (`[number_words]`: "veinte" → 20).
+    pub(crate) number_words: HashMap<String, u32>,
 }
 
 /// One message prepared for the extractors.
@@ -59,16 +65,15 @@ pub(crate) struct Msg<'a> {
     pub raw: &'a str,
     pub doc: Doc<'a>,
     pub hits: Vec<Hit>,
-    /// Words of the raw text (case kept), aligned with `doc.words` when `aligned`.
-    pub raw_words: Vec<&'a str>,
-    pub aligned: bool,
 }
 
 impl Analyzer {
     pub fn new(knowledge: Arc<Knowledge>, catalog: &Catalog) -> Analyzer {
         let mut cues = PhraseSet::default();
-        let mut cat_ids = HashMap::new();
+        let mut cat_ids = HashMap::default();
         let mut cat_names = Vec::new();
+        let mut lang_codes: Vec<String> = Vec::new();
+        let mut lang_restricted = Vec::new();
         for (name, phrases) in knowledge.categories() {
             if name.ends_with("_emoji") {
                 continue;
@@ -76,8 +81,20 @@ impl Analyzer {
             let id = cat_names.len() as u32;
             cat_ids.insert(name.clone(), id);
             cat_names.push(name.clone());
-            for p in phrases {
-                cues.add(p, id);
+            lang_restricted.push(["sentiment.", "stage.", "intent."].iter().any(|p| name.starts_with(p)));
+            let langs = knowledge.cue_langs(name);
+            for (i, p) in phrases.iter().enumerate() {
+                let lang = match langs.get(i).and_then(Option::as_deref) {
+                    Some(l) => match lang_codes.iter().position(|c| c == l) {
+                        Some(j) => j + 1,
+                        None => {
+                            lang_codes.push(l.to_owned());
+                            lang_codes.len()
+                        }
+                    },
+                    None => 0,
+                };
+                cues.add_lang(p, id, u8::try_from(lang).unwrap_or(0));
             }
         }
         let vehicles = VehicleIndex::build(&knowledge, catalog);
@@ -88,17 +105,40 @@ impl Analyzer {
         for w in vehicles.set.vocab() {
             canon.add_word(w, 6);
         }
-        let stopwords = knowledge
+        let stopwords: Vec<(String, HashSet<String>)> = knowledge
             .stopword_table()
             .into_iter()
             .map(|(l, ws)| (l, ws.iter().map(|w| fold(w)).collect()))
             .collect();
+        for (_, ws) in &stopwords {
+            for w in ws {
+                canon.add_dict_word(w);
+            }
+        }
+        for w in knowledge.cues("dictionary.words") {
+            canon.add_dict_word(&fold(w));
+        }
+        // Short catalog model names (one word of 5 letters) tolerate one typo ("camri").
+        for v in &catalog.vehicles {
+            let f = fold(&v.model);
+            if !f.contains(' ') {
+                canon.add_short_model(&f);
+            }
+        }
         let symbols = knowledge
             .map("currency_symbols")
             .map(|m| m.iter().map(|(k, v)| (fold(k), v.clone())).collect())
             .unwrap_or_default();
+        let number_words = knowledge
+            .map("number_words")
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((fold(k), v.trim().parse::<u32>().ok()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
         let dollar_codes = knowledge.cues("currency_meta.dollar_codes").to_vec();
-        let mut counts: HashMap<&str, usize> = HashMap::new();
+        let mut counts: HashMap<&str, usize> = HashMap::default();
         for v in &catalog.vehicles {
             *counts.entry(v.currency.as_str()).or_default() += 1;
         }
@@ -108,9 +148,8 @@ impl Analyzer {
             .map(|(c, _)| c.to_owned())
             .unwrap_or_else(|| "USD".to_owned());
         // A fixed, valid pattern: cannot fail.
-        let email_re =
-            regex::Regex::new(r"(?i)[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
-                .unwrap_or_else(|_| unreachable!());
+        let email_re = regex::Regex::new(r"(?i)[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
+            .unwrap_or_else(|_| unreachable!());
         let id = |n: &str| cat_ids.get(n).copied().unwrap_or(u32::MAX);
         let intent_ids = stage::INTENT_ORDER
             .iter()
@@ -130,6 +169,9 @@ impl Analyzer {
             intent_ids,
             currency_cats,
             neg_id,
+            lang_codes,
+            lang_restricted,
+            number_words,
             knowledge,
             canon,
             cues,
@@ -196,33 +238,46 @@ impl Analyzer {
             Some((i, _)) => &text[..i],
             None => text,
         };
-        let folded = fold(text);
-        let light = contact::light_fold(text);
-        let m = self.prepare(text, &folded, &light);
+        let folded = lex::fold_fast(text);
+        let mut m = self.prepare(text, &folded);
         if inbound {
-            self.observe_customer(st, msg, &m);
+            let detected = lang::detect(self, &m);
+            self.restrict_languages(st, &mut m, detected.as_ref());
+            self.observe_customer(st, msg, &m, detected);
         } else {
             self.observe_agent(st, &m);
         }
     }
 
-    fn prepare<'a>(&self, raw: &'a str, folded: &'a str, light: &'a str) -> Msg<'a> {
+    fn prepare<'a>(&'a self, raw: &'a str, folded: &'a str) -> Msg<'a> {
         let doc = self.canon.doc(folded);
         let mut hits = Vec::new();
         self.cues.find(&doc, &mut hits);
-        let raw_words: Vec<&str> = lex::lex(light)
-            .into_iter()
-            .filter(|t| matches!(t.kind, lex::Kind::Word | lex::Kind::Num))
-            .map(|t| t.text)
-            .collect();
-        let aligned = raw_words.len() == doc.words.len();
-        Msg {
-            raw,
-            doc,
-            hits,
-            raw_words,
-            aligned,
+        Msg { raw, doc, hits }
+    }
+
+    /// Cue collisions across languages ("entrada", "firma", "legal"): when the message's
+    /// language is clear, sentiment/stage/intent cues of other languages are dropped. English
+    /// (code-switching), the conversation's main language and Arabic-script cues stay on.
+    fn restrict_languages(&self, st: &AnalyzerState, m: &mut Msg, detected: Option<&(String, f32)>) {
+        let Some((lang, margin)) = detected else {
+            return;
+        };
+        if lang == "ar" || *margin < 2.0 {
+            return;
         }
+        let id_of = |code: &str| self.lang_codes.iter().position(|c| c == code).map(|i| (i + 1) as u8);
+        let dominant = st
+            .lang_votes
+            .iter()
+            .max_by(|a, b| a.1.partial_cmp(b.1).unwrap_or(std::cmp::Ordering::Equal))
+            .and_then(|(l, _)| id_of(l));
+        let allowed = [id_of(lang), id_of("en"), id_of("ar"), dominant];
+        m.hits.retain(|h| {
+            h.lang == 0
+                || !self.lang_restricted.get(h.payload as usize).copied().unwrap_or(false)
+                || allowed.contains(&Some(h.lang))
+        });
     }
 
     fn observe_agent(&self, st: &mut AnalyzerState, m: &Msg) {
@@ -235,15 +290,17 @@ impl Analyzer {
                 state::push_capped(&mut st.seen_models, key, state::MAX_SEEN_MODELS);
             }
         }
-        budget::observe_agent(self, st, m);
+        let amts = amount::amounts(self, m);
+        interests::note_agent_list(self, st, m, &mentions, &amts);
+        budget::observe_agent(self, st, m, &amts);
     }
 
-    fn observe_customer(&self, st: &mut AnalyzerState, msg: &Message, m: &Msg) {
-        lang::observe(self, st, m);
+    fn observe_customer(&self, st: &mut AnalyzerState, msg: &Message, m: &Msg, detected: Option<(String, f32)>) {
+        lang::observe(st, detected);
         contact::observe(self, st, msg, m);
         let wanted = interests::observe(self, st, msg, m);
         let money = budget::observe_customer(self, st, msg, m);
-        let substantive = stage::is_substantive(self, m, !wanted.is_empty() || money);
+        let substantive = stage::is_substantive(self, m, !wanted.is_empty() || money.budget || money.terms);
         if substantive {
             st.substantive_in = st.substantive_in.saturating_add(1);
             if st.substantive_in == 1 {
@@ -257,15 +314,11 @@ impl Analyzer {
         mood::observe(self, st, msg, m);
         summary::observe(self, st, msg, m);
         budget::after_customer(st);
+        st.agent_list_age = st.agent_list_age.saturating_add(1);
     }
 
     /// Builds the profile from the state.
-    pub fn profile(
-        &self,
-        st: &AnalyzerState,
-        company: &str,
-        contact: &ConversationContact,
-    ) -> Profile {
+    pub fn profile(&self, st: &AnalyzerState, company: &str, contact: &ConversationContact) -> Profile {
         let mut p = Profile::empty(company, contact.key().map(|k| k.as_str()));
         contact::fill(self, st, contact, &mut p);
         lang::fill(st, &mut p);
@@ -293,9 +346,7 @@ impl Analyzer {
         let code = if code == "$" {
             match &st.last_currency {
                 Some(c) if self.dollar_codes.contains(c) => c.as_str(),
-                _ if self.dollar_codes.contains(&self.default_currency) => {
-                    self.default_currency.as_str()
-                }
+                _ if self.dollar_codes.contains(&self.default_currency) => self.default_currency.as_str(),
                 _ => "USD",
             }
         } else {
@@ -319,11 +370,9 @@ impl Msg<'_> {
             if n.start >= h.start && n.end <= h.end {
                 return false; // the negation is part of the phrase itself ("no rush")
             }
-            let before =
-                n.end <= h.start && h.start - n.end <= 2 && self.doc.same_clause(n.start, h.start);
-            let after = n.start >= h.end
-                && n.start - h.end <= 1
-                && self.doc.same_clause(n.start, h.end.saturating_sub(1));
+            let before = n.end <= h.start && h.start - n.end <= 2 && self.doc.same_clause(n.start, h.start);
+            let after =
+                n.start >= h.end && n.start - h.end <= 1 && self.doc.same_clause(n.start, h.end.saturating_sub(1));
             before || after
         })
     }
@@ -341,8 +390,7 @@ impl Analyzer {
     /// Diagnostic: the cue categories and vehicles found in a text (`category[start..end]`).
     pub fn explain(&self, text: &str) -> Vec<String> {
         let folded = fold(text);
-        let light = contact::light_fold(text);
-        let m = self.prepare(text, &folded, &light);
+        let m = self.prepare(text, &folded);
         let mut out: Vec<String> = m
             .hits
             .iter()
@@ -357,11 +405,7 @@ impl Analyzer {
             })
             .collect();
         for v in self.vehicles.mentions(self, &m, &AnalyzerState::default()) {
-            out.push(format!(
-                "vehicle[{} {:?}]",
-                self.vehicles.key(v.model),
-                v.year
-            ));
+            out.push(format!("vehicle[{} {:?}]", self.vehicles.key(v.model), v.year));
         }
         out
     }
@@ -373,8 +417,7 @@ pub(crate) mod tests_support {
     use dossier_core::{Direction, MessageId};
 
     pub fn catalog() -> Catalog {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../data/catalog/demo-motors.csv");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/catalog/demo-motors.csv");
         Catalog::load(&path).unwrap_or_default()
     }
 
@@ -384,18 +427,13 @@ pub(crate) mod tests_support {
     }
 
     pub fn conv(msgs: &[(&str, &str)], profile: Option<&str>) -> Conversation {
-        let base =
-            jiff::Timestamp::from_second(1_790_000_000).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let base = jiff::Timestamp::from_second(1_790_000_000).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         let messages = msgs
             .iter()
             .enumerate()
             .map(|(i, (dir, text))| Message {
                 id: MessageId::parse(format!("m{i}")).unwrap(),
-                direction: if *dir == "in" {
-                    Direction::In
-                } else {
-                    Direction::Out
-                },
+                direction: if *dir == "in" { Direction::In } else { Direction::Out },
                 timestamp: base + jiff::SignedDuration::from_secs(60 * i as i64),
                 text: Some((*text).to_owned()),
                 kind: None,

@@ -39,13 +39,13 @@ pub(crate) fn sentiment_score(an: &Analyzer, m: &Msg) -> f32 {
     let neg = an.cat("sentiment.negative");
     let mild = an.cat("sentiment.mild_positive");
     let mut s = 0.0;
-    s += m
-        .hits_of(pos)
-        .filter(|h| !m.negated(an, h) && !in_greeting(h))
-        .count() as f32;
+    s += m.hits_of(pos).filter(|h| !m.negated(an, h) && !in_greeting(h)).count() as f32;
     s += 0.5 * m.hits_of(mild).count() as f32;
     s -= 2.0 * m.hits_of(neg).filter(|h| !m.negated(an, h)).count() as f32;
     let k = &an.knowledge;
+    if m.raw.is_ascii() {
+        return s.clamp(-6.0, 4.0); // no emoji
+    }
     s += k
         .cues("sentiment.positive_emoji")
         .iter()
@@ -74,12 +74,7 @@ pub(crate) fn fill(st: &AnalyzerState, p: &mut Profile) {
     if st.messages_in == 0 {
         return;
     }
-    p.urgency = Some(
-        st.urgency
-            .as_ref()
-            .map(|(u, _)| *u)
-            .unwrap_or(Urgency::Normal),
-    );
+    p.urgency = Some(st.urgency.as_ref().map(|(u, _)| *u).unwrap_or(Urgency::Normal));
     p.sentiment = Some(if st.sentiment >= THRESHOLD {
         Sentiment::Positive
     } else if st.sentiment <= -THRESHOLD {
@@ -100,10 +95,7 @@ mod tests {
 
     #[test]
     fn urgency() {
-        assert_eq!(
-            u("My lease ends this Friday, I need to have it by then"),
-            Urgency::High
-        );
+        assert_eq!(u("My lease ends this Friday, I need to have it by then"), Urgency::High);
         assert_eq!(u("lo necesito para mañana, es urgente"), Urgency::High);
         assert_eq!(u("chego no dia 20 e quero buscar direto"), Urgency::High);
         assert_eq!(u("أنا مسافر الأسبوع الجاي"), Urgency::High);
@@ -121,10 +113,7 @@ mod tests {
             Sentiment::Negative
         );
         assert_eq!(s(&[("in", "me late la tacoma 💪")]), Sentiment::Positive);
-        assert_eq!(
-            s(&[("in", "Good morning, is it available?")]),
-            Sentiment::Neutral
-        );
+        assert_eq!(s(&[("in", "Good morning, is it available?")]), Sentiment::Neutral);
         assert_eq!(s(&[("in", "تمام، شكراً جداً 🙏")]), Sentiment::Neutral);
         assert_eq!(s(&[("in", "no problem at all")]), Sentiment::Neutral);
     }

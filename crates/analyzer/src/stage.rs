@@ -7,6 +7,7 @@
 //! Intent: the first intent category (in priority order) with a cue in the latest customer
 //! message that has one; thanks/ok/greetings do not change it.
 
+use crate::budget::MoneyFacts;
 use crate::state::{AnalyzerState, IntentState, StageState, push_ev};
 use crate::{Analyzer, Msg};
 use dossier_core::Message;
@@ -69,8 +70,8 @@ pub(crate) fn is_substantive(an: &Analyzer, m: &Msg, vehicle_or_money: bool) -> 
     words.saturating_sub(covered) >= 3
 }
 
-fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String]) -> u8 {
-    if m.has_pos(an, "stage.support") {
+fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], money: MoneyFacts) -> u8 {
+    if m.has_pos(an, "stage.support") && !m.has_pos(an, "stage.new_purchase") {
         return SUPPORT;
     }
     if m.has_pos(an, "stage.ready") {
@@ -79,7 +80,7 @@ fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String]) 
     let specific = !wanted.is_empty() || !st.interests.is_empty();
     let fin = m.has_pos(an, "financing.interest");
     let trade = m.has_pos(an, "trade_in.cue");
-    if specific && (m.has_pos(an, "stage.negotiating") || fin || trade) {
+    if specific && (m.has_pos(an, "stage.negotiating") || fin || trade || money.terms) {
         return NEGOTIATING;
     }
     if m.has_cat(an, "stage.comparing_strong") || m.has_cat(an, "stage.competitor") {
@@ -100,9 +101,18 @@ pub(crate) fn observe(
     msg: &Message,
     m: &Msg,
     wanted: &[String],
-    money: bool,
+    money: MoneyFacts,
 ) {
-    let level = message_level(an, st, m, wanted);
+    // A customer with an after-sale case who starts shopping for another vehicle ("also
+    // looking to buy a second car", "queremos comprar otro"): the pipeline starts again.
+    if st.stage.as_ref().is_some_and(|s| s.level == SUPPORT) && m.has_pos(an, "stage.new_purchase") {
+        st.stage = Some(StageState {
+            level: EXPLORING,
+            since: msg.timestamp,
+            evidence: vec![msg.id.clone()],
+        });
+    }
+    let level = message_level(an, st, m, wanted, money);
     if level > 0 {
         match &mut st.stage {
             Some(s) if s.level == level => push_ev(&mut s.evidence, &msg.id),
@@ -124,9 +134,7 @@ pub(crate) fn observe(
         for &(name, c) in &an.intent_ids {
             let n = m
                 .hits_of(c)
-                .filter(|h| {
-                    m.doc.sentence.get(h.start).copied() == Some(sent as u16) && !m.negated(an, h)
-                })
+                .filter(|h| m.doc.sentence.get(h.start).copied() == Some(sent as u16) && !m.negated(an, h))
                 .count();
             if n > 0 {
                 return Some((name, n.min(5) as u8));
@@ -139,7 +147,10 @@ pub(crate) fn observe(
     if found.is_none() {
         found = (0..n_sent).rev().find_map(in_sentence);
     }
-    if found.is_none() && money {
+    if money.terms && found.is_none_or(|(v, _)| v == "price") {
+        found = Some(("financing", 1));
+    }
+    if found.is_none() && money.budget {
         found = Some(("price", 1));
     }
     match found {
@@ -163,7 +174,7 @@ pub(crate) fn fill(_an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
         return;
     }
     let (level, since, evidence, conf) = match &st.stage {
-        Some(s) if s.level >= COMPARING => (
+        Some(s) if s.level >= EXPLORING => (
             s.level,
             Some(s.since),
             s.evidence.clone(),
@@ -172,12 +183,7 @@ pub(crate) fn fill(_an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
         _ => {
             if st.substantive_in >= 2 || (st.returning && st.substantive_in >= 1) {
                 let ev = st.second_substantive.iter().cloned().collect();
-                (
-                    EXPLORING,
-                    st.second_substantive_at.or(st.first_seen),
-                    ev,
-                    0.6,
-                )
+                (EXPLORING, st.second_substantive_at.or(st.first_seen), ev, 0.6)
             } else {
                 let ev = st
                     .first_substantive
@@ -200,8 +206,7 @@ pub(crate) fn fill(_an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
         Some(i) => {
             let mut v = i.value.as_str();
             // In an after-sale thread a price or visit question is about the service.
-            if level == SUPPORT && matches!(v, "price" | "availability" | "test_drive" | "features")
-            {
+            if level == SUPPORT && matches!(v, "price" | "availability" | "test_drive" | "features") {
                 v = "service";
             }
             Some(Fact {
@@ -254,11 +259,7 @@ mod tests {
             ("first_inquiry".into(), "availability".into())
         );
         assert_eq!(
-            stage(&[
-                ("in", "what SUVs do you have?"),
-                ("in", "which ones have a third row?")
-            ])
-            .0,
+            stage(&[("in", "what SUVs do you have?"), ("in", "which ones have a third row?")]).0,
             "exploring"
         );
         assert_eq!(
@@ -266,26 +267,15 @@ mod tests {
             "comparing"
         );
         assert_eq!(
-            stage(&[
-                ("in", "me interesa el Wrangler"),
-                ("in", "cuánto es lo menos?")
-            ])
-            .0,
+            stage(&[("in", "me interesa el Wrangler"), ("in", "cuánto es lo menos?")]).0,
             "negotiating"
         );
         assert_eq!(stage(&[("in", "عايزة أحجز النترا ٢٠٢٣")]).0, "ready_to_buy");
         assert_eq!(
-            stage(&[(
-                "in",
-                "Comprei um Corolla com vocês, quero agendar a revisão"
-            )])
-            .0,
+            stage(&[("in", "Comprei um Corolla com vocês, quero agendar a revisão")]).0,
             "support"
         );
-        assert_eq!(
-            stage(&[("in", "اشتريت منكم تاكوما والحين فيها مشكلة")]).0,
-            "support"
-        );
+        assert_eq!(stage(&[("in", "اشتريت منكم تاكوما والحين فيها مشكلة")]).0, "support");
     }
 
     #[test]
@@ -298,9 +288,57 @@ mod tests {
             .1,
             "test_drive"
         );
+        assert_eq!(stage(&[("in", "Quanto tá o Model Y?"), ("in", "valeu")]).1, "price");
+    }
+
+    #[test]
+    fn support_customer_shopping_again() {
+        let bought = |t: &str| stage(&[("in", "I bought a Tucson from you and need an oil change"), ("in", t)]).0;
+        assert_eq!(bought("also looking to buy a second car for my wife"), "exploring");
         assert_eq!(
-            stage(&[("in", "Quanto tá o Model Y?"), ("in", "valeu")]).1,
-            "price"
+            bought("also looking to buy a second car, the Civic or the Corolla?"),
+            "comparing"
         );
+        let s = stage(&[
+            ("in", "compré una Tucson con ustedes, toca servicio"),
+            ("in", "queremos comprar otro carro"),
+        ])
+        .0;
+        assert_eq!(s, "exploring");
+        let s = stage(&[
+            ("in", "comprei um Corolla com vocês, quero agendar a revisão"),
+            ("in", "queremos comprar outro carro"),
+        ])
+        .0;
+        assert_eq!(s, "exploring");
+        let s = stage(&[
+            ("in", "اشتريت منكم تاكوما وأبي موعد صيانة"),
+            ("in", "وبعد ابي اشتري سيارة ثانية"),
+        ])
+        .0;
+        assert_eq!(s, "exploring");
+        // A ready customer asking a price question about the same car stays ready.
+        let s = stage(&[
+            ("in", "I'll take the Civic, can I put a deposit?"),
+            ("in", "what's the best price on the Civic with taxes?"),
+        ])
+        .0;
+        assert_eq!(s, "ready_to_buy");
+    }
+
+    #[test]
+    fn cues_of_other_languages_do_not_fire() {
+        // Spanish: Portuguese "entrada" (down payment) and "indica".
+        let p = run(&[("in", "¿me indica dónde está la entrada de la agencia?")]);
+        assert!(p.financing.is_none());
+        // Portuguese: Spanish "firma" (sign).
+        let s = stage(&[("in", "trabalho numa firma grande e queria ver um carro pra mim")]).0;
+        assert_ne!(s, "ready_to_buy");
+        // English: Portuguese "legal" (cool).
+        let p = run(&[("in", "is it legal to drive it home without the plates?")]);
+        assert_eq!(p.sentiment, Some(dossier_core::profile::Sentiment::Neutral));
+        // Arabic-script cues stay on in mixed text, English ones too.
+        assert_eq!(stage(&[("in", "عايز احجز the Elantra please")]).0, "ready_to_buy");
+        assert_eq!(stage(&[("in", "ممكن test drive بكرة للنترا؟")]).1, "test_drive");
     }
 }

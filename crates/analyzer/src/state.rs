@@ -15,6 +15,7 @@ pub const MAX_EVIDENCE: usize = 6;
 pub const MAX_INTERESTS: usize = 8;
 pub const MAX_NOTES: usize = 5;
 pub const MAX_SEEN_MODELS: usize = 24;
+pub const MAX_AGENT_LIST: usize = 6;
 
 /// Pushes an id, dropping the oldest beyond the cap and avoiding a duplicate at the end.
 pub(crate) fn push_ev(ev: &mut Vec<MessageId>, id: &MessageId) {
@@ -119,6 +120,13 @@ pub struct AnalyzerState {
     pub owned_models: Vec<String>,
     /// "make|model" keys mentioned by anyone (lets an ambiguous model name count later).
     pub seen_models: Vec<String>,
+    /// The vehicles ("make|model") the agent's latest message with vehicles named, in order,
+    /// with the price quoted next to each (lets "the second one" / "the cheaper one" resolve).
+    #[serde(default)]
+    pub agent_list: Vec<(String, Option<Decimal>)>,
+    /// Messages since that agent message (0: the very next message).
+    #[serde(default)]
+    pub agent_list_age: u8,
     // Money.
     pub budget: Option<BudgetState>,
     pub last_currency: Option<String>,

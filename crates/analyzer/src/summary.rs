@@ -107,16 +107,8 @@ pub(crate) fn fill(an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
     if st.messages_in == 0 {
         return;
     }
-    let who = p
-        .contact
-        .name
-        .clone()
-        .unwrap_or_else(|| "The customer".to_owned());
-    let stage = p
-        .stage
-        .as_ref()
-        .map(|s| s.value.replace('_', " "))
-        .unwrap_or_default();
+    let who = p.contact.name.clone().unwrap_or_else(|| "The customer".to_owned());
+    let stage = p.stage.as_ref().map(|s| s.value.replace('_', " ")).unwrap_or_default();
     let mut parts = vec![format!("{who} ({stage})")];
     let items: Vec<String> = p.interests.iter().take(3).map(|i| i.item.clone()).collect();
     if !items.is_empty() {
@@ -128,11 +120,7 @@ pub(crate) fn fill(an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
         } else {
             ""
         };
-        parts.push(format!(
-            "budget {} {}{per}",
-            format_amount(b.amount),
-            b.currency
-        ));
+        parts.push(format!("budget {} {}{per}", format_amount(b.amount), b.currency));
     }
     if p.financing.as_ref().is_some_and(|f| f.interested) {
         parts.push("wants financing".into());
@@ -173,20 +161,17 @@ pub(crate) fn fill(an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
 pub(crate) fn signals(st: &AnalyzerState, p: &mut Profile) {
     let Some(at) = st.last_seen else { return };
     let mut out = Vec::new();
-    let mut push = |kind: &str,
-                    value: serde_json::Value,
-                    confidence: f32,
-                    evidence: Vec<dossier_core::MessageId>,
-                    observed_at| {
-        out.push(Signal {
-            kind: kind.to_owned(),
-            value,
-            confidence,
-            source: "builtin".into(),
-            evidence,
-            observed_at,
-        });
-    };
+    let mut push =
+        |kind: &str, value: serde_json::Value, confidence: f32, evidence: Vec<dossier_core::MessageId>, observed_at| {
+            out.push(Signal {
+                kind: kind.to_owned(),
+                value,
+                confidence,
+                source: "builtin".into(),
+                evidence,
+                observed_at,
+            });
+        };
     if let Some(s) = &p.stage {
         push(
             "stage",
@@ -197,13 +182,7 @@ pub(crate) fn signals(st: &AnalyzerState, p: &mut Profile) {
         );
     }
     if let Some(i) = &p.intent {
-        push(
-            "intent",
-            json!(i.value),
-            i.confidence,
-            i.evidence.clone(),
-            at,
-        );
+        push("intent", json!(i.value), i.confidence, i.evidence.clone(), at);
     }
     for i in &p.interests {
         push(
@@ -245,13 +224,7 @@ pub(crate) fn signals(st: &AnalyzerState, p: &mut Profile) {
         push("urgency", json!(u), 0.7, vec![id.clone()], at);
     }
     if let Some(s) = &p.sentiment {
-        push(
-            "sentiment",
-            json!(s),
-            0.6,
-            st.sentiment_evidence.clone(),
-            at,
-        );
+        push("sentiment", json!(s), 0.6, st.sentiment_evidence.clone(), at);
     }
     if let Some((n, id)) = &st.name {
         push("name", json!(n), 0.85, vec![id.clone()], at);

@@ -9,22 +9,15 @@ use std::sync::Arc;
 fn run_dir(dir: &Path, catalog: &Path) -> dossier_analyzer::eval::Table {
     let catalog = Catalog::load(catalog).unwrap();
     let an = Analyzer::new(Arc::new(Knowledge::builtin()), &catalog);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    files.retain(|p| {
-        p.extension().is_some_and(|e| e == "json") && !p.to_string_lossy().ends_with(".labels.json")
-    });
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
+    files.retain(|p| p.extension().is_some_and(|e| e == "json") && !p.to_string_lossy().ends_with(".labels.json"));
     files.sort();
     let mut scores = Vec::new();
     for f in files {
         let conv = Conversation::from_json(&std::fs::read(&f).unwrap()).unwrap();
-        let labels: Labels = serde_json::from_slice(
-            &std::fs::read(f.to_string_lossy().replace(".json", ".labels.json")).unwrap(),
-        )
-        .unwrap();
+        let labels: Labels =
+            serde_json::from_slice(&std::fs::read(f.to_string_lossy().replace(".json", ".labels.json")).unwrap())
+                .unwrap();
         scores.push(score(&an.analyze(&conv, "demo-motors"), &labels));
     }
     aggregate(&scores)
@@ -41,14 +34,8 @@ fn sample_targets() {
         &root().join("../../data/catalog/demo-motors.csv"),
     );
     assert!(t.mean >= 0.90, "{t:?}");
-    assert!(
-        t.fields["stage"] >= 0.85 && t.fields["intent"] >= 0.80,
-        "{t:?}"
-    );
-    assert!(
-        t.fields["interests"] >= 0.90 && t.fields["budget"] >= 0.85,
-        "{t:?}"
-    );
+    assert!(t.fields["stage"] >= 0.85 && t.fields["intent"] >= 0.80, "{t:?}");
+    assert!(t.fields["interests"] >= 0.90 && t.fields["budget"] >= 0.85, "{t:?}");
 }
 
 #[test]
@@ -63,6 +50,11 @@ fn heldout_targets() {
         &root().join("tests/heldout/custom/catalog.csv"),
     );
     assert!(custom.mean >= 0.85, "{custom:?}");
+    let fresh = run_dir(
+        &root().join("tests/heldout/fresh"),
+        &root().join("../../data/catalog/demo-motors.csv"),
+    );
+    assert!(fresh.mean >= 0.90, "{fresh:?}");
 }
 
 /// A tiny deterministic PRNG (no extra dependency).
@@ -165,10 +157,8 @@ fn never_panics_and_state_stays_bounded() {
 fn incremental_equals_whole() {
     let catalog = Catalog::load(&root().join("../../data/catalog/demo-motors.csv")).unwrap();
     let an = Analyzer::new(Arc::new(Knowledge::builtin()), &catalog);
-    let conv = Conversation::from_json(
-        &std::fs::read(root().join("../../data/conversations/006.json")).unwrap(),
-    )
-    .unwrap();
+    let conv =
+        Conversation::from_json(&std::fs::read(root().join("../../data/conversations/006.json")).unwrap()).unwrap();
     let whole = an.analyze(&conv, "demo-motors");
     let mut st = AnalyzerState::default();
     for m in &conv.messages {
