@@ -74,10 +74,12 @@ fn body(a: &Args, run: &str, first: usize) -> Vec<u8> {
                     "type": "text", "text": { "body": format!("Hi, is the Corolla {i} still available? budget 25k") } })
         })
         .collect();
-    serde_json::to_vec(&json!({ "object": "whatsapp_business_account", "entry": [{ "id": "1", "changes": [{
+    serde_json::to_vec(
+        &json!({ "object": "whatsapp_business_account", "entry": [{ "id": "1", "changes": [{
         "field": "messages", "value": { "messaging_product": "whatsapp",
         "metadata": { "display_phone_number": "15550000000", "phone_number_id": a.pnid },
-        "contacts": [], "messages": msgs } }] }] }))
+        "contacts": [], "messages": msgs } }] }] }),
+    )
     .unwrap()
 }
 
@@ -93,7 +95,10 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
 async fn main() {
     let a = Arc::new(parse_args());
     let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
-    let client = reqwest::Client::builder().pool_max_idle_per_host(a.concurrency).build().unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(a.concurrency)
+        .build()
+        .unwrap();
     let posts = a.messages.div_ceil(a.batch);
     let next = Arc::new(AtomicUsize::new(0));
     let failures = Arc::new(AtomicUsize::new(0));
@@ -151,7 +156,13 @@ async fn main() {
         elapsed.as_secs_f64(),
         failures.load(Ordering::Relaxed)
     );
-    println!("ack latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}", pct(&lat, 0.5), pct(&lat, 0.9), pct(&lat, 0.99), pct(&lat, 1.0));
+    println!(
+        "ack latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+        pct(&lat, 0.5),
+        pct(&lat, 0.9),
+        pct(&lat, 0.99),
+        pct(&lat, 1.0)
+    );
     if a.verify {
         let mut found = 0usize;
         let wanted = a.contacts.min(a.messages);
@@ -159,19 +170,37 @@ async fn main() {
             let contact = format!("9{c:011}");
             let mut before: Option<String> = None;
             loop {
-                let mut url = format!("{}/v1/companies/{}/contacts/{contact}/messages?limit=1000", a.url, a.company);
+                let mut url = format!(
+                    "{}/v1/companies/{}/contacts/{contact}/messages?limit=1000",
+                    a.url, a.company
+                );
                 if let Some(b) = &before {
                     url.push_str(&format!("&before={b}"));
                 }
-                let v: serde_json::Value = client.get(&url).bearer_auth(&a.admin_token).send().await.unwrap().json().await.unwrap();
+                let v: serde_json::Value = client
+                    .get(&url)
+                    .bearer_auth(&a.admin_token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
                 let msgs = v["messages"].as_array().cloned().unwrap_or_default();
-                found += msgs.iter().filter(|m| m["id"].as_str().is_some_and(|id| id.contains(&format!(".{run}.")))).count();
+                found += msgs
+                    .iter()
+                    .filter(|m| m["id"].as_str().is_some_and(|id| id.contains(&format!(".{run}."))))
+                    .count();
                 if msgs.len() < 1000 {
                     break;
                 }
                 before = msgs.first().and_then(|m| m["timestamp"].as_str()).map(str::to_owned);
             }
         }
-        println!("verified: {found} of {} messages readable; lost: {}", a.messages, a.messages.saturating_sub(found));
+        println!(
+            "verified: {found} of {} messages readable; lost: {}",
+            a.messages,
+            a.messages.saturating_sub(found)
+        );
     }
 }

@@ -55,8 +55,7 @@ fn pct(sorted: &[Duration], p: f64) -> Duration {
 #[tokio::main]
 async fn main() {
     let a = args();
-    let secret = std::env::var("SLACK_SIGNING_SECRET")
-        .expect("SLACK_SIGNING_SECRET must be set (same as the server)");
+    let secret = std::env::var("SLACK_SIGNING_SECRET").expect("SLACK_SIGNING_SECRET must be set (same as the server)");
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(a.concurrency)
         .build()
@@ -66,8 +65,7 @@ async fn main() {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..a.concurrency {
-        let (client, next, errors, secret) =
-            (client.clone(), next.clone(), errors.clone(), secret.clone());
+        let (client, next, errors, secret) = (client.clone(), next.clone(), errors.clone(), secret.clone());
         let url = format!("{}/slack/commands", a.url.trim_end_matches('/'));
         let body = serde_urlencoded::to_string([
             ("team_id", a.team.as_str()),
@@ -90,10 +88,7 @@ async fn main() {
                     .post(&url)
                     .header("content-type", "application/x-www-form-urlencoded")
                     .header("x-slack-request-timestamp", &ts)
-                    .header(
-                        "x-slack-signature",
-                        sign(secret.as_bytes(), &ts, body.as_bytes()),
-                    )
+                    .header("x-slack-signature", sign(secret.as_bytes(), &ts, body.as_bytes()))
                     .body(body.clone())
                     .send()
                     .await;

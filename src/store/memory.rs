@@ -65,14 +65,7 @@ fn key(company: &CompanyId, contact: &ContactId) -> (String, String) {
 
 fn with_status(mut m: Message, st: Option<&StatusUpdate>) -> Message {
     if let Some(st) = st {
-        m.status = Some(st.status.clone());
-        if let Some(errors) = &st.errors {
-            let mut detail = m.detail.take().unwrap_or_else(|| serde_json::json!({}));
-            if let Some(obj) = detail.as_object_mut() {
-                obj.insert("errors".into(), errors.clone());
-            }
-            m.detail = Some(detail);
-        }
+        st.clone().apply_to(&mut m);
     }
     m
 }

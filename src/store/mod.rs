@@ -88,6 +88,18 @@ pub struct StatusUpdate {
 }
 
 impl StatusUpdate {
+    /// Shows this delivery state on the message it belongs to (its errors go under `detail`).
+    pub fn apply_to(self, m: &mut Message) {
+        m.status = Some(self.status);
+        if let Some(errors) = self.errors {
+            let mut detail = m.detail.take().unwrap_or_else(|| serde_json::json!({}));
+            if let Some(obj) = detail.as_object_mut() {
+                obj.insert("errors".into(), errors);
+            }
+            m.detail = Some(detail);
+        }
+    }
+
     /// Order of delivery states; a status never replaces one of higher rank. `failed` is final and
     /// keeps its error; `played` (voice) comes after `read`.
     pub fn rank(&self) -> u8 {

@@ -349,14 +349,7 @@ impl Store for RedisStore {
                 && let Some((_, json)) = st.split_once('|')
                 && let Ok(st) = serde_json::from_str::<StatusUpdate>(json)
             {
-                m.status = Some(st.status);
-                if let Some(errors) = st.errors {
-                    let mut detail = m.detail.take().unwrap_or_else(|| serde_json::json!({}));
-                    if let Some(obj) = detail.as_object_mut() {
-                        obj.insert("errors".into(), errors);
-                    }
-                    m.detail = Some(detail);
-                }
+                st.apply_to(&mut m);
             }
             out.push(m);
         }

@@ -45,9 +45,7 @@ impl FromStr for VehicleStatus {
             "available" | "" => Ok(VehicleStatus::Available),
             "reserved" => Ok(VehicleStatus::Reserved),
             "sold" => Ok(VehicleStatus::Sold),
-            other => Err(format!(
-                "status `{other}` is not available, reserved or sold"
-            )),
+            other => Err(format!("status `{other}` is not available, reserved or sold")),
         }
     }
 }
@@ -106,10 +104,7 @@ pub struct RowError {
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     #[error("cannot read catalog {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("catalog {path}: {reason}")]
     Header { path: String, reason: String },
 }
@@ -192,8 +187,7 @@ impl Catalog {
             if rec.iter().all(str::is_empty) {
                 continue;
             }
-            let row: BTreeMap<&str, &str> =
-                headers.iter().map(String::as_str).zip(rec.iter()).collect();
+            let row: BTreeMap<&str, &str> = headers.iter().map(String::as_str).zip(rec.iter()).collect();
             match vehicle_from_row(&row) {
                 Ok(v) if !seen.insert(v.id.clone()) => catalog.skipped.push(RowError {
                     line,
@@ -240,8 +234,8 @@ fn vehicle_from_row(row: &BTreeMap<&str, &str>) -> Result<Vehicle, String> {
     if !(1900..=2100).contains(&year) {
         return Err(format!("year {year} is out of range"));
     }
-    let price = Decimal::from_str(&req("price")?)
-        .map_err(|_| format!("price `{}` is not a decimal number", get("price")))?;
+    let price =
+        Decimal::from_str(&req("price")?).map_err(|_| format!("price `{}` is not a decimal number", get("price")))?;
     if price.is_sign_negative() {
         return Err(format!("price {price} is negative"));
     }
@@ -298,10 +292,7 @@ DT-3,Downtown,Honda,Civic,2020,,used,-5,USD,,,,,,sold,\n\
 DT-1,Downtown,Toyota,Corolla,2022,LE,used,21400,USD,46200,white,sedan,gasoline,cvt,available,\n";
         let c = Catalog::from_csv(csv.as_bytes()).unwrap();
         assert_eq!(c.vehicles.len(), 1);
-        assert_eq!(
-            c.vehicles[0].attributes.get("vin").map(String::as_str),
-            Some("ABC")
-        );
+        assert_eq!(c.vehicles[0].attributes.get("vin").map(String::as_str), Some("ABC"));
         let lines: Vec<u64> = c.skipped.iter().map(|e| e.line).collect();
         assert_eq!(lines, [3, 4, 5]);
         assert!(c.skipped[0].reason.contains("year"));

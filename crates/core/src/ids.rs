@@ -142,16 +142,9 @@ mod tests {
     #[test]
     fn contact_ids() {
         assert!(ContactId::parse("5215512345678").unwrap().is_phone());
-        assert!(
-            !ContactId::parse("US.13491208655302741918")
-                .unwrap()
-                .is_phone()
-        );
+        assert!(!ContactId::parse("US.13491208655302741918").unwrap().is_phone());
         assert!(ContactId::parse("55 12").is_err());
         assert!(ContactId::parse("{x}").is_err());
-        assert_eq!(
-            ContactId::parse("5215512345678").unwrap().masked(),
-            "*********5678"
-        );
+        assert_eq!(ContactId::parse("5215512345678").unwrap().masked(), "*********5678");
     }
 }

@@ -95,10 +95,7 @@ mod tests {
     fn formats_amounts() {
         assert_eq!(format_amount(Decimal::from_str("23900").unwrap()), "23,900");
         assert_eq!(format_amount(Decimal::from_str("393.1").unwrap()), "393.10");
-        assert_eq!(
-            format_amount(Decimal::from_str("1234567.891").unwrap()),
-            "1,234,567.89"
-        );
+        assert_eq!(format_amount(Decimal::from_str("1234567.891").unwrap()), "1,234,567.89");
         assert_eq!(format_amount(Decimal::from_str("-950").unwrap()), "-950");
     }
 }

@@ -261,9 +261,7 @@ impl Profile {
 
     /// The interest the customer mentioned most recently (ties: most mentions).
     pub fn leading_interest(&self) -> Option<&Interest> {
-        self.interests
-            .iter()
-            .max_by_key(|i| (i.last_mentioned, i.mentions))
+        self.interests.iter().max_by_key(|i| (i.last_mentioned, i.mentions))
     }
 }
 
@@ -284,10 +282,7 @@ mod tests {
         assert_eq!(v["amount"], "25000.00");
         assert_eq!(v["currency"], "USD");
         assert_eq!(v["period"], "total");
-        assert!(
-            serde_json::from_str::<Budget>(r#"{"amount":25000,"currency":"USD","period":"total"}"#)
-                .is_err()
-        );
+        assert!(serde_json::from_str::<Budget>(r#"{"amount":25000,"currency":"USD","period":"total"}"#).is_err());
     }
 
     #[test]

@@ -37,9 +37,7 @@ fn is_arabic(c: char) -> bool {
 
 /// Splits folded text into word tokens (letters and digits; everything else separates).
 pub fn tokens(folded: &str) -> impl Iterator<Item = &str> {
-    folded
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty())
+    folded.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty())
 }
 
 #[cfg(test)]
@@ -58,9 +56,6 @@ mod tests {
     #[test]
     fn tokenises() {
         let f = fold("Hi! The CR-V, 2022?");
-        assert_eq!(
-            tokens(&f).collect::<Vec<_>>(),
-            ["hi", "the", "cr", "v", "2022"]
-        );
+        assert_eq!(tokens(&f).collect::<Vec<_>>(), ["hi", "the", "cr", "v", "2022"]);
     }
 }

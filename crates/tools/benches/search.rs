@@ -87,30 +87,12 @@ const TRIMS: &[&str] = &[
     "Premium",
     "Standard Range",
 ];
-const COLORS: &[&str] = &[
-    "white", "black", "silver", "gray", "red", "blue", "green", "beige",
-];
-const BRANCHES: &[&str] = &[
-    "Downtown",
-    "Northside",
-    "Airport",
-    "Westgate",
-    "Polanco",
-    "Lakeside",
-];
-const FUELS: &[&str] = &[
-    "gasoline", "gasoline", "gasoline", "hybrid", "electric", "diesel",
-];
+const COLORS: &[&str] = &["white", "black", "silver", "gray", "red", "blue", "green", "beige"];
+const BRANCHES: &[&str] = &["Downtown", "Northside", "Airport", "Westgate", "Polanco", "Lakeside"];
+const FUELS: &[&str] = &["gasoline", "gasoline", "gasoline", "hybrid", "electric", "diesel"];
 const TRANS: &[&str] = &["automatic", "automatic", "cvt", "manual"];
 const CONDS: &[&str] = &["new", "used", "used", "certified"];
-const STATUS: &[&str] = &[
-    "available",
-    "available",
-    "available",
-    "available",
-    "reserved",
-    "sold",
-];
+const STATUS: &[&str] = &["available", "available", "available", "available", "reserved", "sold"];
 
 fn catalog_csv(n: usize) -> String {
     let mut r = Rng(42);
@@ -227,9 +209,7 @@ fn main() {
         let mut times = Vec::with_capacity(qs.len());
         for q in &qs {
             let t0 = Instant::now();
-            let out = tools
-                .call("inventory_search", q.clone(), None)
-                .expect("search");
+            let out = tools.call("inventory_search", q.clone(), None).expect("search");
             times.push(t0.elapsed());
             total_hits += out["total"].as_u64().unwrap_or(0) as usize;
         }
@@ -237,11 +217,7 @@ fn main() {
             let mut idx: Vec<usize> = (0..qs.len()).collect();
             idx.sort_by_key(|&i| std::cmp::Reverse(times[i]));
             for &i in idx.iter().take(8) {
-                println!(
-                    "  slow: {:>7.1} µs  {}",
-                    times[i].as_secs_f64() * 1e6,
-                    qs[i]
-                );
+                println!("  slow: {:>7.1} µs  {}", times[i].as_secs_f64() * 1e6, qs[i]);
             }
         }
         for (b, t) in best.iter_mut().zip(&times) {

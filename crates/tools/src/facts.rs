@@ -26,11 +26,7 @@ fn label(i: &Interest) -> String {
 
 /// "2022 LE at 20,900 USD (Northside)".
 fn short(v: &Item) -> String {
-    let trim = v
-        .trim
-        .as_deref()
-        .map(|t| format!(" {t}"))
-        .unwrap_or_default();
+    let trim = v.trim.as_deref().map(|t| format!(" {t}")).unwrap_or_default();
     format!(
         "{}{trim} at {} {} ({})",
         v.year,
@@ -93,11 +89,7 @@ pub(crate) fn profile_facts(tools: &Tools, profile: &Profile) -> Vec<ToolFact> {
             Some(y) => format!("{name} {y}"),
             None => name.clone(),
         };
-        let trim = v
-            .trim
-            .as_deref()
-            .map(|t| format!(" {t}"))
-            .unwrap_or_default();
+        let trim = v.trim.as_deref().map(|t| format!(" {t}")).unwrap_or_default();
         facts.push(ToolFact {
             tool: "lowest_price".into(),
             text: format!(
@@ -118,12 +110,7 @@ pub(crate) fn profile_facts(tools: &Tools, profile: &Profile) -> Vec<ToolFact> {
     facts
 }
 
-fn payment_fact(
-    tools: &Tools,
-    profile: &Profile,
-    interest: &Interest,
-    lowest: Option<&Item>,
-) -> Option<ToolFact> {
+fn payment_fact(tools: &Tools, profile: &Profile, interest: &Interest, lowest: Option<&Item>) -> Option<ToolFact> {
     let fin = profile.financing.as_ref()?;
     if fin.down_payment.is_none() && fin.term_months.is_none() {
         return None;
@@ -169,11 +156,7 @@ fn payment_fact(
     let mut input = PaymentInput::new(vehicle.price, apr, term);
     input.down_payment = Some(down);
     let out = finance::payment(&input).ok()?;
-    let trim = vehicle
-        .trim
-        .as_deref()
-        .map(|t| format!(" {t}"))
-        .unwrap_or_default();
+    let trim = vehicle.trim.as_deref().map(|t| format!(" {t}")).unwrap_or_default();
     let down_text = if down.is_zero() {
         "no money down".to_owned()
     } else {
@@ -267,11 +250,7 @@ mod tests {
         let f = t.profile_facts(&profile("Corolla", None, false));
         assert_eq!(f.len(), 2, "{f:?}");
         assert_eq!(f[0].tool, "inventory_search");
-        assert!(
-            f[0].text.starts_with("3 Toyota Corolla in stock: "),
-            "{}",
-            f[0].text
-        );
+        assert!(f[0].text.starts_with("3 Toyota Corolla in stock: "), "{}", f[0].text);
         assert_eq!(
             f[1].text,
             "Lowest listed Toyota Corolla: 20,900 USD at Northside (2022 LE)"
@@ -318,9 +297,6 @@ mod tests {
         let f = t.profile_facts(&profile("Supra", None, true));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].text, "No Toyota Supra in stock right now");
-        assert!(
-            t.profile_facts(&Profile::empty("demo-motors", None))
-                .is_empty()
-        );
+        assert!(t.profile_facts(&Profile::empty("demo-motors", None)).is_empty());
     }
 }

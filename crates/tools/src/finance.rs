@@ -76,10 +76,7 @@ const MAX_MONEY: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 fn money(field: &str, v: Option<Decimal>) -> Result<Decimal, ToolError> {
     let v = v.unwrap_or(Decimal::ZERO);
     if v.is_sign_negative() && !v.is_zero() {
-        return Err(ToolError::invalid(
-            field,
-            format!("must not be negative (got {v})"),
-        ));
+        return Err(ToolError::invalid(field, format!("must not be negative (got {v})")));
     }
     if v > MAX_MONEY {
         return Err(ToolError::invalid(field, "is larger than 1,000,000,000"));
@@ -106,16 +103,10 @@ pub fn payment(input: &PaymentInput) -> Result<PaymentOutput, ToolError> {
         ));
     }
     if input.term_months == 0 || input.term_months > 120 {
-        return Err(ToolError::invalid(
-            "term_months",
-            "must be between 1 and 120 months",
-        ));
+        return Err(ToolError::invalid("term_months", "must be between 1 and 120 months"));
     }
     if input.apr.is_sign_negative() && !input.apr.is_zero() || input.apr > Decimal::ONE_HUNDRED {
-        return Err(ToolError::invalid(
-            "apr",
-            "must be a percentage between 0 and 100",
-        ));
+        return Err(ToolError::invalid("apr", "must be a percentage between 0 and 100"));
     }
     if down > price {
         return Err(ToolError::invalid(
@@ -129,9 +120,7 @@ pub fn payment(input: &PaymentInput) -> Result<PaymentOutput, ToolError> {
     if amount <= Decimal::ZERO {
         return Err(ToolError::invalid(
             "amount_financed",
-            format!(
-                "price + fees + tax − down payment − trade-in value + payoff is {amount}: nothing to finance"
-            ),
+            format!("price + fees + tax − down payment − trade-in value + payoff is {amount}: nothing to finance"),
         ));
     }
     let n = input.term_months;

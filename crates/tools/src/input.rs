@@ -22,11 +22,7 @@ pub fn parse<T: DeserializeOwned>(input: Value) -> Result<T, ToolError> {
         }
     };
     if let (Value::Object(m), Some(fields)) = (&input, struct_fields::<T>()) {
-        let unknown: Vec<String> = m
-            .keys()
-            .filter(|k| !fields.contains(&k.as_str()))
-            .cloned()
-            .collect();
+        let unknown: Vec<String> = m.keys().filter(|k| !fields.contains(&k.as_str())).cloned().collect();
         if !unknown.is_empty() {
             return Err(ToolError::UnknownFields(unknown));
         }
@@ -70,8 +66,7 @@ fn friendly(message: &str) -> String {
         if message.starts_with("invalid type: string") {
             return "must be a decimal number written as a string, e.g. \"27900.00\"".to_owned();
         }
-        return "money and rates are decimal strings (e.g. \"27900.00\"), not JSON numbers"
-            .to_owned();
+        return "money and rates are decimal strings (e.g. \"27900.00\"), not JSON numbers".to_owned();
     }
     message.to_owned()
 }

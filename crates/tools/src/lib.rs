@@ -115,27 +115,19 @@ impl Tools {
             "lowest_price" => to_json(self.lowest_price(&input::parse(input)?)?),
             "finance_payment" => to_json(finance::payment(&input::parse(input)?)?),
             "finance_rate" => to_json(self.inner.rates.lookup(&input::parse(input)?)?),
-            "recommend_programs" => {
-                to_json(self.recommend_programs(&input::parse(input)?, profile)?)
-            }
+            "recommend_programs" => to_json(self.recommend_programs(&input::parse(input)?, profile)?),
             other => return Err(ToolError::UnknownTool(other.to_owned())),
         };
         Ok(out)
     }
 
     /// Typed `inventory_search`.
-    pub fn inventory_search(
-        &self,
-        input: &search::SearchInput,
-    ) -> Result<search::SearchOutput, ToolError> {
+    pub fn inventory_search(&self, input: &search::SearchInput) -> Result<search::SearchOutput, ToolError> {
         self.inner.index.search(&self.inner.catalog, input)
     }
 
     /// Typed `lowest_price`.
-    pub fn lowest_price(
-        &self,
-        input: &search::LowestPriceInput,
-    ) -> Result<search::LowestPriceOutput, ToolError> {
+    pub fn lowest_price(&self, input: &search::LowestPriceInput) -> Result<search::LowestPriceOutput, ToolError> {
         self.inner.index.lowest_price(&self.inner.catalog, input)
     }
 
@@ -173,9 +165,7 @@ impl Tools {
 
 /// Today's date in UTC (program validity is by calendar day; a few hours of skew do not matter).
 pub(crate) fn today() -> jiff::civil::Date {
-    jiff::Timestamp::now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .date()
+    jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
 }
 
 /// Serializing our own output types cannot fail (no maps with non-string keys, no floats NaN).
@@ -196,11 +186,7 @@ mod tests {
     use serde_json::json;
 
     fn tools() -> Tools {
-        Tools::new(
-            Catalog::default(),
-            RateTable::default(),
-            ProgramBook::default(),
-        )
+        Tools::new(Catalog::default(), RateTable::default(), ProgramBook::default())
     }
 
     #[test]
@@ -218,10 +204,7 @@ mod tests {
                 None,
             )
             .unwrap_err();
-        assert_eq!(
-            e,
-            ToolError::UnknownFields(vec!["colour".into(), "zz".into()])
-        );
+        assert_eq!(e, ToolError::UnknownFields(vec!["colour".into(), "zz".into()]));
     }
 
     #[test]
@@ -245,11 +228,7 @@ mod tests {
     #[test]
     fn missing_required_field_is_named() {
         let e = tools()
-            .call(
-                "finance_payment",
-                json!({"price": "1000", "apr": "5"}),
-                None,
-            )
+            .call("finance_payment", json!({"price": "1000", "apr": "5"}), None)
             .unwrap_err();
         assert!(
             matches!(e, ToolError::Invalid { ref field, .. } if field == "term_months"),
@@ -259,24 +238,15 @@ mod tests {
 
     #[test]
     fn non_object_input_is_refused() {
-        let e = tools()
-            .call("inventory_search", json!([1, 2]), None)
-            .unwrap_err();
+        let e = tools().call("inventory_search", json!([1, 2]), None).unwrap_err();
         assert!(matches!(e, ToolError::Invalid { ref field, .. } if field == "input"));
         // null means "no arguments" (some LLMs send it for tools without required fields)
-        assert!(
-            tools()
-                .call("inventory_search", serde_json::Value::Null, None)
-                .is_ok()
-        );
+        assert!(tools().call("inventory_search", serde_json::Value::Null, None).is_ok());
     }
 
     #[test]
     fn cents_always_two_decimals() {
-        assert_eq!(
-            cents(rust_decimal::Decimal::from(19900)).to_string(),
-            "19900.00"
-        );
+        assert_eq!(cents(rust_decimal::Decimal::from(19900)).to_string(), "19900.00");
         assert_eq!(cents("0.005".parse().unwrap()).to_string(), "0.01");
         assert_eq!(cents("-0.005".parse().unwrap()).to_string(), "-0.01");
     }

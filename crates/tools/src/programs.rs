@@ -73,17 +73,9 @@ pub struct Program {
     /// For APR specials: the `program` id of the rate-table rows that carry the special rate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_program: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "date_opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "date_opt", skip_serializing_if = "Option::is_none")]
     pub valid_from: Option<Date>,
-    #[serde(
-        default,
-        deserialize_with = "date_opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "date_opt", skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<Date>,
     #[serde(default)]
     pub eligibility: Eligibility,
@@ -128,10 +120,7 @@ pub struct ProgramBook {
 #[derive(Debug, thiserror::Error)]
 pub enum ProgramsError {
     #[error("cannot read program book {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("program book {path}: {reason}")]
     Invalid { path: String, reason: String },
 }
@@ -171,10 +160,7 @@ impl ProgramBook {
             if let (Some(a), Some(b)) = (p.valid_from, p.valid_until)
                 && a > b
             {
-                return Err(bad(format!(
-                    "program `{}`: valid_from is after valid_until",
-                    p.id
-                )));
+                return Err(bad(format!("program `{}`: valid_from is after valid_until", p.id)));
             }
         }
         Ok(book)
@@ -185,9 +171,7 @@ impl ProgramBook {
     }
 
     fn reference_term(&self) -> u32 {
-        self.reference_term
-            .filter(|t| (1..=120).contains(t))
-            .unwrap_or(60)
+        self.reference_term.filter(|t| (1..=120).contains(t)).unwrap_or(60)
     }
 }
 
@@ -287,21 +271,12 @@ pub struct ProgramsOutput {
 }
 
 fn same(a: &str, b: &str) -> bool {
-    let c = |s: &str| {
-        fold(s)
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .collect::<String>()
-    };
+    let c = |s: &str| fold(s).chars().filter(|c| c.is_alphanumeric()).collect::<String>();
     c(a) == c(b)
 }
 
 /// Deal facts from the input, the vehicle it names, and (with `contact`) the stored profile.
-fn deal_facts(
-    tools: &Tools,
-    input: &ProgramsInput,
-    profile: Option<&Profile>,
-) -> Result<DealFacts, ToolError> {
+fn deal_facts(tools: &Tools, input: &ProgramsInput, profile: Option<&Profile>) -> Result<DealFacts, ToolError> {
     let mut f = DealFacts::default();
     if let Some(contact) = input.contact.as_deref() {
         let p = profile.ok_or(ToolError::NeedsProfile)?;
@@ -320,11 +295,7 @@ fn deal_facts(
             f.make = Some(i.make.clone());
             f.model = Some(i.model.clone());
             f.year = i.year;
-            if let Some(v) = i
-                .catalog_ref
-                .as_deref()
-                .and_then(|r| tools.catalog().get(r))
-            {
+            if let Some(v) = i.catalog_ref.as_deref().and_then(|r| tools.catalog().get(r)) {
                 f.vehicle_id = Some(v.id.clone());
                 f.condition = Some(v.condition);
                 f.year = Some(v.year);
@@ -336,9 +307,7 @@ fn deal_facts(
                     .catalog()
                     .vehicles
                     .iter()
-                    .filter(|v| {
-                        v.is_available() && same(&v.make, &i.make) && same(&v.model, &i.model)
-                    })
+                    .filter(|v| v.is_available() && same(&v.make, &i.make) && same(&v.model, &i.model))
                     .filter(|v| i.year.is_none_or(|y| y == v.year))
                     .collect();
                 if let Some(first) = matches.first()
@@ -351,9 +320,10 @@ fn deal_facts(
         }
     }
     if let Some(id) = input.vehicle_id.as_deref() {
-        let v = tools.catalog().get(id.trim()).ok_or_else(|| {
-            ToolError::invalid("vehicle_id", format!("no vehicle `{id}` in the catalog"))
-        })?;
+        let v = tools
+            .catalog()
+            .get(id.trim())
+            .ok_or_else(|| ToolError::invalid("vehicle_id", format!("no vehicle `{id}` in the catalog")))?;
         f.vehicle_id = Some(v.id.clone());
         f.make = Some(v.make.clone());
         f.model = Some(v.model.clone());
@@ -364,10 +334,7 @@ fn deal_facts(
     if let Some(s) = input.credit_score
         && !(300..=850).contains(&s)
     {
-        return Err(ToolError::invalid(
-            "credit_score",
-            "must be between 300 and 850",
-        ));
+        return Err(ToolError::invalid("credit_score", "must be between 300 and 850"));
     }
     macro_rules! over {
         ($($field:ident),*) => { $( if input.$field.is_some() { f.$field = input.$field.clone(); } )* };
@@ -428,20 +395,14 @@ fn checks(p: &Program, f: &DealFacts, today: Date) -> Vec<Check> {
     let names = |list: &[String]| list.join(", ");
     if !e.makes.is_empty() {
         out.push(match &f.make {
-            None => Check::Unknown(format!(
-                "vehicle make unknown (program covers {})",
-                names(&e.makes)
-            )),
+            None => Check::Unknown(format!("vehicle make unknown (program covers {})", names(&e.makes))),
             Some(m) if e.makes.iter().any(|x| same(x, m)) => Check::Met(m.clone()),
             Some(m) => Check::Unmet(format!("only for {} (not {m})", names(&e.makes))),
         });
     }
     if !e.models.is_empty() {
         out.push(match &f.model {
-            None => Check::Unknown(format!(
-                "model unknown (program covers {})",
-                names(&e.models)
-            )),
+            None => Check::Unknown(format!("model unknown (program covers {})", names(&e.models))),
             Some(m) if e.models.iter().any(|x| same(x, m)) => Check::Met(m.clone()),
             Some(m) => Check::Unmet(format!("only for {} (not {m})", names(&e.models))),
         });
@@ -449,10 +410,7 @@ fn checks(p: &Program, f: &DealFacts, today: Date) -> Vec<Check> {
     if !e.conditions.is_empty() {
         let list: Vec<&str> = e.conditions.iter().map(|c| cond_name(*c)).collect();
         out.push(match f.condition {
-            None => Check::Unknown(format!(
-                "new, used or certified? (program covers {})",
-                list.join("/")
-            )),
+            None => Check::Unknown(format!("new, used or certified? (program covers {})", list.join("/"))),
             Some(c) if e.conditions.contains(&c) => Check::Met(format!("{} vehicle", cond_name(c))),
             Some(c) => Check::Unmet(format!(
                 "only for {} vehicles (this one is {})",
@@ -525,9 +483,7 @@ fn checks(p: &Program, f: &DealFacts, today: Date) -> Vec<Check> {
 /// against the book's reference APR over the reference term; a deferral as the interest the same
 /// cash-flow relief would cost at the reference APR.
 fn estimate(book: &ProgramBook, b: &Benefit, price: Option<Decimal>) -> Decimal {
-    let amount = price
-        .or(book.reference_amount)
-        .unwrap_or(Decimal::from(25000));
+    let amount = price.or(book.reference_amount).unwrap_or(Decimal::from(25000));
     let reference = book.reference_apr();
     let n = book.reference_term();
     let interest = |apr: Decimal| -> Decimal {
@@ -736,13 +692,7 @@ mod tests {
         );
         assert!(!find(&o, "loyalty-rebate").eligible);
         // no profile given
-        let e = recommend(
-            &t,
-            &crate::input::parse(json!({"contact": "1"})).unwrap(),
-            None,
-            day(),
-        )
-        .unwrap_err();
+        let e = recommend(&t, &crate::input::parse(json!({"contact": "1"})).unwrap(), None, day()).unwrap_err();
         assert_eq!(e, ToolError::NeedsProfile);
         let e = recommend(
             &t,
@@ -787,9 +737,6 @@ mod tests {
         assert!(p("[[program]]\nid = \"a\"\nname = \"A\"\nbenefit = { kind = \"gift\", value = \"5\" }\n").is_err());
         assert!(p("[[program]]\nid = \"a\"\nname = \"A\"\nvalid_from = 2026-02-01\nvalid_until = \"2026-01-01\"\nbenefit = { kind = \"cash\", value = \"5\" }\n").is_err());
         let ok = p("[[program]]\nid = \"a\"\nname = \"A\"\nvalid_until = 2026-12-31\nbenefit = { kind = \"cash\", value = \"5\" }\n").unwrap();
-        assert_eq!(
-            ok.programs[0].valid_until,
-            Some(jiff::civil::date(2026, 12, 31))
-        );
+        assert_eq!(ok.programs[0].valid_until, Some(jiff::civil::date(2026, 12, 31)));
     }
 }

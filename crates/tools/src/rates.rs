@@ -62,11 +62,7 @@ impl RateRow {
         if !self.tiers.is_empty() {
             s += 4;
         }
-        if self.year_min.is_some()
-            || self.year_max.is_some()
-            || self.age_min.is_some()
-            || self.age_max.is_some()
-        {
+        if self.year_min.is_some() || self.year_max.is_some() || self.age_min.is_some() || self.age_max.is_some() {
             s += 2;
         }
         if !self.conditions.is_empty() {
@@ -76,10 +72,7 @@ impl RateRow {
     }
 
     fn has_vehicle_age(&self) -> bool {
-        self.year_min.is_some()
-            || self.year_max.is_some()
-            || self.age_min.is_some()
-            || self.age_max.is_some()
+        self.year_min.is_some() || self.year_max.is_some() || self.age_min.is_some() || self.age_max.is_some()
     }
 }
 
@@ -99,10 +92,7 @@ pub struct RateTable {
 #[derive(Debug, thiserror::Error)]
 pub enum RatesError {
     #[error("cannot read rate table {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("rate table {path}: {reason}")]
     Invalid { path: String, reason: String },
 }
@@ -147,11 +137,7 @@ impl RateTable {
             if r.apr.is_sign_negative() || r.apr > Decimal::ONE_HUNDRED {
                 return Err(bad(format!("rate {name}: apr must be 0..100")));
             }
-            if let Some(t) = r
-                .tiers
-                .iter()
-                .find(|t| !table.tiers.iter().any(|x| &x.name == *t))
-            {
+            if let Some(t) = r.tiers.iter().find(|t| !table.tiers.iter().any(|x| &x.name == *t)) {
                 return Err(bad(format!("rate {name}: tier `{t}` is not a [[tier]]")));
             }
         }
@@ -160,9 +146,7 @@ impl RateTable {
 
     /// The tier a credit score falls in (first listed band that contains it).
     pub fn tier_for(&self, score: u32) -> Option<&Tier> {
-        self.tiers
-            .iter()
-            .find(|t| (t.min_score..=t.max_score).contains(&score))
+        self.tiers.iter().find(|t| (t.min_score..=t.max_score).contains(&score))
     }
 
     /// `finance_rate`.
@@ -171,24 +155,14 @@ impl RateTable {
     }
 
     /// `finance_rate` as of a given calendar year (vehicle age = `this_year` − model year).
-    pub fn lookup_in_year(
-        &self,
-        input: &RateInput,
-        this_year: i32,
-    ) -> Result<RateOutput, ToolError> {
+    pub fn lookup_in_year(&self, input: &RateInput, this_year: i32) -> Result<RateOutput, ToolError> {
         if input.term_months == 0 || input.term_months > 120 {
-            return Err(ToolError::invalid(
-                "term_months",
-                "must be between 1 and 120 months",
-            ));
+            return Err(ToolError::invalid("term_months", "must be between 1 and 120 months"));
         }
         if let Some(s) = input.credit_score
             && !(300..=850).contains(&s)
         {
-            return Err(ToolError::invalid(
-                "credit_score",
-                "must be between 300 and 850",
-            ));
+            return Err(ToolError::invalid("credit_score", "must be between 300 and 850"));
         }
         if let Some(y) = input.vehicle_year
             && !(1900..=2100).contains(&y)
@@ -198,11 +172,7 @@ impl RateTable {
                 "must be a model year between 1900 and 2100",
             ));
         }
-        let program = input
-            .program
-            .as_deref()
-            .map(str::trim)
-            .filter(|p| !p.is_empty());
+        let program = input.program.as_deref().map(str::trim).filter(|p| !p.is_empty());
 
         let (tier, tier_assumed) = match input.credit_score {
             Some(s) => (self.tier_for(s).map(|t| t.name.clone()), false),
@@ -279,10 +249,7 @@ impl RateTable {
             .map(|(_, r)| *r)
         else {
             return Ok(RateOutput::miss(match (input.credit_score, &tier) {
-                (None, None) => {
-                    "credit_score is needed: every matching rate depends on the credit tier"
-                        .to_owned()
-                }
+                (None, None) => "credit_score is needed: every matching rate depends on the credit tier".to_owned(),
                 (Some(s), None) => {
                     format!("credit score {s} is in no credit tier of the rate table")
                 }
@@ -388,8 +355,7 @@ mod tests {
     use rust_decimal_macros::dec;
 
     fn sample() -> RateTable {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../config/companies/demo-motors/rates.toml");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/companies/demo-motors/rates.toml");
         RateTable::load(&path).unwrap()
     }
 
@@ -439,10 +405,7 @@ mod tests {
         i.program = Some("toyota-apr-special".into());
         let special = t.lookup_in_year(&i, 2026).unwrap();
         assert!(special.apr < standard.apr);
-        assert_eq!(
-            special.matched.unwrap().program.as_deref(),
-            Some("toyota-apr-special")
-        );
+        assert_eq!(special.matched.unwrap().program.as_deref(), Some("toyota-apr-special"));
     }
 
     #[test]
@@ -464,9 +427,7 @@ mod tests {
     #[test]
     fn no_score_uses_the_default_tier_and_says_so() {
         let t = sample();
-        let o = t
-            .lookup_in_year(&q(Condition::New, None, 60, None), 2026)
-            .unwrap();
+        let o = t.lookup_in_year(&q(Condition::New, None, 60, None), 2026).unwrap();
         assert!(o.found);
         assert!(o.tier_assumed);
         assert_eq!(o.tier, t.default_tier);
@@ -479,23 +440,15 @@ mod tests {
             .lookup_in_year(&q(Condition::New, None, 60, Some(900)), 2026)
             .unwrap_err();
         assert!(matches!(e, ToolError::Invalid { ref field, .. } if field == "credit_score"));
-        let e = t
-            .lookup_in_year(&q(Condition::New, None, 0, None), 2026)
-            .unwrap_err();
+        let e = t.lookup_in_year(&q(Condition::New, None, 0, None), 2026).unwrap_err();
         assert!(matches!(e, ToolError::Invalid { ref field, .. } if field == "term_months"));
     }
 
     #[test]
     fn bad_tables_are_refused() {
+        assert!(RateTable::from_toml_str("[[rate]]\nterm_min = 60\nterm_max = 24\napr = \"5\"\n").is_err());
         assert!(
-            RateTable::from_toml_str("[[rate]]\nterm_min = 60\nterm_max = 24\napr = \"5\"\n")
-                .is_err()
-        );
-        assert!(
-            RateTable::from_toml_str(
-                "[[rate]]\nterm_min = 1\nterm_max = 24\napr = \"5\"\ntiers = [\"x\"]\n"
-            )
-            .is_err()
+            RateTable::from_toml_str("[[rate]]\nterm_min = 1\nterm_max = 24\napr = \"5\"\ntiers = [\"x\"]\n").is_err()
         );
         assert_eq!(RateTable::from_toml_str("").unwrap(), RateTable::default());
     }

@@ -158,34 +158,18 @@ mod tests {
     }
 
     fn fields<T: serde::de::DeserializeOwned>() -> Vec<String> {
-        let mut v: Vec<String> = struct_fields::<T>()
-            .unwrap()
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let mut v: Vec<String> = struct_fields::<T>().unwrap().iter().map(|s| s.to_string()).collect();
         v.sort();
         v
     }
 
     #[test]
     fn schemas_match_the_input_structs() {
-        assert_eq!(
-            props("inventory_search"),
-            fields::<crate::search::SearchInput>()
-        );
-        assert_eq!(
-            props("lowest_price"),
-            fields::<crate::search::LowestPriceInput>()
-        );
-        assert_eq!(
-            props("finance_payment"),
-            fields::<crate::finance::PaymentInput>()
-        );
+        assert_eq!(props("inventory_search"), fields::<crate::search::SearchInput>());
+        assert_eq!(props("lowest_price"), fields::<crate::search::LowestPriceInput>());
+        assert_eq!(props("finance_payment"), fields::<crate::finance::PaymentInput>());
         assert_eq!(props("finance_rate"), fields::<crate::rates::RateInput>());
-        assert_eq!(
-            props("recommend_programs"),
-            fields::<crate::programs::ProgramsInput>()
-        );
+        assert_eq!(props("recommend_programs"), fields::<crate::programs::ProgramsInput>());
     }
 
     #[test]
@@ -197,11 +181,7 @@ mod tests {
             assert_eq!(d.parameters["type"], "object");
             assert_eq!(d.parameters["additionalProperties"], false);
             for r in d.parameters["required"].as_array().unwrap() {
-                assert!(
-                    d.parameters["properties"]
-                        .get(r.as_str().unwrap())
-                        .is_some()
-                );
+                assert!(d.parameters["properties"].get(r.as_str().unwrap()).is_some());
             }
             assert!(d.description.len() > 40);
         }

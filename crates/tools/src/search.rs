@@ -128,11 +128,7 @@ impl Synonyms {
             ..Default::default()
         };
         let set = |words: &[String]| -> HashSet<String> {
-            words
-                .iter()
-                .map(|w| fold_phrase(w))
-                .filter(|w| !w.is_empty())
-                .collect()
+            words.iter().map(|w| fold_phrase(w)).filter(|w| !w.is_empty()).collect()
         };
         s.stopwords = set(&file.stopwords.words);
         s.price_max = set(&file.price.max_words);
@@ -142,8 +138,8 @@ impl Synonyms {
             s.max_words = s.max_words.max(p.split(' ').count());
         }
         for entry in file.synonym {
-            let field = Field::parse(entry.field.trim())
-                .ok_or_else(|| format!("unknown synonym field `{}`", entry.field))?;
+            let field =
+                Field::parse(entry.field.trim()).ok_or_else(|| format!("unknown synonym field `{}`", entry.field))?;
             let id = s.groups.len();
             s.groups.push(SynGroup {
                 field,
@@ -281,12 +277,7 @@ impl SearchIndex {
                 for t in tokens(text) {
                     let list = postings.entry(t.to_owned()).or_default();
                     // One posting per (vehicle, field); a word repeated in a field counts once.
-                    if !list
-                        .iter()
-                        .rev()
-                        .take(4)
-                        .any(|&(x, f)| x == d && f == field)
-                    {
+                    if !list.iter().rev().take(4).any(|&(x, f)| x == d && f == field) {
                         list.push((d, field));
                     }
                 }
@@ -305,11 +296,7 @@ impl SearchIndex {
             add(&ftrim, Field::Trim);
             add(condition_str(v.condition), Field::Condition);
             add(&opt_fold(&v.color), Field::Color);
-            let (body, fuel, transmission) = (
-                opt_fold(&v.body),
-                opt_fold(&v.fuel),
-                opt_fold(&v.transmission),
-            );
+            let (body, fuel, transmission) = (opt_fold(&v.body), opt_fold(&v.fuel), opt_fold(&v.transmission));
             add(&body, Field::Body);
             add(&fuel, Field::Fuel);
             add(&transmission, Field::Transmission);
@@ -347,10 +334,7 @@ impl SearchIndex {
             by_make[doc.make as usize].push(d as u32);
             by_model[doc.model as usize].push(d as u32);
         }
-        let model_token_count = models
-            .iter()
-            .map(|m| m.tokens.len().clamp(1, 255) as u8)
-            .collect();
+        let model_token_count = models.iter().map(|m| m.tokens.len().clamp(1, 255) as u8).collect();
         let mut sorted_vocab: Vec<String> = postings.keys().cloned().collect();
         sorted_vocab.sort();
         let mut fuzzy: Vec<Vec<FuzzyTerm>> = Vec::new();
@@ -643,10 +627,7 @@ impl SearchIndex {
         if k {
             return Some((n * 1000, 1, true));
         }
-        if toks
-            .get(i + 1)
-            .is_some_and(|w| self.syn.thousand.contains(*w))
-        {
+        if toks.get(i + 1).is_some_and(|w| self.syn.thousand.contains(*w)) {
             return Some((n * 1000, 2, true));
         }
         Some((n, 1, false))
@@ -655,20 +636,13 @@ impl SearchIndex {
     // -----------------------------------------------------------------------------------------
     // inventory_search
 
-    pub fn search(
-        &self,
-        catalog: &Catalog,
-        input: &SearchInput,
-    ) -> Result<SearchOutput, ToolError> {
+    pub fn search(&self, catalog: &Catalog, input: &SearchInput) -> Result<SearchOutput, ToolError> {
         let limit = input.limit.unwrap_or(10);
         if limit > 100 {
             return Err(ToolError::invalid("limit", "must be at most 100"));
         }
         let offset = input.offset.unwrap_or(0) as usize;
-        for (field, v) in [
-            ("price_min", input.price_min),
-            ("price_max", input.price_max),
-        ] {
+        for (field, v) in [("price_min", input.price_min), ("price_max", input.price_max)] {
             if v.is_some_and(|p| p.is_sign_negative() && !p.is_zero()) {
                 return Err(ToolError::invalid(field, "must not be negative"));
             }
@@ -705,14 +679,8 @@ impl SearchIndex {
             price_max: min_opt(input.price_max, parsed.price_max),
             condition: input.condition,
             branch: input.branch.as_deref().map(|b| compact(&fold(b))),
-            body: input
-                .body
-                .as_deref()
-                .map(|b| self.attribute_values(b, Field::Body)),
-            fuel: input
-                .fuel
-                .as_deref()
-                .map(|b| self.attribute_values(b, Field::Fuel)),
+            body: input.body.as_deref().map(|b| self.attribute_values(b, Field::Body)),
+            fuel: input.fuel.as_deref().map(|b| self.attribute_values(b, Field::Fuel)),
             transmission: input
                 .transmission
                 .as_deref()
@@ -736,12 +704,7 @@ impl SearchIndex {
             hits.sort_unstable_by(order);
             hits[offset..end]
                 .iter()
-                .filter_map(|&(d, s)| {
-                    catalog
-                        .vehicles
-                        .get(d as usize)
-                        .map(|v| Item::new(v, Some(s)))
-                })
+                .filter_map(|&(d, s)| catalog.vehicles.get(d as usize).map(|v| Item::new(v, Some(s))))
                 .collect()
         } else {
             Vec::new()
@@ -857,11 +820,7 @@ impl SearchIndex {
     // -----------------------------------------------------------------------------------------
     // lowest_price
 
-    pub fn lowest_price(
-        &self,
-        catalog: &Catalog,
-        input: &LowestPriceInput,
-    ) -> Result<LowestPriceOutput, ToolError> {
+    pub fn lowest_price(&self, catalog: &Catalog, input: &LowestPriceInput) -> Result<LowestPriceOutput, ToolError> {
         if input.make.trim().is_empty() {
             return Err(ToolError::invalid("make", "must not be empty"));
         }
@@ -885,8 +844,7 @@ impl SearchIndex {
                     && input.year.is_none_or(|y| y == d.year)
                     && input.condition.is_none_or(|c| c == d.condition)
                     && trim.as_ref().is_none_or(|(c, toks)| {
-                        compact(&d.trim_tokens.concat()) == *c
-                            || toks.iter().all(|t| d.trim_tokens.contains(t))
+                        compact(&d.trim_tokens.concat()) == *c || toks.iter().all(|t| d.trim_tokens.contains(t))
                     })
             })
             .map(|(i, _)| i as u32)
@@ -1060,10 +1018,7 @@ impl Filter {
             && self.branch.as_ref().is_none_or(|b| *b == d.branch)
             && self.body.as_ref().is_none_or(|v| v.contains(&d.body))
             && self.fuel.as_ref().is_none_or(|v| v.contains(&d.fuel))
-            && self
-                .transmission
-                .as_ref()
-                .is_none_or(|v| v.contains(&d.transmission))
+            && self.transmission.as_ref().is_none_or(|v| v.contains(&d.transmission))
     }
 }
 

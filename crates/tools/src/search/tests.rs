@@ -80,10 +80,7 @@ fn camioneta_means_pickup() {
     ] {
         let o = f.q(q);
         assert_eq!(o.total, PICKUPS, "{q}: {:?}", ids(&o));
-        assert!(
-            o.items.iter().all(|i| i.body.as_deref() == Some("pickup")),
-            "{q}"
-        );
+        assert!(o.items.iter().all(|i| i.body.as_deref() == Some("pickup")), "{q}");
     }
 }
 
@@ -130,19 +127,9 @@ fn drive_fuel_and_transmission_words() {
         t.contains("4x4") || t.contains("awd")
     }));
     let o = f.q("eléctrico");
-    assert!(
-        o.total >= 3
-            && o.items
-                .iter()
-                .all(|i| i.fuel.as_deref() == Some("electric"))
-    );
+    assert!(o.total >= 3 && o.items.iter().all(|i| i.fuel.as_deref() == Some("electric")));
     let o = f.q("كهربائي");
-    assert!(
-        o.total >= 3
-            && o.items
-                .iter()
-                .all(|i| i.fuel.as_deref() == Some("electric"))
-    );
+    assert!(o.total >= 3 && o.items.iter().all(|i| i.fuel.as_deref() == Some("electric")));
     let o = f.q("híbrido");
     assert!(o.total >= 3 && o.items.iter().all(|i| i.fuel.as_deref() == Some("hybrid")));
     let o = f.q("automático");
@@ -152,12 +139,7 @@ fn drive_fuel_and_transmission_words() {
             .all(|i| matches!(i.transmission.as_deref(), Some("automatic" | "cvt")))
     );
     let o = f.q("manual");
-    assert!(
-        o.total >= 2
-            && o.items
-                .iter()
-                .all(|i| i.transmission.as_deref() == Some("manual"))
-    );
+    assert!(o.total >= 2 && o.items.iter().all(|i| i.transmission.as_deref() == Some("manual")));
 }
 
 #[test]
@@ -227,9 +209,11 @@ fn filters() {
         ..Default::default()
     });
     assert!(o.total >= 2);
-    assert!(o.items.iter().all(|i| i.branch == "Northside"
-        && i.condition == Condition::Used
-        && i.body.as_deref() == Some("pickup")));
+    assert!(
+        o.items
+            .iter()
+            .all(|i| i.branch == "Northside" && i.condition == Condition::Used && i.body.as_deref() == Some("pickup"))
+    );
     let o = f.run(SearchInput {
         year_min: Some(2024),
         year_max: Some(2024),
@@ -263,12 +247,7 @@ fn unavailable_only_when_asked() {
     });
     assert_eq!(all.total, 80);
     assert!(avail.total < 80);
-    assert!(
-        avail
-            .items
-            .iter()
-            .all(|i| i.status == VehicleStatus::Available)
-    );
+    assert!(avail.items.iter().all(|i| i.status == VehicleStatus::Available));
     // unavailable ones rank below available ones
     let last = all.items.last().unwrap();
     assert_ne!(last.status, VehicleStatus::Available);
@@ -383,18 +362,12 @@ fn lowest_price() {
     assert!(o.found);
     assert_eq!(o.count, 3);
     assert_eq!(o.lowest.as_ref().unwrap().id, "NS-2001");
-    assert_eq!(
-        o.runner_up.as_ref().unwrap().as_ref().unwrap().id,
-        "DT-1001"
-    );
+    assert_eq!(o.runner_up.as_ref().unwrap().as_ref().unwrap().id, "DT-1001");
     let v = serde_json::to_value(&o).unwrap();
     assert_eq!(v["lowest"]["price"], "20900");
     let o = lp("Toyota", "Corolla Cross");
     assert_eq!(o.count, 1);
-    assert_eq!(
-        serde_json::to_value(&o).unwrap()["runner_up"],
-        serde_json::Value::Null
-    );
+    assert_eq!(serde_json::to_value(&o).unwrap()["runner_up"], serde_json::Value::Null);
     let o = lp("Toyota", "Supra");
     assert!(!o.found);
     assert_eq!(
