@@ -149,6 +149,22 @@ impl Store for MemoryStore {
         Ok(out)
     }
 
+    async fn messages_by_id(
+        &self,
+        company: &CompanyId,
+        contact: &ContactId,
+        ids: &[MessageId],
+    ) -> StoreResult<Vec<Message>> {
+        let g = self.lock();
+        let Some(c) = g.contacts.get(&key(company, contact)) else {
+            return Ok(Vec::new());
+        };
+        Ok(ids
+            .iter()
+            .filter_map(|id| c.msgs.get(id.as_str()).map(|m| with_status(m.clone(), c.statuses.get(id.as_str()))))
+            .collect())
+    }
+
     async fn record_status(
         &self,
         company: &CompanyId,

@@ -200,6 +200,15 @@ pub trait Store: Send + Sync + 'static {
         before: Option<Timestamp>,
     ) -> StoreResult<Vec<Message>>;
 
+    /// The stored messages with these ids (those that exist), in the order asked. Cards quote
+    /// evidence with it without reading the whole conversation.
+    async fn messages_by_id(
+        &self,
+        company: &CompanyId,
+        contact: &ContactId,
+        ids: &[MessageId],
+    ) -> StoreResult<Vec<Message>>;
+
     /// Records a delivery status; never moves a message's state backwards.
     async fn record_status(
         &self,

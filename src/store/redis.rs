@@ -357,6 +357,28 @@ impl Store for RedisStore {
         Ok(out)
     }
 
+    async fn messages_by_id(
+        &self,
+        company: &CompanyId,
+        contact: &ContactId,
+        ids: &[MessageId],
+    ) -> StoreResult<Vec<Message>> {
+        let _t = timed("messages_by_id");
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut cmd = ::redis::cmd("HMGET");
+        cmd.arg(self.ck(company, contact, "msg"));
+        for id in ids {
+            cmd.arg(id.as_str());
+        }
+        let raw: Vec<Option<String>> = cmd.query_async(&mut self.c()).await.map_err(unavailable)?;
+        raw.into_iter()
+            .flatten()
+            .map(|r| serde_json::from_str(&r).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .collect()
+    }
+
     async fn record_status(
         &self,
         company: &CompanyId,

@@ -73,6 +73,9 @@ async fn conformance(s: Arc<dyn Store>) {
         ["a"]
     );
     assert!(s.messages(&co, &other, 10, None).await.unwrap().is_empty());
+    let want: Vec<MessageId> = ["c", "nope", "a"].iter().map(|i| i.parse().unwrap()).collect();
+    assert_eq!(ids(s.messages_by_id(&co, &ct, &want).await.unwrap()), ["c", "a"]);
+    assert!(s.messages_by_id(&co, &other, &want).await.unwrap().is_empty());
 
     // Contact record.
     let r = s.contact(&co, &ct).await.unwrap().unwrap();
