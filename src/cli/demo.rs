@@ -197,7 +197,10 @@ pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
     {
         let record = store.contact(&company_id, contact).await.map_err(fail)?;
         let evidence = crate::copilot::profile_evidence(&p);
-        let messages = store.messages_by_id(&company_id, contact, &evidence).await.map_err(fail)?;
+        let messages = store
+            .messages_by_id(&company_id, contact, &evidence)
+            .await
+            .map_err(fail)?;
         let card =
             crate::copilot::card::ProfileCard::build(&company_id, contact, &p, record.as_ref(), &messages, &p.facts);
         println!("{}", indent(&card.to_text(true)));

@@ -161,7 +161,10 @@ pub async fn run_on(app: &App, company: &CompanyId, then: &str, id: &ContactId) 
             } else {
                 profile.facts.clone()
             };
-            let messages = app.store.messages_by_id(company, id, &profile_evidence(&profile)).await?;
+            let messages = app
+                .store
+                .messages_by_id(company, id, &profile_evidence(&profile))
+                .await?;
             Reply::Card(Box::new(card::ProfileCard::build(
                 company,
                 id,
@@ -177,7 +180,10 @@ pub async fn run_on(app: &App, company: &CompanyId, then: &str, id: &ContactId) 
 /// Every message id the profile's facts rest on (what the card quotes).
 pub fn profile_evidence(p: &Profile) -> Vec<dossier_core::MessageId> {
     let mut ids: Vec<dossier_core::MessageId> = Vec::new();
-    let facts = [p.stage.as_ref(), p.intent.as_ref()].into_iter().flatten().flat_map(|f| f.evidence.iter());
+    let facts = [p.stage.as_ref(), p.intent.as_ref()]
+        .into_iter()
+        .flatten()
+        .flat_map(|f| f.evidence.iter());
     ids.extend(facts.cloned());
     ids.extend(p.interests.iter().flat_map(|i| i.evidence.iter().cloned()));
     ids.extend(p.budget.iter().flat_map(|b| b.evidence.iter().cloned()));

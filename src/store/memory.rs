@@ -161,7 +161,11 @@ impl Store for MemoryStore {
         };
         Ok(ids
             .iter()
-            .filter_map(|id| c.msgs.get(id.as_str()).map(|m| with_status(m.clone(), c.statuses.get(id.as_str()))))
+            .filter_map(|id| {
+                c.msgs
+                    .get(id.as_str())
+                    .map(|m| with_status(m.clone(), c.statuses.get(id.as_str())))
+            })
             .collect())
     }
 
