@@ -431,16 +431,14 @@ impl Store for RedisStore {
             .query_async(&mut self.c())
             .await
             .map_err(unavailable)?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let Ok(cid) = ContactId::parse(id) else {
-                continue;
-            };
-            if let Some(r) = self.contact(company, &cid).await? {
-                out.push(r);
-            }
-        }
-        Ok(out)
+        // One HGETALL per contact, all in flight at once: the multiplexed connection pipelines
+        // them (a single pipeline would cross slots in a Cluster).
+        let lookups = ids
+            .into_iter()
+            .filter_map(|id| ContactId::parse(id).ok())
+            .map(|cid| async move { self.contact(company, &cid).await });
+        let found = futures::future::join_all(lookups).await;
+        found.into_iter().filter_map(Result::transpose).collect()
     }
 
     async fn doc(&self, company: &CompanyId, contact: &ContactId, name: &str) -> StoreResult<Option<Doc>> {
