@@ -106,9 +106,8 @@ pub async fn decide(
                 status: Some("accepted".into()),
                 detail: Some(json!({ "approved_by": agent, "draft_seq": seq, "source": "copilot" })),
             };
-            app.store
-                .append_message(company, contact, &message, &ContactUpdate::default())
-                .await?;
+            // Through the ingestion path, so the profile folds what was sent (as for any business message).
+            crate::ingest::ingest(app, "copilot", company, contact, &message, &ContactUpdate::default()).await?;
             let d = drafts::modify(app, company, contact, |d| {
                 if d.seq != seq {
                     return false;
