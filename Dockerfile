@@ -31,6 +31,7 @@ USER dossier
 ENV DOSSIER_SERVER__LISTEN=0.0.0.0:8080 \
     DOSSIER_LOG_FORMAT=json
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=3s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ok <&3"]
+# bash (not dash) for /dev/tcp: the slim image has no curl.
+HEALTHCHECK --interval=30s --timeout=3s CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ok <&3"]
 ENTRYPOINT ["dossier"]
 CMD ["serve"]
