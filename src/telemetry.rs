@@ -7,7 +7,12 @@ use tracing_subscriber::EnvFilter;
 /// Installs the tracing subscriber: JSON when `json` is true, human-readable otherwise. Level from
 /// `RUST_LOG` (default `info`). Safe to call more than once (later calls do nothing).
 pub fn init_logs(json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    init_logs_at(json, "info");
+}
+
+/// Like [`init_logs`] with another default level (the demo keeps its output readable: `warn`).
+pub fn init_logs_at(json: bool, default_level: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -86,7 +86,7 @@ async fn analyze_conversation(settings: &Settings, rt: &CompanyRuntime, conv: &C
 }
 
 pub async fn analyze(dir: &Path, file: &Path, args: AnalysisArgs) -> Result<(), CliError> {
-    let settings = Settings::load(dir)?;
+    let settings = Settings::load_or_defaults(dir)?;
     let conv = read_conversation(file)?;
     let company = conv
         .company
@@ -96,12 +96,12 @@ pub async fn analyze(dir: &Path, file: &Path, args: AnalysisArgs) -> Result<(), 
     let rt = runtime(&settings, &company, &args)?;
     let profile = analyze_conversation(&settings, &rt, &conv, &company).await;
     let json = serde_json::to_string_pretty(&profile).map_err(|e| CliError::failure(e.to_string()))?;
-    println!("{json}");
+    out!("{json}");
     Ok(())
 }
 
 pub async fn eval(dir: &Path, data: &Path, args: AnalysisArgs, json: bool) -> Result<(), CliError> {
-    let settings = Settings::load(dir)?;
+    let settings = Settings::load_or_defaults(dir)?;
     let entries = std::fs::read_dir(data).map_err(|e| CliError::bad_input(format!("{}: {e}", data.display())))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -172,12 +172,12 @@ pub async fn eval(dir: &Path, data: &Path, args: AnalysisArgs, json: bool) -> Re
             .map(|(n, s)| (n, serde_json::to_value(s).unwrap_or_default()))
             .collect();
         let out = serde_json::json!({ "table": table, "files": files });
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&out).map_err(|e| CliError::failure(e.to_string()))?
         );
     } else {
-        print!("{}", eval::render(&table));
+        out!("{}", eval::render(&table).trim_end());
     }
     Ok(())
 }

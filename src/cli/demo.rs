@@ -42,7 +42,7 @@ fn fail(e: impl std::fmt::Display) -> CliError {
 }
 
 pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
-    crate::telemetry::init_logs(false);
+    crate::telemetry::init_logs_at(false, "warn");
     let mut settings = Settings::load(dir)?;
     settings.listen = "127.0.0.1:0".parse().map_err(fail)?;
     settings.service.worker.enabled = true;
@@ -75,7 +75,7 @@ pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
     let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
 
     let conversations = load_conversations(&args.conversations)?;
-    println!(
+    out!(
         "dossier demo: {} sample conversations, service on {base} (embedded store, offline analyzer, no network)\n",
         conversations.len()
     );
@@ -115,7 +115,7 @@ pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
             }
         }
     }
-    println!(
+    out!(
         "replayed {webhooks} customer messages as signed WhatsApp webhooks and {api} agent messages through the API\n"
     );
 
@@ -123,20 +123,20 @@ pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
     for (file, conv) in conversations.iter().take(args.show) {
         let Some(contact) = conv.contact.key() else { continue };
         let stored = store.messages(&company_id, contact, 1000, None).await.map_err(fail)?;
-        println!("STORED CONVERSATION {file} ({} messages, oldest first):", stored.len());
+        out!("STORED CONVERSATION {file} ({} messages, oldest first):", stored.len());
         for m in &stored {
             let who = if m.is_inbound() { "customer" } else { "agent   " };
             let text = m
                 .text
                 .clone()
                 .unwrap_or_else(|| format!("[{}]", m.kind.as_deref().unwrap_or("message")));
-            println!(
+            out!(
                 "   {} {who}  {}",
                 m.timestamp.strftime("%m-%d %H:%M"),
                 truncate(&text, 100)
             );
         }
-        println!();
+        out!("");
     }
 
     let contacts: Vec<(String, ContactId)> = conversations
@@ -145,7 +145,7 @@ pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
         .collect();
     let waited = Instant::now();
     wait_for_analysis(&state, &company_id, &contacts).await?;
-    println!(
+    out!(
         "SMART PROFILES (the analysis worker folded every message within {} ms)\n",
         waited.elapsed().as_millis()
     );
@@ -154,7 +154,7 @@ pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
             .await
             .map_err(fail)?
         {
-            println!("{}\n", compact_profile(file, contact, &p));
+            out!("{}\n", compact_profile(file, contact, &p));
         }
     }
 
@@ -185,7 +185,7 @@ pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
         .map_err(fail)?;
     let status = resp.status();
     let answer: serde_json::Value = resp.json().await.map_err(fail)?;
-    println!(
+    out!(
         "TEAM CHAT: an agent types `/dossier profile +{contact}` in Slack ({file}). dossier answered {status} in {} ms \
          with a {}-block card, shown here as text:\n",
         started.elapsed().as_millis(),
@@ -203,26 +203,27 @@ pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
             .map_err(fail)?;
         let card =
             crate::copilot::card::ProfileCard::build(&company_id, contact, &p, record.as_ref(), &messages, &p.facts);
-        println!("{}", indent(&card.to_text(true)));
+        out!("{}", indent(&card.to_text(true)));
     }
     match crate::copilot::drafts::load(&state, &company_id, contact)
         .await
         .map_err(fail)?
     {
         Some((_, d)) => {
-            println!(
+            out!(
                 "DRAFTED REPLY to the customer's latest message (posted to the drafts channel; nothing is sent until an agent approves):\n"
             );
-            println!("   {}", d.context);
+            out!("   {}", d.context);
             for line in d.text.lines() {
-                println!("   │ {line}");
+                out!("   │ {line}");
             }
-            println!(
+            out!(
                 "   [Approve & send]  [Edit]  [Discard]        language {}, template {}\n",
-                d.language, d.template
+                d.language,
+                d.template
             );
         }
-        None => println!("(no draft: auto-draft is off for this company)\n"),
+        None => out!("(no draft: auto-draft is off for this company)\n"),
     }
     shutdown.cancel();
     let _ = server.await;

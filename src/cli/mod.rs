@@ -1,6 +1,14 @@
 //! The `dossier` subcommands. Exit codes: 0 success, 2 bad input or configuration (one line on
 //! stderr naming the file and what is wrong), 1 any other failure.
 
+/// `println!` that ignores a closed pipe (`dossier eval … | head`) instead of panicking.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 pub mod analyze;
 pub mod demo;
 pub mod serve;
@@ -118,9 +126,9 @@ fn check_config(dir: &std::path::Path) -> Result<(), CliError> {
     let settings = Settings::load(dir)?;
     let secrets = crate::config::Secrets::from_env();
     let masked = |present: bool| if present { "set (hidden)" } else { "not set" };
-    println!("config dir: {}", dir.display());
-    println!("listen: {}", settings.listen);
-    println!(
+    out!("config dir: {}", dir.display());
+    out!("listen: {}", settings.listen);
+    out!(
         "store: {}",
         if secrets.redis_url.is_some() {
             "redis (REDIS_URL set)"
@@ -128,36 +136,38 @@ fn check_config(dir: &std::path::Path) -> Result<(), CliError> {
             "embedded memory (REDIS_URL not set)"
         }
     );
-    println!(
+    out!(
         "service: {}",
         toml::to_string(&settings.service)
             .unwrap_or_default()
             .replace('\n', "\n  ")
     );
-    println!("WHATSAPP_APP_SECRET: {}", masked(secrets.whatsapp_app_secret.is_some()));
-    println!(
+    out!("WHATSAPP_APP_SECRET: {}", masked(secrets.whatsapp_app_secret.is_some()));
+    out!(
         "WHATSAPP_VERIFY_TOKEN: {}",
         masked(secrets.whatsapp_verify_token.is_some())
     );
-    println!(
+    out!(
         "SLACK_SIGNING_SECRET: {}",
         masked(secrets.slack_signing_secret.is_some())
     );
-    println!("MATTERMOST_TOKEN: {}", masked(secrets.mattermost_token.is_some()));
-    println!("DOSSIER_ADMIN_TOKEN: {}", masked(secrets.admin_token.is_some()));
+    out!("MATTERMOST_TOKEN: {}", masked(secrets.mattermost_token.is_some()));
+    out!("DOSSIER_ADMIN_TOKEN: {}", masked(secrets.admin_token.is_some()));
     for (id, c) in &settings.companies {
-        println!("company {id} ({})", c.name);
-        println!("  whatsapp phone_number_ids: {:?}", c.whatsapp.phone_number_ids);
+        out!("company {id} ({})", c.name);
+        out!("  whatsapp phone_number_ids: {:?}", c.whatsapp.phone_number_ids);
         if let Some(s) = &c.slack {
-            println!(
+            out!(
                 "  slack team: {} drafts: {:?} managers: {:?}",
-                s.team_id, s.drafts_channel, s.managers_channel
+                s.team_id,
+                s.drafts_channel,
+                s.managers_channel
             );
         }
         if let Some(var) = &c.api_token_env {
-            println!("  api token ({var}): {}", masked(secrets.var(var).is_some()));
+            out!("  api token ({var}): {}", masked(secrets.var(var).is_some()));
         }
-        println!(
+        out!(
             "  intelligence: provider {} model {:?} auto_draft {} pii_redaction {}",
             c.intelligence.provider.as_str(),
             c.intelligence.model,
@@ -166,10 +176,10 @@ fn check_config(dir: &std::path::Path) -> Result<(), CliError> {
         );
         for (what, p) in [("catalog", &c.catalog), ("rates", &c.rates), ("programs", &c.programs)] {
             if let Some(p) = p {
-                println!("  {what}: {}", p.display());
+                out!("  {what}: {}", p.display());
             }
         }
     }
-    println!("configuration is valid");
+    out!("configuration is valid");
     Ok(())
 }

@@ -26,10 +26,10 @@ pub fn run(dir: &Path, args: ToolsArgs) -> Result<(), CliError> {
     if args.tool == "list" {
         let defs = serde_json::to_string_pretty(&dossier_tools::definitions())
             .map_err(|e| CliError::failure(e.to_string()))?;
-        println!("{defs}");
+        out!("{defs}");
         return Ok(());
     }
-    let settings = Settings::load(dir)?;
+    let settings = Settings::load_or_defaults(dir)?;
     let mut config = settings.company_or_default(&args.company);
     if let Some(c) = &args.catalog {
         Catalog::load(c).map_err(|e| CliError::bad_input(e.to_string()))?;
@@ -51,7 +51,7 @@ pub fn run(dir: &Path, args: ToolsArgs) -> Result<(), CliError> {
         .tools
         .call(&args.tool, input, None)
         .map_err(|e| CliError::bad_input(format!("{}: {e}", args.tool)))?;
-    println!(
+    out!(
         "{}",
         serde_json::to_string_pretty(&out).map_err(|e| CliError::failure(e.to_string()))?
     );

@@ -173,13 +173,33 @@ impl Settings {
         Settings::load_with(dir, Env::prefixed("DOSSIER_").split("__").ignore(&ENV_NOT_KEYS))
     }
 
+    /// For the offline commands (`analyze`, `eval`, `tools`): a missing configuration folder
+    /// means the defaults (built-in knowledge, no company files), so they run from anywhere.
+    pub fn load_or_defaults(dir: &Path) -> Result<Settings, ConfigError> {
+        if dir.is_dir() {
+            return Settings::load(dir);
+        }
+        let empty = std::env::temp_dir().join(format!("dossier-defaults-{}", std::process::id()));
+        std::fs::create_dir_all(&empty)
+            .map_err(|e| ConfigError::new(empty.display().to_string(), "(folder)", e.to_string()))?;
+        Settings::load(&empty)
+    }
+
     fn load_with(dir: &Path, env: Env) -> Result<Settings, ConfigError> {
+        if !dir.is_dir() {
+            return Err(ConfigError::new(
+                dir.display().to_string(),
+                "(folder)",
+                "the configuration folder does not exist (use --config DIR)",
+            ));
+        }
         let service_path = dir.join(SERVICE_FILE);
         let mut figment = Figment::from(Serialized::defaults(ServiceConfig::default()));
         if service_path.exists() {
             figment = figment.merge(Toml::file_exact(&service_path));
         }
-        let service: ServiceConfig = figment.merge(env).extract().map_err(|e| {
+        let figment = figment.merge(env);
+        let service: ServiceConfig = figment.extract().map_err(|e| {
             let file = e
                 .metadata
                 .as_ref()
@@ -196,14 +216,24 @@ impl Settings {
             ConfigError::new(file, key, e.kind.to_string())
         })?;
         let file = service_path.display().to_string();
+        // A value that came from the environment is reported as such, not as the file's.
+        let source_of = |key: &str| match figment.find_metadata(key) {
+            Some(m) if m.source.is_none() => {
+                format!("environment variable DOSSIER_{}", key.replace('.', "__").to_uppercase())
+            }
+            _ => file.clone(),
+        };
         let listen: SocketAddr = service.server.listen.parse().map_err(|_| {
             ConfigError::new(
-                &file,
+                source_of("server.listen"),
                 "server.listen",
                 format!("`{}` is not an address like 127.0.0.1:8080", service.server.listen),
             )
         })?;
-        validate_service(&service, &file)?;
+        validate_service(&service, &file).map_err(|mut e| {
+            e.file = source_of(&e.key);
+            e
+        })?;
 
         let mut settings = Settings {
             dir: dir.to_path_buf(),
@@ -398,6 +428,20 @@ mod tests {
             assert_eq!(s.service.log_format, "json");
             Ok(())
         });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
+    fn a_bad_environment_value_names_the_variable() {
+        let d = tmp();
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("DOSSIER_SERVER__LISTEN", "bogus");
+            let e = Settings::load(&d).unwrap_err();
+            assert_eq!(e.file, "environment variable DOSSIER_SERVER__LISTEN");
+            assert_eq!(e.key, "server.listen");
+            Ok(())
+        });
+        assert!(Settings::load_with(&d.join("missing"), no_env()).is_err());
     }
 
     #[test]

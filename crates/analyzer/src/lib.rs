@@ -253,7 +253,49 @@ impl Analyzer {
         let doc = self.canon.doc(folded);
         let mut hits = Vec::new();
         self.cues.find(&doc, &mut hits);
+        self.apply_masks(&mut hits);
         Msg { raw, doc, hits }
+    }
+
+    /// `mask.ready` phrases ("la quiero sacar a crédito": wanting it *with* a next step, not
+    /// committing) hide the commitment cues inside their span.
+    fn apply_masks(&self, hits: &mut Vec<Hit>) {
+        let mask = self.cat("mask.ready");
+        let spans: Vec<(usize, usize)> = hits
+            .iter()
+            .filter(|h| h.payload == mask)
+            .map(|h| (h.start, h.end))
+            .collect();
+        if spans.is_empty() {
+            return;
+        }
+        let hidden = [self.cat("stage.ready"), self.cat("intent.reservation")];
+        hits.retain(|h| !hidden.contains(&h.payload) || !spans.iter().any(|&(s, e)| s <= h.start && h.end <= e));
+    }
+
+    /// Words that negate in another language but not in the message's own (Portuguese "no" =
+    /// "in the"): dropped when the message is in that language (or, when unclear, the conversation).
+    fn drop_false_negations(&self, st: &AnalyzerState, m: &mut Msg, lang: &str, margin: f32) {
+        let id_of = |code: &str| self.lang_codes.iter().position(|c| c == code).map(|i| (i + 1) as u8);
+        let dominant = st
+            .lang_votes
+            .iter()
+            .max_by(|a, b| a.1.partial_cmp(b.1).unwrap_or(std::cmp::Ordering::Equal))
+            .and_then(|(l, _)| id_of(l));
+        // A clear language decides alone; an unclear one leans on the conversation's.
+        let own = [id_of(lang), if margin < 2.0 { dominant } else { None }];
+        let ff = self.cat("negation.false_friends");
+        let false_neg: Vec<(usize, usize)> = m
+            .hits
+            .iter()
+            .filter(|h| h.payload == ff && own.contains(&Some(h.lang)))
+            .map(|h| (h.start, h.end))
+            .collect();
+        if !false_neg.is_empty() {
+            let neg = self.neg_id;
+            m.hits
+                .retain(|h| h.payload != neg || !false_neg.contains(&(h.start, h.end)));
+        }
     }
 
     /// Cue collisions across languages ("entrada", "firma", "legal"): when the message's
@@ -263,6 +305,7 @@ impl Analyzer {
         let Some((lang, margin)) = detected else {
             return;
         };
+        self.drop_false_negations(st, m, lang, *margin);
         if lang == "ar" || *margin < 2.0 {
             return;
         }

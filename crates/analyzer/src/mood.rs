@@ -46,10 +46,13 @@ pub(crate) fn sentiment_score(an: &Analyzer, m: &Msg) -> f32 {
     if m.raw.is_ascii() {
         return s.clamp(-6.0, 4.0); // no emoji
     }
+    // A smiley on a bare greeting or thanks ("Boa tarde! tudo bem? 😊") is politeness.
+    let polite_only = !crate::stage::is_substantive(an, m, false);
+    let polite = k.cues("sentiment.polite_emoji");
     s += k
         .cues("sentiment.positive_emoji")
         .iter()
-        .filter(|e| m.raw.contains(e.as_str()))
+        .filter(|e| m.raw.contains(e.as_str()) && !(polite_only && polite.contains(e)))
         .count() as f32;
     s -= 1.5
         * k.cues("sentiment.negative_emoji")
@@ -116,5 +119,7 @@ mod tests {
         assert_eq!(s(&[("in", "Good morning, is it available?")]), Sentiment::Neutral);
         assert_eq!(s(&[("in", "تمام، شكراً جداً 🙏")]), Sentiment::Neutral);
         assert_eq!(s(&[("in", "no problem at all")]), Sentiment::Neutral);
+        assert_eq!(s(&[("in", "Boa tarde! tudo bem? 😊")]), Sentiment::Neutral);
+        assert_eq!(s(&[("in", "we love the car 😊")]), Sentiment::Positive);
     }
 }

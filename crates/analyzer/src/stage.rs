@@ -80,7 +80,10 @@ fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], 
     let specific = !wanted.is_empty() || !st.interests.is_empty();
     let fin = m.has_pos(an, "financing.interest");
     let trade = m.has_pos(an, "trade_in.cue");
-    if specific && (m.has_pos(an, "stage.negotiating") || fin || trade || money.terms) {
+    // A price that a competitor offered ("the other dealer offered me 27,500 out the door") is
+    // weighed against ours: comparing, not haggling (financing or a trade-in still negotiate).
+    let competitor = m.has_pos(an, "stage.competitor");
+    if specific && (fin || trade || money.terms || (!competitor && m.has_pos(an, "stage.negotiating"))) {
         return NEGOTIATING;
     }
     if m.has_cat(an, "stage.comparing_strong") || m.has_cat(an, "stage.competitor") {
@@ -137,6 +140,14 @@ pub(crate) fn observe(
                 .filter(|h| m.doc.sentence.get(h.start).copied() == Some(sent as u16) && !m.negated(an, h))
                 .count();
             if n > 0 {
+                // "book a service appointment": booking is the means, the service the request.
+                let service = an.cat("intent.service");
+                if name == "reservation"
+                    && m.hits_of(service)
+                        .any(|h| m.doc.sentence.get(h.start).copied() == Some(sent as u16) && !m.negated(an, h))
+                {
+                    return Some(("service", n.min(5) as u8));
+                }
                 return Some((name, n.min(5) as u8));
             }
         }
@@ -324,6 +335,36 @@ mod tests {
         ])
         .0;
         assert_eq!(s, "ready_to_buy");
+    }
+
+    #[test]
+    fn general_rules_round2() {
+        // A competitor's out-the-door price is weighed, not haggled.
+        let s = stage(&[
+            ("in", "I like the Civic you have"),
+            ("in", "another dealer offered me a Corolla for 21,000 out the door"),
+        ]);
+        assert_eq!(s.0, "comparing");
+        // "La quiero + next step" is not a commitment; "señar" (Argentina) is.
+        assert_eq!(
+            stage(&[("in", "me interesa el Wrangler"), ("in", "la quiero sacar a crédito")]).0,
+            "negotiating"
+        );
+        assert_eq!(stage(&[("in", "quiero señar el Wrangler hoy")]).0, "ready_to_buy");
+        // Portuguese "no" (= "in the") does not negate.
+        assert_eq!(
+            stage(&[("in", "gostei do Compass"), ("in", "qual a taxa no financiamento?")]).1,
+            "financing"
+        );
+        // Booking a service appointment is a service request.
+        assert_eq!(
+            stage(&[(
+                "in",
+                "I bought a Civic from you last year, I want to book a service appointment"
+            )])
+            .1,
+            "service"
+        );
     }
 
     #[test]

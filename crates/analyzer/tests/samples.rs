@@ -55,6 +55,11 @@ fn heldout_targets() {
         &root().join("../../data/catalog/demo-motors.csv"),
     );
     assert!(fresh.mean >= 0.90, "{fresh:?}");
+    let round2 = run_dir(
+        &root().join("tests/heldout/round2"),
+        &root().join("tests/heldout/round2/catalog.csv"),
+    );
+    assert!(round2.mean >= 0.90, "{round2:?}");
 }
 
 /// A tiny deterministic PRNG (no extra dependency).
