@@ -16,25 +16,23 @@ pub async fn ingest(
     message: &Message,
     update: &ContactUpdate,
 ) -> Result<Appended, StoreError> {
-    let appended = app.store.append_message(company, contact, message, update).await?;
-    match appended {
-        Appended::New => {
-            // Business messages are queued too: the profile must see what the agent said (a quoted
-            // price is not a budget; an answered question is no longer open).
-            app.store
-                .enqueue(&Job {
-                    company: company.to_string(),
-                    contact: contact.to_string(),
-                    message_id: message.id.to_string(),
-                    attempt: 0,
-                    inbound: message.is_inbound(),
-                })
-                .await?;
-            counter!("dossier_messages_total", "source" => source, "outcome" => "accepted").increment(1);
-        }
-        Appended::Duplicate => {
-            counter!("dossier_messages_total", "source" => source, "outcome" => "duplicate").increment(1);
-        }
-    }
+    // Business messages are queued too: the profile must see what the agent said (a quoted
+    // price is not a budget; an answered question is no longer open).
+    let job = Job {
+        company: company.to_string(),
+        contact: contact.to_string(),
+        message_id: message.id.to_string(),
+        attempt: 0,
+        inbound: message.is_inbound(),
+    };
+    let appended = app
+        .store
+        .append_and_enqueue(company, contact, message, update, &job)
+        .await?;
+    let outcome = match appended {
+        Appended::New => "accepted",
+        Appended::Duplicate => "duplicate",
+    };
+    counter!("dossier_messages_total", "source" => source, "outcome" => outcome).increment(1);
     Ok(appended)
 }

@@ -191,6 +191,23 @@ pub trait Store: Send + Sync + 'static {
         update: &ContactUpdate,
     ) -> StoreResult<Appended>;
 
+    /// [`Store::append_message`], then, when the message is new, [`Store::enqueue`] of `job`:
+    /// what ingestion does for every accepted message. Backends may do both in one round trip.
+    async fn append_and_enqueue(
+        &self,
+        company: &CompanyId,
+        contact: &ContactId,
+        message: &Message,
+        update: &ContactUpdate,
+        job: &Job,
+    ) -> StoreResult<Appended> {
+        let appended = self.append_message(company, contact, message, update).await?;
+        if appended == Appended::New {
+            self.enqueue(job).await?;
+        }
+        Ok(appended)
+    }
+
     /// The conversation, oldest first: the `limit` latest messages strictly before `before`.
     async fn messages(
         &self,

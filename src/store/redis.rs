@@ -85,7 +85,7 @@ pub struct RedisStore {
     streams: u32,
     dedupe_ttl_secs: u64,
     next_block_stream: AtomicUsize,
-    append: Script,
+    append_script: Script,
     read: Script,
     status: Script,
     cas: Script,
@@ -109,8 +109,8 @@ fn timed(op: &'static str) -> Timed {
 }
 
 const APPEND_LUA: &str = r#"
--- KEYS: seen, seq, log, msg, contact
--- ARGV: ttl, message id, ts seconds, message json, inbound (1/0), profile_name, wa_id, user_id, contact id
+-- KEYS: seen, seq, log, msg, contact [, company index, job stream]
+-- ARGV: ttl, message id, ts seconds, message json, inbound (1/0), profile_name, wa_id, user_id, contact id [, job json]
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
 local seq = redis.call('INCR', KEYS[2])
 local ts = tonumber(ARGV[3])
@@ -132,6 +132,10 @@ if ARGV[5] == '1' then
 else
   redis.call('HINCRBY', c, 'out', 1)
 end
+-- Single node only (they live in other slots): the company index and the analysis job, so an
+-- accepted message costs one round trip. In a Cluster the caller sends these separately.
+if KEYS[6] then redis.call('ZADD', KEYS[6], 'GT', ARGV[3], ARGV[9]) end
+if KEYS[7] then redis.call('XADD', KEYS[7], '*', 'job', ARGV[10]) end
 return 1
 "#;
 
@@ -182,7 +186,7 @@ impl RedisStore {
             streams: streams.max(1),
             dedupe_ttl_secs,
             next_block_stream: AtomicUsize::new(0),
-            append: Script::new(APPEND_LUA),
+            append_script: Script::new(APPEND_LUA),
             read: Script::new(READ_LUA),
             status: Script::new(STATUS_LUA),
             cas: Script::new(CAS_LUA),
@@ -203,6 +207,67 @@ impl RedisStore {
             }
         }
         Ok(store)
+    }
+
+    /// Stores a message (deduplicated), updates the contact record and the company index, and
+    /// queues `job` when the message is new. One script call on a single node; in a Cluster the
+    /// index and the job (other slots) follow as separate commands.
+    async fn append(
+        &self,
+        company: &CompanyId,
+        contact: &ContactId,
+        message: &Message,
+        update: &ContactUpdate,
+        job: Option<&Job>,
+    ) -> StoreResult<Appended> {
+        let _t = timed("append_message");
+        let json = serde_json::to_string(message).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let job_json = job
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let single = matches!(self.conn, Conn::Single(_));
+        let mut call = self
+            .append_script
+            .key(self.ck(company, contact, &format!("seen:{}", message.id)));
+        call.key(self.ck(company, contact, "seq"))
+            .key(self.ck(company, contact, "log"))
+            .key(self.ck(company, contact, "msg"))
+            .key(self.ck(company, contact, "contact"))
+            .arg(self.dedupe_ttl_secs)
+            .arg(message.id.as_str())
+            .arg(message.timestamp.as_second())
+            .arg(json)
+            .arg(if message.is_inbound() { "1" } else { "0" })
+            .arg(update.profile_name.as_deref().unwrap_or(""))
+            .arg(update.wa_id.as_deref().unwrap_or(""))
+            .arg(update.user_id.as_deref().unwrap_or(""))
+            .arg(contact.as_str());
+        if single {
+            call.key(self.co(company, "contacts"));
+            if let (Some(job), Some(job_json)) = (job, &job_json) {
+                call.key(self.stream_key(stream_index(&job.company, &job.contact, self.streams)))
+                    .arg(job_json);
+            }
+        }
+        let stored: i64 = call.invoke_async(&mut self.c()).await.map_err(unavailable)?;
+        if stored == 0 {
+            return Ok(Appended::Duplicate);
+        }
+        if !single {
+            ::redis::cmd("ZADD")
+                .arg(self.co(company, "contacts"))
+                .arg("GT")
+                .arg(message.timestamp.as_second())
+                .arg(contact.as_str())
+                .query_async::<()>(&mut self.c())
+                .await
+                .map_err(unavailable)?;
+            if let Some(job) = job {
+                self.enqueue(job).await?;
+            }
+        }
+        Ok(Appended::New)
     }
 
     fn ck(&self, company: &CompanyId, contact: &ContactId, suffix: &str) -> String {
@@ -280,41 +345,18 @@ impl Store for RedisStore {
         message: &Message,
         update: &ContactUpdate,
     ) -> StoreResult<Appended> {
-        let _t = timed("append_message");
-        let json = serde_json::to_string(message).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let seen = self.ck(company, contact, &format!("seen:{}", message.id));
-        let stored: i64 = self
-            .append
-            .key(seen)
-            .key(self.ck(company, contact, "seq"))
-            .key(self.ck(company, contact, "log"))
-            .key(self.ck(company, contact, "msg"))
-            .key(self.ck(company, contact, "contact"))
-            .arg(self.dedupe_ttl_secs)
-            .arg(message.id.as_str())
-            .arg(message.timestamp.as_second())
-            .arg(json)
-            .arg(if message.is_inbound() { "1" } else { "0" })
-            .arg(update.profile_name.as_deref().unwrap_or(""))
-            .arg(update.wa_id.as_deref().unwrap_or(""))
-            .arg(update.user_id.as_deref().unwrap_or(""))
-            .arg(contact.as_str())
-            .invoke_async(&mut self.c())
-            .await
-            .map_err(unavailable)?;
-        if stored == 0 {
-            return Ok(Appended::Duplicate);
-        }
-        // The index lives in the company's slot, so it is a second command (not in the script).
-        ::redis::cmd("ZADD")
-            .arg(self.co(company, "contacts"))
-            .arg("GT")
-            .arg(message.timestamp.as_second())
-            .arg(contact.as_str())
-            .query_async::<()>(&mut self.c())
-            .await
-            .map_err(unavailable)?;
-        Ok(Appended::New)
+        self.append(company, contact, message, update, None).await
+    }
+
+    async fn append_and_enqueue(
+        &self,
+        company: &CompanyId,
+        contact: &ContactId,
+        message: &Message,
+        update: &ContactUpdate,
+        job: &Job,
+    ) -> StoreResult<Appended> {
+        self.append(company, contact, message, update, Some(job)).await
     }
 
     async fn messages(

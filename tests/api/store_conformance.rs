@@ -159,6 +159,30 @@ async fn conformance(s: Arc<dyn Store>) {
     s.ack(&got[0]).await.unwrap();
     assert_eq!(s.pending_jobs().await.unwrap(), 0);
 
+    // Append and enqueue together: a job for a new message only, and the index follows.
+    let fresh: ContactId = "5215550005555".parse().unwrap();
+    let job2 = Job {
+        company: "acme".into(),
+        contact: fresh.to_string(),
+        message_id: "n1".into(),
+        attempt: 0,
+        inbound: true,
+    };
+    let msg = m("n1", 400, Direction::In);
+    assert_eq!(
+        s.append_and_enqueue(&co, &fresh, &msg, &upd, &job2).await.unwrap(),
+        Appended::New
+    );
+    assert_eq!(
+        s.append_and_enqueue(&co, &fresh, &msg, &upd, &job2).await.unwrap(),
+        Appended::Duplicate
+    );
+    let got = s.read_jobs("c3", 10, 0).await.unwrap();
+    assert_eq!(got.iter().map(|d| d.job.clone()).collect::<Vec<_>>(), [job2]);
+    s.ack(&got[0]).await.unwrap();
+    assert_eq!(s.contacts(&co, 10).await.unwrap()[0].contact, fresh.as_str());
+    assert_eq!(ids(s.messages(&co, &fresh, 10, None).await.unwrap()), ["n1"]);
+
     // Dead letters, newest first.
     s.dead_letter(DeadKind::Jobs, "first", "p1").await.unwrap();
     s.dead_letter(DeadKind::Jobs, "second", "p2").await.unwrap();
