@@ -175,6 +175,10 @@ impl VehicleIndex {
         idx
     }
 
+    pub fn key_of(&self, make: &str, model: &str) -> String {
+        format!("{make}|{model}")
+    }
+
     pub fn key(&self, model: usize) -> String {
         self.models
             .get(model)
@@ -211,6 +215,7 @@ impl VehicleIndex {
         let mut out = Vec::new();
         let intro = an.cat("contact.name_intro");
         let not_after = an.cat("ambiguous.not_after");
+        let article = an.cat("ambiguous.article");
         for h in kept {
             let Some(entry) = self.models.get(h.payload as usize) else {
                 continue;
@@ -237,7 +242,15 @@ impl VehicleIndex {
                 let capitalised = entry.model.chars().any(char::is_uppercase)
                     && m.raw.contains(entry.model.as_str())
                     && !m.hits.iter().any(|i| i.payload == not_after && i.end == h.start);
-                if !(make_before || year.is_some() || capitalised || st.seen_models.contains(&key)) {
+                // Another model of the same make already in the conversation ("the Peugeot
+                // 3008?" … "and the 2008?"); a number needs an article right before it.
+                let numeric = entry.model.chars().all(|c| c.is_ascii_digit());
+                let same_make = st
+                    .seen_models
+                    .iter()
+                    .any(|k| k.split('|').next() == Some(entry.make.as_str()))
+                    && (!numeric || m.hits.iter().any(|i| i.payload == article && i.end == h.start));
+                if !(make_before || year.is_some() || capitalised || same_make || st.seen_models.contains(&key)) {
                     continue;
                 }
             }
@@ -287,11 +300,40 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     let trade_cat = an.cat("trade_in.cue");
     let poss_cat = an.cat("trade_in.possession");
     let words: HashSet<&str> = (0..m.doc.words.len()).map(|w| m.doc.word(w)).collect();
+    let drop_cat = an.cat("interest.drop");
+    let settle_cat = an.cat("interest.settle");
+    let n_words = m.doc.words.len();
+    let mut settled: Option<String> = None;
     let mut wanted = Vec::new();
     for men in &mentions {
         let key = vi.key(men.model);
         if !st.seen_models.contains(&key) {
             push_capped(&mut st.seen_models, key.clone(), crate::state::MAX_SEEN_MODELS);
+        }
+        // The customer rules a model out: "forget the Explorer", "el Jimny ... descártalo",
+        // "el CR-V no, prefiero ...". It leaves the interests.
+        let dropped = m.hits_of(drop_cat).any(|h| {
+            !m.doc.in_question(h.start)
+                && m.doc.sentence.get(h.start) == m.doc.sentence.get(men.start)
+                && ((h.end <= men.start && men.start - h.end <= 2) || (h.start > men.start && h.start - men.start <= 8))
+        }) || m.hits.iter().any(|h| {
+            h.payload == an.neg_id
+                && h.start > men.start
+                && h.start - men.start <= 3
+                && (h.end >= n_words || !m.doc.same_clause(h.start, h.end))
+                && !m.doc.in_question(h.start)
+        });
+        if dropped {
+            st.interests.retain(|i| vi.key_of(&i.make, &i.model) != key);
+            continue;
+        }
+        // "I'll stick with the Territory", "me quedo con el 2008", "vou ficar com a L200",
+        // "خلني على CX-30": the customer settled on one model; the others leave the interests.
+        if settled.is_none()
+            && m.hits_of(settle_cat)
+                .any(|h| h.end <= men.start && men.start - h.end <= 2 && m.doc.same_clause(h.start, men.start))
+        {
+            settled = Some(key.clone());
         }
         let trade = m
             .hits_of(trade_cat)
@@ -372,7 +414,44 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
             wanted.push(key);
         }
     }
+    if let Some(k) = settled
+        && st.interests.iter().any(|i| vi.key_of(&i.make, &i.model) == k)
+    {
+        st.interests.retain(|i| vi.key_of(&i.make, &i.model) == k);
+        wanted.retain(|w| *w == k);
+    }
     wanted
+}
+
+/// An agent message that names the customer's trade-in ("we take your Accent as part of the
+/// payment", after a voice note): that vehicle is the customer's, not an interest.
+pub(crate) fn note_agent_trade(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &Msg, mentions: &[Mention]) {
+    let trade_cat = an.cat("trade_in.cue");
+    for men in mentions {
+        let trade = m
+            .hits_of(trade_cat)
+            .any(|h| !m.negated(an, h) && !m.doc.in_question(h.start) && m.doc.same_clause(h.start, men.start));
+        if !trade {
+            continue;
+        }
+        let key = an.vehicles.key(men.model);
+        if st
+            .interests
+            .iter()
+            .any(|i| an.vehicles.key_of(&i.make, &i.model) == key)
+        {
+            continue;
+        }
+        if !st.owned_models.contains(&key) {
+            push_capped(&mut st.owned_models, key, 4);
+        }
+        let t = st.trade_in.get_or_insert_with(TradeState::default);
+        if t.description.is_none() {
+            t.description = Some(an.vehicles.describe(men));
+        }
+        t.has = true;
+        push_ev(&mut t.evidence, &msg.id);
+    }
 }
 
 /// Remembers the vehicles an agent message named, in order, with the price quoted after each.

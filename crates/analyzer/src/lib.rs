@@ -245,7 +245,7 @@ impl Analyzer {
             self.restrict_languages(st, &mut m, detected.as_ref());
             self.observe_customer(st, msg, &m, detected);
         } else {
-            self.observe_agent(st, &m);
+            self.observe_agent(st, msg, &m);
         }
     }
 
@@ -323,7 +323,7 @@ impl Analyzer {
         });
     }
 
-    fn observe_agent(&self, st: &mut AnalyzerState, m: &Msg) {
+    fn observe_agent(&self, st: &mut AnalyzerState, msg: &Message, m: &Msg) {
         // The agent replied: the customer's earlier questions count as answered.
         st.open_questions.clear();
         let mentions = self.vehicles.mentions(self, m, st);
@@ -334,6 +334,7 @@ impl Analyzer {
             }
         }
         let amts = amount::amounts(self, m);
+        interests::note_agent_trade(self, st, msg, m, &mentions);
         interests::note_agent_list(self, st, m, &mentions, &amts);
         budget::observe_agent(self, st, m, &amts);
     }

@@ -8,6 +8,7 @@
 //! message that has one; thanks/ok/greetings do not change it.
 
 use crate::budget::MoneyFacts;
+use crate::lex::Hit;
 use crate::state::{AnalyzerState, IntentState, StageState, push_ev};
 use crate::{Analyzer, Msg};
 use dossier_core::Message;
@@ -133,12 +134,29 @@ pub(crate) fn observe(
     // The latest request: the last question with an intent cue, else the last sentence with
     // one; priority order inside the sentence.
     let n_sent = m.doc.sentence.last().map(|s| *s as usize + 1).unwrap_or(0);
+    // Words inside a time phrase ("el mes que viene", "next week") ask for nothing.
+    let time_cats = [an.cat("urgency.low"), an.cat("urgency.time")];
+    let in_time = |h: &Hit| {
+        m.hits.iter().any(|t| {
+            time_cats.contains(&t.payload) && t.start <= h.start && h.end <= t.end && t.end - t.start > h.end - h.start
+        })
+    };
+    let count_in = |c: u32, sent: usize| {
+        m.hits_of(c)
+            .filter(|h| m.doc.sentence.get(h.start).copied() == Some(sent as u16) && !m.negated(an, h) && !in_time(h))
+            .count()
+    };
     let in_sentence = |sent: usize| -> Option<(&'static str, u8)> {
         for &(name, c) in &an.intent_ids {
-            let n = m
-                .hits_of(c)
-                .filter(|h| m.doc.sentence.get(h.start).copied() == Some(sent as u16) && !m.negated(an, h))
-                .count();
+            let n = count_in(c, sent);
+            // "Tem câmbio automático?": a bare "do you have" about a feature, no vehicle named.
+            if name == "availability"
+                && n > 0
+                && wanted.is_empty()
+                && count_in(an.cat("intent.features"), sent) >= n.max(2)
+            {
+                return Some(("features", n.min(5) as u8));
+            }
             if n > 0 {
                 // "book a service appointment": booking is the means, the service the request.
                 let service = an.cat("intent.service");

@@ -60,6 +60,11 @@ fn heldout_targets() {
         &root().join("tests/heldout/round2/catalog.csv"),
     );
     assert!(round2.mean >= 0.90, "{round2:?}");
+    let round3 = run_dir(
+        &root().join("tests/heldout/round3"),
+        &root().join("tests/heldout/round3/catalog.csv"),
+    );
+    assert!(round3.mean >= 0.90, "{round3:?}");
 }
 
 /// A tiny deterministic PRNG (no extra dependency).
