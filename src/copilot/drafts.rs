@@ -430,7 +430,7 @@ async fn new_draft(
     let record = app.store.contact(company, contact).await?;
     for _ in 0..8 {
         let current = load(app, company, contact).await?;
-        let (expected, seq) = match &current {
+        let (mut expected, seq) = match &current {
             Some((v, d)) => (*v, d.seq + 1),
             None => (0, 1),
         };
@@ -444,22 +444,7 @@ async fn new_draft(
                 continue;
             }
             update_cards(app, company, contact, &old).await;
-            let draft = fresh(
-                seq,
-                &text,
-                &language,
-                &intent,
-                &template,
-                instructions,
-                profile,
-                record.as_ref(),
-                contact,
-                &rt.config,
-            );
-            if save(app, company, contact, v + 1, &draft).await? {
-                return Ok(draft);
-            }
-            continue;
+            expected = v + 1;
         }
         let draft = fresh(
             seq,
