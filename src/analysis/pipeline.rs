@@ -105,7 +105,10 @@ pub async fn analyze_contact(
                 version,
             });
         }
-        let mut fresh = app.store.messages(company, contact, new_count.max(1), None).await?;
+        // No document yet: fold the whole conversation; else only what is new.
+        let first_run = stored.is_none();
+        let limit = if first_run { MAX_REFOLD } else { new_count.max(1) };
+        let mut fresh = app.store.messages(company, contact, limit, None).await?;
         let late = match (fresh.first(), doc.observed_until) {
             (Some(first), Some(until)) => first.timestamp < until,
             _ => false,
@@ -114,9 +117,6 @@ pub async fn analyze_contact(
             // A message older than what was folded arrived: fold the whole conversation again.
             fresh = app.store.messages(company, contact, MAX_REFOLD, None).await?;
             doc.analyzer = Default::default();
-        }
-        if stored.is_none() {
-            fresh = app.store.messages(company, contact, MAX_REFOLD, None).await?;
         }
         for m in &fresh {
             rt.analyzer.observe(&mut doc.analyzer, m);
@@ -167,7 +167,7 @@ pub async fn analyze_contact(
         profile.updated_at = Some(now);
         extend_trail(&doc.profile, &mut profile, now);
         let new_messages = fresh.len();
-        doc.observed = if late || stored.is_none() {
+        doc.observed = if late || first_run {
             fresh.len() as u64
         } else {
             doc.observed + fresh.len() as u64
