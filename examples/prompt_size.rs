@@ -108,6 +108,7 @@ fn main() {
         let fold_ms = started.elapsed().as_secs_f64() * 1000.0;
         let (folded, recent) = select_recent(&msgs, RECENT_BUDGET);
         let input = AnalysisInput {
+            templates: dossier::templates::Templates::embedded(),
             company_name: "Demo Motors",
             profile: &profile,
             summary: summary.as_prompt_text(),

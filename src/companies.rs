@@ -1,12 +1,31 @@
-//! Per-company runtime pieces built from configuration: the catalog (and later the tools and the
-//! analyzer built on it). Swapped whole on reload, so a reader never sees half a catalog.
+//! Per-company runtime pieces built from configuration: the catalog, the analyzer and the tools
+//! built on it, and the company's connections (its team chats and its WhatsApp sender). Swapped
+//! whole on reload (the connections are kept, with their pacing state), so a reader never sees
+//! half a catalog.
 
 use crate::config::{CompanyConfig, Settings};
+use crate::copilot::ports::{ChatBinding, ChatKind, CustomerChannel, NoChannel, TeamChat};
 use dossier_analyzer::{Analyzer, Knowledge};
 use dossier_core::Catalog;
 use dossier_tools::{ProgramBook, RateTable, Tools};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+
+/// A company's adapters to the outside: built once at start-up (by the composition root, which
+/// knows the channels), kept across reloads.
+pub struct Connections {
+    pub chats: Vec<ChatBinding>,
+    pub whatsapp: Arc<dyn CustomerChannel>,
+}
+
+impl Default for Connections {
+    fn default() -> Self {
+        Connections {
+            chats: Vec::new(),
+            whatsapp: Arc::new(NoChannel("no WhatsApp sender is connected".into())),
+        }
+    }
+}
 
 /// One company, ready to serve.
 pub struct CompanyRuntime {
@@ -16,9 +35,34 @@ pub struct CompanyRuntime {
     pub analyzer: Analyzer,
     /// The five business tools over this company's catalog, rate table and programs.
     pub tools: Tools,
+    pub connections: Arc<Connections>,
 }
 
 impl CompanyRuntime {
+    /// The company's team chats, with the channels the copilot posts to.
+    pub fn chats(&self) -> &[ChatBinding] {
+        &self.connections.chats
+    }
+
+    /// The adapter for one kind of team chat.
+    pub fn chat(&self, kind: ChatKind) -> Option<Arc<dyn TeamChat>> {
+        self.chats()
+            .iter()
+            .find(|b| b.chat.kind() == kind)
+            .map(|b| b.chat.clone())
+    }
+
+    /// Whether drafted replies have somewhere to be shown (a drafts channel); composing one
+    /// nobody sees would only cost time (and LLM calls).
+    pub fn shows_drafts(&self) -> bool {
+        self.chats().iter().any(|b| b.drafts_channel.is_some())
+    }
+
+    /// Where approved replies are sent.
+    pub fn whatsapp(&self) -> &Arc<dyn CustomerChannel> {
+        &self.connections.whatsapp
+    }
+
     /// Builds a company's runtime: loads its catalog feed (bad rows are logged and skipped).
     pub fn build(config: CompanyConfig) -> anyhow::Result<CompanyRuntime> {
         let catalog = match &config.catalog {
@@ -52,6 +96,7 @@ impl CompanyRuntime {
             catalog: Arc::new(catalog),
             analyzer,
             tools,
+            connections: Arc::new(Connections::default()),
         })
     }
 }
@@ -63,23 +108,24 @@ pub struct Companies {
 }
 
 impl Companies {
-    pub fn build(settings: &Settings) -> anyhow::Result<Companies> {
+    /// Every configured company, each connected by `connect`.
+    pub fn build(settings: &Settings, connect: &dyn Fn(&CompanyConfig) -> Connections) -> anyhow::Result<Companies> {
         let companies = Companies::default();
         for c in settings.companies.values() {
-            companies.replace(CompanyRuntime::build(c.clone())?);
+            let mut rt = CompanyRuntime::build(c.clone())?;
+            rt.connections = Arc::new(connect(c));
+            companies.replace(rt);
         }
         Ok(companies)
     }
 
-    /// The runtime of a configured company, or one built from defaults for an id without a file
-    /// (the CLI analyses any company id).
-    pub fn get_or_default(&self, id: &str) -> anyhow::Result<Arc<CompanyRuntime>> {
-        if let Some(rt) = self.get(id) {
-            return Ok(rt);
-        }
-        let rt = CompanyRuntime::build(CompanyConfig::default_for(id))?;
+    /// Replaces a company's connections (tests plug recording adapters in).
+    pub fn connect(&self, id: &str, connections: Connections) -> anyhow::Result<()> {
+        let current = self.get(id).ok_or_else(|| anyhow::anyhow!("unknown company `{id}`"))?;
+        let mut rt = CompanyRuntime::build(current.config.clone())?;
+        rt.connections = Arc::new(connections);
         self.replace(rt);
-        self.get(id).ok_or_else(|| anyhow::anyhow!("company `{id}` vanished"))
+        Ok(())
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<CompanyRuntime>> {
@@ -96,7 +142,8 @@ impl Companies {
     /// Rebuilds one company from its configuration (the catalog feed is read again).
     pub fn reload(&self, id: &str) -> anyhow::Result<usize> {
         let current = self.get(id).ok_or_else(|| anyhow::anyhow!("unknown company `{id}`"))?;
-        let rt = CompanyRuntime::build(current.config.clone())?;
+        let mut rt = CompanyRuntime::build(current.config.clone())?;
+        rt.connections = current.connections.clone();
         let n = rt.catalog.vehicles.len();
         self.replace(rt);
         Ok(n)

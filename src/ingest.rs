@@ -1,12 +1,14 @@
-//! Storing an accepted message: the one path shared by the WhatsApp webhook and the ingestion API.
-//! Stored (deduplicated) first, then an analysis job is queued; only then does the caller answer.
+//! Storing an accepted message: the one path shared by the WhatsApp webhook, the ingestion API
+//! and Approve. Stored (deduplicated) first, with the contact's analysis queued unless one is
+//! already waiting; only then does the caller answer.
 
+use crate::jobs::job::Job;
 use crate::state::App;
-use crate::store::{Appended, ContactUpdate, Job, StoreError};
+use crate::store::{Appended, ContactUpdate, StoreError};
 use dossier_core::{CompanyId, ContactId, Message};
 use metrics::counter;
 
-/// Stores `message` for `contact` and, for a new customer message, queues its analysis.
+/// Stores `message` for `contact` and queues the contact's analysis.
 #[tracing::instrument(skip_all, fields(company = %company, contact = %contact.masked(), message = %message.id))]
 pub async fn ingest(
     app: &App,
@@ -16,18 +18,12 @@ pub async fn ingest(
     message: &Message,
     update: &ContactUpdate,
 ) -> Result<Appended, StoreError> {
-    // Business messages are queued too: the profile must see what the agent said (a quoted
+    // Business messages are analysed too: the profile must see what the agent said (a quoted
     // price is not a budget; an answered question is no longer open).
-    let job = Job {
-        company: company.to_string(),
-        contact: contact.to_string(),
-        message_id: message.id.to_string(),
-        attempt: 0,
-        inbound: message.is_inbound(),
-    };
+    let job = Job::analyze(company, contact).to_payload();
     let appended = app
         .store
-        .append_and_enqueue(company, contact, message, update, &job)
+        .append_and_queue(company, contact, message, update, Some(&job))
         .await?;
     let outcome = match appended {
         Appended::New => "accepted",

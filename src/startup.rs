@@ -1,12 +1,14 @@
 //! Building and running the application. `Application::build` binds the listener itself, so
-//! tests (and the demo) can ask for port 0 and read the real port back.
+//! tests (and the demo) can ask for port 0 and read the real port back. This is also the
+//! composition root: the only place that knows which channel adapters serve a company.
 
-use crate::companies::Companies;
-use crate::config::{Secrets, Settings};
-use crate::state::{App, AppState};
-use crate::store::Store;
+use crate::companies::{Companies, Connections};
+use crate::config::{CompanyConfig, Secrets, Settings};
+use crate::copilot::ports::ChatBinding;
+use crate::state::{App, AppState, Health};
 use crate::store::memory::MemoryStore;
-use crate::store::redis::RedisStore;
+use crate::store::redis::{RedisOptions, RedisStore};
+use crate::store::{Durability, Store};
 use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,15 +25,9 @@ pub async fn open_store(settings: &Settings, secrets: &Secrets) -> anyhow::Resul
     let s = &settings.service;
     match &secrets.redis_url {
         Some(url) => {
-            let store = RedisStore::connect(
-                url.expose_secret(),
-                &s.redis.key_prefix,
-                s.redis.job_streams,
-                s.whatsapp.dedupe_ttl_secs,
-                Duration::from_millis(s.redis.response_timeout_ms),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot connect to Redis (REDIS_URL): {e}"))?;
+            let store = RedisStore::connect(url.expose_secret(), redis_options(settings, &s.redis.key_prefix))
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot connect to Redis (REDIS_URL): {e}"))?;
             Ok(Arc::new(store))
         }
         None => {
@@ -41,22 +37,123 @@ pub async fn open_store(settings: &Settings, secrets: &Secrets) -> anyhow::Resul
     }
 }
 
-/// Builds the shared state: store, companies (catalogs), HTTP client, metrics.
+/// The store options from the service configuration, with a key prefix.
+pub fn redis_options(settings: &Settings, prefix: &str) -> RedisOptions {
+    let s = &settings.service;
+    RedisOptions {
+        prefix: prefix.to_owned(),
+        streams: s.redis.job_streams,
+        dedupe_ttl_secs: s.whatsapp.dedupe_ttl_secs,
+        response_timeout: Duration::from_millis(s.redis.response_timeout_ms),
+    }
+}
+
+/// Reads what the store promises about acknowledged writes, warns naming the risk, and refuses
+/// to start when `[redis] require_aof` asks for an append-only file that is not there.
+pub async fn check_durability(settings: &Settings, store: &dyn Store) -> anyhow::Result<Durability> {
+    let d = store.durability().await;
+    let durable = matches!(d, Durability::AppendOnly { .. });
+    metrics::gauge!("dossier_redis_durable").set(if durable { 1.0 } else { 0.0 });
+    match &d {
+        Durability::AppendOnly { fsync } if fsync == "no" => tracing::warn!(
+            "Redis appendfsync is `no`: the OS decides when the append-only file reaches disk; a machine crash can lose recent acknowledged messages (use everysec or always)"
+        ),
+        Durability::AppendOnly { fsync } => tracing::info!(fsync, "Redis keeps an append-only file"),
+        Durability::NotDurable { why } => tracing::warn!(
+            "Redis persistence: {why}. Acknowledged messages could be lost; set appendonly yes (see README, \"Redis settings\")"
+        ),
+        Durability::Unknown { why } => {
+            tracing::warn!("cannot read Redis persistence settings ({why}); make sure appendonly is yes")
+        }
+        Durability::Memory => {}
+    }
+    if settings.service.redis.require_aof && !durable && d != Durability::Memory {
+        anyhow::bail!("[redis] require_aof = true, but Redis has no append-only file ({d:?}); refusing to start");
+    }
+    Ok(d)
+}
+
+/// The adapters that serve a company: its team chats and its WhatsApp sender.
+pub fn connect(http: &reqwest::Client, settings: &Settings, secrets: &Secrets, c: &CompanyConfig) -> Connections {
+    use crate::channels::{mattermost::client::MattermostChat, slack::client::SlackChat, whatsapp::send::GraphSender};
+    let mut chats = Vec::new();
+    if let Some(s) = &c.slack {
+        chats.push(ChatBinding {
+            chat: Arc::new(SlackChat::for_company(http, settings, secrets, c)),
+            drafts_channel: s.drafts_channel.clone(),
+            managers_channel: s.managers_channel.clone(),
+        });
+    }
+    if let Some(m) = &c.mattermost {
+        chats.push(ChatBinding {
+            chat: Arc::new(MattermostChat::for_company(http, settings, secrets, c)),
+            drafts_channel: m.drafts_channel.clone(),
+            managers_channel: m.managers_channel.clone(),
+        });
+    }
+    Connections {
+        chats,
+        whatsapp: GraphSender::for_company(http, settings, secrets, c),
+    }
+}
+
+/// Builds the shared state: store, companies (catalogs, connections), HTTP clients, metrics.
 pub async fn build_state(settings: Settings, secrets: Secrets, store: Arc<dyn Store>) -> anyhow::Result<AppState> {
-    let companies = Companies::build(&settings)?;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .connect_timeout(Duration::from_secs(5))
         .user_agent(concat!("dossier/", env!("CARGO_PKG_VERSION")))
         .build()?;
+    let llm_http = crate::net::llm_client(&settings.service.llm)?;
+    let templates = Arc::new(settings.templates()?);
+    let companies = Companies::build(&settings, &|c| connect(&http, &settings, &secrets, c))?;
     Ok(AppState(Arc::new(App {
         settings,
         secrets,
         store,
         metrics: crate::telemetry::metrics_handle(),
         http,
+        llm_http,
         companies,
+        health: Health::default(),
+        templates,
     })))
+}
+
+/// The duties every role runs beside its own (`serve` beside HTTP, `worker` alone): the queue
+/// consumers and the sweep when the worker is on, and the catalog watcher always. Returns when
+/// `shutdown` is cancelled and they have finished.
+pub async fn run_background(state: AppState, shutdown: CancellationToken) {
+    let worker_on = state.settings.service.worker.enabled;
+    let worker = async {
+        if worker_on {
+            crate::jobs::worker::run(state.clone(), shutdown.clone()).await;
+        }
+    };
+    let sweeper = async {
+        if worker_on {
+            sweep_loop(&state, &shutdown).await;
+        }
+    };
+    let watcher = crate::companies::watch(&state.companies, Duration::from_secs(10), shutdown.clone());
+    tokio::join!(worker, sweeper, watcher);
+}
+
+async fn sweep_loop(state: &AppState, shutdown: &CancellationToken) {
+    let every = state.settings.service.worker.sweep_secs;
+    let mut last = None;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(every)) => {}
+        }
+        let now = jiff::Timestamp::now();
+        let (from, to) = crate::jobs::sweep::window(last, now, every as i64);
+        match crate::jobs::sweep::sweep(state, from, to).await {
+            Ok(_) => last = Some(now),
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "sweep failed; trying again next round"),
+        }
+    }
 }
 
 impl Application {
@@ -81,21 +178,10 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until `shutdown` is cancelled, then drains in-flight requests; the worker (when
-    /// enabled) finishes its current job.
+    /// Serves until `shutdown` is cancelled, then drains in-flight requests; the background duties
+    /// finish the jobs in hand.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let worker = if self.state.settings.service.worker.enabled {
-            Some(tokio::spawn(crate::jobs::worker::run(
-                self.state.clone(),
-                shutdown.clone(),
-            )))
-        } else {
-            None
-        };
-        let watcher = {
-            let (state, token) = (self.state.clone(), shutdown.clone());
-            tokio::spawn(async move { crate::companies::watch(&state.companies, Duration::from_secs(10), token).await })
-        };
+        let background = tokio::spawn(run_background(self.state.clone(), shutdown.clone()));
         let router = crate::http::router(self.state.clone());
         tracing::info!(addr = %self.listener.local_addr()?, store = self.state.store.backend(), "dossier is serving");
         let token = shutdown.clone();
@@ -103,10 +189,7 @@ impl Application {
             .with_graceful_shutdown(async move { token.cancelled().await })
             .await?;
         shutdown.cancel();
-        if let Some(w) = worker {
-            let _ = w.await;
-        }
-        let _ = watcher.await;
+        let _ = background.await;
         Ok(())
     }
 }

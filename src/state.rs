@@ -5,6 +5,7 @@ use crate::store::Store;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::ops::Deref;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What the service runs on. Providers sit behind traits so tests can swap them.
 pub struct App {
@@ -16,10 +17,55 @@ pub struct App {
     pub store: Arc<dyn Store>,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
-    /// Outbound HTTP (Graph API, Slack, LLM providers): one pooled client.
+    /// Outbound HTTP to operator-configured APIs (Graph, Slack, Mattermost): one pooled client.
     pub http: reqwest::Client,
-    /// Per-company runtime pieces (catalog, tools, analyzer), reloadable.
+    /// Outbound HTTP for LLM calls, which carry a key: internal addresses refused unless the
+    /// operator listed the host, redirects only within the same origin ([`crate::net`]).
+    pub llm_http: reqwest::Client,
+    /// Per-company runtime pieces (catalog, tools, analyzer, connections), reloadable.
     pub companies: crate::companies::Companies,
+    /// What `/readyz` reports besides the store answering.
+    pub health: Health,
+    /// Prompts, draft replies and the panel: embedded, with the operator's overrides.
+    pub templates: Arc<crate::templates::Templates>,
+}
+
+impl App {
+    /// What an LLM call needs from the process.
+    pub fn llm_env(&self) -> crate::analysis::pipeline::LlmEnv<'_> {
+        crate::analysis::pipeline::LlmEnv {
+            http: &self.llm_http,
+            secrets: &self.secrets,
+            summary: &self.settings.service.summary,
+            policy: &self.settings.service.llm,
+            templates: &self.templates,
+        }
+    }
+}
+
+/// Health the background duties report.
+#[derive(Debug)]
+pub struct Health {
+    queue_ok: AtomicBool,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Health {
+            queue_ok: AtomicBool::new(true),
+        }
+    }
+}
+
+impl Health {
+    /// Whether the worker's last read of its queues worked.
+    pub fn queue_ok(&self) -> bool {
+        self.queue_ok.load(Ordering::Relaxed)
+    }
+
+    pub fn set_queue_ok(&self, ok: bool) {
+        self.queue_ok.store(ok, Ordering::Relaxed);
+    }
 }
 
 #[derive(Clone)]

@@ -5,11 +5,10 @@
 //! is the documented way to get schema-shaped JSON from the Messages API. Drafting uses tools like
 //! the OpenAI provider; retries and redaction follow the same policy ([`post_json`]).
 
-use super::openai::{MAX_TOOL_ROUNDS, finish_draft, key_from_env, post_json, run_one_tool, secret_header};
+use super::openai::{MAX_TOOL_ROUNDS, finish_draft, post_json, run_one_tool, secret_header};
 use super::prompt::{extraction_schema_for, parse_extraction, render_analyze, render_draft};
 use super::redact::Redactor;
 use super::{AnalysisInput, Extraction, LlmProvider, ProviderError, ToolRunner, ToolSpec};
-use crate::config::IntelligenceSettings;
 use async_trait::async_trait;
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
@@ -32,6 +31,7 @@ pub struct AnthropicProvider {
     timeout: Duration,
     redact: bool,
     backoff: Duration,
+    temperature: Option<f64>,
 }
 
 impl AnthropicProvider {
@@ -57,20 +57,15 @@ impl AnthropicProvider {
             timeout,
             redact,
             backoff: super::openai::DEFAULT_BACKOFF,
+            temperature: None,
         }
     }
 
-    /// Builds the provider from a company's settings, reading the key from the environment.
-    pub fn from_settings(http: reqwest::Client, s: &IntelligenceSettings) -> Result<Self, ProviderError> {
-        let key = key_from_env(s)?;
-        Ok(Self::new(
-            http,
-            s.base_url.as_deref(),
-            s.model.clone().unwrap_or_default(),
-            key,
-            Duration::from_secs(s.timeout_secs),
-            s.pii_redaction,
-        ))
+    /// Sets the sampling temperature sent with every request; `None` sends none (the model's
+    /// default; newer models reject the parameter).
+    pub fn with_temperature(mut self, t: Option<f64>) -> Self {
+        self.temperature = t;
+        self
     }
 
     /// Sets the first backoff step (tests use a few milliseconds).
@@ -129,10 +124,9 @@ impl LlmProvider for AnthropicProvider {
         } else {
             (system, user)
         };
-        let body = json!({
+        let mut body = json!({
             "model": self.model,
             "max_tokens": EXTRACT_MAX_TOKENS,
-            "temperature": 0,
             "system": system,
             "messages": [{"role": "user", "content": user}],
             "tools": [{
@@ -142,6 +136,9 @@ impl LlmProvider for AnthropicProvider {
             }],
             "tool_choice": {"type": "tool", "name": RECORD_TOOL},
         });
+        if let Some(t) = self.temperature {
+            body["temperature"] = json!(t);
+        }
         let resp = self.messages(&body).await?;
         match stop_reason(&resp) {
             Some("max_tokens") => {
@@ -191,10 +188,12 @@ impl LlmProvider for AnthropicProvider {
             let mut body = json!({
                 "model": self.model,
                 "max_tokens": DRAFT_MAX_TOKENS,
-                "temperature": 0.3,
                 "system": system,
                 "messages": messages,
             });
+            if let Some(t) = self.temperature {
+                body["temperature"] = json!(t);
+            }
             if !tool_defs.is_empty() {
                 body["tools"] = json!(tool_defs);
                 if round == MAX_TOOL_ROUNDS {

@@ -22,8 +22,11 @@ use dossier_core::profile::Profile;
 use serde::{Deserialize, Serialize};
 
 /// Everything a provider sees for one analysis.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Clone, Serialize)]
 pub struct AnalysisInput<'a> {
+    /// Where the prompt templates come from.
+    #[serde(skip)]
+    pub templates: &'a crate::templates::Templates,
     pub company_name: &'a str,
     /// The current profile (the built-in analyzer's view, merged with earlier results).
     pub profile: &'a Profile,
@@ -93,22 +96,12 @@ pub struct Extraction {
 /// Why a provider gave no usable answer. The caller falls back to the baseline and says why.
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
-    #[error("no API key: environment variable {0} is not set")]
-    NoKey(String),
     #[error("provider request failed: {0}")]
     Transport(String),
     #[error("provider answered HTTP {status}: {body}")]
     Status { status: u16, body: String },
     #[error("provider answer is not valid: {0}")]
     Invalid(String),
-}
-
-/// A chat turn for drafting with tools.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ToolCall {
-    pub id: String,
-    pub name: String,
-    pub input: serde_json::Value,
 }
 
 /// A tool the model may call: name, description and the JSON Schema of its input.

@@ -10,7 +10,6 @@
 use super::prompt::{extraction_schema_for, parse_extraction, render_analyze, render_draft};
 use super::redact::Redactor;
 use super::{AnalysisInput, Extraction, LlmProvider, ProviderError, ToolRunner, ToolSpec};
-use crate::config::IntelligenceSettings;
 use async_trait::async_trait;
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
@@ -32,6 +31,7 @@ pub struct OpenAiProvider {
     timeout: Duration,
     redact: bool,
     backoff: Duration,
+    temperature: Option<f64>,
 }
 
 impl OpenAiProvider {
@@ -58,21 +58,15 @@ impl OpenAiProvider {
             timeout,
             redact,
             backoff: DEFAULT_BACKOFF,
+            temperature: None,
         }
     }
 
-    /// Builds the provider from a company's settings, reading the key from the environment
-    /// variable the settings name.
-    pub fn from_settings(http: reqwest::Client, s: &IntelligenceSettings) -> Result<Self, ProviderError> {
-        let key = key_from_env(s)?;
-        Ok(Self::new(
-            http,
-            s.base_url.as_deref(),
-            s.model.clone().unwrap_or_default(),
-            key,
-            Duration::from_secs(s.timeout_secs),
-            s.pii_redaction,
-        ))
+    /// Sets the sampling temperature sent with every request; `None` sends none (the model's
+    /// default; newer models reject the parameter).
+    pub fn with_temperature(mut self, t: Option<f64>) -> Self {
+        self.temperature = t;
+        self
     }
 
     /// Sets the first backoff step (tests use a few milliseconds).
@@ -92,18 +86,16 @@ impl OpenAiProvider {
         )])
     }
 
+    /// Adds the sampling parameters the operator configured (none by default).
+    fn sampling(&self, body: &mut Value) {
+        if let Some(t) = self.temperature {
+            body["temperature"] = json!(t);
+        }
+    }
+
     async fn chat(&self, body: &Value) -> Result<Value, ProviderError> {
         let url = format!("{}/chat/completions", self.base_url);
         post_json(&self.http, &url, self.headers()?, body, self.timeout, self.backoff).await
-    }
-}
-
-/// The key named by the settings (or the provider's default variable), from the environment.
-pub fn key_from_env(s: &IntelligenceSettings) -> Result<SecretString, ProviderError> {
-    let var = s.key_var().unwrap_or_default();
-    match std::env::var(&var) {
-        Ok(v) if !v.trim().is_empty() => Ok(SecretString::from(v.trim().to_owned())),
-        _ => Err(ProviderError::NoKey(var)),
     }
 }
 
@@ -324,9 +316,8 @@ impl LlmProvider for OpenAiProvider {
         } else {
             (system, user)
         };
-        let body = json!({
+        let mut body = json!({
             "model": self.model,
-            "temperature": 0,
             "messages": [
                 {"role": "system", "content": system},
                 {"role": "user", "content": user},
@@ -340,6 +331,7 @@ impl LlmProvider for OpenAiProvider {
                 },
             },
         });
+        self.sampling(&mut body);
         let resp = self.chat(&body).await?;
         let message = first_message(&resp)?;
         check_refusal(message)?;
@@ -379,7 +371,8 @@ impl LlmProvider for OpenAiProvider {
             json!({"role": "user", "content": user}),
         ];
         for round in 0..=MAX_TOOL_ROUNDS {
-            let mut body = json!({"model": self.model, "messages": messages, "temperature": 0.3});
+            let mut body = json!({"model": self.model, "messages": messages});
+            self.sampling(&mut body);
             if !tool_defs.is_empty() {
                 body["tools"] = json!(tool_defs);
                 if round == MAX_TOOL_ROUNDS {
@@ -498,7 +491,10 @@ mod tests {
         let reqs = server.received_requests().await.unwrap();
         let body = body_of(&reqs[0]);
         assert_eq!(body["model"], "gpt-test");
-        assert_eq!(body["temperature"], 0);
+        assert!(
+            body.get("temperature").is_none(),
+            "no sampling parameter unless configured"
+        );
         assert_eq!(body["response_format"]["type"], "json_schema");
         assert_eq!(body["response_format"]["json_schema"]["strict"], true);
         assert_eq!(

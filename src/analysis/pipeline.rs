@@ -1,17 +1,23 @@
-//! One analysis run for one contact: fold the new messages into the builtin state, lay the LLM's
-//! extraction on top when the company chose one, merge outside signals and tool facts, keep the
-//! trail, and write the document compare-and-set (retrying on a concurrent writer).
+//! Every read-modify-write of a contact's profile document happens here, in [`apply`]: folding
+//! new messages (the analysis job), outside signals (the signals API, a handoff's assignee).
+//!
+//! A fold reads the contact in one atomic [`Snapshot`]: its record, the document and the messages
+//! stored after the position the document says it folded. It folds those (all of them again when
+//! one is older than what was folded), lays the LLM's extraction on top when the company chose
+//! one, merges outside signals and tool facts, keeps the trail, and writes the document
+//! compare-and-set with the new folded position. A job that finds nothing new writes nothing, and
+//! no message is ever folded twice. Reading a profile ([`preview`]) never writes.
 
-use super::doc::{DOC_NAME, ProfileDoc};
-use super::merge::{apply_external, extend_trail};
+use super::doc::ProfileDoc;
+use super::merge::{MAX_SIGNALS, apply_external, extend_trail};
 use super::{AnalysisInput, Extraction, LlmProvider};
 use crate::companies::CompanyRuntime;
-use crate::config::{IntelligenceSettings, ProviderKind};
+use crate::config::{IntelligenceSettings, ProviderKind, Providers};
 use crate::state::App;
-use dossier_core::profile::{Budget, BudgetPeriod, Fact, Financing, Interest, Note, Profile, TradeIn};
+use crate::store::{Positioned, ReadFrom, Snapshot, SnapshotRequest};
+use dossier_core::profile::{Budget, BudgetPeriod, Fact, Financing, Interest, Note, Profile, Signal, TradeIn};
 use dossier_core::{CompanyId, ContactId, ConversationContact, Currency, Message, MessageId};
 use jiff::Timestamp;
-use secrecy::SecretString;
 use std::collections::HashSet;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -19,51 +25,66 @@ use std::time::Duration;
 
 /// Write attempts before giving up on a contact that other writers keep changing.
 const CAS_ATTEMPTS: usize = 8;
-/// Most messages read for a full re-fold (a late message older than what was folded).
-const MAX_REFOLD: usize = 100_000;
 
-/// The company's Customer Intelligence settings: the API's override, else the file's.
+/// The company's Customer Intelligence settings: the API's override, else the file's. Read once
+/// per job or request and passed down.
 pub async fn effective_settings(app: &App, company: &CompanyId) -> anyhow::Result<IntelligenceSettings> {
-    if let Some(bytes) = app.store.settings(company).await?
-        && let Ok(s) = serde_json::from_slice::<IntelligenceSettings>(&bytes)
-    {
-        return Ok(s);
+    if let Some(bytes) = app.store.settings(company).await? {
+        match serde_json::from_slice::<IntelligenceSettings>(&bytes) {
+            Ok(s) => return Ok(s),
+            Err(e) => {
+                tracing::warn!(company = %company, error = %e, "stored settings unreadable; using the company file's")
+            }
+        }
     }
     Ok(app.settings.company_or_default(company.as_str()).intelligence)
 }
 
-/// Builds the LLM provider the settings ask for, or says why there is none.
+/// Builds the LLM provider the settings ask for, from the endpoint the operator configured, or
+/// says why there is none.
 pub fn llm_provider(
-    http: &reqwest::Client,
-    secrets: &crate::config::Secrets,
+    env: LlmEnv<'_>,
+    providers: &Providers,
     s: &IntelligenceSettings,
 ) -> Result<Option<Arc<dyn LlmProvider>>, String> {
+    if s.provider == ProviderKind::Builtin {
+        return Ok(None);
+    }
+    let endpoint = providers.get(s.provider).ok_or_else(|| {
+        format!(
+            "{} is not configured for this company; used the builtin analyzer",
+            s.provider.as_str()
+        )
+    })?;
+    let url = endpoint.base_url.clone().unwrap_or_else(|| match s.provider {
+        ProviderKind::Anthropic => super::anthropic::AnthropicProvider::DEFAULT_BASE_URL.to_owned(),
+        _ => super::openai::OpenAiProvider::DEFAULT_BASE_URL.to_owned(),
+    });
+    crate::net::check_request_url(env.policy, &url).map_err(|e| format!("{e}; used the builtin analyzer"))?;
+    let var = endpoint.key_var(s.provider);
+    let key = env
+        .secrets
+        .var(&var)
+        .ok_or_else(|| format!("{var} is not set; used the builtin analyzer"))?;
     let timeout = Duration::from_secs(s.timeout_secs);
     let model = s.model.clone().unwrap_or_default();
-    let key = || -> Result<SecretString, String> {
-        let var = s.key_var().unwrap_or_default();
-        secrets
-            .var(&var)
-            .ok_or_else(|| format!("{} is not set; used the builtin analyzer", var))
-    };
     Ok(match s.provider {
         ProviderKind::Builtin => None,
-        ProviderKind::Openai => Some(Arc::new(super::openai::OpenAiProvider::new(
-            http.clone(),
-            s.base_url.as_deref(),
-            model,
-            key()?,
-            timeout,
-            s.pii_redaction,
-        ))),
-        ProviderKind::Anthropic => Some(Arc::new(super::anthropic::AnthropicProvider::new(
-            http.clone(),
-            s.base_url.as_deref(),
-            model,
-            key()?,
-            timeout,
-            s.pii_redaction,
-        ))),
+        ProviderKind::Openai => Some(Arc::new(
+            super::openai::OpenAiProvider::new(env.http.clone(), Some(&url), model, key, timeout, s.pii_redaction)
+                .with_temperature(endpoint.temperature),
+        )),
+        ProviderKind::Anthropic => Some(Arc::new(
+            super::anthropic::AnthropicProvider::new(
+                env.http.clone(),
+                Some(&url),
+                model,
+                key,
+                timeout,
+                s.pii_redaction,
+            )
+            .with_temperature(endpoint.temperature),
+        )),
     })
 }
 
@@ -73,115 +94,99 @@ pub struct Outcome {
     pub profile: Profile,
     /// Messages folded in this run.
     pub new_messages: usize,
-    pub version: u64,
+    /// The customer message a reply is due for, when this run made one due.
+    pub draft_due: Option<u64>,
 }
 
-/// Analyses whatever is new for `contact` and stores the profile. `use_llm = false` keeps to the
-/// builtin analyzer (used when a profile is read before any job ran).
-pub async fn analyze_contact(
+/// A change to a contact's profile document.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Fold what is new (the analysis job).
+    Fold,
+    /// Merge signals from outside systems (CRM, DMS, an agent, a handoff).
+    Signals(Vec<Signal>),
+}
+
+/// The stored document, or a new one. A document that does not parse is rebuilt from the
+/// conversation: it is treated as absent (its version kept for the compare-and-set).
+fn load_doc(company: &CompanyId, contact: &ContactId, snap: &Snapshot) -> (u64, Option<ProfileDoc>) {
+    match &snap.profile {
+        None => (0, None),
+        Some(d) => match serde_json::from_slice::<ProfileDoc>(&d.body) {
+            Ok(doc) => (d.version, Some(doc)),
+            Err(e) => {
+                tracing::warn!(company = %company, contact = %contact.masked(), error = %e, "profile document is corrupt; rebuilding it from the conversation");
+                metrics::counter!("dossier_profile_rebuilt_total").increment(1);
+                (d.version, None)
+            }
+        },
+    }
+}
+
+fn empty_doc(company: &CompanyId, contact: &ContactId) -> ProfileDoc {
+    ProfileDoc::new(Profile::empty(company.as_str(), Some(contact.as_str())))
+}
+
+/// Applies `change` to the contact's profile document, compare-and-set, retried while other
+/// writers get there first. The one place the document is written.
+pub async fn apply(
     app: &App,
     rt: &CompanyRuntime,
+    settings: &IntelligenceSettings,
     company: &CompanyId,
     contact: &ContactId,
-    use_llm: bool,
+    change: &Change,
 ) -> anyhow::Result<Outcome> {
-    let settings = effective_settings(app, company).await?;
-    for _ in 0..CAS_ATTEMPTS {
-        let record = app.store.contact(company, contact).await?;
-        let stored = app.store.doc(company, contact, DOC_NAME).await?;
-        let (version, mut doc) = match &stored {
-            Some(d) => (d.version, serde_json::from_slice::<ProfileDoc>(&d.body)?),
-            None => (
-                0,
-                ProfileDoc::new(Profile::empty(company.as_str(), Some(contact.as_str()))),
-            ),
+    let use_llm = settings.enabled && settings.provider != ProviderKind::Builtin;
+    let recent = if use_llm {
+        recent_cap(&app.settings.service.summary)
+    } else {
+        0
+    };
+    for attempt in 0..CAS_ATTEMPTS {
+        let request = match change {
+            Change::Fold => SnapshotRequest {
+                from: ReadFrom::Folded,
+                recent,
+                take_queued: attempt == 0,
+            },
+            Change::Signals(_) => SnapshotRequest::document_only(),
         };
-        let total = record.as_ref().map_or(0, |r| r.messages_in + r.messages_out);
-        let new_count = total.saturating_sub(doc.observed) as usize;
-        if new_count == 0 && stored.is_some() {
-            return Ok(Outcome {
-                profile: doc.profile,
-                new_messages: 0,
-                version,
-            });
-        }
-        // No document yet: fold the whole conversation; else only what is new.
-        let first_run = stored.is_none();
-        let limit = if first_run { MAX_REFOLD } else { new_count.max(1) };
-        let mut fresh = app.store.messages(company, contact, limit, None).await?;
-        let late = match (fresh.first(), doc.observed_until) {
-            (Some(first), Some(until)) => first.timestamp < until,
-            _ => false,
+        let snap = app.store.snapshot(company, contact, request).await?;
+        let (version, stored) = load_doc(company, contact, &snap);
+        let (doc, folded, outcome) = match change {
+            Change::Fold => {
+                let Some((doc, folded, outcome)) = fold(app, rt, settings, company, contact, snap, stored).await?
+                else {
+                    return Ok(Outcome {
+                        profile: Profile::empty(company.as_str(), Some(contact.as_str())),
+                        new_messages: 0,
+                        draft_due: None,
+                    });
+                };
+                (doc, folded, outcome)
+            }
+            Change::Signals(signals) => {
+                let mut doc = stored.unwrap_or_else(|| empty_doc(company, contact));
+                merge_signals(&mut doc, signals, settings);
+                let profile = doc.profile.clone();
+                (
+                    doc,
+                    snap.folded,
+                    Outcome {
+                        profile,
+                        new_messages: 0,
+                        draft_due: None,
+                    },
+                )
+            }
         };
-        if late {
-            // A message older than what was folded arrived: fold the whole conversation again.
-            fresh = app.store.messages(company, contact, MAX_REFOLD, None).await?;
-            doc.analyzer = Default::default();
-        }
-        for m in &fresh {
-            rt.analyzer.observe(&mut doc.analyzer, m);
-        }
-        let conv_contact = ConversationContact {
-            wa_id: record
-                .as_ref()
-                .and_then(|r| r.wa_id.clone())
-                .and_then(|w| ContactId::parse(w).ok()),
-            user_id: record
-                .as_ref()
-                .and_then(|r| r.user_id.clone())
-                .and_then(|w| ContactId::parse(w).ok()),
-            profile_name: record.as_ref().and_then(|r| r.profile_name.clone()),
-        };
-        let mut profile = rt.analyzer.profile(&doc.analyzer, company.as_str(), &conv_contact);
-        if let Some(r) = &record {
-            profile.history.messages_in = r.messages_in as u32;
-            profile.history.messages_out = r.messages_out as u32;
-            profile.history.first_seen = r.first_seen;
-            profile.history.last_seen = r.last_seen;
-            profile.history.last_inbound_at = r.last_inbound;
-        }
-        profile.contact.assignee = doc.profile.contact.assignee.clone();
-        if use_llm && settings.enabled && settings.provider != ProviderKind::Builtin {
-            // The window is bounded: at most this many of the newest messages are candidates.
-            let cap = (app.settings.service.summary.recent_tokens / 4).clamp(20, 400);
-            let candidates = app.store.messages(company, contact, cap, None).await?;
-            let cfg = &app.settings.service.summary;
-            doc.rolling = overlay_llm(
-                LlmEnv {
-                    http: &app.http,
-                    secrets: &app.secrets,
-                    summary: cfg,
-                },
-                rt,
-                &settings,
-                doc.rolling.take(),
-                &candidates,
-                &mut profile,
-            )
-            .await;
-        }
-        apply_external(&mut profile, &doc.external);
-        restrict_fields(&mut profile, &settings);
-        profile.facts = rt.tools.profile_facts(&profile);
-        let now = Timestamp::now();
-        profile.updated_at = Some(now);
-        extend_trail(&doc.profile, &mut profile, now);
-        let new_messages = fresh.len();
-        doc.observed = if late || first_run {
-            fresh.len() as u64
-        } else {
-            doc.observed + fresh.len() as u64
-        };
-        doc.observed_until = fresh.iter().map(|m| m.timestamp).max().max(doc.observed_until);
-        doc.profile = profile;
         let body = serde_json::to_vec(&doc)?;
-        if app.store.put_doc(company, contact, DOC_NAME, version, &body).await? {
-            metrics::counter!("dossier_analyses_total", "provider" => doc.profile.provider.clone()).increment(1);
-            return Ok(Outcome {
-                profile: doc.profile,
-                new_messages,
-                version: version + 1,
-            });
+        if app.store.put_profile(company, contact, version, &body, folded).await? {
+            if matches!(change, Change::Fold) {
+                metrics::counter!("dossier_analyses_total", "provider" => doc.profile.provider.clone()).increment(1);
+            }
+            return Ok(outcome);
         }
         metrics::counter!("dossier_analysis_conflicts_total").increment(1);
     }
@@ -189,6 +194,220 @@ pub async fn analyze_contact(
         "profile of {} kept changing under {CAS_ATTEMPTS} attempts",
         contact.masked()
     )
+}
+
+/// Adds signals to the document and merges them into its profile, with provenance and trail.
+fn merge_signals(doc: &mut ProfileDoc, signals: &[Signal], settings: &IntelligenceSettings) {
+    let old = doc.profile.clone();
+    doc.external.extend(signals.iter().cloned());
+    doc.external.sort_by_key(|s| s.observed_at);
+    if doc.external.len() > MAX_SIGNALS {
+        doc.external.drain(..doc.external.len() - MAX_SIGNALS);
+    }
+    apply_external(&mut doc.profile, &doc.external);
+    restrict_fields(&mut doc.profile, settings);
+    doc.profile.signals.extend(signals.iter().cloned());
+    if doc.profile.signals.len() > MAX_SIGNALS {
+        let n = doc.profile.signals.len() - MAX_SIGNALS;
+        doc.profile.signals.drain(..n);
+    }
+    let now = Timestamp::now();
+    doc.profile.updated_at = Some(now);
+    extend_trail(&old, &mut doc.profile, now);
+}
+
+/// The newest messages an LLM prompt may draw its window from.
+fn recent_cap(cfg: &crate::config::SummaryConfig) -> usize {
+    (cfg.recent_tokens / 4).clamp(20, 400)
+}
+
+/// Messages in fold order: by time, ties by position.
+fn in_fold_order(mut v: Vec<Positioned>) -> Vec<Positioned> {
+    v.sort_by(|a, b| a.message.timestamp.cmp(&b.message.timestamp).then(a.pos.cmp(&b.pos)));
+    v
+}
+
+/// Folds what the snapshot holds past the document's position. `None` when there is nothing new
+/// (the caller writes nothing). Returns the new document, its folded position and the outcome.
+async fn fold(
+    app: &App,
+    rt: &CompanyRuntime,
+    settings: &IntelligenceSettings,
+    company: &CompanyId,
+    contact: &ContactId,
+    mut snap: Snapshot,
+    stored: Option<ProfileDoc>,
+) -> anyhow::Result<Option<(ProfileDoc, u64, Outcome)>> {
+    let rebuild = stored.is_none() && snap.folded > 0;
+    if stored.is_some() && snap.messages.is_empty() {
+        return Ok(None);
+    }
+    if snap.record.is_none() && snap.messages.is_empty() {
+        return Ok(None);
+    }
+    let mut doc = stored.unwrap_or_else(|| empty_doc(company, contact));
+    let late = doc
+        .observed_until
+        .is_some_and(|until| snap.messages.iter().any(|m| m.message.timestamp < until));
+    if late || rebuild {
+        // A message older than what was folded arrived (or the document was lost): fold the
+        // whole conversation again, in time order.
+        let all = app
+            .store
+            .snapshot(
+                company,
+                contact,
+                SnapshotRequest {
+                    from: ReadFrom::After(0),
+                    recent: 0,
+                    take_queued: false,
+                },
+            )
+            .await?;
+        snap.messages = all.messages;
+        snap.until = all.until.max(snap.until);
+        snap.record = all.record.or(snap.record);
+        doc.analyzer = Default::default();
+        doc.observed_until = None;
+    }
+    let fresh = in_fold_order(std::mem::take(&mut snap.messages));
+    for m in &fresh {
+        rt.analyzer.observe(&mut doc.analyzer, &m.message);
+    }
+    let record = snap.record.as_ref();
+    let conv_contact = ConversationContact {
+        wa_id: record
+            .and_then(|r| r.wa_id.clone())
+            .and_then(|w| ContactId::parse(w).ok()),
+        user_id: record
+            .and_then(|r| r.user_id.clone())
+            .and_then(|w| ContactId::parse(w).ok()),
+        profile_name: record.and_then(|r| r.profile_name.clone()),
+    };
+    let mut profile = rt.analyzer.profile(&doc.analyzer, company.as_str(), &conv_contact);
+    if let Some(r) = record {
+        profile.history.messages_in = r.messages_in as u32;
+        profile.history.messages_out = r.messages_out as u32;
+        profile.history.first_seen = r.first_seen;
+        profile.history.last_seen = r.last_seen;
+        profile.history.last_inbound_at = r.last_inbound;
+    }
+    profile.contact.assignee = doc.profile.contact.assignee.clone();
+    if settings.enabled && settings.provider != ProviderKind::Builtin {
+        doc.rolling = overlay_llm(
+            app.llm_env(),
+            rt,
+            settings,
+            doc.rolling.take(),
+            &snap.recent,
+            &mut profile,
+        )
+        .await;
+    }
+    apply_external(&mut profile, &doc.external);
+    restrict_fields(&mut profile, settings);
+    profile.facts = rt.tools.profile_facts(&profile);
+    let now = Timestamp::now();
+    profile.updated_at = Some(now);
+    extend_trail(&doc.profile, &mut profile, now);
+    doc.observed_until = fresh.iter().map(|m| m.message.timestamp).max().max(doc.observed_until);
+    // A reply is due for the newest customer message folded now (not for a rebuild of old ones).
+    let draft_due = if settings.enabled && settings.auto_draft && rt.shows_drafts() && !late && !rebuild {
+        fresh
+            .iter()
+            .filter(|m| m.message.is_inbound() && super::doc::wants_reply(&m.message))
+            .map(|m| m.pos)
+            .max()
+    } else {
+        None
+    };
+    if draft_due.is_some() {
+        doc.draft_due = draft_due;
+    }
+    doc.profile = profile;
+    let outcome = Outcome {
+        profile: doc.profile.clone(),
+        new_messages: fresh.len(),
+        draft_due,
+    };
+    Ok(Some((doc, snap.until, outcome)))
+}
+
+/// A contact's profile for reading (cards, the API, tools): [`preview`] with the company's runtime
+/// and settings. `None` when the contact is unknown.
+pub async fn read_profile(app: &App, company: &CompanyId, contact: &ContactId) -> anyhow::Result<Option<Profile>> {
+    let rt = app
+        .companies
+        .get(company.as_str())
+        .ok_or_else(|| anyhow::anyhow!("unknown company `{company}`"))?;
+    let settings = effective_settings(app, company).await?;
+    preview(app, &rt, &settings, company, contact).await
+}
+
+/// The profile as stored, or, before any analysis ran (or when the document is corrupt), the
+/// builtin analyzer's view of the conversation, computed without writing anything: reading a
+/// profile never takes the analysis job's work (and its LLM call and draft) away. `None` when the
+/// contact is unknown.
+pub async fn preview(
+    app: &App,
+    rt: &CompanyRuntime,
+    settings: &IntelligenceSettings,
+    company: &CompanyId,
+    contact: &ContactId,
+) -> anyhow::Result<Option<Profile>> {
+    let snap = app
+        .store
+        .snapshot(company, contact, SnapshotRequest::document_only())
+        .await?;
+    let (_, stored) = load_doc(company, contact, &snap);
+    if let Some(doc) = stored {
+        return Ok(Some(doc.profile));
+    }
+    if snap.record.is_none() {
+        return Ok(None);
+    }
+    if snap.profile.is_some() {
+        // Corrupt: have the worker rebuild it.
+        let job = crate::jobs::job::Job::analyze(company, contact);
+        job.enqueue(app.store.as_ref()).await?;
+    }
+    let all = app
+        .store
+        .snapshot(
+            company,
+            contact,
+            SnapshotRequest {
+                from: ReadFrom::After(0),
+                recent: 0,
+                take_queued: false,
+            },
+        )
+        .await?;
+    let mut state = Default::default();
+    for m in in_fold_order(all.messages) {
+        rt.analyzer.observe(&mut state, &m.message);
+    }
+    let record = all.record.as_ref();
+    let conv_contact = ConversationContact {
+        wa_id: record
+            .and_then(|r| r.wa_id.clone())
+            .and_then(|w| ContactId::parse(w).ok()),
+        user_id: record
+            .and_then(|r| r.user_id.clone())
+            .and_then(|w| ContactId::parse(w).ok()),
+        profile_name: record.and_then(|r| r.profile_name.clone()),
+    };
+    let mut profile = rt.analyzer.profile(&state, company.as_str(), &conv_contact);
+    if let Some(r) = record {
+        profile.history.messages_in = r.messages_in as u32;
+        profile.history.messages_out = r.messages_out as u32;
+        profile.history.first_seen = r.first_seen;
+        profile.history.last_seen = r.last_seen;
+        profile.history.last_inbound_at = r.last_inbound;
+    }
+    restrict_fields(&mut profile, settings);
+    profile.facts = rt.tools.profile_facts(&profile);
+    Ok(Some(profile))
 }
 
 /// Fields the company switched off are cleared.
@@ -238,13 +457,16 @@ fn restrict_fields(p: &mut Profile, s: &IntelligenceSettings) {
     }
 }
 
-/// What an LLM call needs from the process: the HTTP client, the secrets (for the key) and the
-/// summary budgets. The worker takes them from `App`, the CLI builds its own.
+/// What an LLM call needs from the process: the guarded HTTP client, the secrets (for the key),
+/// the summary budgets and the network policy. The worker takes them from `App`, the CLI builds
+/// its own.
 #[derive(Clone, Copy)]
 pub struct LlmEnv<'a> {
     pub http: &'a reqwest::Client,
     pub secrets: &'a crate::config::Secrets,
     pub summary: &'a crate::config::SummaryConfig,
+    pub policy: &'a crate::config::LlmConfig,
+    pub templates: &'a crate::templates::Templates,
 }
 
 /// Runs the company's LLM over the rolling summary and the recent window of `candidates` (messages
@@ -258,7 +480,7 @@ pub async fn overlay_llm(
     candidates: &[Message],
     profile: &mut Profile,
 ) -> Option<super::window::RollingSummary> {
-    let provider = match llm_provider(env.http, env.secrets, s) {
+    let provider = match llm_provider(env, &rt.config.providers, s) {
         Ok(Some(p)) => p,
         Ok(None) => return rolling,
         Err(why) => {
@@ -285,6 +507,7 @@ pub async fn overlay_llm(
         .collect();
     let baseline = profile.clone();
     let input = AnalysisInput {
+        templates: env.templates,
         company_name: &rt.config.name,
         profile: &baseline,
         summary: (!rolling.text.is_empty()).then_some(rolling.text.as_str()),

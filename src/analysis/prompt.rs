@@ -1,8 +1,8 @@
 //! Prompts and the extraction schema shared by every LLM provider.
 //!
-//! Templates live in `prompts/` and are compiled into the binary (`include_str!`), so a release
-//! image needs no files at run time. `UndefinedBehavior::Strict` makes a missing variable an
-//! error instead of a silently empty prompt. The `*.txt.j2` names keep them unescaped.
+//! The templates are `templates/analyze.*.txt.j2` and `templates/draft.*.txt.j2`, rendered through
+//! the one template mechanism ([`crate::templates`]): embedded, overridable, strict about
+//! undefined variables.
 //!
 //! The same module owns what comes back: [`extraction_schema_for`] (the JSON Schema the model
 //! must follow) and [`parse_extraction`] (restore redacted values, validate, drop evidence that
@@ -12,45 +12,14 @@
 use super::redact::Redactor;
 use super::window::message_text;
 use super::{AnalysisInput, Extraction, ProviderError, ToolSpec};
+use crate::templates::Templates;
 use dossier_core::profile::{INTENTS, Profile, STAGES};
 use dossier_core::{Currency, Direction, Message};
-use minijinja::value::{Serde, Value};
-use minijinja::{Environment, UndefinedBehavior};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashSet;
 use std::str::FromStr;
-use std::sync::LazyLock;
-
-const TEMPLATES: [(&str, &str); 4] = [
-    (
-        "analyze.system.txt.j2",
-        include_str!("../../prompts/analyze.system.txt.j2"),
-    ),
-    ("analyze.user.txt.j2", include_str!("../../prompts/analyze.user.txt.j2")),
-    ("draft.system.txt.j2", include_str!("../../prompts/draft.system.txt.j2")),
-    ("draft.user.txt.j2", include_str!("../../prompts/draft.user.txt.j2")),
-];
-
-/// Built once; a template error is kept (not a panic) and reported by every render.
-static ENV: LazyLock<Result<Environment<'static>, String>> = LazyLock::new(build_env);
-
-fn build_env() -> Result<Environment<'static>, String> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    let syntax = minijinja::syntax::SyntaxConfig::builder()
-        .trim_blocks(true)
-        .lstrip_blocks(true)
-        .build()
-        .map_err(|e| e.to_string())?;
-    env.set_syntax(syntax);
-    for (name, source) in TEMPLATES {
-        env.add_template(name, source)
-            .map_err(|e| format!("template {name}: {e}"))?;
-    }
-    Ok(env)
-}
 
 /// Why a prompt could not be rendered (a template bug; tests render every template).
 #[derive(Debug, thiserror::Error)]
@@ -63,10 +32,8 @@ impl From<PromptError> for ProviderError {
     }
 }
 
-fn render(name: &str, ctx: Value) -> Result<String, PromptError> {
-    let env = ENV.as_ref().map_err(|e| PromptError(e.clone()))?;
-    let tmpl = env.get_template(name).map_err(|e| PromptError(e.to_string()))?;
-    tmpl.render(ctx).map_err(|e| PromptError(format!("{name}: {e:#}")))
+fn render(templates: &Templates, name: &str, ctx: serde_json::Value) -> Result<String, PromptError> {
+    templates.render(name, &ctx).map_err(|e| PromptError(e.to_string()))
 }
 
 /// What the spec says each default stage means (§3); custom stages are shown by name only.
@@ -161,7 +128,7 @@ fn profile_json(p: &Profile) -> String {
 
 /// Renders the analysis prompt: `(system, user)`.
 pub fn render_analyze(input: &AnalysisInput<'_>) -> Result<(String, String), PromptError> {
-    let system = render("analyze.system.txt.j2", Value::from(Serde(json!({}))))?;
+    let system = render(input.templates, "analyze.system.txt.j2", json!({}))?;
     let stages: Vec<StageView> = input
         .stages
         .iter()
@@ -179,7 +146,7 @@ pub fn render_analyze(input: &AnalysisInput<'_>) -> Result<(String, String), Pro
         "summary": input.summary,
         "messages": message_views(input.recent),
     });
-    let user = render("analyze.user.txt.j2", Value::from(Serde(ctx)))?;
+    let user = render(input.templates, "analyze.user.txt.j2", ctx)?;
     Ok((system, user))
 }
 
@@ -191,8 +158,9 @@ pub fn render_draft(
     tools: &[ToolSpec],
 ) -> Result<(String, String), PromptError> {
     let system = render(
+        input.templates,
         "draft.system.txt.j2",
-        Value::from(Serde(json!({ "company": input.company_name }))),
+        json!({ "company": input.company_name }),
     )?;
     let ctx = json!({
         "company": input.company_name,
@@ -203,7 +171,7 @@ pub fn render_draft(
         "tools": tools.iter().map(|t| json!({"name": t.name, "description": t.description})).collect::<Vec<_>>(),
         "instructions": instructions.map(str::trim).filter(|s| !s.is_empty()),
     });
-    let user = render("draft.user.txt.j2", Value::from(Serde(ctx)))?;
+    let user = render(input.templates, "draft.user.txt.j2", ctx)?;
     Ok((system, user))
 }
 
@@ -475,6 +443,7 @@ pub(crate) mod tests {
         catalog: &'a [String],
     ) -> AnalysisInput<'a> {
         AnalysisInput {
+            templates: crate::templates::Templates::embedded(),
             company_name: "Demo Motors",
             profile: p,
             summary: Some(

@@ -21,6 +21,14 @@ pub struct AnalysisArgs {
     /// Company id when the file names none (default: demo-motors).
     #[arg(long)]
     pub company: Option<String>,
+    /// The LLM model (with --provider openai|anthropic), instead of the company's.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The LLM endpoint's base URL (an OpenAI-compatible `/v1` root, or Anthropic's), instead of
+    /// the company file's; the key comes from OPENAI_API_KEY / ANTHROPIC_API_KEY (or the
+    /// company file's `api_key_env`).
+    #[arg(long)]
+    pub base_url: Option<String>,
 }
 
 /// A company runtime for the CLI: its config (or defaults), with `--catalog` and `--provider` applied.
@@ -44,7 +52,29 @@ fn runtime(settings: &Settings, company: &str, args: &AnalysisArgs) -> Result<Co
                 )));
             }
         };
-        config.intelligence.validate().map_err(|(k, p)| {
+        let kind = config.intelligence.provider;
+        if kind != ProviderKind::Builtin {
+            let endpoint = match kind {
+                ProviderKind::Openai => &mut config.providers.openai,
+                _ => &mut config.providers.anthropic,
+            };
+            let e = endpoint.get_or_insert_with(|| crate::config::ProviderEndpoint {
+                base_url: None,
+                api_key_env: None,
+                models: Vec::new(),
+                temperature: None,
+            });
+            if args.base_url.is_some() {
+                e.base_url = args.base_url.clone();
+            }
+            if let Some(m) = &args.model {
+                config.intelligence.model = Some(m.clone());
+                if !e.models.is_empty() && !e.models.contains(m) {
+                    e.models.push(m.clone());
+                }
+            }
+        }
+        config.intelligence.validate(&config.providers).map_err(|(k, p)| {
             CliError::bad_input(format!(
                 "--provider {}: intelligence.{k}: {p}",
                 config.intelligence.provider.as_str()
@@ -60,26 +90,60 @@ fn read_conversation(path: &Path) -> Result<Conversation, CliError> {
         .map_err(|e| CliError::bad_input(format!("{}: not a conversation file: {e}", path.display())))
 }
 
+/// What the CLI's LLM calls run on: the operator's own command, so the endpoint it names on
+/// the command line is allowed (plain http and internal hosts included).
+pub struct CliLlm {
+    http: reqwest::Client,
+    secrets: Secrets,
+    policy: crate::config::LlmConfig,
+    templates: crate::templates::Templates,
+}
+
+impl CliLlm {
+    pub fn new(settings: &Settings, args: &AnalysisArgs) -> Result<CliLlm, CliError> {
+        let mut policy = settings.service.llm.clone();
+        if let Some(url) = &args.base_url {
+            let u = reqwest::Url::parse(url).map_err(|e| CliError::bad_input(format!("--base-url: {e}")))?;
+            if let Some(host) = u.host_str() {
+                let entry = match u.port() {
+                    Some(p) => format!("{host}:{p}"),
+                    None => host.to_owned(),
+                };
+                policy.allow_http_hosts.push(entry.clone());
+                policy.allow_private_hosts.push(entry);
+            }
+        }
+        Ok(CliLlm {
+            http: crate::net::llm_client(&policy).map_err(|e| CliError::failure(e.to_string()))?,
+            secrets: Secrets::from_env(),
+            templates: settings.templates()?,
+            policy,
+        })
+    }
+
+    pub fn env<'a>(&'a self, settings: &'a Settings) -> crate::analysis::pipeline::LlmEnv<'a> {
+        crate::analysis::pipeline::LlmEnv {
+            http: &self.http,
+            secrets: &self.secrets,
+            summary: &settings.service.summary,
+            policy: &self.policy,
+            templates: &self.templates,
+        }
+    }
+}
+
 /// Analyses one conversation with the runtime's analyzer and, if chosen, its LLM.
-async fn analyze_conversation(settings: &Settings, rt: &CompanyRuntime, conv: &Conversation, company: &str) -> Profile {
+async fn analyze_conversation(
+    settings: &Settings,
+    llm: &CliLlm,
+    rt: &CompanyRuntime,
+    conv: &Conversation,
+    company: &str,
+) -> Profile {
     let mut profile = rt.analyzer.analyze(conv, company);
     let s = &rt.config.intelligence;
     if s.provider != ProviderKind::Builtin {
-        let http = reqwest::Client::new();
-        let secrets = Secrets::from_env();
-        overlay_llm(
-            crate::analysis::pipeline::LlmEnv {
-                http: &http,
-                secrets: &secrets,
-                summary: &settings.service.summary,
-            },
-            rt,
-            s,
-            None,
-            &conv.messages,
-            &mut profile,
-        )
-        .await;
+        overlay_llm(llm.env(settings), rt, s, None, &conv.messages, &mut profile).await;
     }
     profile.facts = rt.tools.profile_facts(&profile);
     profile
@@ -94,7 +158,8 @@ pub async fn analyze(dir: &Path, file: &Path, args: AnalysisArgs) -> Result<(), 
         .or(args.company.clone())
         .unwrap_or_else(|| "demo-motors".into());
     let rt = runtime(&settings, &company, &args)?;
-    let profile = analyze_conversation(&settings, &rt, &conv, &company).await;
+    let llm = CliLlm::new(&settings, &args)?;
+    let profile = analyze_conversation(&settings, &llm, &rt, &conv, &company).await;
     let json = serde_json::to_string_pretty(&profile).map_err(|e| CliError::failure(e.to_string()))?;
     out!("{json}");
     Ok(())
@@ -127,6 +192,7 @@ pub async fn eval(dir: &Path, data: &Path, args: AnalysisArgs, json: bool) -> Re
             data.display()
         )));
     }
+    let llm = CliLlm::new(&settings, &args)?;
     let mut runtimes: std::collections::HashMap<String, CompanyRuntime> = Default::default();
     let tty = std::io::stderr().is_terminal() && !json;
     let mut scores = Vec::new();
@@ -152,7 +218,7 @@ pub async fn eval(dir: &Path, data: &Path, args: AnalysisArgs, json: bool) -> Re
                 file.display()
             );
         }
-        let profile = analyze_conversation(&settings, rt, conv, &company).await;
+        let profile = analyze_conversation(&settings, &llm, rt, conv, &company).await;
         let s = eval::score(&profile, labels);
         per_file.push((
             file.file_name()

@@ -6,14 +6,13 @@
 //! the reply drafted for the customer's latest message.
 
 use super::CliError;
-use crate::analysis::doc::{DOC_NAME, ProfileDoc};
 use crate::channels::whatsapp::payload::envelope_for;
 use crate::channels::whatsapp::signature::sign;
 use crate::config::{Secrets, Settings};
 use crate::startup::{Application, build_state};
 use crate::state::AppState;
-use crate::store::Store;
 use crate::store::memory::MemoryStore;
+use crate::store::{SnapshotRequest, Store};
 use dossier_core::money::format_amount;
 use dossier_core::profile::BudgetPeriod;
 use dossier_core::{CompanyId, ContactId, Conversation, Profile};
@@ -150,7 +149,7 @@ pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
         waited.elapsed().as_millis()
     );
     for (file, contact) in &contacts {
-        if let Some(p) = crate::copilot::load_profile(&state, &company_id, contact)
+        if let Some(p) = crate::analysis::pipeline::read_profile(&state, &company_id, contact)
             .await
             .map_err(fail)?
         {
@@ -191,7 +190,7 @@ pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
         started.elapsed().as_millis(),
         answer["blocks"].as_array().map_or(0, Vec::len)
     );
-    if let Some(p) = crate::copilot::load_profile(&state, &company_id, contact)
+    if let Some(p) = crate::analysis::pipeline::read_profile(&state, &company_id, contact)
         .await
         .map_err(fail)?
     {
@@ -205,10 +204,18 @@ pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
             crate::copilot::card::ProfileCard::build(&company_id, contact, &p, record.as_ref(), &messages, &p.facts);
         out!("{}", indent(&card.to_text(true)));
     }
-    match crate::copilot::drafts::load(&state, &company_id, contact)
-        .await
-        .map_err(fail)?
-    {
+    // Drafts are their own jobs, after the analysis: give the last one a moment.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut draft = None;
+    while draft.is_none() && Instant::now() < deadline {
+        draft = crate::copilot::drafts::load(&state, &company_id, contact)
+            .await
+            .map_err(fail)?;
+        if draft.is_none() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    match draft {
         Some((_, d)) => {
             out!(
                 "DRAFTED REPLY to the customer's latest message (posted to the drafts channel; nothing is sent until an agent approves):\n"
@@ -240,20 +247,12 @@ async fn wait_for_analysis(
     loop {
         let mut done = 0;
         for (_, c) in contacts {
-            let total = state
+            let snap = state
                 .store
-                .contact(company, c)
+                .snapshot(company, c, SnapshotRequest::document_only())
                 .await
-                .map_err(fail)?
-                .map_or(0, |r| r.messages_in + r.messages_out);
-            let observed = state
-                .store
-                .doc(company, c, DOC_NAME)
-                .await
-                .map_err(fail)?
-                .and_then(|d| serde_json::from_slice::<ProfileDoc>(&d.body).ok())
-                .map_or(0, |d| d.observed);
-            if total > 0 && observed >= total {
+                .map_err(fail)?;
+            if snap.stored > 0 && snap.folded >= snap.stored {
                 done += 1;
             }
         }

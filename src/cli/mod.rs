@@ -151,7 +151,6 @@ fn check_config(dir: &std::path::Path) -> Result<(), CliError> {
         "SLACK_SIGNING_SECRET: {}",
         masked(secrets.slack_signing_secret.is_some())
     );
-    out!("MATTERMOST_TOKEN: {}", masked(secrets.mattermost_token.is_some()));
     out!("DOSSIER_ADMIN_TOKEN: {}", masked(secrets.admin_token.is_some()));
     for (id, c) in &settings.companies {
         out!("company {id} ({})", c.name);

@@ -2,7 +2,7 @@
 
 use super::CliError;
 use crate::config::{Secrets, Settings};
-use crate::startup::{Application, build_state, open_store, shutdown_on_signals};
+use crate::startup::{Application, build_state, check_durability, open_store, run_background, shutdown_on_signals};
 use std::path::Path;
 use tokio_util::sync::CancellationToken;
 
@@ -11,6 +11,7 @@ pub async fn serve(dir: &Path, http: bool) -> Result<(), CliError> {
     crate::telemetry::init_logs(settings.service.log_format == "json");
     let secrets = Secrets::from_env();
     let store = open_store(&settings, &secrets).await?;
+    check_durability(&settings, store.as_ref()).await?;
     let state = build_state(settings, secrets, store).await?;
     let shutdown = CancellationToken::new();
     shutdown_on_signals(shutdown.clone());
@@ -19,7 +20,7 @@ pub async fn serve(dir: &Path, http: bool) -> Result<(), CliError> {
         app.run_until_stopped(shutdown).await?;
     } else {
         tracing::info!(store = state.store.backend(), "dossier worker is running");
-        crate::jobs::worker::run(state, shutdown).await;
+        run_background(state, shutdown).await;
     }
     Ok(())
 }

@@ -43,25 +43,37 @@ pub const PROFILE_FIELDS: [&str; 14] = [
     "next_best_action",
 ];
 
-/// Customer Intelligence settings: the file's values are the defaults; `PUT .../settings` overrides
-/// them per company at run time (kept in the store).
+/// Customer Intelligence settings a company may choose itself: the file's values are the
+/// defaults; `PUT .../settings` overrides them per company at run time (kept in the store). Which
+/// LLM endpoints and keys exist is the operator's decision ([`Providers`]), never these settings'.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IntelligenceSettings {
     pub enabled: bool,
+    /// `builtin`, or an LLM provider the operator configured for the company under `[providers]`.
     pub provider: ProviderKind,
+    /// The model, among those the operator allows for that provider.
     pub model: Option<String>,
-    pub base_url: Option<String>,
-    /// The *name* of the environment variable holding the API key (never the key itself).
-    pub api_key_env: Option<String>,
     pub timeout_secs: u64,
     /// Replace phone numbers, e-mails and similar identifiers before a request leaves the server.
     pub pii_redaction: bool,
-    /// Post a drafted reply for every incoming customer message.
+    /// Draft a reply for every incoming customer message.
     pub auto_draft: bool,
     pub stages: Vec<String>,
     pub fields: Vec<String>,
 }
+
+/// Keys a tenant may not set through the settings API, with where the operator sets them.
+pub const OPERATOR_ONLY_KEYS: [(&str, &str); 2] = [
+    (
+        "base_url",
+        "the operator sets an LLM's base URL in the company file, under [providers.<provider>]",
+    ),
+    (
+        "api_key_env",
+        "the operator names an LLM's key variable in the company file, under [providers.<provider>]",
+    ),
+];
 
 impl Default for IntelligenceSettings {
     fn default() -> Self {
@@ -69,8 +81,6 @@ impl Default for IntelligenceSettings {
             enabled: true,
             provider: ProviderKind::Builtin,
             model: None,
-            base_url: None,
-            api_key_env: None,
             timeout_secs: 20,
             pii_redaction: true,
             auto_draft: true,
@@ -81,27 +91,32 @@ impl Default for IntelligenceSettings {
 }
 
 impl IntelligenceSettings {
-    /// Checks the settings; the error names the key (relative to `intelligence`) and the problem.
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    /// Checks the settings against what the operator allows; the error names the key (relative
+    /// to `intelligence`) and the problem.
+    pub fn validate(&self, providers: &Providers) -> Result<(), (String, String)> {
         let bad = |k: &str, p: &str| Err((k.to_owned(), p.to_owned()));
-        if self.provider != ProviderKind::Builtin && self.model.as_deref().unwrap_or("").trim().is_empty() {
-            return bad("model", "an LLM provider needs a model name");
-        }
-        if let Some(url) = &self.base_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            return bad("base_url", "must be an http(s) URL");
-        }
-        if let Some(var) = &self.api_key_env
-            && (var.is_empty()
-                || !var
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
-        {
-            return bad(
-                "api_key_env",
-                "must be an environment variable name like OPENAI_API_KEY",
-            );
+        if self.provider != ProviderKind::Builtin {
+            if self.model.as_deref().unwrap_or("").trim().is_empty() {
+                return bad("model", "an LLM provider needs a model name");
+            }
+            let Some(endpoint) = providers.get(self.provider) else {
+                return Err((
+                    "provider".into(),
+                    format!(
+                        "`{}` is not configured for this company (the operator adds [providers.{}] to its file); allowed: {}",
+                        self.provider.as_str(),
+                        self.provider.as_str(),
+                        providers.allowed().join(", ")
+                    ),
+                ));
+            };
+            let model = self.model.as_deref().unwrap_or("").trim();
+            if !endpoint.models.is_empty() && !endpoint.models.iter().any(|m| m == model) {
+                return Err((
+                    "model".into(),
+                    format!("`{model}` is not allowed; allowed: {}", endpoint.models.join(", ")),
+                ));
+            }
         }
         if !(1..=300).contains(&self.timeout_secs) {
             return bad("timeout_secs", "must be between 1 and 300");
@@ -132,14 +147,76 @@ impl IntelligenceSettings {
         }
         Ok(())
     }
+}
 
-    /// The environment variable that holds the key: the configured one or the provider's default.
-    pub fn key_var(&self) -> Option<String> {
-        self.api_key_env.clone().or(match self.provider {
-            ProviderKind::Builtin => None,
-            ProviderKind::Openai => Some("OPENAI_API_KEY".into()),
-            ProviderKind::Anthropic => Some("ANTHROPIC_API_KEY".into()),
+/// How an LLM endpoint is reached: the operator's decision, in the company file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderEndpoint {
+    /// API root (`/chat/completions` or `/messages` hangs off it); the vendor's when omitted.
+    /// `https` only, unless the service file's `[llm] allow_http_hosts` names its host.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// The environment variable holding the key (the provider's default variable when omitted).
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    /// Models the company may choose; empty = any.
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// Sampling temperature sent with every request; omitted unless set (newer models reject it).
+    #[serde(default)]
+    pub temperature: Option<f64>,
+}
+
+impl ProviderEndpoint {
+    /// The key variable: the configured one or the provider's default.
+    pub fn key_var(&self, kind: ProviderKind) -> String {
+        self.api_key_env.clone().unwrap_or_else(|| match kind {
+            ProviderKind::Anthropic => "ANTHROPIC_API_KEY".into(),
+            _ => "OPENAI_API_KEY".into(),
         })
+    }
+}
+
+/// The LLM providers the operator allows for a company (`[providers.openai]`,
+/// `[providers.anthropic]`). A provider without a section cannot be chosen.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Providers {
+    #[serde(default)]
+    pub openai: Option<ProviderEndpoint>,
+    #[serde(default)]
+    pub anthropic: Option<ProviderEndpoint>,
+}
+
+impl Providers {
+    pub fn get(&self, kind: ProviderKind) -> Option<&ProviderEndpoint> {
+        match kind {
+            ProviderKind::Builtin => None,
+            ProviderKind::Openai => self.openai.as_ref(),
+            ProviderKind::Anthropic => self.anthropic.as_ref(),
+        }
+    }
+
+    /// Provider names a tenant may choose.
+    pub fn allowed(&self) -> Vec<&'static str> {
+        let mut v = vec!["builtin"];
+        if self.openai.is_some() {
+            v.push("openai");
+        }
+        if self.anthropic.is_some() {
+            v.push("anthropic");
+        }
+        v
+    }
+
+    fn endpoints(&self) -> impl Iterator<Item = (ProviderKind, &ProviderEndpoint)> {
+        [
+            (ProviderKind::Openai, self.openai.as_ref()),
+            (ProviderKind::Anthropic, self.anthropic.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(k, e)| e.map(|e| (k, e)))
     }
 }
 
@@ -190,14 +267,23 @@ pub struct CompanyMattermost {
     pub team_id: String,
     pub drafts_channel: Option<String>,
     pub managers_channel: Option<String>,
-    /// Base URL of the Mattermost server (for posting drafts through its REST API).
+    /// Base URL of the Mattermost server (posting through its REST API; a slash command's
+    /// `response_url` is only called when it points at this server).
     pub server_url: Option<String>,
     #[serde(default = "default_mm_token_env")]
     pub bot_token_env: String,
+    /// Env variable holding this company's slash-command token: Mattermost gives every slash
+    /// command its own, and it decides which company a command is for (with the team it names).
+    #[serde(default = "default_mm_command_env")]
+    pub command_token_env: String,
 }
 
 fn default_mm_token_env() -> String {
     "MATTERMOST_BOT_TOKEN".into()
+}
+
+fn default_mm_command_env() -> String {
+    "MATTERMOST_TOKEN".into()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -226,6 +312,9 @@ pub struct CompanyConfig {
     pub mattermost: Option<CompanyMattermost>,
     #[serde(default)]
     pub intelligence: IntelligenceSettings,
+    /// The LLM endpoints (and key variables) the operator allows for this company.
+    #[serde(default)]
+    pub providers: Providers,
 }
 
 impl CompanyConfig {
@@ -243,11 +332,12 @@ impl CompanyConfig {
             slack: None,
             mattermost: None,
             intelligence: IntelligenceSettings::default(),
+            providers: Providers::default(),
         }
     }
 
     /// Reads and validates one company file; relative paths are resolved against `config_dir`.
-    pub fn load(path: &Path, config_dir: &Path) -> Result<CompanyConfig, ConfigError> {
+    pub fn load(path: &Path, config_dir: &Path, llm: &super::LlmConfig) -> Result<CompanyConfig, ConfigError> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::new(&file, "(file)", e.to_string()))?;
         let mut c: CompanyConfig = toml::from_str(&text).map_err(|e| {
@@ -281,15 +371,26 @@ impl CompanyConfig {
             }
         }
         if let Some(var) = &c.api_token_env
-            && (var.is_empty()
-                || !var
-                    .chars()
-                    .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '_'))
+            && !is_env_name(var)
         {
             return Err(bad("api_token_env", "must be an environment variable name".into()));
         }
+        for (kind, e) in c.providers.endpoints() {
+            let key = |k: &str| format!("providers.{}.{k}", kind.as_str());
+            if let Some(url) = &e.base_url {
+                llm.check_base_url(url).map_err(|p| bad(&key("base_url"), p))?;
+            }
+            if let Some(var) = &e.api_key_env
+                && !is_env_name(var)
+            {
+                return Err(bad(
+                    &key("api_key_env"),
+                    "must be an environment variable name like OPENAI_API_KEY".into(),
+                ));
+            }
+        }
         c.intelligence
-            .validate()
+            .validate(&c.providers)
             .map_err(|(k, p)| bad(&format!("intelligence.{k}"), p))?;
         for (key, p) in [
             ("catalog", &mut c.catalog),
@@ -312,5 +413,38 @@ impl CompanyConfig {
             *k = abs;
         }
         Ok(c)
+    }
+}
+
+/// An environment variable name as dossier accepts them: `A-Z`, `0-9`, `_`.
+pub fn is_env_name(var: &str) -> bool {
+    !var.is_empty()
+        && var
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+impl CompanyConfig {
+    /// Every environment variable this company's file names for a secret other than an LLM key
+    /// (an LLM key variable may not be one of them: a key is sent to the provider's host).
+    pub fn secret_vars(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.api_token_env.iter().cloned().collect();
+        v.push(self.whatsapp.access_token_env.clone());
+        if let Some(s) = &self.slack {
+            v.push(s.bot_token_env.clone());
+        }
+        if let Some(m) = &self.mattermost {
+            v.push(m.bot_token_env.clone());
+            v.push(m.command_token_env.clone());
+        }
+        v
+    }
+
+    /// The LLM key variables this company's providers name.
+    pub fn llm_key_vars(&self) -> Vec<(String, String)> {
+        self.providers
+            .endpoints()
+            .map(|(k, e)| (format!("providers.{}.api_key_env", k.as_str()), e.key_var(k)))
+            .collect()
     }
 }

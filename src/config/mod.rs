@@ -6,7 +6,7 @@
 pub mod company;
 pub mod secrets;
 
-pub use company::{CompanyConfig, IntelligenceSettings, ProviderKind};
+pub use company::{CompanyConfig, IntelligenceSettings, ProviderEndpoint, ProviderKind, Providers};
 pub use secrets::Secrets;
 
 use figment::Figment;
@@ -45,8 +45,13 @@ pub struct ServiceConfig {
     pub summary: SummaryConfig,
     pub whatsapp: WhatsAppConfig,
     pub slack: SlackConfig,
+    pub llm: LlmConfig,
     /// `pretty` or `json` (`DOSSIER_LOG_FORMAT=json`).
     pub log_format: String,
+    /// A folder whose `*.j2` files override the embedded templates of the same name (prompts,
+    /// drafts, the panel), relative to the configuration folder. Unset: the embedded ones.
+    #[serde(default)]
+    pub templates_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,6 +63,10 @@ pub struct ServerConfig {
     /// messages (media arrive as ids) and bounds memory per request.
     pub body_limit_bytes: usize,
     pub request_timeout_secs: u64,
+    /// The service's public base URL (`https://dossier.example.com`): Mattermost buttons call back
+    /// to `{public_url}/mattermost/actions`. Never taken from a request's `Host` header.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,6 +77,10 @@ pub struct RedisConfig {
     /// Job streams; contacts are spread over them so one stream is not one hot Cluster slot.
     pub job_streams: u32,
     pub response_timeout_ms: u64,
+    /// Refuse to start when Redis has no append-only file (a restart would lose acknowledged
+    /// messages). Off: `serve` warns and `dossier_redis_durable` shows 0.
+    #[serde(default)]
+    pub require_aof: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -82,6 +95,30 @@ pub struct WorkerConfig {
     /// Attempts before a job goes to the dead-letter stream.
     pub max_attempts: u32,
     pub block_ms: u64,
+    /// Draft jobs (compose and post to team chat) handled at once, apart from analysis.
+    #[serde(default = "default_draft_concurrency")]
+    pub draft_concurrency: usize,
+    /// First retry delay of a failed job; doubles per attempt (with jitter) up to `retry_max_secs`.
+    #[serde(default = "default_retry_base_ms")]
+    pub retry_base_ms: u64,
+    #[serde(default = "default_retry_max_secs")]
+    pub retry_max_secs: u64,
+    /// How often the sweep looks for contacts whose profile is behind their messages.
+    #[serde(default = "default_sweep_secs")]
+    pub sweep_secs: u64,
+}
+
+fn default_draft_concurrency() -> usize {
+    4
+}
+fn default_retry_base_ms() -> u64 {
+    1000
+}
+fn default_retry_max_secs() -> u64 {
+    300
+}
+fn default_sweep_secs() -> u64 {
+    30
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -102,6 +139,78 @@ pub struct WhatsAppConfig {
     pub dedupe_ttl_secs: u64,
 }
 
+/// Where LLM requests may go (the operator's network policy). A base URL must be `https`; these
+/// lists name the exceptions.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LlmConfig {
+    /// Hosts (`host` or `host:port`) that may be called over plain `http` (a local model server).
+    pub allow_http_hosts: Vec<String>,
+    /// Hosts that may resolve to loopback, private, link-local or other internal addresses
+    /// (refused otherwise, so a configured name cannot lead to the metadata service or Redis).
+    pub allow_private_hosts: Vec<String>,
+}
+
+impl LlmConfig {
+    /// Whether `host` (with `port`) is named in `list`.
+    fn listed(list: &[String], host: &str, port: Option<u16>) -> bool {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        list.iter().any(|entry| {
+            let entry = entry.trim();
+            match entry.rsplit_once(':') {
+                Some((h, p)) if !h.contains(':') || h.starts_with('[') => {
+                    h.trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .eq_ignore_ascii_case(host)
+                        && p.parse::<u16>().ok() == port
+                }
+                _ => entry
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .eq_ignore_ascii_case(host),
+            }
+        })
+    }
+
+    /// May `host` resolve to an internal address?
+    pub fn private_allowed(&self, host: &str, port: Option<u16>) -> bool {
+        Self::listed(&self.allow_private_hosts, host, port) || Self::listed(&self.allow_http_hosts, host, port)
+    }
+
+    /// Checks an LLM base URL against the policy; the error says what is wrong.
+    pub fn check_base_url(&self, url: &str) -> Result<(), String> {
+        let u = reqwest::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+        let host = u.host_str().ok_or_else(|| format!("`{url}` has no host"))?;
+        let port = u.port_or_known_default();
+        if !u.username().is_empty() || u.password().is_some() {
+            return Err("a base URL may not carry credentials".into());
+        }
+        match u.scheme() {
+            "https" => {}
+            "http" if Self::listed(&self.allow_http_hosts, host, port) => {}
+            "http" => {
+                return Err(format!(
+                    "`{url}` is plain http; only https, or a host listed in the service file's [llm] allow_http_hosts"
+                ));
+            }
+            other => return Err(format!("scheme `{other}` is not https")),
+        }
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = bare.parse::<std::net::IpAddr>()
+            && crate::net::is_internal(ip)
+            && !self.private_allowed(host, port)
+        {
+            return Err(format!(
+                "{ip} is a loopback, private or link-local address; list the host in [llm] allow_private_hosts to allow it"
+            ));
+        }
+        if bare.eq_ignore_ascii_case("localhost") && !self.private_allowed(host, port) {
+            return Err("localhost is internal; list it in [llm] allow_private_hosts to allow it".into());
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SlackConfig {
@@ -117,11 +226,13 @@ impl Default for ServiceConfig {
                 listen: "127.0.0.1:8080".into(),
                 body_limit_bytes: 1024 * 1024,
                 request_timeout_secs: 30,
+                public_url: None,
             },
             redis: RedisConfig {
                 key_prefix: "dossier:".into(),
                 job_streams: 4,
                 response_timeout_ms: 2000,
+                require_aof: false,
             },
             worker: WorkerConfig {
                 enabled: true,
@@ -129,6 +240,10 @@ impl Default for ServiceConfig {
                 claim_idle_secs: 120,
                 max_attempts: 5,
                 block_ms: 1000,
+                draft_concurrency: default_draft_concurrency(),
+                retry_base_ms: default_retry_base_ms(),
+                retry_max_secs: default_retry_max_secs(),
+                sweep_secs: default_sweep_secs(),
             },
             summary: SummaryConfig {
                 recent_tokens: 1200,
@@ -143,7 +258,9 @@ impl Default for ServiceConfig {
                 api_base_url: "https://slack.com/api".into(),
                 max_clock_skew_secs: 300,
             },
+            llm: LlmConfig::default(),
             log_format: "pretty".into(),
+            templates_dir: None,
         }
     }
 }
@@ -164,6 +281,18 @@ pub struct Settings {
 }
 
 const SERVICE_FILE: &str = "dossier.toml";
+/// Secrets the service itself reads from the environment.
+pub const SERVICE_SECRET_VARS: [&str; 9] = [
+    "REDIS_URL",
+    "WHATSAPP_APP_SECRET",
+    "WHATSAPP_VERIFY_TOKEN",
+    "WHATSAPP_ACCESS_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_BOT_TOKEN",
+    "MATTERMOST_TOKEN",
+    "MATTERMOST_BOT_TOKEN",
+    "DOSSIER_ADMIN_TOKEN",
+];
 /// Env variables under the `DOSSIER_` prefix that are secrets or switches, not file keys.
 const ENV_NOT_KEYS: [&str; 2] = ["ADMIN_TOKEN", "CONFIG"];
 
@@ -252,10 +381,13 @@ impl Settings {
                 .filter(|p| p.extension().is_some_and(|x| x == "toml"))
                 .collect();
             paths.sort();
+            let mut files = Vec::new();
             for path in paths {
-                let company = CompanyConfig::load(&path, dir)?;
+                let company = CompanyConfig::load(&path, dir, &settings.service.llm)?;
+                files.push((company.id.clone(), path.clone()));
                 settings.add_company(company, &path)?;
             }
+            settings.check_secret_vars(&files)?;
         }
         Ok(settings)
     }
@@ -297,8 +429,66 @@ impl Settings {
                 format!("team {team} already belongs to `{other}`"),
             ));
         }
+        if let Some(m) = &company.mattermost {
+            if !company::is_env_name(&m.command_token_env) {
+                return Err(ConfigError::new(
+                    &file,
+                    "mattermost.command_token_env",
+                    "must be an environment variable name",
+                ));
+            }
+            if let Some(other) = self.companies.values().find(|c| {
+                c.mattermost
+                    .as_ref()
+                    .is_some_and(|o| o.command_token_env == m.command_token_env)
+            }) {
+                return Err(ConfigError::new(
+                    &file,
+                    "mattermost.command_token_env",
+                    format!(
+                        "`{}` is already the command token of `{}`: each company's slash command has its own token",
+                        m.command_token_env, other.id
+                    ),
+                ));
+            }
+        }
         self.companies.insert(company.id.clone(), company);
         Ok(())
+    }
+
+    /// An LLM key is sent to the provider's host, so its variable may not hold any other secret:
+    /// the service's own (`DOSSIER_ADMIN_TOKEN`, `WHATSAPP_APP_SECRET`, `REDIS_URL`…) or one a
+    /// company file names (API tokens, Graph, Slack and Mattermost tokens), its own included.
+    fn check_secret_vars(&self, files: &[(String, PathBuf)]) -> Result<(), ConfigError> {
+        let mut taken: Vec<String> = SERVICE_SECRET_VARS.iter().map(|s| s.to_string()).collect();
+        for c in self.companies.values() {
+            taken.extend(c.secret_vars());
+        }
+        for (id, path) in files {
+            let Some(c) = self.companies.get(id) else { continue };
+            for (key, var) in c.llm_key_vars() {
+                if taken.contains(&var) || var.starts_with("DOSSIER_") {
+                    return Err(ConfigError::new(
+                        path.display().to_string(),
+                        key,
+                        format!("`{var}` holds another secret of the service; an LLM key needs a variable of its own"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The templates: embedded, with the configured override folder on top.
+    pub fn templates(&self) -> Result<crate::templates::Templates, ConfigError> {
+        let dir = self.service.templates_dir.as_ref().map(|d| self.dir.join(d));
+        crate::templates::Templates::load(dir.as_deref()).map_err(|e| {
+            ConfigError::new(
+                self.dir.join(SERVICE_FILE).display().to_string(),
+                "templates_dir",
+                e.to_string(),
+            )
+        })
     }
 
     /// A company's configuration, or the defaults for an id that has no file (CLI use).
@@ -330,6 +520,18 @@ fn validate_service(s: &ServiceConfig, file: &str) -> Result<(), ConfigError> {
     if s.worker.concurrency == 0 || s.worker.concurrency > 1024 {
         return bad("worker.concurrency", "must be between 1 and 1024".into());
     }
+    if s.worker.draft_concurrency == 0 || s.worker.draft_concurrency > 1024 {
+        return bad("worker.draft_concurrency", "must be between 1 and 1024".into());
+    }
+    if s.worker.sweep_secs == 0 {
+        return bad("worker.sweep_secs", "must be at least 1".into());
+    }
+    if s.worker.retry_base_ms == 0 || s.worker.retry_max_secs * 1000 < s.worker.retry_base_ms {
+        return bad(
+            "worker.retry_base_ms",
+            "must be at least 1 and no longer than worker.retry_max_secs".into(),
+        );
+    }
     if s.worker.max_attempts == 0 {
         return bad("worker.max_attempts", "must be at least 1".into());
     }
@@ -356,6 +558,11 @@ fn validate_service(s: &ServiceConfig, file: &str) -> Result<(), ConfigError> {
     }
     if s.summary.recent_tokens < 100 {
         return bad("summary.recent_tokens", "must be at least 100".into());
+    }
+    if let Some(url) = &s.server.public_url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return bad("server.public_url", format!("`{url}` is not an http(s) URL"));
     }
     for (key, url) in [
         ("whatsapp.graph_base_url", &s.whatsapp.graph_base_url),

@@ -11,7 +11,6 @@ pub struct Secrets {
     pub whatsapp_app_secret: Option<SecretString>,
     pub whatsapp_verify_token: Option<SecretString>,
     pub slack_signing_secret: Option<SecretString>,
-    pub mattermost_token: Option<SecretString>,
     pub admin_token: Option<SecretString>,
     /// Lookup for named variables; tests inject their own instead of touching the process env.
     vars: std::collections::HashMap<String, String>,
@@ -30,7 +29,6 @@ impl Secrets {
             whatsapp_app_secret: env("WHATSAPP_APP_SECRET").map(Into::into),
             whatsapp_verify_token: env("WHATSAPP_VERIFY_TOKEN").map(Into::into),
             slack_signing_secret: env("SLACK_SIGNING_SECRET").map(Into::into),
-            mattermost_token: env("MATTERMOST_TOKEN").map(Into::into),
             admin_token: env("DOSSIER_ADMIN_TOKEN").map(Into::into),
             vars: Default::default(),
             from_env: true,
@@ -46,7 +44,6 @@ impl Secrets {
             whatsapp_app_secret: get("WHATSAPP_APP_SECRET"),
             whatsapp_verify_token: get("WHATSAPP_VERIFY_TOKEN"),
             slack_signing_secret: get("SLACK_SIGNING_SECRET"),
-            mattermost_token: get("MATTERMOST_TOKEN"),
             admin_token: get("DOSSIER_ADMIN_TOKEN"),
             vars,
             from_env: false,

@@ -5,7 +5,7 @@
 //! double click from sending twice.
 
 use super::drafts::{self, Draft, DraftStatus};
-use crate::channels::whatsapp::send::{self, SendError};
+use super::ports::{Outgoing, SendError, window_open};
 use crate::state::App;
 use crate::store::ContactUpdate;
 use anyhow::Context;
@@ -65,8 +65,8 @@ pub async fn decide(
         return Ok(drafts::load(app, company, contact).await?.map(|(_, d)| d));
     };
     let record = app.store.contact(company, contact).await?;
-    let open = send::window_open(record.as_ref().and_then(|r| r.last_inbound), Timestamp::now());
-    let (body, text, kind) = match &decision {
+    let open = window_open(record.as_ref().and_then(|r| r.last_inbound), Timestamp::now());
+    let (outgoing, text, kind) = match &decision {
         Decision::Approve { text } => {
             if !open {
                 let d = release(app, company, contact, seq, |d| {
@@ -77,7 +77,14 @@ pub async fn decide(
                 return finish(app, company, contact, d).await;
             }
             let text = text.clone().unwrap_or_else(|| draft.text.clone());
-            (send::text_body(contact, &text), text, "text")
+            (
+                Outgoing::Text {
+                    to: contact.clone(),
+                    text: text.clone(),
+                },
+                text,
+                "text",
+            )
         }
         Decision::Template => {
             let Some(t) = rt.config.whatsapp.template.clone() else {
@@ -88,14 +95,18 @@ pub async fn decide(
                 return finish(app, company, contact, d).await;
             };
             (
-                send::template_body(contact, &t, &[]),
+                Outgoing::Template {
+                    to: contact.clone(),
+                    name: t.name.clone(),
+                    language: t.language.clone(),
+                },
                 format!("[template {}]", t.name),
                 "template",
             )
         }
         Decision::Discard => unreachable!("handled above"),
     };
-    match send::send(app, &rt.config, &body).await {
+    match rt.whatsapp().send(&outgoing).await {
         Ok(sent) => {
             let message = Message {
                 id: MessageId::parse(sent.wamid.clone()).context("wamid")?,

@@ -125,9 +125,11 @@ fn matches_name(name: &str, wanted: &[&str]) -> bool {
 }
 
 async fn profile_name(app: &App, company: &CompanyId, contact: &ContactId) -> Result<Option<String>, StoreError> {
-    Ok(super::load_profile(app, company, contact)
-        .await?
-        .and_then(|p| p.contact.name))
+    Ok(
+        crate::analysis::doc::stored_profile(app.store.as_ref(), company, contact)
+            .await?
+            .and_then(|p| p.contact.name),
+    )
 }
 
 /// The best display name for a contact: the profile's name, else WhatsApp's profile name.

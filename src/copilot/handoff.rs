@@ -1,11 +1,9 @@
 //! Handoff: a structured summary for the managers channel (who, what they want, stage, what we
 //! committed to, open questions, suggested next step), and the assignee recorded on the profile.
 
+use super::Caller;
 use super::card::{clip, human};
 use super::contact::{display_name, display_phone};
-use super::{Caller, PROFILE_DOC};
-use crate::analysis::doc::ProfileDoc;
-use crate::channels::{mattermost, slack};
 use crate::state::App;
 use dossier_core::money::format_amount;
 use dossier_core::profile::Signal;
@@ -128,45 +126,9 @@ pub fn build(
     }
 }
 
-/// Records the assignee on the stored profile, with a signal saying who set it (compare-and-set,
-/// retried). The analysis keeps an assignee until another signal changes it.
-async fn record_assignee(
-    app: &App,
-    company: &CompanyId,
-    contact: &ContactId,
-    assignee: &str,
-    by: &str,
-) -> anyhow::Result<()> {
-    for _ in 0..8 {
-        let (version, mut doc) = match app.store.doc(company, contact, PROFILE_DOC).await? {
-            Some(d) => (d.version, serde_json::from_slice::<ProfileDoc>(&d.body)?),
-            None => (
-                0,
-                ProfileDoc::new(Profile::empty(company.as_str(), Some(contact.as_str()))),
-            ),
-        };
-        doc.profile.contact.assignee = Some(assignee.to_owned());
-        doc.external.push(Signal {
-            kind: "assignee".into(),
-            value: serde_json::json!(assignee),
-            confidence: 1.0,
-            source: format!("teamchat handoff by {by}"),
-            evidence: Vec::new(),
-            observed_at: jiff::Timestamp::now(),
-        });
-        if app
-            .store
-            .put_doc(company, contact, PROFILE_DOC, version, &serde_json::to_vec(&doc)?)
-            .await?
-        {
-            return Ok(());
-        }
-    }
-    anyhow::bail!("the profile kept changing under us")
-}
-
-/// `/dossier handoff`: posts the summary to the managers channel(s), records the assignee, and
-/// answers the agent with what happened.
+/// `/dossier handoff`: records the assignee on the profile (a signal from the team chat, merged
+/// and trailed like any other), posts the summary to the managers channel(s), and answers the
+/// agent with what happened.
 pub async fn handoff(
     app: &App,
     company: &CompanyId,
@@ -178,9 +140,7 @@ pub async fn handoff(
     let Some(rt) = app.companies.get(company.as_str()) else {
         anyhow::bail!("unknown company {company}")
     };
-    let profile = super::load_profile(app, company, contact)
-        .await?
-        .unwrap_or_else(|| Profile::empty(company.as_str(), Some(contact.as_str())));
+    let settings = crate::analysis::pipeline::effective_settings(app, company).await?;
     let record = app.store.contact(company, contact).await?;
     let messages = app.store.messages(company, contact, 50, None).await?;
     let recent_out: Vec<String> = messages
@@ -190,38 +150,54 @@ pub async fn handoff(
         .take(3)
         .map(|m| m.text().to_owned())
         .collect();
-    let by = if caller.user_id.is_empty() {
-        caller.user_name.clone()
-    } else {
-        format!("<@{}>", caller.user_id)
+    let by = caller.user_name.clone();
+    let signal = Signal {
+        kind: "assignee".into(),
+        value: serde_json::json!(assignee),
+        confidence: 1.0,
+        source: format!("teamchat handoff by {by}"),
+        evidence: Vec::new(),
+        observed_at: jiff::Timestamp::now(),
     };
-    let h = build(&profile, record.as_ref(), contact, &recent_out, assignee, &by, note);
-    record_assignee(app, company, contact, assignee, &by).await?;
+    let out = crate::analysis::pipeline::apply(
+        app,
+        &rt,
+        &settings,
+        company,
+        contact,
+        &crate::analysis::pipeline::Change::Signals(vec![signal]),
+    )
+    .await?;
+    let profile = out.profile;
+    let mut title = String::new();
     let mut posted = Vec::new();
-    if let Some(ch) = rt.config.slack.as_ref().and_then(|s| s.managers_channel.clone()) {
-        match slack::client::post_text(app, &rt.config, &ch, &h.render("*")).await {
-            Ok(true) => posted.push("Slack managers channel"),
+    for binding in rt.chats() {
+        let h = build(
+            &profile,
+            record.as_ref(),
+            contact,
+            &recent_out,
+            assignee,
+            &binding.chat.mention(caller),
+            note,
+        );
+        title = h.title.clone();
+        let Some(ch) = &binding.managers_channel else { continue };
+        match binding.chat.post_text(ch, &h.render(binding.chat.bold())).await {
+            Ok(true) => posted.push(format!("{} managers channel", human(binding.chat.kind().as_str()))),
             Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "handoff post to Slack failed"),
+            Err(e) => tracing::warn!(chat = binding.chat.kind().as_str(), error = %e, "handoff post failed"),
         }
     }
-    if let Some(ch) = rt.config.mattermost.as_ref().and_then(|m| m.managers_channel.clone()) {
-        let mm = Handoff {
-            by: caller.user_name.clone(),
-            ..h.clone()
-        };
-        match mattermost::client::post_text(app, &rt.config, &ch, &mm.render("**")).await {
-            Ok(true) => posted.push("Mattermost managers channel"),
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "handoff post to Mattermost failed"),
-        }
+    if title.is_empty() {
+        title = build(&profile, record.as_ref(), contact, &recent_out, assignee, &by, note).title;
     }
     let where_ = if posted.is_empty() {
         "no managers channel could be reached".to_owned()
     } else {
         format!("summary posted to the {}", posted.join(" and "))
     };
-    Ok(format!("Handed {} to {assignee}: {where_}.", h.title))
+    Ok(format!("Handed {title} to {assignee}: {where_}."))
 }
 
 #[cfg(test)]
@@ -230,7 +206,7 @@ mod tests {
 
     #[test]
     fn summary_reads_well() {
-        let (p, _) = super::super::card::tests::sample();
+        let (p, _) = crate::copilot::card::tests::sample();
         let h = build(
             &p,
             None,

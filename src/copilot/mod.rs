@@ -1,14 +1,15 @@
 //! The agent copilot in team chat: chat-independent commands, cards, drafts, approvals, handoffs.
 //!
-//! Slack ([`crate::channels::slack`]) and Mattermost ([`crate::channels::mattermost`]) verify the
-//! request, map the workspace to a company, and call [`execute`]; they render its [`Reply`] their
-//! own way. The worker calls [`drafts::on_analyzed`] after each analysis of a customer message.
+//! The team chats (Slack, Mattermost: `src/channels/`) verify a request, map the workspace to a
+//! company, and call [`execute`]; they render its [`Reply`] their own way. The copilot reaches
+//! them back only through [`ports::TeamChat`]. The draft job calls [`drafts::on_draft_due`].
 //!
 //! # Layout
 //! - [`command`]: `/dossier …` text → [`command::Command`], with usage lines for bad input.
 //! - [`contact`]: `<contact>` text → a contact id (phone formats, wa_id, name search).
 //! - [`card`]: the profile card model, with each fact's evidence in the customer's own words.
-//! - [`drafts`]: composing drafts from `prompts/drafts/*.txt.j2`, the `draft` doc, posting cards.
+//! - [`drafts`]: the `draft` doc, composing (builtin templates, LLM), posting and updating cards.
+//! - [`ports`]: what the copilot needs from outside, as traits: a team chat, a customer channel.
 //! - [`approve`]: Approve / template / Edit / Discard: sending through the Graph API.
 //! - [`handoff`]: the handoff summary for the managers channel, and the assignee on the profile.
 //! - [`token`]: signed button values (`company|contact|version|action` + HMAC).
@@ -19,34 +20,28 @@ pub mod command;
 pub mod contact;
 pub mod drafts;
 pub mod handoff;
+pub mod ports;
 pub mod token;
 
-use crate::analysis::doc::ProfileDoc;
 use crate::state::App;
-use crate::store::StoreError;
 use command::Command;
 use contact::{Candidate, Resolved};
+use dossier_core::catalog::Condition;
 use dossier_core::money::format_amount;
 use dossier_core::{CompanyId, ContactId, Profile};
 use dossier_tools::Tools;
-use serde_json::{Value, json};
+use dossier_tools::finance::PaymentInput;
+use dossier_tools::programs::ProgramsInput;
+use dossier_tools::rates::RateInput;
+use dossier_tools::search::{Item, LowestPriceInput, LowestPriceOutput, SearchInput};
+use rust_decimal::Decimal;
 
-/// The per-contact document holding the smart profile (a [`ProfileDoc`], written by the worker).
-pub const PROFILE_DOC: &str = crate::analysis::doc::DOC_NAME;
-
-/// Reads a contact's stored profile.
-pub async fn load_profile(app: &App, company: &CompanyId, contact: &ContactId) -> Result<Option<Profile>, StoreError> {
-    match app.store.doc(company, contact, PROFILE_DOC).await? {
-        Some(doc) => serde_json::from_slice::<ProfileDoc>(&doc.body)
-            .map(|d| Some(d.profile))
-            .map_err(|e| StoreError::Corrupt(format!("profile of {}: {e}", contact.masked()))),
-        None => Ok(None),
+/// Runs `f` with the company's business tools (built with its runtime).
+fn with_tools(app: &App, company: &CompanyId, f: impl FnOnce(&Tools) -> String) -> String {
+    match app.companies.get(company.as_str()) {
+        Some(rt) => f(&rt.tools),
+        None => "This company has no catalog configured.".into(),
     }
-}
-
-/// The company's business tools (built with its runtime).
-pub fn tools_for(app: &App, company: &CompanyId) -> Option<Tools> {
-    app.companies.get(company.as_str()).map(|rt| rt.tools.clone())
 }
 
 /// Who asked, from where (for handoffs and logs).
@@ -120,27 +115,29 @@ pub async fn execute(app: &App, company: &CompanyId, command: &Command, caller: 
             },
             Resolved::None(why) => Reply::Text(why),
         },
-        Command::Stock { query } => Reply::Text(stock(app, company, query)),
-        Command::Price { make, model, year } => Reply::Text(price(app, company, make, model, *year)),
+        Command::Stock { query } => Reply::Text(with_tools(app, company, |t| stock(t, query))),
+        Command::Price { make, model, year } => Reply::Text(with_tools(app, company, |t| price(t, make, model, *year))),
         Command::Finance {
             price,
             down,
             months,
             apr,
-        } => Reply::Text(finance(app, company, *price, *down, *months, *apr)),
+        } => Reply::Text(finance(*price, *down, *months, *apr)),
         Command::Rates {
             condition,
             months,
             year,
             score,
-        } => Reply::Text(rates(app, company, condition, *months, *year, *score)),
+        } => Reply::Text(with_tools(app, company, |t| {
+            rates(t, condition, *months, *year, *score)
+        })),
     })
 }
 
 /// Runs a contact subcommand (`profile`, `summary`, `programs`, `draft`) on a resolved contact
 /// (also what a pick-list button does).
 pub async fn run_on(app: &App, company: &CompanyId, then: &str, id: &ContactId) -> anyhow::Result<Reply> {
-    let profile = load_profile(app, company, id).await?;
+    let profile = crate::analysis::pipeline::read_profile(app, company, id).await?;
     let record = app.store.contact(company, id).await?;
     if profile.is_none() && record.is_none() {
         return Ok(Reply::Text(format!(
@@ -151,12 +148,13 @@ pub async fn run_on(app: &App, company: &CompanyId, then: &str, id: &ContactId) 
     let profile = profile.unwrap_or_else(|| Profile::empty(company.as_str(), Some(id.as_str())));
     Ok(match then {
         "summary" => Reply::Text(summary_text(&profile, record.as_ref(), id)),
-        "programs" => Reply::Text(programs(app, company, id, &profile)),
+        "programs" => Reply::Text(with_tools(app, company, |t| programs(t, id, &profile))),
         "draft" => Reply::Draft(Box::new(drafts::draft_on_demand(app, company, id, None).await?)),
         _ => {
             let facts = if profile.facts.is_empty() {
-                tools_for(app, company)
-                    .map(|t| t.profile_facts(&profile))
+                app.companies
+                    .get(company.as_str())
+                    .map(|rt| rt.tools.profile_facts(&profile))
                     .unwrap_or_default()
             } else {
                 profile.facts.clone()
@@ -207,64 +205,62 @@ fn summary_text(p: &Profile, record: Option<&crate::store::ContactRecord>, id: &
     lines.join("\n")
 }
 
-fn no_tools() -> String {
-    "This company has no catalog configured.".into()
-}
-
 fn tool_error(e: dossier_tools::ToolError) -> String {
     format!("I could not run that: {e}")
 }
 
-fn item_line(v: &Value) -> String {
-    let s = |k: &str| v[k].as_str().unwrap_or("").to_owned();
-    let trim = v["trim"].as_str().map(|t| format!(" {t}")).unwrap_or_default();
-    let price = s("price").parse().map(format_amount).unwrap_or_else(|_| s("price"));
+fn item_line(v: &Item) -> String {
+    let trim = v.trim.as_deref().map(|t| format!(" {t}")).unwrap_or_default();
     format!(
         "{} {} {}{trim} · {} {} · {} · {} ({})",
-        v["year"],
-        s("make"),
-        s("model"),
-        price,
-        s("currency"),
-        s("condition"),
-        s("branch"),
-        s("id")
+        v.year,
+        v.make,
+        v.model,
+        format_amount(v.price),
+        v.currency,
+        v.condition,
+        v.branch,
+        v.id
     )
 }
 
-fn stock(app: &App, company: &CompanyId, query: &str) -> String {
-    let Some(tools) = tools_for(app, company) else {
-        return no_tools();
+fn stock(tools: &Tools, query: &str) -> String {
+    let input = SearchInput {
+        query: Some(query.to_owned()),
+        limit: Some(5),
+        ..Default::default()
     };
-    match tools.call("inventory_search", json!({ "query": query, "limit": 5 }), None) {
+    match tools.inventory_search(&input) {
+        Ok(out) if out.items.is_empty() => format!("Nothing in stock matches `{query}`."),
         Ok(out) => {
-            let items = out["items"].as_array().cloned().unwrap_or_default();
-            if items.is_empty() {
-                return format!("Nothing in stock matches `{query}`.");
-            }
-            let mut lines = vec![format!("{} in stock for `{query}`:", out["total"])];
-            lines.extend(items.iter().map(|i| format!("• {}", item_line(i))));
+            let mut lines = vec![format!("{} in stock for `{query}`:", out.total)];
+            lines.extend(out.items.iter().map(|i| format!("• {}", item_line(i))));
             lines.join("\n")
         }
         Err(e) => tool_error(e),
     }
 }
 
-fn price(app: &App, company: &CompanyId, make: &str, model: &str, year: Option<i32>) -> String {
-    let Some(tools) = tools_for(app, company) else {
-        return no_tools();
+fn price(tools: &Tools, make: &str, model: &str, year: Option<i32>) -> String {
+    let input = LowestPriceInput {
+        make: make.to_owned(),
+        model: model.to_owned(),
+        year,
+        trim: None,
+        condition: None,
     };
-    let mut input = json!({ "make": make, "model": model });
-    if let Some(y) = year {
-        input["year"] = json!(y);
-    }
-    match tools.call("lowest_price", input, None) {
-        Ok(out) if out["found"] == json!(true) => {
-            let mut text = format!("Lowest listed: {}", item_line(&out["lowest"]));
-            if out["runner_up"].is_object() {
-                text.push_str(&format!("\nNext: {}", item_line(&out["runner_up"])));
+    match tools.lowest_price(&input) {
+        Ok(LowestPriceOutput {
+            found: true,
+            lowest: Some(lowest),
+            runner_up,
+            count,
+        }) => {
+            let mut text = format!("Lowest listed: {}", item_line(&lowest));
+            if let Some(Some(next)) = runner_up {
+                text.push_str(&format!("\nNext: {}", item_line(&next)));
             }
-            text.push_str(&format!("\n{} matching in stock.", out["count"]));
+            text.push_str(&format!("\n{count} matching in stock."));
             text
         }
         Ok(_) => format!(
@@ -275,17 +271,7 @@ fn price(app: &App, company: &CompanyId, make: &str, model: &str, year: Option<i
     }
 }
 
-fn finance(
-    app: &App,
-    company: &CompanyId,
-    price: rust_decimal::Decimal,
-    down: Option<rust_decimal::Decimal>,
-    months: Option<u32>,
-    apr: Option<rust_decimal::Decimal>,
-) -> String {
-    let Some(tools) = tools_for(app, company) else {
-        return no_tools();
-    };
+fn finance(price: Decimal, down: Option<Decimal>, months: Option<u32>, apr: Option<Decimal>) -> String {
     let term = months.unwrap_or(dossier_tools::facts::DEFAULT_TERM);
     let (apr, note) = match apr {
         Some(a) => (a, String::new()),
@@ -294,91 +280,69 @@ fn finance(
             " (assumed; give `apr R` for a real rate)".into(),
         ),
     };
-    let mut input = json!({ "price": price.to_string(), "apr": apr.to_string(), "term_months": term });
-    if let Some(d) = down {
-        input["down_payment"] = json!(d.to_string());
-    }
-    match tools.call("finance_payment", input, None) {
-        Ok(out) => {
-            let m = |k: &str| {
-                out[k]
-                    .as_str()
-                    .and_then(|s| s.parse().ok())
-                    .map(format_amount)
-                    .unwrap_or_default()
-            };
-            format!(
-                "{}/month for {term} months at {}% APR{note}\nAmount financed {} · total of payments {} · interest {}",
-                m("monthly_payment"),
-                apr.normalize(),
-                m("amount_financed"),
-                m("total_of_payments"),
-                m("total_interest"),
-            )
-        }
-        Err(e) => tool_error(e),
-    }
-}
-
-fn rates(
-    app: &App,
-    company: &CompanyId,
-    condition: &str,
-    months: u32,
-    year: Option<i32>,
-    score: Option<u32>,
-) -> String {
-    let Some(tools) = tools_for(app, company) else {
-        return no_tools();
+    let input = PaymentInput {
+        price,
+        down_payment: down,
+        apr,
+        term_months: term,
+        ..Default::default()
     };
-    let mut input = json!({ "condition": condition, "term_months": months });
-    if let Some(y) = year {
-        input["vehicle_year"] = json!(y);
-    }
-    if let Some(s) = score {
-        input["credit_score"] = json!(s);
-    }
-    match tools.call("finance_rate", input, None) {
-        Ok(out) if out["found"] == json!(true) => {
-            let tier = match (out["tier"].as_str(), out["tier_assumed"] == json!(true)) {
-                (Some(t), true) => format!(" ({t} credit assumed)"),
-                (Some(t), false) => format!(" ({t} credit)"),
-                _ => String::new(),
-            };
-            format!(
-                "{condition}, {months} months: {}% APR{tier}",
-                out["apr"].as_str().unwrap_or("?")
-            )
-        }
+    match dossier_tools::finance::payment(&input) {
         Ok(out) => format!(
-            "No rate for {condition}, {months} months{}",
-            out["reason"].as_str().map(|r| format!(": {r}")).unwrap_or_default()
+            "{}/month for {term} months at {}% APR{note}\nAmount financed {} · total of payments {} · interest {}",
+            format_amount(out.monthly_payment),
+            apr.normalize(),
+            format_amount(out.amount_financed),
+            format_amount(out.total_of_payments),
+            format_amount(out.total_interest),
         ),
         Err(e) => tool_error(e),
     }
 }
 
-fn programs(app: &App, company: &CompanyId, id: &ContactId, profile: &Profile) -> String {
-    let Some(tools) = tools_for(app, company) else {
-        return no_tools();
+fn rates(tools: &Tools, condition: &str, months: u32, year: Option<i32>, score: Option<u32>) -> String {
+    let Ok(cond) = condition.parse::<Condition>() else {
+        return format!("`{condition}` is not new, used or certified.");
     };
-    match tools.call("recommend_programs", json!({ "contact": id.as_str() }), Some(profile)) {
+    let input = RateInput {
+        condition: cond,
+        vehicle_year: year,
+        term_months: months,
+        credit_score: score,
+        program: None,
+    };
+    match tools.finance_rate(&input) {
+        Ok(out) if out.found => {
+            let tier = match (&out.tier, out.tier_assumed) {
+                (Some(t), true) => format!(" ({t} credit assumed)"),
+                (Some(t), false) => format!(" ({t} credit)"),
+                _ => String::new(),
+            };
+            let apr = out.apr.map(|a| a.normalize().to_string()).unwrap_or_else(|| "?".into());
+            format!("{condition}, {months} months: {apr}% APR{tier}")
+        }
+        Ok(out) => format!(
+            "No rate for {condition}, {months} months{}",
+            out.reason.map(|r| format!(": {r}")).unwrap_or_default()
+        ),
+        Err(e) => tool_error(e),
+    }
+}
+
+fn programs(tools: &Tools, id: &ContactId, profile: &Profile) -> String {
+    let input = ProgramsInput {
+        contact: Some(id.to_string()),
+        ..Default::default()
+    };
+    match tools.recommend_programs(&input, Some(profile)) {
+        Ok(out) if out.programs.is_empty() => "No programs apply to this deal.".into(),
         Ok(out) => {
-            let list = out["programs"].as_array().cloned().unwrap_or_default();
-            if list.is_empty() {
-                return "No programs apply to this deal.".into();
-            }
             let mut lines = vec!["Programs for this deal:".to_owned()];
-            for p in list.iter().take(8) {
-                let mark = if p["eligible"] == json!(true) { "✓" } else { "?" };
-                let mut line = format!(
-                    "{mark} {} — {}",
-                    p["name"].as_str().unwrap_or(""),
-                    p["why"].as_str().unwrap_or("")
-                );
-                if let Some(m) = p["missing"].as_array().filter(|m| !m.is_empty()) {
-                    let m: Vec<&str> = m.iter().filter_map(Value::as_str).collect();
-                    line.push_str(&format!(" (missing: {})", m.join("; ")));
+            for p in out.programs.iter().take(8) {
+                let mark = if p.eligible { "✓" } else { "?" };
+                let mut line = format!("{mark} {} — {}", p.name, p.why);
+                if !p.missing.is_empty() {
+                    line.push_str(&format!(" (missing: {})", p.missing.join("; ")));
                 }
                 lines.push(line);
             }

@@ -1,15 +1,17 @@
-//! The analysis worker: a consumer of the job streams (consumer group `analysis`).
+//! The worker: one consumer loop per queue (consumer groups `analysis` and `drafts`).
 //!
 //! Several instances share the work (each has its own consumer name, so `XPENDING` shows who holds
-//! what). A job whose consumer died is reclaimed after `worker.claim_idle_secs`. A failing job is
-//! re-queued with its attempt count and goes to the dead-letter stream after
-//! `worker.max_attempts`. On shutdown the worker stops reading and finishes the jobs in hand;
+//! what). A loop takes from its queue only as many jobs as it has free slots. A job whose consumer
+//! died is reclaimed after `worker.claim_idle_secs`. A failing job is retried later (exponential
+//! backoff with jitter, `worker.retry_base_ms` doubling up to `worker.retry_max_secs`) and goes
+//! to the dead-letter stream after `worker.max_attempts`; an entry that is not a job is
+//! dead-lettered at once. On shutdown the loops stop reading and finish the jobs in hand;
 //! anything not acknowledged stays pending and is reclaimed by another instance.
 
-use crate::analysis::pipeline::analyze_contact;
+use super::job::{Job, JobKind};
+use crate::analysis::pipeline::{self, Change};
 use crate::state::AppState;
-use crate::store::{DeadKind, Delivery, Job};
-use dossier_core::{CompanyId, ContactId};
+use crate::store::{DeadKind, Entry, Queue};
 use metrics::counter;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,22 +33,83 @@ pub fn consumer_name() -> String {
     format!("{host}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
 }
 
-/// Runs until `shutdown` is cancelled, then waits for the jobs in hand.
+/// Why a job did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Worth another attempt later (the store, an outside API).
+    #[error("{0:#}")]
+    Retry(anyhow::Error),
+    /// Can never succeed (an unknown company): dead-lettered at once.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl From<anyhow::Error> for JobError {
+    fn from(e: anyhow::Error) -> Self {
+        JobError::Retry(e)
+    }
+}
+
+impl From<crate::store::StoreError> for JobError {
+    fn from(e: crate::store::StoreError) -> Self {
+        JobError::Retry(e.into())
+    }
+}
+
+/// Runs every queue's consumer loop until `shutdown` is cancelled, then waits for the jobs in hand.
 pub async fn run(app: AppState, shutdown: CancellationToken) {
-    let cfg = app.settings.service.worker.clone();
+    let cfg = &app.settings.service.worker;
     let consumer = consumer_name();
-    let permits = Arc::new(Semaphore::new(cfg.concurrency));
+    tracing::info!(
+        consumer,
+        analysis = cfg.concurrency,
+        drafts = cfg.draft_concurrency,
+        "worker started"
+    );
+    tokio::join!(
+        consume(
+            app.clone(),
+            Queue::Analysis,
+            cfg.concurrency,
+            consumer.clone(),
+            shutdown.clone()
+        ),
+        consume(
+            app.clone(),
+            Queue::Drafts,
+            cfg.draft_concurrency,
+            consumer.clone(),
+            shutdown.clone()
+        ),
+    );
+    tracing::info!(consumer, "worker stopped");
+}
+
+/// One queue's loop: take what free slots allow, run each job in its own task.
+async fn consume(app: AppState, queue: Queue, concurrency: usize, consumer: String, shutdown: CancellationToken) {
+    let cfg = app.settings.service.worker.clone();
+    let permits = Arc::new(Semaphore::new(concurrency));
     let tracker = TaskTracker::new();
-    let mut last_reclaim = Instant::now();
     let claim_idle = Duration::from_secs(cfg.claim_idle_secs);
-    tracing::info!(consumer, concurrency = cfg.concurrency, "analysis worker started");
+    let mut last_reclaim = Instant::now();
+    let mut last_promote = Instant::now() - Duration::from_secs(1);
+    let mut failures = 0u32;
     while !shutdown.is_cancelled() {
-        // Wait for a free slot before taking jobs, so nothing sits claimed but idle.
-        let available = permits.available_permits();
-        if available == 0 {
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = tokio::time::sleep(Duration::from_millis(5)) => continue,
+        // Hold the slots before taking jobs, so nothing sits claimed but idle.
+        let first = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+        };
+        let mut slots = vec![first];
+        while let Ok(p) = permits.clone().try_acquire_owned() {
+            slots.push(p);
+        }
+        if last_promote.elapsed() >= Duration::from_millis(250) {
+            last_promote = Instant::now();
+            match app.store.promote_due(queue).await {
+                Ok(n) if n > 0 => tracing::debug!(queue = queue.as_str(), n, "retries queued again"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(queue = queue.as_str(), error = %e, "moving due retries failed"),
             }
         }
         let mut batch = Vec::new();
@@ -54,98 +117,152 @@ pub async fn run(app: AppState, shutdown: CancellationToken) {
             last_reclaim = Instant::now();
             match app
                 .store
-                .reclaim(&consumer, claim_idle.as_millis() as u64, available)
+                .reclaim(queue, &consumer, claim_idle.as_millis() as u64, slots.len())
                 .await
             {
                 Ok(taken) => {
                     if !taken.is_empty() {
-                        tracing::info!(count = taken.len(), "reclaimed jobs of a stopped consumer");
-                        counter!("dossier_jobs_reclaimed_total").increment(taken.len() as u64);
+                        tracing::info!(
+                            queue = queue.as_str(),
+                            count = taken.len(),
+                            "reclaimed jobs of a stopped consumer"
+                        );
+                        counter!("dossier_jobs_reclaimed_total", "queue" => queue.as_str())
+                            .increment(taken.len() as u64);
                     }
                     batch.extend(taken);
                 }
-                Err(e) => tracing::warn!(error = %e, "reclaim failed"),
+                Err(e) => tracing::warn!(queue = queue.as_str(), error = %e, "reclaim failed"),
             }
         }
         if batch.is_empty() {
             let read = tokio::select! {
                 _ = shutdown.cancelled() => break,
-                r = app.store.read_jobs(&consumer, available, cfg.block_ms) => r,
+                r = app.store.read_jobs(queue, &consumer, slots.len(), cfg.block_ms) => r,
             };
             match read {
-                Ok(b) => batch = b,
+                Ok(b) => {
+                    failures = 0;
+                    app.health.set_queue_ok(true);
+                    batch = b;
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "reading jobs failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    failures += 1;
+                    app.health.set_queue_ok(false);
+                    tracing::warn!(queue = queue.as_str(), error = %e, "reading jobs failed; retrying");
+                    let wait = Duration::from_millis(200 * u64::from(failures.min(10)));
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(wait) => {}
+                    }
                     continue;
                 }
             }
         }
-        for delivery in batch {
-            let Ok(permit) = permits.clone().acquire_owned().await else {
-                break;
+        for entry in batch {
+            let Some(permit) = slots.pop() else {
+                // More than asked for (cannot happen with a well-behaved store): run it anyway
+                // rather than leave it claimed.
+                let app = app.clone();
+                tracker.spawn(async move { handle(&app, entry).await });
+                continue;
             };
             let app = app.clone();
             tracker.spawn(async move {
-                handle(&app, delivery).await;
+                handle(&app, entry).await;
                 drop(permit);
             });
         }
     }
     tracker.close();
     tracker.wait().await;
-    tracing::info!(consumer, "analysis worker stopped");
 }
 
-/// Processes one job and acknowledges it, re-queueing or dead-lettering a failure.
-pub async fn handle(app: &AppState, d: Delivery) {
-    let started = Instant::now();
-    let result = process(app, &d.job).await;
-    metrics::histogram!("dossier_job_seconds").record(started.elapsed().as_secs_f64());
-    let max = app.settings.service.worker.max_attempts;
-    match result {
-        Ok(()) => counter!("dossier_jobs_total", "outcome" => "done").increment(1),
-        Err(e) => {
-            let attempt = d.job.attempt.max(d.deliveries.saturating_sub(1) as u32) + 1;
-            if attempt >= max {
-                tracing::error!(error = %format!("{e:#}"), attempt, "job failed for the last time; dead-lettered");
-                counter!("dossier_jobs_total", "outcome" => "dead").increment(1);
-                let payload = serde_json::to_string(&d.job).unwrap_or_default();
-                if let Err(e2) = app.store.dead_letter(DeadKind::Jobs, &format!("{e:#}"), &payload).await {
-                    tracing::error!(error = %e2, "cannot dead-letter; leaving the job pending");
-                    return;
-                }
-            } else {
-                tracing::warn!(error = %format!("{e:#}"), attempt, "job failed; re-queued");
-                counter!("dossier_jobs_total", "outcome" => "retry").increment(1);
-                let again = Job {
-                    attempt,
-                    ..d.job.clone()
-                };
-                if app.store.enqueue(&again).await.is_err() {
-                    return; // stays pending; reclaimed later
-                }
+/// The delay before attempt `attempt + 1`: `base · 2^(attempt-1)`, capped, ±20 % jitter so jobs
+/// that failed together do not come back together.
+pub fn backoff(attempt: u32, base: Duration, cap: Duration) -> Duration {
+    let step = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+    step.min(cap).mul_f64(rand::random_range(0.8..1.2))
+}
+
+/// Processes one entry and acknowledges it; a failure is retried later or dead-lettered.
+pub async fn handle(app: &AppState, entry: Entry) {
+    let job = match Job::from_payload(entry.payload.as_deref()) {
+        Ok(job) => job,
+        Err(why) => {
+            tracing::warn!(
+                queue = entry.queue.as_str(),
+                id = entry.id,
+                "a stream entry is not a job; dead-lettered"
+            );
+            counter!("dossier_jobs_total", "queue" => entry.queue.as_str(), "outcome" => "not_a_job").increment(1);
+            let payload = entry.payload.clone().unwrap_or_default();
+            if app.store.dead_letter(DeadKind::Jobs, &why, &payload).await.is_ok() {
+                let _ = app.store.ack(&entry).await;
             }
+            return;
+        }
+    };
+    let queue = entry.queue.as_str();
+    let started = Instant::now();
+    let result = process(app, &job).await;
+    metrics::histogram!("dossier_job_seconds", "queue" => queue).record(started.elapsed().as_secs_f64());
+    let cfg = &app.settings.service.worker;
+    // A reclaimed entry counts its deliveries too: a job that crashed its worker is not retried forever.
+    let attempt = job.attempt.max(entry.deliveries.saturating_sub(1) as u32) + 1;
+    let failed = match result {
+        Ok(()) => {
+            counter!("dossier_jobs_total", "queue" => queue, "outcome" => "done").increment(1);
+            None
+        }
+        Err(JobError::Permanent(why)) => Some((why, true)),
+        Err(JobError::Retry(e)) => Some((format!("{e:#}"), attempt >= cfg.max_attempts)),
+    };
+    if let Some((why, last)) = failed {
+        if last {
+            tracing::error!(queue, attempt, error = %why, "job failed for the last time; dead-lettered");
+            counter!("dossier_jobs_total", "queue" => queue, "outcome" => "dead").increment(1);
+            if let Err(e) = app.store.dead_letter(DeadKind::Jobs, &why, &job.to_payload()).await {
+                tracing::error!(error = %e, "cannot dead-letter; leaving the job pending");
+                return;
+            }
+        } else {
+            let delay = backoff(
+                attempt,
+                Duration::from_millis(cfg.retry_base_ms),
+                Duration::from_secs(cfg.retry_max_secs),
+            );
+            tracing::warn!(queue, attempt, retry_in_ms = delay.as_millis() as u64, error = %why, "job failed; retrying later");
+            counter!("dossier_jobs_total", "queue" => queue, "outcome" => "retry").increment(1);
+            let again = Job { attempt, ..job };
+            if let Err(e) = app.store.retry_later(&entry, &again.to_payload(), delay).await {
+                tracing::warn!(error = %e, "cannot schedule the retry; the job stays pending and is reclaimed later");
+            }
+            return;
         }
     }
-    if let Err(e) = app.store.ack(&d).await {
-        tracing::warn!(error = %e, "ack failed; the job may run again (analysis is idempotent)");
+    if let Err(e) = app.store.ack(&entry).await {
+        tracing::warn!(error = %e, "ack failed; the job may run again (it finds nothing new)");
     }
 }
 
-async fn process(app: &AppState, job: &Job) -> anyhow::Result<()> {
-    let company = CompanyId::parse(job.company.clone())?;
-    let contact = ContactId::parse(job.contact.clone())?;
+async fn process(app: &AppState, job: &Job) -> Result<(), JobError> {
     let rt = app
         .companies
-        .get(company.as_str())
-        .ok_or_else(|| anyhow::anyhow!("unknown company `{company}`"))?;
-    let outcome = analyze_contact(app, &rt, &company, &contact, true).await?;
-    if outcome.new_messages > 0 && job.inbound {
-        // A team-chat failure must not re-run the analysis: log it, the job is done.
-        if let Err(e) = crate::copilot::drafts::on_analyzed(app, &company, &contact, &outcome.profile).await {
-            tracing::warn!(error = %format!("{e:#}"), "auto-draft failed");
-            counter!("dossier_draft_failures_total").increment(1);
+        .get(job.company.as_str())
+        .ok_or_else(|| JobError::Retry(anyhow::anyhow!("unknown company `{}`", job.company)))?;
+    let settings = pipeline::effective_settings(app, &job.company).await?;
+    match job.kind {
+        JobKind::Analyze => {
+            let out = pipeline::apply(app, &rt, &settings, &job.company, &job.contact, &Change::Fold).await?;
+            if let Some(pos) = out.draft_due {
+                Job::draft(&job.company, &job.contact, pos)
+                    .enqueue(app.store.as_ref())
+                    .await?;
+            }
+        }
+        JobKind::Draft { pos } => {
+            crate::copilot::drafts::on_draft_due(app, &rt, &settings, &job.company, &job.contact, pos).await?;
         }
     }
     Ok(())

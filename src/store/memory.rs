@@ -4,24 +4,47 @@
 use super::*;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::Notify;
 
 #[derive(Default)]
 struct ContactData {
-    /// (score, message id), kept sorted.
+    /// Message ids in arrival order (position = index + 1).
+    arr: Vec<String>,
+    /// (seconds, position) → message id, kept sorted.
     log: BTreeMap<(i64, u64), String>,
     msgs: HashMap<String, Message>,
     statuses: HashMap<String, StatusUpdate>,
-    seq: u64,
     record: ContactRecord,
     docs: HashMap<String, Doc>,
+    /// The profile document's folded position.
+    folded: u64,
+    /// Until when an analysis job counts as queued.
+    queued_until: Option<Instant>,
+}
+
+impl ContactData {
+    fn queued(&self, now: Instant) -> bool {
+        self.queued_until.is_some_and(|t| t > now)
+    }
+
+    fn message(&self, id: &str) -> Option<Message> {
+        self.msgs.get(id).map(|m| with_status(m.clone(), self.statuses.get(id)))
+    }
 }
 
 struct Pending {
-    delivery: Delivery,
+    entry: Entry,
     consumer: String,
     since: Instant,
+}
+
+#[derive(Default)]
+struct QueueData {
+    ready: VecDeque<Entry>,
+    pending: HashMap<String, Pending>,
+    /// (due, payload) retries.
+    later: Vec<(Instant, String)>,
 }
 
 #[derive(Default)]
@@ -30,10 +53,23 @@ struct Inner {
     seen: HashMap<(String, String, String), Instant>,
     settings: HashMap<String, Vec<u8>>,
     kv: HashMap<(String, String), (Vec<u8>, Instant)>,
-    queue: VecDeque<Delivery>,
-    pending: HashMap<String, Pending>,
+    queues: HashMap<Queue, QueueData>,
     next_id: u64,
     dead: HashMap<&'static str, Vec<DeadLetter>>,
+}
+
+impl Inner {
+    fn push(&mut self, queue: Queue, payload: &str) {
+        self.next_id += 1;
+        let id = format!("{}-0", self.next_id);
+        self.queues.entry(queue).or_default().ready.push_back(Entry {
+            queue,
+            stream: "memory".into(),
+            id,
+            payload: Some(payload.to_owned()),
+            deliveries: 0,
+        });
+    }
 }
 
 /// In-memory [`Store`].
@@ -80,47 +116,69 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn append_message(
+    async fn ready(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn durability(&self) -> Durability {
+        Durability::Memory
+    }
+
+    async fn append_and_queue(
         &self,
         company: &CompanyId,
         contact: &ContactId,
         message: &Message,
         update: &ContactUpdate,
+        analysis: Option<&str>,
     ) -> StoreResult<Appended> {
-        let mut g = self.lock();
-        let now = Instant::now();
-        let seen_key = (company.to_string(), contact.to_string(), message.id.to_string());
-        if let Some(at) = g.seen.get(&seen_key)
-            && now.duration_since(*at) < self.dedupe_ttl
-        {
-            return Ok(Appended::Duplicate);
-        }
-        g.seen.insert(seen_key, now);
-        let c = g.contacts.entry(key(company, contact)).or_default();
-        c.seq += 1;
-        let seq = c.seq;
-        c.log
-            .insert((message.timestamp.as_second(), seq % 1_048_576), message.id.to_string());
-        c.msgs.insert(message.id.to_string(), message.clone());
-        let r = &mut c.record;
-        r.contact = contact.to_string();
-        if update.profile_name.is_some() {
-            r.profile_name = update.profile_name.clone();
-        }
-        if update.wa_id.is_some() {
-            r.wa_id = update.wa_id.clone();
-        }
-        if update.user_id.is_some() {
-            r.user_id = update.user_id.clone();
-        }
-        let ts = message.timestamp;
-        r.first_seen = Some(r.first_seen.map_or(ts, |f| f.min(ts)));
-        r.last_seen = Some(r.last_seen.map_or(ts, |f| f.max(ts)));
-        if message.is_inbound() {
-            r.messages_in += 1;
-            r.last_inbound = Some(r.last_inbound.map_or(ts, |f| f.max(ts)));
-        } else {
-            r.messages_out += 1;
+        let queued = {
+            let mut g = self.lock();
+            let now = Instant::now();
+            let seen_key = (company.to_string(), contact.to_string(), message.id.to_string());
+            if let Some(at) = g.seen.get(&seen_key)
+                && now.duration_since(*at) < self.dedupe_ttl
+            {
+                return Ok(Appended::Duplicate);
+            }
+            g.seen.insert(seen_key, now);
+            let c = g.contacts.entry(key(company, contact)).or_default();
+            c.arr.push(message.id.to_string());
+            let pos = c.arr.len() as u64;
+            c.log
+                .insert((message.timestamp.as_second(), pos % 1_048_576), message.id.to_string());
+            c.msgs.insert(message.id.to_string(), message.clone());
+            let r = &mut c.record;
+            r.contact = contact.to_string();
+            if update.profile_name.is_some() {
+                r.profile_name = update.profile_name.clone();
+            }
+            if update.wa_id.is_some() {
+                r.wa_id = update.wa_id.clone();
+            }
+            if update.user_id.is_some() {
+                r.user_id = update.user_id.clone();
+            }
+            let ts = message.timestamp;
+            r.first_seen = Some(r.first_seen.map_or(ts, |f| f.min(ts)));
+            r.last_seen = Some(r.last_seen.map_or(ts, |f| f.max(ts)));
+            if message.is_inbound() {
+                r.messages_in += 1;
+                r.last_inbound = Some(r.last_inbound.map_or(ts, |f| f.max(ts)));
+            } else {
+                r.messages_out += 1;
+            }
+            let queue = analysis.is_some() && !c.queued(now);
+            if queue {
+                c.queued_until = Some(now + Duration::from_secs(QUEUED_TTL_SECS));
+            }
+            if let (true, Some(job)) = (queue, analysis) {
+                g.push(Queue::Analysis, job);
+            }
+            queue
+        };
+        if queued {
+            self.jobs.notify_waiters();
         }
         Ok(Appended::New)
     }
@@ -143,7 +201,7 @@ impl Store for MemoryStore {
             .rev()
             .filter(|((s, _), _)| cut.is_none_or(|b| *s < b))
             .take(limit)
-            .filter_map(|(_, id)| c.msgs.get(id).map(|m| with_status(m.clone(), c.statuses.get(id))))
+            .filter_map(|(_, id)| c.message(id))
             .collect();
         out.reverse();
         Ok(out)
@@ -159,14 +217,94 @@ impl Store for MemoryStore {
         let Some(c) = g.contacts.get(&key(company, contact)) else {
             return Ok(Vec::new());
         };
-        Ok(ids
+        Ok(ids.iter().filter_map(|id| c.message(id.as_str())).collect())
+    }
+
+    async fn snapshot(
+        &self,
+        company: &CompanyId,
+        contact: &ContactId,
+        request: SnapshotRequest,
+    ) -> StoreResult<Snapshot> {
+        let mut g = self.lock();
+        let Some(c) = g.contacts.get_mut(&key(company, contact)) else {
+            return Ok(Snapshot::default());
+        };
+        if request.take_queued {
+            c.queued_until = None;
+        }
+        let stored = c.arr.len() as u64;
+        let from = match request.from {
+            ReadFrom::Folded => c.folded,
+            ReadFrom::After(n) => n,
+        };
+        let messages: Vec<Positioned> = c
+            .arr
             .iter()
-            .filter_map(|id| {
-                c.msgs
-                    .get(id.as_str())
-                    .map(|m| with_status(m.clone(), c.statuses.get(id.as_str())))
+            .enumerate()
+            .skip(from as usize)
+            .filter_map(|(i, id)| {
+                c.message(id).map(|message| Positioned {
+                    pos: i as u64 + 1,
+                    message,
+                })
             })
-            .collect())
+            .collect();
+        let mut recent: Vec<Message> = c
+            .log
+            .values()
+            .rev()
+            .take(request.recent)
+            .filter_map(|id| c.message(id))
+            .collect();
+        recent.reverse();
+        Ok(Snapshot {
+            record: (!c.record.contact.is_empty()).then(|| c.record.clone()),
+            profile: c.docs.get("profile").cloned(),
+            folded: c.folded,
+            stored,
+            messages,
+            until: stored.max(from),
+            recent,
+        })
+    }
+
+    async fn put_profile(
+        &self,
+        company: &CompanyId,
+        contact: &ContactId,
+        expected: u64,
+        body: &[u8],
+        folded: u64,
+    ) -> StoreResult<bool> {
+        let mut g = self.lock();
+        let c = g.contacts.entry(key(company, contact)).or_default();
+        let current = c.docs.get("profile").map_or(0, |d| d.version);
+        if current != expected {
+            return Ok(false);
+        }
+        c.docs.insert(
+            "profile".into(),
+            Doc {
+                version: expected + 1,
+                body: body.to_vec(),
+            },
+        );
+        c.folded = folded;
+        Ok(true)
+    }
+
+    async fn behind(&self, company: &CompanyId, from: Timestamp, to: Timestamp) -> StoreResult<Vec<ContactId>> {
+        let g = self.lock();
+        let now = Instant::now();
+        let mut out = Vec::new();
+        for ((co, ct), c) in &g.contacts {
+            let active = c.record.last_seen.is_some_and(|t| t >= from && t <= to);
+            if co == company.as_str() && active && c.arr.len() as u64 > c.folded && !c.queued(now) {
+                out.extend(ContactId::parse(ct.clone()).ok());
+            }
+        }
+        Ok(out)
     }
 
     async fn record_status(
@@ -267,45 +405,42 @@ impl Store for MemoryStore {
             .map(|(v, _)| v.clone()))
     }
 
-    async fn enqueue(&self, job: &Job) -> StoreResult<()> {
-        {
-            let mut g = self.lock();
-            g.next_id += 1;
-            let id = format!("{}-0", g.next_id);
-            g.queue.push_back(Delivery {
-                stream: "memory".into(),
-                id,
-                job: job.clone(),
-                deliveries: 0,
-            });
-        }
+    async fn enqueue(
+        &self,
+        queue: Queue,
+        _company: &CompanyId,
+        _contact: &ContactId,
+        payload: &str,
+    ) -> StoreResult<()> {
+        self.lock().push(queue, payload);
         self.jobs.notify_waiters();
         Ok(())
     }
 
-    async fn read_jobs(&self, consumer: &str, count: usize, block_ms: u64) -> StoreResult<Vec<Delivery>> {
+    async fn read_jobs(&self, queue: Queue, consumer: &str, count: usize, block_ms: u64) -> StoreResult<Vec<Entry>> {
         let deadline = Instant::now() + Duration::from_millis(block_ms);
         loop {
             let notified = self.jobs.notified();
             {
                 let mut g = self.lock();
+                let q = g.queues.entry(queue).or_default();
                 let mut out = Vec::new();
                 while out.len() < count {
-                    let Some(mut d) = g.queue.pop_front() else {
+                    let Some(mut e) = q.ready.pop_front() else {
                         break;
                     };
-                    d.deliveries += 1;
-                    g.pending.insert(
-                        d.id.clone(),
+                    e.deliveries += 1;
+                    q.pending.insert(
+                        e.id.clone(),
                         Pending {
-                            delivery: d.clone(),
+                            entry: e.clone(),
                             consumer: consumer.to_owned(),
                             since: Instant::now(),
                         },
                     );
-                    out.push(d);
+                    out.push(e);
                 }
-                if !out.is_empty() {
+                if !out.is_empty() || count == 0 {
                     return Ok(out);
                 }
             }
@@ -316,32 +451,63 @@ impl Store for MemoryStore {
         }
     }
 
-    async fn ack(&self, delivery: &Delivery) -> StoreResult<()> {
-        self.lock().pending.remove(&delivery.id);
+    async fn ack(&self, entry: &Entry) -> StoreResult<()> {
+        self.lock()
+            .queues
+            .entry(entry.queue)
+            .or_default()
+            .pending
+            .remove(&entry.id);
         Ok(())
     }
 
-    async fn reclaim(&self, consumer: &str, min_idle_ms: u64, count: usize) -> StoreResult<Vec<Delivery>> {
+    async fn retry_later(&self, entry: &Entry, payload: &str, delay: Duration) -> StoreResult<()> {
+        let mut g = self.lock();
+        let q = g.queues.entry(entry.queue).or_default();
+        q.pending.remove(&entry.id);
+        q.later.push((Instant::now() + delay, payload.to_owned()));
+        Ok(())
+    }
+
+    async fn promote_due(&self, queue: Queue) -> StoreResult<usize> {
+        let moved = {
+            let mut g = self.lock();
+            let now = Instant::now();
+            let q = g.queues.entry(queue).or_default();
+            let (due, wait): (Vec<_>, Vec<_>) = std::mem::take(&mut q.later).into_iter().partition(|(t, _)| *t <= now);
+            q.later = wait;
+            for (_, payload) in &due {
+                g.push(queue, payload);
+            }
+            due.len()
+        };
+        if moved > 0 {
+            self.jobs.notify_waiters();
+        }
+        Ok(moved)
+    }
+
+    async fn reclaim(&self, queue: Queue, consumer: &str, min_idle_ms: u64, count: usize) -> StoreResult<Vec<Entry>> {
         let mut g = self.lock();
         let now = Instant::now();
         let idle = Duration::from_millis(min_idle_ms);
         let mut out = Vec::new();
-        for p in g.pending.values_mut() {
+        for p in g.queues.entry(queue).or_default().pending.values_mut() {
             if out.len() >= count {
                 break;
             }
-            if now.duration_since(p.since) >= idle {
-                p.delivery.deliveries += 1;
+            if p.consumer != consumer && now.duration_since(p.since) >= idle {
+                p.entry.deliveries += 1;
                 p.consumer = consumer.to_owned();
                 p.since = now;
-                out.push(p.delivery.clone());
+                out.push(p.entry.clone());
             }
         }
         Ok(out)
     }
 
-    async fn pending_jobs(&self) -> StoreResult<u64> {
-        Ok(self.lock().pending.len() as u64)
+    async fn pending_jobs(&self, queue: Queue) -> StoreResult<u64> {
+        Ok(self.lock().queues.get(&queue).map_or(0, |q| q.pending.len() as u64))
     }
 
     async fn dead_letter(&self, kind: DeadKind, reason: &str, payload: &str) -> StoreResult<()> {

@@ -1,32 +1,38 @@
 //! What the service keeps, behind one trait with two implementations: [`redis::RedisStore`] (the
 //! real one) and [`memory::MemoryStore`] (embedded: `dossier demo`, and `serve` without
 //! `REDIS_URL`, where it warns that nothing outlives the process). One conformance suite
-//! (`tests/api/store_conformance.rs`) runs against both.
+//! (`tests/api/store_conformance.rs`) runs against memory, Redis and a real Redis Cluster.
 //!
 //! # Redis key layout
 //!
-//! Every key starts with the configured prefix (`dossier:` by default; tests use a unique prefix
-//! each). Keys of one contact share the hash tag `{c:<company>:<contact>}`, so they live in one
-//! Cluster slot and one Lua script can touch them all atomically.
+//! Every key starts with the configured prefix `P` (`dossier:` by default; tests use a unique
+//! prefix each). Keys of one contact share the hash tag `{c:<company>:<contact>}`, so they live in
+//! one Cluster slot and one Lua script can touch them all atomically.
 //!
 //! | key | type | holds |
 //! | --- | --- | --- |
-//! | `P{c:CO:CT}:log` | ZSET | message ids; score = `timestamp_secs * 2^20 + arrival_seq % 2^20`, so reads come sorted by time, ties in arrival order |
+//! | `P{c:CO:CT}:arr` | LIST | message ids in arrival order; a message's *position* is its index + 1, so the list's length is the number of stored messages |
+//! | `P{c:CO:CT}:log` | ZSET | message ids; score = `timestamp_secs * 2^20 + position % 2^20`, so reads come sorted by time, ties in arrival order |
 //! | `P{c:CO:CT}:msg` | HASH | message id → message JSON |
 //! | `P{c:CO:CT}:st` | HASH | outgoing message id → `rank|status JSON` (delivery state; rank never goes down) |
-//! | `P{c:CO:CT}:seq` | STRING | arrival counter |
 //! | `P{c:CO:CT}:contact` | HASH | `profile_name`, `wa_id`, `user_id`, `first_seen`, `last_seen`, `last_inbound`, `in`, `out` |
 //! | `P{c:CO:CT}:seen:<message id>` | STRING | dedupe mark, expires after `whatsapp.dedupe_ttl_secs` (8 days) |
-//! | `P{c:CO:CT}:doc:<name>` | HASH | `v` (version) and `body`: profile, analyzer state, drafts; written compare-and-set |
-//! | `P{co:CO}:contacts` | ZSET | contact ids by last activity (lookup by name in team chat) |
+//! | `P{c:CO:CT}:queued` | STRING | set while an analysis job for the contact waits in a queue (expires after [`QUEUED_TTL_SECS`]); further messages join that job instead of queuing their own |
+//! | `P{c:CO:CT}:doc:profile` | HASH | `v` (version), `body` (the profile document JSON) and `pos` (the last message position folded into it); written compare-and-set |
+//! | `P{c:CO:CT}:doc:draft` | HASH | `v` and `body`: the contact's current drafted reply; written compare-and-set |
+//! | `P{co:CO}:contacts` | ZSET | contact ids by last activity (lookup by name in team chat; the sweep of contacts whose profile is behind) |
 //! | `P{co:CO}:settings` | STRING | Customer Intelligence settings JSON set through the API |
 //! | `P{co:CO}:kv:<name>` | STRING | small company-scoped values with a TTL (pending button actions…) |
-//! | `P{jobs}:<n>` | STREAM | analysis jobs, `n` = hash(contact) mod `redis.job_streams`; group `analysis` |
+//! | `P{jobs:n}` | STREAM | analysis jobs, `n` = hash(company, contact) mod `redis.job_streams`; group `analysis` |
+//! | `P{jobs:n}:later` | ZSET | analysis jobs waiting for a retry; score = due time in ms |
+//! | `P{drafts:n}` | STREAM | draft jobs (compose and post a reply), same sharding; group `drafts` |
+//! | `P{drafts:n}:later` | ZSET | draft jobs waiting for a retry |
 //! | `P{dead}:webhooks` | STREAM | webhook bodies that could not be used (bad JSON, unknown number), with the reason |
-//! | `P{dead}:jobs` | STREAM | jobs that failed `worker.max_attempts` times |
+//! | `P{dead}:jobs` | STREAM | jobs that failed `worker.max_attempts` times, and stream entries that are not jobs |
 //!
 //! Job streams are sharded so that one stream is not one hot slot; each is read separately
-//! (a multi-key `XREADGROUP` would cross slots in a Cluster).
+//! (a multi-key `XREADGROUP` would cross slots in a Cluster). A stream and its `later` set share
+//! a hash tag, so moving a job between them is one script.
 
 pub mod memory;
 pub mod redis;
@@ -35,6 +41,12 @@ use async_trait::async_trait;
 use dossier_core::{CompanyId, ContactId, Message, MessageId};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// How long the "analysis queued" mark lives. Long enough to cover a normal queue wait; a job lost
+/// between its mark and its stream entry (a crash in a Cluster, where they are two commands) only
+/// delays the contact's next analysis until the mark expires and the sweep finds it.
+pub const QUEUED_TTL_SECS: u64 = 300;
 
 /// A store failure. The HTTP layer maps it to 503, so Meta and inboxes retry later.
 #[derive(Debug, thiserror::Error)]
@@ -114,37 +126,108 @@ impl StatusUpdate {
     }
 }
 
-/// A versioned document (profile, analyzer state, draft).
+/// A versioned document (profile, draft).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Doc {
     pub version: u64,
     pub body: Vec<u8>,
 }
 
-/// An analysis job.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Job {
-    pub company: String,
-    pub contact: String,
-    pub message_id: String,
-    /// 0 on the first try; a failed job is re-queued with `attempt + 1`.
-    #[serde(default)]
-    pub attempt: u32,
-    /// A customer message (drafts a reply); business messages are only folded into the profile.
-    #[serde(default = "yes")]
-    pub inbound: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// A job handed to a consumer; `id` acknowledges it.
+/// A stored message with its position (1 = the contact's first stored message, in arrival order).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Delivery {
+pub struct Positioned {
+    pub pos: u64,
+    pub message: Message,
+}
+
+/// Where a [`Store::snapshot`] starts reading messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadFrom {
+    /// After the position the profile document says it folded (what is new).
+    Folded,
+    /// After this position (0 = every message), e.g. to rebuild a profile from scratch.
+    After(u64),
+}
+
+/// What one job asks of a contact, read in one atomic step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotRequest {
+    pub from: ReadFrom,
+    /// Also return up to this many of the newest messages by time (an LLM prompt's window).
+    pub recent: usize,
+    /// Clear the contact's "analysis queued" mark in the same step, so a message stored after
+    /// this read queues a new job and one stored before is in the read.
+    pub take_queued: bool,
+}
+
+impl SnapshotRequest {
+    /// The record and the profile document, no messages (a signal or a read of the profile).
+    pub fn document_only() -> SnapshotRequest {
+        SnapshotRequest {
+            from: ReadFrom::After(u64::MAX),
+            recent: 0,
+            take_queued: false,
+        }
+    }
+}
+
+/// One contact as a job sees it, all read at the same instant: nothing can be stored between the
+/// record, the profile document and the messages.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    pub record: Option<ContactRecord>,
+    /// The profile document, if any, and the position it says it folded.
+    pub profile: Option<Doc>,
+    pub folded: u64,
+    /// How many messages are stored (the position of the newest).
+    pub stored: u64,
+    /// Messages after the requested position, in arrival order.
+    pub messages: Vec<Positioned>,
+    /// The position `messages` read up to (a message whose body is missing still counts).
+    pub until: u64,
+    /// The newest messages by time, oldest first (when asked for).
+    pub recent: Vec<Message>,
+}
+
+/// A queue of background work. Each has its own streams, consumer group and concurrency, so a
+/// slow team-chat API (drafts) never holds a slot that analysis needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Queue {
+    /// Fold new messages into the profile (and run the company's LLM).
+    Analysis,
+    /// Compose a reply and post it to team chat.
+    Drafts,
+}
+
+impl Queue {
+    pub const ALL: [Queue; 2] = [Queue::Analysis, Queue::Drafts];
+
+    /// The consumer group name, also the metrics label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Queue::Analysis => "analysis",
+            Queue::Drafts => "drafts",
+        }
+    }
+
+    /// The stream key family (`{jobs:n}`, `{drafts:n}`).
+    pub fn stream_family(self) -> &'static str {
+        match self {
+            Queue::Analysis => "jobs",
+            Queue::Drafts => "drafts",
+        }
+    }
+}
+
+/// A stream entry handed to a consumer: its payload is what was queued, unparsed (the jobs layer
+/// owns the job format and dead-letters what is not a job). `id` acknowledges it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub queue: Queue,
     pub stream: String,
     pub id: String,
-    pub job: Job,
+    /// The `job` field; `None` when the entry has none.
+    pub payload: Option<String>,
     /// How many times this entry was delivered (1 = first delivery).
     pub deliveries: u64,
 }
@@ -172,6 +255,20 @@ pub struct DeadLetter {
     pub at: Timestamp,
 }
 
+/// What the store's server promises about keeping acknowledged writes (Redis persistence).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Durability {
+    /// Append-only file on (every node, in a Cluster): an acknowledged message survives a restart
+    /// (`appendfsync`: `always` loses nothing, `everysec` at most about a second).
+    AppendOnly { fsync: String },
+    /// No append-only file: a restart loses what came after the last snapshot (or everything).
+    NotDurable { why: String },
+    /// The embedded store: nothing outlives the process.
+    Memory,
+    /// The server would not say (managed Redis often disables `CONFIG`).
+    Unknown { why: String },
+}
+
 /// Everything the service keeps. Implementations must be safe to share between tasks and
 /// between processes (the Redis one is; several instances share one Redis).
 #[async_trait]
@@ -181,32 +278,36 @@ pub trait Store: Send + Sync + 'static {
 
     async fn ping(&self) -> StoreResult<()>;
 
+    /// Ready to serve: the server answers and every queue's consumer group exists (recreated when
+    /// a restarted, empty Redis lost them).
+    async fn ready(&self) -> StoreResult<()>;
+
+    /// What the server promises about acknowledged writes.
+    async fn durability(&self) -> Durability;
+
     /// Stores a message unless its id was seen in the dedupe window; updates the contact record
-    /// and the company's contact index. Atomic per contact.
+    /// and the company's contact index. Atomic per contact. No analysis is queued.
     async fn append_message(
         &self,
         company: &CompanyId,
         contact: &ContactId,
         message: &Message,
         update: &ContactUpdate,
-    ) -> StoreResult<Appended>;
+    ) -> StoreResult<Appended> {
+        self.append_and_queue(company, contact, message, update, None).await
+    }
 
-    /// [`Store::append_message`], then, when the message is new, [`Store::enqueue`] of `job`:
-    /// what ingestion does for every accepted message. Backends may do both in one round trip.
-    async fn append_and_enqueue(
+    /// [`Store::append_message`], then, when the message is new and `analysis` is given, queues
+    /// that analysis job for the contact unless one is already waiting (its `queued` mark): what
+    /// ingestion does for every accepted message. One round trip on a single node.
+    async fn append_and_queue(
         &self,
         company: &CompanyId,
         contact: &ContactId,
         message: &Message,
         update: &ContactUpdate,
-        job: &Job,
-    ) -> StoreResult<Appended> {
-        let appended = self.append_message(company, contact, message, update).await?;
-        if appended == Appended::New {
-            self.enqueue(job).await?;
-        }
-        Ok(appended)
-    }
+        analysis: Option<&str>,
+    ) -> StoreResult<Appended>;
 
     /// The conversation, oldest first: the `limit` latest messages strictly before `before`.
     async fn messages(
@@ -225,6 +326,30 @@ pub trait Store: Send + Sync + 'static {
         contact: &ContactId,
         ids: &[MessageId],
     ) -> StoreResult<Vec<Message>>;
+
+    /// The contact's record, profile document and messages, read atomically (see [`Snapshot`]).
+    async fn snapshot(
+        &self,
+        company: &CompanyId,
+        contact: &ContactId,
+        request: SnapshotRequest,
+    ) -> StoreResult<Snapshot>;
+
+    /// Writes the profile document if its version is still `expected` (0 = absent), recording
+    /// `folded` as the last message position it contains; false when another writer got there
+    /// first (the caller reads again and retries).
+    async fn put_profile(
+        &self,
+        company: &CompanyId,
+        contact: &ContactId,
+        expected: u64,
+        body: &[u8],
+        folded: u64,
+    ) -> StoreResult<bool>;
+
+    /// Contacts of `company` last active in `[from, to]` whose stored messages are ahead of their
+    /// profile's folded position and who have no analysis queued (what the sweep re-queues).
+    async fn behind(&self, company: &CompanyId, from: Timestamp, to: Timestamp) -> StoreResult<Vec<ContactId>>;
 
     /// Records a delivery status; never moves a message's state backwards.
     async fn record_status(
@@ -264,20 +389,29 @@ pub trait Store: Send + Sync + 'static {
     async fn put_kv(&self, company: &CompanyId, name: &str, value: &[u8], ttl_secs: u64) -> StoreResult<()>;
     async fn kv(&self, company: &CompanyId, name: &str) -> StoreResult<Option<Vec<u8>>>;
 
-    /// Queues an analysis job.
-    async fn enqueue(&self, job: &Job) -> StoreResult<()>;
+    /// Queues a job for `contact` on `queue` (sharded by contact).
+    async fn enqueue(&self, queue: Queue, company: &CompanyId, contact: &ContactId, payload: &str) -> StoreResult<()>;
 
-    /// Reads up to `count` new jobs for `consumer`, waiting up to `block_ms` when there are none.
-    async fn read_jobs(&self, consumer: &str, count: usize, block_ms: u64) -> StoreResult<Vec<Delivery>>;
+    /// Reads up to `count` new entries of `queue` for `consumer` (over all shards together),
+    /// waiting up to `block_ms` when there are none.
+    async fn read_jobs(&self, queue: Queue, consumer: &str, count: usize, block_ms: u64) -> StoreResult<Vec<Entry>>;
 
-    /// Acknowledges (and deletes) a finished job.
-    async fn ack(&self, delivery: &Delivery) -> StoreResult<()>;
+    /// Acknowledges (and deletes) a finished entry.
+    async fn ack(&self, entry: &Entry) -> StoreResult<()>;
 
-    /// Takes over jobs pending on any consumer for longer than `min_idle_ms` (a crashed worker's).
-    async fn reclaim(&self, consumer: &str, min_idle_ms: u64, count: usize) -> StoreResult<Vec<Delivery>>;
+    /// Acknowledges `entry` and schedules `payload` (the job again, its attempt counted) to be
+    /// queued after `delay`, in one step.
+    async fn retry_later(&self, entry: &Entry, payload: &str, delay: Duration) -> StoreResult<()>;
 
-    /// Jobs handed out but not yet acknowledged, over all consumers.
-    async fn pending_jobs(&self) -> StoreResult<u64>;
+    /// Moves retries that are due into their queue; returns how many moved.
+    async fn promote_due(&self, queue: Queue) -> StoreResult<usize>;
+
+    /// Takes over entries pending on *other* consumers for longer than `min_idle_ms` (a crashed
+    /// worker's), at most `count`.
+    async fn reclaim(&self, queue: Queue, consumer: &str, min_idle_ms: u64, count: usize) -> StoreResult<Vec<Entry>>;
+
+    /// Entries handed out but not yet acknowledged, over all consumers.
+    async fn pending_jobs(&self, queue: Queue) -> StoreResult<u64>;
 
     async fn dead_letter(&self, kind: DeadKind, reason: &str, payload: &str) -> StoreResult<()>;
     async fn dead_letters(&self, kind: DeadKind, count: usize) -> StoreResult<Vec<DeadLetter>>;
@@ -294,8 +428,8 @@ pub fn stream_index(company: &str, contact: &str, streams: u32) -> u32 {
     h % streams.max(1)
 }
 
-/// Score of a message in the conversation ZSET: seconds shifted left 20 bits plus the arrival
-/// counter, so equal timestamps keep arrival order. Exact in an f64 until the year 2100+.
+/// Score of a message in the conversation ZSET: seconds shifted left 20 bits plus the position,
+/// so equal timestamps keep arrival order. Exact in an f64 until the year 2100+.
 pub fn log_score(ts: Timestamp, seq: u64) -> f64 {
     (ts.as_second() as f64) * 1_048_576.0 + (seq % 1_048_576) as f64
 }

@@ -10,7 +10,6 @@ use dossier::store::memory::MemoryStore;
 use dossier::store::redis::RedisStore;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once};
-use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 pub const APP_SECRET: &str = "test-app-secret";
@@ -70,6 +69,11 @@ pub fn repo_path(rel: &str) -> PathBuf {
 
 /// Writes a test configuration folder: companies `acme` (the fixtures' phone numbers) and `other`.
 pub fn test_config_dir(extra_service_toml: &str) -> PathBuf {
+    test_config_dir_with(extra_service_toml, "")
+}
+
+/// [`test_config_dir`] with more lines for `acme`'s company file (its `[providers]`, `[slack]`…).
+pub fn test_config_dir_with(extra_service_toml: &str, extra_acme_toml: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("dossier-test-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(dir.join("companies")).unwrap();
     std::fs::write(
@@ -95,7 +99,7 @@ pub fn test_config_dir(extra_service_toml: &str) -> PathBuf {
         dir.join("companies/acme.toml"),
         format!(
             "id = \"acme\"\nname = \"Acme Motors\"\napi_token_env = \"ACME_API_TOKEN\"\ncatalog = \"{}\"\n\
-             [whatsapp]\nphone_number_ids = [{pnids}]\n",
+             [whatsapp]\nphone_number_ids = [{pnids}]\n{extra_acme_toml}",
             catalog.display()
         ),
     )
@@ -127,15 +131,9 @@ pub async fn open_backend(backend: Backend, settings: &Settings, prefix: &str) -
     match backend {
         Backend::Memory => Arc::new(MemoryStore::new(settings.service.whatsapp.dedupe_ttl_secs)),
         Backend::Redis => Arc::new(
-            RedisStore::connect(
-                &redis_url(),
-                prefix,
-                settings.service.redis.job_streams,
-                settings.service.whatsapp.dedupe_ttl_secs,
-                Duration::from_millis(settings.service.redis.response_timeout_ms),
-            )
-            .await
-            .expect("Redis must answer at REDIS_URL or 127.0.0.1:6379 (bash .ci/run starts one)"),
+            RedisStore::connect(&redis_url(), dossier::startup::redis_options(settings, prefix))
+                .await
+                .expect("Redis must answer at REDIS_URL or 127.0.0.1:6379 (bash .ci/run starts one)"),
         ),
     }
 }
@@ -149,8 +147,13 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, extra_service_toml: &str) -> TestApp {
+    spawn_app_configured(backend, extra_service_toml, "").await
+}
+
+/// The app with extra service-file and `acme` company-file lines.
+pub async fn spawn_app_configured(backend: Backend, extra_service_toml: &str, extra_acme_toml: &str) -> TestApp {
     init_logs();
-    let config_dir = test_config_dir(extra_service_toml);
+    let config_dir = test_config_dir_with(extra_service_toml, extra_acme_toml);
     let settings = Settings::load(&config_dir).expect("test configuration is valid");
     let prefix = unique_prefix();
     let store = open_backend(backend, &settings, &prefix).await;
@@ -227,18 +230,23 @@ impl TestApp {
         r.send().await.unwrap()
     }
 
-    /// Runs every queued job through the worker's handler (what `dossier worker` does), in order.
+    /// Runs every queued job of both queues through the worker's handler (what `dossier worker`
+    /// does), in order, until both are empty (a draft job queued by an analysis runs too).
     pub async fn drain_jobs(&self) -> usize {
         let mut n = 0;
         loop {
-            let batch = self.store.read_jobs("test-worker", 50, 0).await.unwrap();
-            if batch.is_empty() {
+            let mut ran = 0;
+            for q in dossier::store::Queue::ALL {
+                self.store.promote_due(q).await.unwrap();
+                for d in self.store.read_jobs(q, "test-worker", 50, 0).await.unwrap() {
+                    dossier::jobs::worker::handle(&self.state, d).await;
+                    ran += 1;
+                }
+            }
+            if ran == 0 {
                 return n;
             }
-            for d in batch {
-                dossier::jobs::worker::handle(&self.state, d).await;
-                n += 1;
-            }
+            n += ran;
         }
     }
 

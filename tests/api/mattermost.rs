@@ -51,7 +51,13 @@ async fn approve_button_sends_through_the_graph_api() {
     let card = copilot::drafts::draft_on_demand(&app.state, &app.company, &app.contact(), None)
         .await
         .unwrap();
-    let key = copilot::token::derive_key(MM_TOKEN.as_bytes());
+    let rt = app.state.companies.get("acme").unwrap();
+    let key = dossier::channels::mattermost::client::button_key(&app.state.secrets, &rt.config).unwrap();
+    assert_ne!(
+        key,
+        copilot::token::derive_key(MM_TOKEN.as_bytes()),
+        "a key of the company's own"
+    );
     let action = |r: String, team: &str| {
         json!({
             "user_id": "user1", "user_name": "alan", "channel_id": "chan1", "team_id": team,

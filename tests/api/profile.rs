@@ -38,7 +38,7 @@ async fn conversation(app: &TestApp) {
 async fn the_worker_builds_a_profile_with_evidence_and_facts() {
     let app = spawn_app().await;
     conversation(&app).await;
-    assert_eq!(app.drain_jobs().await, 3);
+    assert_eq!(app.drain_jobs().await, 1, "three messages, one analysis");
     let r = app
         .api(
             Method::GET,
@@ -274,7 +274,12 @@ async fn erasing_a_contact_removes_everything() {
 
 #[tokio::test]
 async fn settings_are_validated_and_kept_per_company() {
-    let app = spawn_app().await;
+    let app = spawn_app_configured(
+        Backend::Redis,
+        "",
+        "[providers.openai]\nmodels = [\"gpt-4.1-mini\", \"gpt-4.1\"]\n",
+    )
+    .await;
     let url = "/v1/companies/acme/settings";
     let s: Value = app.api(Method::GET, url, ACME_TOKEN, None).await.json().await.unwrap();
     assert_eq!(s["provider"], "builtin");

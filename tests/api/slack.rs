@@ -9,7 +9,7 @@ use dossier::config::{Secrets, Settings};
 use dossier::copilot;
 use dossier::startup::{Application, build_state};
 use dossier::state::AppState;
-use dossier::store::ContactUpdate;
+use dossier::store::{ContactUpdate, SnapshotRequest};
 use dossier_core::profile::{Fact, Interest};
 use dossier_core::{CompanyId, ContactId, Direction, Message, MessageId, Profile};
 use serde_json::{Value, json};
@@ -150,31 +150,46 @@ impl ChatApp {
             last_mentioned: Some(m.timestamp),
             evidence: vec![m.id.clone()],
         });
-        let v = self
+        // The profile as the worker would have stored it, with a reply due for this message.
+        let snap = self
             .state
             .store
-            .doc(&self.company, &self.contact(), copilot::PROFILE_DOC)
+            .snapshot(&self.company, &self.contact(), SnapshotRequest::document_only())
             .await
-            .unwrap()
-            .map_or(0, |d| d.version);
+            .unwrap();
+        let v = snap.profile.map_or(0, |d| d.version);
+        let mut doc = dossier::analysis::doc::ProfileDoc::new(p);
+        doc.draft_due = Some(snap.stored);
         self.state
             .store
-            .put_doc(
+            .put_profile(
                 &self.company,
                 &self.contact(),
-                copilot::PROFILE_DOC,
                 v,
-                &serde_json::to_vec(&dossier::analysis::doc::ProfileDoc::new(p)).unwrap(),
+                &serde_json::to_vec(&doc).unwrap(),
+                snap.stored,
             )
             .await
             .unwrap();
     }
 
     pub async fn profile(&self) -> Profile {
-        copilot::load_profile(&self.state, &self.company, &self.contact())
+        dossier::analysis::pipeline::read_profile(&self.state, &self.company, &self.contact())
             .await
             .unwrap()
             .unwrap()
+    }
+
+    /// Runs the draft job the worker would run for the newest customer message.
+    pub async fn draft_job(&self) -> anyhow::Result<()> {
+        let snap = self
+            .state
+            .store
+            .snapshot(&self.company, &self.contact(), SnapshotRequest::document_only())
+            .await?;
+        let rt = self.state.companies.get(self.company.as_str()).unwrap();
+        let settings = dossier::analysis::pipeline::effective_settings(&self.state, &self.company).await?;
+        copilot::drafts::on_draft_due(&self.state, &rt, &settings, &self.company, &self.contact(), snap.stored).await
     }
 
     /// POSTs a signed form to a Slack route, signed at `ts`.
@@ -386,10 +401,8 @@ async fn incoming_message_draft_approve_sends_and_logs_the_outgoing_message() {
     mock_slack_ok(&app.slack).await;
     mock_graph_ok(&app.graph).await;
     app.seed_customer(jiff::SignedDuration::from_mins(5)).await;
-    let profile = app.profile().await;
-    copilot::drafts::on_analyzed(&app.state, &app.company, &app.contact(), &profile)
-        .await
-        .unwrap();
+    app.profile().await;
+    app.draft_job().await.unwrap();
     let posts = app.slack_bodies("/api/chat.postMessage").await;
     assert_eq!(posts.len(), 1);
     assert_eq!(posts[0]["channel"], "C0DRAFTS");
@@ -448,10 +461,8 @@ async fn outside_the_window_the_card_offers_the_template() {
     mock_slack_ok(&app.slack).await;
     mock_graph_ok(&app.graph).await;
     app.seed_customer(jiff::SignedDuration::from_hours(30)).await;
-    let profile = app.profile().await;
-    copilot::drafts::on_analyzed(&app.state, &app.company, &app.contact(), &profile)
-        .await
-        .unwrap();
+    app.profile().await;
+    app.draft_job().await.unwrap();
     let posts = app.slack_bodies("/api/chat.postMessage").await;
     let value = button_value(&posts[0]["blocks"], "draft_approve").unwrap();
     app.click(TEAM, "draft_approve", &value, "1700000000.000100").await;
@@ -476,18 +487,15 @@ async fn a_newer_message_supersedes_the_unsent_draft() {
     let app = spawn_chat_app().await;
     mock_slack_ok(&app.slack).await;
     app.seed_customer(jiff::SignedDuration::from_mins(5)).await;
-    let profile = app.profile().await;
-    copilot::drafts::on_analyzed(&app.state, &app.company, &app.contact(), &profile)
-        .await
-        .unwrap();
+    app.profile().await;
+    app.draft_job().await.unwrap();
     let first = button_value(
         &app.slack_bodies("/api/chat.postMessage").await[0]["blocks"],
         "draft_approve",
     )
     .unwrap();
-    copilot::drafts::on_analyzed(&app.state, &app.company, &app.contact(), &profile)
-        .await
-        .unwrap();
+    app.seed_customer(jiff::SignedDuration::from_mins(4)).await;
+    app.draft_job().await.unwrap();
     let updates = app.slack_bodies("/api/chat.update").await;
     assert!(updates.iter().any(|u| u.to_string().contains("Draft superseded")));
     let (_, d) = copilot::drafts::load(&app.state, &app.company, &app.contact())
@@ -514,11 +522,9 @@ async fn slack_429_is_retried_after_retry_after() {
         .await;
     mock_slack_ok(&app.slack).await;
     app.seed_customer(jiff::SignedDuration::from_mins(5)).await;
-    let profile = app.profile().await;
+    app.profile().await;
     let started = std::time::Instant::now();
-    copilot::drafts::on_analyzed(&app.state, &app.company, &app.contact(), &profile)
-        .await
-        .unwrap();
+    app.draft_job().await.unwrap();
     assert!(
         started.elapsed() >= Duration::from_millis(900),
         "Retry-After was not honoured"

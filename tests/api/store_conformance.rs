@@ -3,7 +3,8 @@
 
 use crate::helpers::*;
 use dossier::config::Settings;
-use dossier::store::{Appended, ContactUpdate, DeadKind, Job, StatusUpdate, Store};
+use dossier::jobs::job::Job;
+use dossier::store::{Appended, ContactUpdate, DeadKind, Queue, ReadFrom, SnapshotRequest, StatusUpdate, Store};
 use dossier_core::{CompanyId, ContactId, Direction, Message, MessageId};
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -141,47 +142,164 @@ async fn conformance(s: Arc<dyn Store>) {
     assert_eq!(s.contacts(&co, 10).await.unwrap().len(), 1);
 
     // Queue.
-    let job = Job {
-        company: "acme".into(),
-        contact: ct.to_string(),
-        message_id: "b".into(),
-        attempt: 0,
-        inbound: true,
-    };
-    s.enqueue(&job).await.unwrap();
-    let got = s.read_jobs("c1", 10, 0).await.unwrap();
+    let job = Job::analyze(&co, &ct).to_payload();
+    s.enqueue(Queue::Analysis, &co, &ct, &job).await.unwrap();
+    let got = s.read_jobs(Queue::Analysis, "c1", 10, 0).await.unwrap();
     assert_eq!(got.len(), 1);
-    assert_eq!(got[0].job, job);
+    assert_eq!(got[0].payload.as_deref(), Some(job.as_str()));
     assert!(
-        s.read_jobs("c2", 10, 0).await.unwrap().is_empty(),
+        s.read_jobs(Queue::Analysis, "c2", 10, 0).await.unwrap().is_empty(),
         "a delivered job is not handed out twice"
     );
     s.ack(&got[0]).await.unwrap();
-    assert_eq!(s.pending_jobs().await.unwrap(), 0);
+    assert_eq!(s.pending_jobs(Queue::Analysis).await.unwrap(), 0);
 
-    // Append and enqueue together: a job for a new message only, and the index follows.
+    // A failed job waits for its retry, then comes back once due.
+    s.enqueue(Queue::Drafts, &co, &ct, "d1").await.unwrap();
+    let got = s.read_jobs(Queue::Drafts, "c1", 10, 0).await.unwrap();
+    assert_eq!(got.len(), 1);
+    s.retry_later(&got[0], "d1-again", std::time::Duration::from_millis(300))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.pending_jobs(Queue::Drafts).await.unwrap(),
+        0,
+        "the failed entry is acknowledged"
+    );
+    assert_eq!(s.promote_due(Queue::Drafts).await.unwrap(), 0, "not due yet");
+    assert!(s.read_jobs(Queue::Drafts, "c1", 10, 0).await.unwrap().is_empty());
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(s.promote_due(Queue::Drafts).await.unwrap(), 1);
+    let again = s.read_jobs(Queue::Drafts, "c1", 10, 0).await.unwrap();
+    assert_eq!(
+        again.iter().map(|e| e.payload.clone().unwrap()).collect::<Vec<_>>(),
+        ["d1-again"]
+    );
+    s.ack(&again[0]).await.unwrap();
+
+    // Append and queue together: one analysis job however many messages arrive before it is
+    // taken; the index follows.
     let fresh: ContactId = "5215550005555".parse().unwrap();
-    let job2 = Job {
-        company: "acme".into(),
-        contact: fresh.to_string(),
-        message_id: "n1".into(),
-        attempt: 0,
-        inbound: true,
-    };
+    let job2 = Job::analyze(&co, &fresh).to_payload();
     let msg = m("n1", 400, Direction::In);
     assert_eq!(
-        s.append_and_enqueue(&co, &fresh, &msg, &upd, &job2).await.unwrap(),
+        s.append_and_queue(&co, &fresh, &msg, &upd, Some(&job2)).await.unwrap(),
         Appended::New
     );
     assert_eq!(
-        s.append_and_enqueue(&co, &fresh, &msg, &upd, &job2).await.unwrap(),
+        s.append_and_queue(&co, &fresh, &msg, &upd, Some(&job2)).await.unwrap(),
         Appended::Duplicate
     );
-    let got = s.read_jobs("c3", 10, 0).await.unwrap();
-    assert_eq!(got.iter().map(|d| d.job.clone()).collect::<Vec<_>>(), [job2]);
+    s.append_and_queue(&co, &fresh, &m("n2", 401, Direction::Out), &upd, Some(&job2))
+        .await
+        .unwrap();
+    let got = s.read_jobs(Queue::Analysis, "c3", 10, 0).await.unwrap();
+    assert_eq!(
+        got.iter().map(|d| d.payload.clone().unwrap()).collect::<Vec<_>>(),
+        vec![job2.clone()]
+    );
     s.ack(&got[0]).await.unwrap();
     assert_eq!(s.contacts(&co, 10).await.unwrap()[0].contact, fresh.as_str());
-    assert_eq!(ids(s.messages(&co, &fresh, 10, None).await.unwrap()), ["n1"]);
+    assert_eq!(ids(s.messages(&co, &fresh, 10, None).await.unwrap()), ["n1", "n2"]);
+
+    // A snapshot: record, document and the messages after the folded position, atomically; it
+    // takes the queued mark, so the next message queues a new job.
+    let snap = s
+        .snapshot(
+            &co,
+            &fresh,
+            SnapshotRequest {
+                from: ReadFrom::Folded,
+                recent: 1,
+                take_queued: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((snap.stored, snap.folded, snap.until), (2, 0, 2));
+    assert_eq!(
+        snap.messages
+            .iter()
+            .map(|p| (p.pos, p.message.id.to_string()))
+            .collect::<Vec<_>>(),
+        [(1, "n1".to_owned()), (2, "n2".to_owned())]
+    );
+    assert_eq!(ids(snap.recent.clone()), ["n2"]);
+    assert_eq!(
+        snap.record.as_ref().map(|r| (r.messages_in, r.messages_out)),
+        Some((1, 1))
+    );
+    assert!(snap.profile.is_none());
+    // Behind, and nothing queued any more: the sweep would find it.
+    let (from, to) = (
+        Timestamp::from_second(0).unwrap(),
+        Timestamp::from_second(10_000).unwrap(),
+    );
+    assert!(s.behind(&co, from, to).await.unwrap().contains(&fresh));
+    assert!(
+        !s.behind(
+            &co,
+            Timestamp::from_second(0).unwrap(),
+            Timestamp::from_second(300).unwrap()
+        )
+        .await
+        .unwrap()
+        .contains(&fresh),
+        "last active outside the window"
+    );
+    assert!(s.put_profile(&co, &fresh, 0, b"{}", 2).await.unwrap());
+    assert!(
+        !s.put_profile(&co, &fresh, 0, b"lost", 2).await.unwrap(),
+        "compare-and-set"
+    );
+    assert!(
+        !s.behind(&co, from, to).await.unwrap().contains(&fresh),
+        "folded up to the last message"
+    );
+    s.append_and_queue(&co, &fresh, &m("n3", 402, Direction::In), &upd, Some(&job2))
+        .await
+        .unwrap();
+    assert!(
+        !s.behind(&co, from, to).await.unwrap().contains(&fresh),
+        "behind, but its job is queued"
+    );
+    let got = s.read_jobs(Queue::Analysis, "c3", 10, 0).await.unwrap();
+    assert_eq!(got.len(), 1, "the mark was taken: a new job was queued");
+    s.ack(&got[0]).await.unwrap();
+    let snap = s
+        .snapshot(
+            &co,
+            &fresh,
+            SnapshotRequest {
+                from: ReadFrom::Folded,
+                recent: 0,
+                take_queued: false,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((snap.folded, snap.stored), (2, 3));
+    assert_eq!(
+        snap.messages.iter().map(|p| p.pos).collect::<Vec<_>>(),
+        [3],
+        "only what is new"
+    );
+    assert_eq!(snap.profile.map(|d| (d.version, d.body)), Some((1, b"{}".to_vec())));
+    let all = s
+        .snapshot(
+            &co,
+            &fresh,
+            SnapshotRequest {
+                from: ReadFrom::After(0),
+                recent: 0,
+                take_queued: false,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.messages.len(), 3);
+    let none = s.snapshot(&co, &fresh, SnapshotRequest::document_only()).await.unwrap();
+    assert!(none.messages.is_empty() && none.record.is_some());
 
     // Dead letters, newest first.
     s.dead_letter(DeadKind::Jobs, "first", "p1").await.unwrap();
@@ -218,14 +336,9 @@ async fn redis_cluster_store_conforms() {
     };
     let dir = test_config_dir("");
     let settings = Settings::load(&dir).unwrap();
-    let store = dossier::store::redis::RedisStore::connect(
-        &url,
-        &unique_prefix(),
-        settings.service.redis.job_streams,
-        settings.service.whatsapp.dedupe_ttl_secs,
-        std::time::Duration::from_millis(2000),
-    )
-    .await
-    .expect("the cluster at REDIS_CLUSTER_URL answers");
+    let store =
+        dossier::store::redis::RedisStore::connect(&url, dossier::startup::redis_options(&settings, &unique_prefix()))
+            .await
+            .expect("the cluster at REDIS_CLUSTER_URL answers");
     conformance(Arc::new(store)).await;
 }

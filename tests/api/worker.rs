@@ -2,7 +2,8 @@
 //! letters, graceful shutdown, and the LLM provider path with its fallback.
 
 use crate::helpers::*;
-use dossier::store::{DeadKind, Job};
+use dossier::jobs::job::Job;
+use dossier::store::{DeadKind, Queue};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -84,7 +85,12 @@ async fn concurrent_jobs_of_one_contact_never_lose_an_update() {
         "and I'd like financing over 60 months",
     )
     .await;
-    let jobs = app.store.read_jobs("w", 10, 0).await.unwrap();
+    // The three messages wait for one analysis job; queue two more, as a sweep or a retry could.
+    let (co, ct) = ("acme".parse().unwrap(), c.parse().unwrap());
+    for _ in 0..2 {
+        Job::analyze(&co, &ct).enqueue(app.store.as_ref()).await.unwrap();
+    }
+    let jobs = app.store.read_jobs(Queue::Analysis, "w", 10, 0).await.unwrap();
     assert_eq!(jobs.len(), 3);
     // All three at once, as three worker instances would.
     let handles: Vec<_> = jobs
@@ -102,28 +108,49 @@ async fn concurrent_jobs_of_one_contact_never_lose_an_update() {
     assert_eq!(p["trade_in"]["has"], true, "{p}");
     assert_eq!(p["financing"]["interested"], true, "{p}");
     assert_eq!(p["history"]["messages_in"], 3);
-    assert_eq!(app.store.pending_jobs().await.unwrap(), 0);
+    assert_eq!(app.store.pending_jobs(Queue::Analysis).await.unwrap(), 0);
     assert!(app.store.dead_letters(DeadKind::Jobs, 10).await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn a_job_failing_every_time_is_dead_lettered_after_max_attempts() {
-    let app = spawn_app_with(Backend::Redis, "[worker]\nenabled = false\nmax_attempts = 3\n").await;
+    let app = spawn_app_with(
+        Backend::Redis,
+        "[worker]\nenabled = false\nmax_attempts = 3\nretry_base_ms = 20\nretry_max_secs = 1\n",
+    )
+    .await;
     let job = Job {
-        company: "ghost".into(),
-        contact: "1".into(),
-        message_id: "x".into(),
-        attempt: 0,
-        inbound: true,
+        company: "ghost".parse().unwrap(),
+        ..Job::analyze(&"acme".parse().unwrap(), &"1".parse().unwrap())
     };
-    app.store.enqueue(&job).await.unwrap();
-    let handled = app.drain_jobs().await;
+    job.enqueue(app.store.as_ref()).await.unwrap();
+    // Each failure is retried later, not at once: the first retry waits ~20 ms, the second ~40.
+    let started = Instant::now();
+    let mut handled = 0;
+    let mut at = Vec::new();
+    while app.store.dead_letters(DeadKind::Jobs, 10).await.unwrap().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(10), "never dead-lettered");
+        let n = app.drain_jobs().await;
+        if n > 0 {
+            at.push(started.elapsed());
+        }
+        handled += n;
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
     assert_eq!(handled, 3, "first try and two retries");
+    assert!(
+        at[1] - at[0] >= Duration::from_millis(15),
+        "backoff before the first retry: {at:?}"
+    );
+    assert!(
+        at[2] - at[1] >= Duration::from_millis(30),
+        "the backoff doubles: {at:?}"
+    );
     let dead = app.store.dead_letters(DeadKind::Jobs, 10).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert!(dead[0].reason.contains("unknown company"), "{:?}", dead[0]);
     assert!(dead[0].payload.contains("\"ghost\""));
-    assert_eq!(app.store.pending_jobs().await.unwrap(), 0);
+    assert_eq!(app.store.pending_jobs(Queue::Analysis).await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -137,7 +164,7 @@ async fn a_stopped_workers_jobs_are_reclaimed_and_shutdown_is_graceful() {
     app.ingest(c, "r.1", "in", "2026-10-01T10:00:00Z", "Do you have the Jeep Wrangler?")
         .await;
     // A consumer takes the job and dies without acknowledging it.
-    let taken = app.store.read_jobs("crashed", 10, 0).await.unwrap();
+    let taken = app.store.read_jobs(Queue::Analysis, "crashed", 10, 0).await.unwrap();
     assert_eq!(taken.len(), 1);
     let shutdown = CancellationToken::new();
     let worker = tokio::spawn(dossier::jobs::worker::run(app.state.clone(), shutdown.clone()));
@@ -152,7 +179,7 @@ async fn a_stopped_workers_jobs_are_reclaimed_and_shutdown_is_graceful() {
         assert!(start.elapsed() < Duration::from_secs(10), "the job was not reclaimed");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(app.store.pending_jobs().await.unwrap(), 0);
+    assert_eq!(app.store.pending_jobs(Queue::Analysis).await.unwrap(), 0);
     shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(5), worker)
         .await
@@ -169,16 +196,21 @@ fn openai_answer(content: Value) -> Value {
 
 #[tokio::test]
 async fn an_llm_provider_overlays_the_profile_and_a_failure_falls_back_to_builtin() {
-    let app = spawn_app().await;
     let llm = MockServer::start().await;
+    // The operator allows a local OpenAI-compatible endpoint for acme; the tenant picks it.
+    let app = spawn_app_configured(
+        Backend::Redis,
+        "[llm]\nallow_http_hosts = [\"127.0.0.1\"]\n",
+        &format!("[providers.openai]\nbase_url = \"{}/v1\"\n", llm.uri()),
+    )
+    .await;
     let c = "5215550006666";
     let put = app
         .api(
             Method::PUT,
             "/v1/companies/acme/settings",
             ACME_TOKEN,
-            Some(json!({
-            "provider": "openai", "model": "gpt-4.1-mini", "base_url": format!("{}/v1", llm.uri()) })),
+            Some(json!({ "provider": "openai", "model": "gpt-4.1-mini" })),
         )
         .await;
     assert_eq!(put.status(), 200);

@@ -18,6 +18,22 @@ pub enum Condition {
     Certified,
 }
 
+impl Condition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::New => "new",
+            Condition::Used => "used",
+            Condition::Certified => "certified",
+        }
+    }
+}
+
+impl std::fmt::Display for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl FromStr for Condition {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

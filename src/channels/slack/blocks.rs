@@ -387,6 +387,7 @@ mod tests {
                 intent: "availability".into(),
                 template: "drafts/availability.es.txt.j2".into(),
                 instructions: None,
+                for_pos: None,
                 created_at: "2026-11-20T15:00:00Z".parse().unwrap(),
                 context: "María Souza · +5215512345678 · Negotiating · Toyota Corolla 2022".into(),
                 cards: vec![],

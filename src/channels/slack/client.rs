@@ -7,15 +7,16 @@
 //! `{"ok": false, "error": …}`.
 
 use super::blocks;
-use crate::config::CompanyConfig;
-use crate::copilot::drafts::{CardRef, DraftCard};
+use crate::config::{CompanyConfig, Secrets, Settings};
+use crate::copilot::drafts::DraftCard;
+use crate::copilot::ports::{CardRef, ChatError, ChatKind, TeamChat};
 use crate::copilot::token;
-use crate::state::App;
+use async_trait::async_trait;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use std::num::NonZeroU32;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Attempts on HTTP 429.
@@ -33,43 +34,49 @@ pub enum SlackError {
     Transport(String),
 }
 
-fn limiter() -> &'static DefaultKeyedRateLimiter<String> {
-    static L: OnceLock<DefaultKeyedRateLimiter<String>> = OnceLock::new();
-    L.get_or_init(|| RateLimiter::keyed(Quota::per_second(NonZeroU32::MIN)))
+/// Per-channel pacing: one FIFO queue per channel in front of a keyed governor, so posts leave
+/// in the order they came, one per second per channel. Owned by a client (so by one company's
+/// adapter), never process-global.
+struct Pacing {
+    limiter: DefaultKeyedRateLimiter<String>,
+    queues: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
-/// One FIFO queue per channel in front of the governor, so posts leave in the order they came.
-fn queue(key: &str) -> Arc<tokio::sync::Mutex<()>> {
-    static Q: OnceLock<std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
-        OnceLock::new();
-    let mut m = Q
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if m.len() > 10_000 {
-        m.retain(|_, v| Arc::strong_count(v) > 1);
+impl Pacing {
+    fn new() -> Pacing {
+        Pacing {
+            limiter: RateLimiter::keyed(Quota::per_second(NonZeroU32::MIN)),
+            queues: Default::default(),
+        }
     }
-    m.entry(key.to_owned()).or_default().clone()
+
+    fn queue(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut m = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() > 10_000 {
+            m.retain(|_, v| Arc::strong_count(v) > 1);
+            self.limiter.retain_recent();
+        }
+        m.entry(key.to_owned()).or_default().clone()
+    }
 }
 
-/// A Web API client for one company.
+/// A Web API client for one company's bot.
 #[derive(Clone)]
 pub struct SlackClient {
     http: reqwest::Client,
     base: String,
     token: SecretString,
+    pacing: Arc<Pacing>,
 }
 
 impl SlackClient {
-    /// The company's client, or `None` when it has no Slack section or its bot token is unset.
-    pub fn for_company(app: &App, company: &CompanyConfig) -> Option<SlackClient> {
-        let s = company.slack.as_ref()?;
-        let token = app.secrets.var(&s.bot_token_env)?;
-        Some(SlackClient {
-            http: app.http.clone(),
-            base: app.settings.service.slack.api_base_url.trim_end_matches('/').to_owned(),
+    pub fn new(http: reqwest::Client, api_base_url: &str, token: SecretString) -> SlackClient {
+        SlackClient {
+            http,
+            base: api_base_url.trim_end_matches('/').to_owned(),
             token,
-        })
+            pacing: Arc::new(Pacing::new()),
+        }
     }
 
     /// Calls a Web API method with a JSON body; returns the answer when `ok`.
@@ -101,10 +108,10 @@ impl SlackClient {
 
     /// Waits for the channel's turn (1 message/s), then calls `method`.
     async fn call_paced(&self, channel: &str, method: &str, body: &Value) -> Result<Value, SlackError> {
-        let key = format!("{}|{channel}", self.base);
-        let q = queue(&key);
+        let key = channel.to_owned();
+        let q = self.pacing.queue(&key);
         let _turn = q.lock().await;
-        limiter().until_key_ready(&key).await;
+        self.pacing.limiter.until_key_ready(&key).await;
         self.call(method, body).await
     }
 
@@ -132,7 +139,7 @@ impl SlackClient {
     }
 }
 
-async fn wait_retry_after(resp: &reqwest::Response) -> Result<(), SlackError> {
+pub(crate) async fn wait_retry_after(resp: &reqwest::Response) -> Result<(), SlackError> {
     let secs = resp
         .headers()
         .get(reqwest::header::RETRY_AFTER)
@@ -147,77 +154,112 @@ async fn wait_retry_after(resp: &reqwest::Response) -> Result<(), SlackError> {
     Ok(())
 }
 
-/// POSTs a message to a `response_url` (replies to commands and clicks; 5 uses in 30 minutes).
-pub async fn respond(http: &reqwest::Client, response_url: &str, body: &Value) -> Result<(), SlackError> {
-    for _ in 0..MAX_ATTEMPTS {
-        let resp = http
-            .post(response_url)
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| SlackError::Transport(e.without_url().to_string()))?;
-        if resp.status().as_u16() == 429 {
-            wait_retry_after(&resp).await?;
-            continue;
-        }
-        if !resp.status().is_success() {
-            return Err(SlackError::Api(format!("response_url answered {}", resp.status())));
-        }
-        return Ok(());
-    }
-    Err(SlackError::RateLimited)
-}
-
 /// The button key for Slack (derived from the signing secret), if Slack is configured.
-pub fn button_key(app: &App) -> Option<Vec<u8>> {
-    app.secrets
+pub fn button_key(secrets: &Secrets) -> Option<Vec<u8>> {
+    secrets
         .slack_signing_secret
         .as_ref()
         .map(|s| token::derive_key(s.expose_secret().as_bytes()))
 }
 
-/// Posts a draft card to `channel`; `None` when Slack posting is off for the company.
-pub async fn post_draft_card(
-    app: &App,
-    company: &CompanyConfig,
-    channel: &str,
-    card: &DraftCard,
-) -> Result<Option<CardRef>, SlackError> {
-    let (Some(client), Some(key)) = (SlackClient::for_company(app, company), button_key(app)) else {
-        return Ok(None);
-    };
-    let (text, blocks) = blocks::draft_card(card, &key);
-    let ts = client.post_message(channel, &text, Some(&blocks)).await?;
-    Ok(Some(CardRef {
-        platform: "slack".into(),
-        channel: channel.to_owned(),
-        ts,
-    }))
+impl From<SlackError> for ChatError {
+    fn from(e: SlackError) -> Self {
+        match e {
+            SlackError::Api(m) => ChatError::Api(m),
+            SlackError::RateLimited => ChatError::RateLimited,
+            SlackError::Transport(m) => ChatError::Transport(m),
+        }
+    }
 }
 
-/// Re-renders a posted draft card.
-pub async fn update_draft_card(
-    app: &App,
-    company: &CompanyConfig,
-    channel: &str,
-    ts: &str,
-    card: &DraftCard,
-) -> Result<(), SlackError> {
-    let (Some(client), Some(key)) = (SlackClient::for_company(app, company), button_key(app)) else {
-        return Ok(());
-    };
-    let (text, blocks) = blocks::draft_card(card, &key);
-    client.update(channel, ts, &text, &blocks).await
+/// The copilot's [`TeamChat`] on Slack, for one company: its bot client (when its token is set)
+/// and the button key.
+pub struct SlackChat {
+    client: Option<SlackClient>,
+    key: Option<Vec<u8>>,
 }
 
-/// Posts plain mrkdwn text; `false` when Slack posting is off for the company.
-pub async fn post_text(app: &App, company: &CompanyConfig, channel: &str, text: &str) -> Result<bool, SlackError> {
-    let Some(client) = SlackClient::for_company(app, company) else {
-        return Ok(false);
-    };
-    let blocks = blocks::text_blocks(text);
-    client
-        .post_message(channel, &blocks::fallback(text), Some(&blocks))
-        .await?;
-    Ok(true)
+impl SlackChat {
+    /// The company's adapter; posting is off when its bot token or the signing secret is unset.
+    pub fn for_company(
+        http: &reqwest::Client,
+        settings: &Settings,
+        secrets: &Secrets,
+        company: &CompanyConfig,
+    ) -> SlackChat {
+        let client = company
+            .slack
+            .as_ref()
+            .and_then(|s| secrets.var(&s.bot_token_env))
+            .map(|token| SlackClient::new(http.clone(), &settings.service.slack.api_base_url, token));
+        SlackChat {
+            client,
+            key: button_key(secrets),
+        }
+    }
+
+    fn ready(&self) -> Option<(&SlackClient, &[u8])> {
+        Some((self.client.as_ref()?, self.key.as_deref()?))
+    }
+}
+
+#[async_trait]
+impl TeamChat for SlackChat {
+    fn kind(&self) -> ChatKind {
+        ChatKind::Slack
+    }
+
+    fn bold(&self) -> &'static str {
+        "*"
+    }
+
+    fn mention(&self, caller: &crate::copilot::Caller) -> String {
+        if caller.user_id.is_empty() {
+            caller.user_name.clone()
+        } else {
+            format!("<@{}>", caller.user_id)
+        }
+    }
+
+    async fn post_draft(&self, channel: &str, card: &DraftCard) -> Result<Option<CardRef>, ChatError> {
+        let Some((client, key)) = self.ready() else {
+            return Ok(None);
+        };
+        let (text, blocks) = blocks::draft_card(card, key);
+        let ts = client.post_message(channel, &text, Some(&blocks)).await?;
+        Ok(Some(CardRef {
+            chat: ChatKind::Slack,
+            channel: channel.to_owned(),
+            ts,
+        }))
+    }
+
+    async fn update_draft(&self, at: &CardRef, card: &DraftCard) -> Result<(), ChatError> {
+        let Some((client, key)) = self.ready() else {
+            return Ok(());
+        };
+        let (text, blocks) = blocks::draft_card(card, key);
+        Ok(client.update(&at.channel, &at.ts, &text, &blocks).await?)
+    }
+
+    async fn post_text(&self, channel: &str, text: &str) -> Result<bool, ChatError> {
+        let Some(client) = &self.client else {
+            return Ok(false);
+        };
+        let blocks = blocks::text_blocks(text);
+        client
+            .post_message(channel, &blocks::fallback(text), Some(&blocks))
+            .await?;
+        Ok(true)
+    }
+
+    async fn open_editor(&self, trigger: &str, card: &DraftCard, reply_to: Option<&str>) -> Result<bool, ChatError> {
+        let Some((client, key)) = self.ready() else {
+            return Ok(false);
+        };
+        client
+            .views_open(trigger, &blocks::edit_modal(card, key, reply_to))
+            .await?;
+        Ok(true)
+    }
 }

@@ -10,10 +10,10 @@ use super::blocks::{
     self, ACTION_APPROVE, ACTION_DISCARD, ACTION_EDIT, ACTION_EVIDENCE, ACTION_PICK_PREFIX, ACTION_TEMPLATE,
     EDIT_CALLBACK,
 };
-use super::client::{self, SlackClient};
 use super::signature;
 use crate::copilot::approve::{self, Decision};
 use crate::copilot::drafts::{self, DraftCard};
+use crate::copilot::ports::ChatKind;
 use crate::copilot::{self, Caller, Reply, command, token};
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -120,7 +120,7 @@ pub async fn commands(State(app): State<AppState>, headers: HeaderMap, body: Byt
             };
             let mut body = blocks::reply_body(&reply, company.as_str(), &key, parsed.share);
             body["replace_original"] = json!(true);
-            if let Err(e) = client::respond(&app.http, &url, &body).await {
+            if let Err(e) = crate::channels::respond(&app.http, &url, &body).await {
                 tracing::warn!(error = %e, "could not answer through response_url");
             }
         });
@@ -238,7 +238,7 @@ async fn block_action(
                     Ok(reply) => {
                         let mut body = blocks::reply_body(&reply, company.as_str(), &key, false);
                         body["replace_original"] = json!(true);
-                        client::respond(&app.http, &response_url, &body)
+                        crate::channels::respond(&app.http, &response_url, &body)
                             .await
                             .map_err(Into::into)
                     }
@@ -257,7 +257,7 @@ async fn evidence(app: &AppState, company: &CompanyId, contact: &ContactId, resp
     if let Reply::Card(card) = copilot::run_on(app, company, "profile", contact).await? {
         let (text, b) = blocks::evidence(&card);
         let body = json!({ "response_type": "ephemeral", "replace_original": false, "text": text, "blocks": b });
-        client::respond(&app.http, response_url, &body).await?;
+        crate::channels::respond(&app.http, response_url, &body).await?;
     }
     Ok(())
 }
@@ -281,16 +281,19 @@ async fn open_edit(
         .companies
         .get(company.as_str())
         .ok_or_else(|| anyhow::anyhow!("unknown company"))?;
-    let Some(slack) = SlackClient::for_company(app, &rt.config) else {
-        anyhow::bail!("no Slack bot token: cannot open the Edit modal")
+    let Some(slack) = rt.chat(ChatKind::Slack) else {
+        anyhow::bail!("the company has no Slack: cannot open the Edit modal")
     };
     let card = DraftCard {
         company: company.to_string(),
         contact: contact.to_string(),
         draft,
     };
-    let url = (!response_url.is_empty()).then_some(response_url);
-    slack.views_open(trigger, &blocks::edit_modal(&card, key, url)).await?;
+    let _ = key;
+    let reply_to = (!response_url.is_empty()).then_some(response_url);
+    if !slack.open_editor(trigger, &card, reply_to).await? {
+        anyhow::bail!("no Slack bot token: cannot open the Edit modal")
+    }
     Ok(())
 }
 
@@ -319,7 +322,7 @@ async fn decided(
             draft,
         };
         let (text, b) = blocks::draft_card(&card, key);
-        client::respond(
+        crate::channels::respond(
             &app.http,
             response_url,
             &json!({ "replace_original": true, "text": text, "blocks": b }),

@@ -1,9 +1,9 @@
 //! `GET .../contacts/{contact}/profile`, `POST .../contacts/{contact}/signals`,
 //! `DELETE .../contacts/{contact}`.
 
-use crate::analysis::doc::{DOC_NAME, ProfileDoc};
-use crate::analysis::merge::{MAX_SIGNALS, validate_signal};
-use crate::analysis::pipeline::{analyze_contact, effective_settings};
+use crate::analysis::merge::validate_signal;
+use crate::analysis::pipeline::{self, effective_settings};
+use crate::config::IntelligenceSettings;
 use crate::http::auth::authorize;
 use crate::http::error::{ApiError, ApiResult, AppJson};
 use crate::state::AppState;
@@ -28,23 +28,13 @@ fn ids(company: &str, contact: String, app: &AppState, headers: &HeaderMap) -> A
     Ok((company, contact))
 }
 
-/// Loads the stored profile; analyses on the spot (builtin) if no job has run yet.
+/// The contact's profile (as stored, or the builtin view before the worker ran; never written
+/// here), or 404.
 pub async fn load_profile(app: &AppState, company: &CompanyId, contact: &ContactId) -> ApiResult<Profile> {
-    if let Some(doc) = app.store.doc(company, contact, DOC_NAME).await? {
-        let d: ProfileDoc = serde_json::from_slice(&doc.body).map_err(|e| ApiError::Internal(e.into()))?;
-        return Ok(d.profile);
-    }
-    if app.store.contact(company, contact).await?.is_none() {
-        return Err(ApiError::NotFound(format!("no contact {contact}")));
-    }
-    let rt = app
-        .companies
-        .get(company.as_str())
-        .ok_or_else(|| ApiError::NotFound(format!("unknown company `{company}`")))?;
-    let out = analyze_contact(app, &rt, company, contact, false)
+    crate::analysis::pipeline::read_profile(app, company, contact)
         .await
-        .map_err(ApiError::Internal)?;
-    Ok(out.profile)
+        .map_err(ApiError::Internal)?
+        .ok_or_else(|| ApiError::NotFound(format!("no contact {contact}")))
 }
 
 pub async fn get_profile(
@@ -118,55 +108,37 @@ pub async fn post_signals(
             observed_at: s.observed_at.unwrap_or(now).min(now),
         });
     }
-    record_signals(&app, &company, &contact, incoming).await.map(AppJson)
+    record_signals(&app, &settings, &company, &contact, incoming)
+        .await
+        .map(AppJson)
 }
 
-/// Appends signals to the contact's document and re-merges the profile (compare-and-set).
+/// Merges signals into the contact's profile document (the one writer, compare-and-set).
 pub async fn record_signals(
     app: &AppState,
+    settings: &IntelligenceSettings,
     company: &CompanyId,
     contact: &ContactId,
     signals: Vec<Signal>,
 ) -> ApiResult<Profile> {
-    // Make sure a document exists (analyses what is stored, or starts an empty profile).
-    if app.store.doc(company, contact, DOC_NAME).await?.is_none()
-        && app.store.contact(company, contact).await?.is_some()
-    {
-        load_profile(app, company, contact).await?;
-    }
-    for _ in 0..8 {
-        let stored = app.store.doc(company, contact, DOC_NAME).await?;
-        let (version, mut doc) = match stored {
-            Some(d) => (
-                d.version,
-                serde_json::from_slice::<ProfileDoc>(&d.body).map_err(|e| ApiError::Internal(e.into()))?,
-            ),
-            None => (
-                0,
-                ProfileDoc::new(Profile::empty(company.as_str(), Some(contact.as_str()))),
-            ),
-        };
-        let old = doc.profile.clone();
-        doc.external.extend(signals.iter().cloned());
-        doc.external.sort_by_key(|s| s.observed_at);
-        if doc.external.len() > MAX_SIGNALS {
-            doc.external.drain(..doc.external.len() - MAX_SIGNALS);
-        }
-        crate::analysis::merge::apply_external(&mut doc.profile, &doc.external);
-        doc.profile.signals.extend(signals.iter().cloned());
-        if doc.profile.signals.len() > MAX_SIGNALS {
-            let n = doc.profile.signals.len() - MAX_SIGNALS;
-            doc.profile.signals.drain(..n);
-        }
-        let now = Timestamp::now();
-        doc.profile.updated_at = Some(now);
-        crate::analysis::merge::extend_trail(&old, &mut doc.profile, now);
-        let body = serde_json::to_vec(&doc).map_err(|e| ApiError::Internal(e.into()))?;
-        if app.store.put_doc(company, contact, DOC_NAME, version, &body).await? {
-            return Ok(doc.profile);
-        }
-    }
-    Err(ApiError::Conflict("the profile kept changing; try again".into()))
+    let rt = app
+        .companies
+        .get(company.as_str())
+        .ok_or_else(|| ApiError::NotFound(format!("unknown company `{company}`")))?;
+    let out = pipeline::apply(
+        app,
+        &rt,
+        settings,
+        company,
+        contact,
+        &pipeline::Change::Signals(signals),
+    )
+    .await
+    .map_err(|e| match e.downcast::<crate::store::StoreError>() {
+        Ok(s) => ApiError::from(s),
+        Err(e) => ApiError::Conflict(format!("the profile kept changing; try again ({e})")),
+    })?;
+    Ok(out.profile)
 }
 
 pub async fn delete_contact(

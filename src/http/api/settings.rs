@@ -2,6 +2,7 @@
 
 use crate::analysis::pipeline::effective_settings;
 use crate::config::IntelligenceSettings;
+use crate::config::company::OPERATOR_ONLY_KEYS;
 use crate::http::auth::authorize;
 use crate::http::error::{ApiError, ApiResult, AppJson};
 use crate::state::AppState;
@@ -19,16 +20,28 @@ pub async fn get_settings(
     ))
 }
 
-/// Replaces the settings (the whole object; omitted keys take their defaults), validated first.
+/// Replaces the settings (the whole object; omitted keys take their defaults), validated first
+/// against what the operator allows the company. A tenant chooses among the providers and models
+/// of its company file; which URL an LLM lives at and which secret it gets are not settings.
 pub async fn put_settings(
     State(app): State<AppState>,
     Path(company): Path<String>,
     headers: HeaderMap,
-    AppJson(settings): AppJson<IntelligenceSettings>,
+    AppJson(body): AppJson<serde_json::Value>,
 ) -> ApiResult<AppJson<IntelligenceSettings>> {
     let company = authorize(&app, &headers, &company)?;
+    if let Some(obj) = body.as_object() {
+        for (key, why) in OPERATOR_ONLY_KEYS {
+            if obj.contains_key(key) {
+                return Err(ApiError::Invalid(format!("{key}: not a setting; {why}")));
+            }
+        }
+    }
+    let settings: IntelligenceSettings =
+        serde_json::from_value(body).map_err(|e| ApiError::Invalid(format!("settings: {e}")))?;
+    let providers = app.settings.company_or_default(company.as_str()).providers;
     settings
-        .validate()
+        .validate(&providers)
         .map_err(|(k, p)| ApiError::Invalid(format!("{k}: {p}")))?;
     let body = serde_json::to_vec(&settings).map_err(|e| ApiError::Internal(e.into()))?;
     app.store.put_settings(&company, &body).await?;
