@@ -49,3 +49,27 @@ pub fn authorize(app: &App, headers: &HeaderMap, company: &str) -> Result<Compan
         None => Err(ApiError::Unauthorized("unknown token".into())),
     }
 }
+
+/// The company a request is for, authorized: the `{company}` path segment with a bearer token
+/// that opens it. An extractor from the request head, so a handler lists it before its body and
+/// a bad token is refused (401/403) before any body is read or parsed.
+pub struct Tenant(pub CompanyId);
+
+impl axum::extract::FromRequestParts<crate::state::AppState> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &crate::state::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let params = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        let company = params
+            .iter()
+            .find(|(k, _)| *k == "company")
+            .map(|(_, v)| v.to_owned())
+            .ok_or_else(|| ApiError::BadRequest("no company in the path".into()))?;
+        authorize(state, &parts.headers, &company).map(Tenant)
+    }
+}

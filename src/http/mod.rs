@@ -75,8 +75,9 @@ fn with_middleware(routes: Router<AppState>, state: AppState, limit: usize, time
     let request_id = HeaderName::from_static("x-request-id");
     routes
         .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
-        .layer(middleware::from_fn(too_large_as_json))
+        .layer(middleware::from_fn_with_state(limit, too_large_as_json))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(middleware::from_fn_with_state(state.clone(), track_metrics))
         .layer(CatchPanicLayer::custom(|_| {
@@ -97,6 +98,10 @@ async fn fallback() -> error::ApiError {
     error::ApiError::NotFound("no such route".into())
 }
 
+async fn method_not_allowed() -> error::ApiError {
+    error::ApiError::MethodNotAllowed
+}
+
 /// Requests by route (the matched pattern, never the raw path) and status, with latency.
 async fn track_metrics(State(_): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
@@ -114,16 +119,12 @@ async fn track_metrics(State(_): State<AppState>, req: Request, next: Next) -> R
     resp
 }
 
-/// axum answers an oversized body with a plain-text 413; give it the JSON error shape.
-async fn too_large_as_json(req: Request, next: Next) -> Response {
+/// An oversized body is answered 413 in the JSON error shape, naming the configured limit (axum's
+/// own answer is plain text, and the extractors do not know the limit).
+async fn too_large_as_json(State(limit): State<usize>, req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
-    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE
-        && resp
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_none_or(|v| !v.as_bytes().starts_with(b"application/json"))
-    {
-        return error::ApiError::TooLarge(0).into_response();
+    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return error::ApiError::TooLarge(limit).into_response();
     }
     resp
 }

@@ -31,6 +31,23 @@ pub const OTHER_PNID: &str = "555000111222";
 pub enum Backend {
     Redis,
     Memory,
+    /// The Redis Cluster at `REDIS_CLUSTER_URL` (`.ci/run` starts one).
+    Cluster,
+}
+
+/// The Cluster's URL, or `None` outside CI (where a test without it says so and skips).
+pub fn cluster_url() -> Option<String> {
+    match std::env::var("REDIS_CLUSTER_URL") {
+        Ok(u) => Some(u),
+        Err(_) => {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must provide REDIS_CLUSTER_URL (bash .ci/run starts a cluster)"
+            );
+            eprintln!("REDIS_CLUSTER_URL is not set: skipping the cluster run (bash .ci/run sets it)");
+            None
+        }
+    }
 }
 
 #[allow(dead_code)] // fields used by some test modules only
@@ -135,6 +152,14 @@ pub async fn open_backend(backend: Backend, settings: &Settings, prefix: &str) -
                 .await
                 .expect("Redis must answer at REDIS_URL or 127.0.0.1:6379 (bash .ci/run starts one)"),
         ),
+        Backend::Cluster => Arc::new(
+            RedisStore::connect(
+                &cluster_url().expect("REDIS_CLUSTER_URL"),
+                dossier::startup::redis_options(settings, prefix),
+            )
+            .await
+            .expect("the cluster at REDIS_CLUSTER_URL answers"),
+        ),
     }
 }
 
@@ -154,8 +179,13 @@ pub async fn spawn_app_with(backend: Backend, extra_service_toml: &str) -> TestA
 pub async fn spawn_app_configured(backend: Backend, extra_service_toml: &str, extra_acme_toml: &str) -> TestApp {
     init_logs();
     let config_dir = test_config_dir_with(extra_service_toml, extra_acme_toml);
+    spawn_in(backend, config_dir, unique_prefix()).await
+}
+
+/// The app on `config_dir` with the store at `prefix` (a second instance of a deployment shares
+/// both).
+pub async fn spawn_in(backend: Backend, config_dir: PathBuf, prefix: String) -> TestApp {
     let settings = Settings::load(&config_dir).expect("test configuration is valid");
-    let prefix = unique_prefix();
     let store = open_backend(backend, &settings, &prefix).await;
     let state = build_state(settings, test_secrets(), store.clone()).await.unwrap();
     let app = Application::build(state.clone()).await.unwrap();
@@ -174,6 +204,18 @@ pub async fn spawn_app_configured(backend: Backend, extra_service_toml: &str, ex
 }
 
 impl TestApp {
+    /// Another instance of the same deployment: same configuration, same store prefix, its own
+    /// store connections, HTTP listener and worker.
+    pub async fn peer(&self, backend: Backend) -> TestApp {
+        spawn_in(backend, self.config_dir.clone(), self.prefix.clone()).await
+    }
+
+    /// Posts a signed webhook carrying these `(message id, unix seconds, text)` of one customer.
+    pub async fn post_texts(&self, wa_id: &str, messages: &[(&str, i64, &str)]) -> reqwest::Response {
+        self.post_webhook(&serde_json::to_vec(&texts_envelope(ACME_PNIDS[0], wa_id, messages)).unwrap())
+            .await
+    }
+
     /// Posts a webhook body signed with the test app secret.
     pub async fn post_webhook(&self, body: &[u8]) -> reqwest::Response {
         self.client
@@ -271,4 +313,89 @@ pub fn whatsapp_fixtures() -> Vec<(String, Vec<u8>)> {
         .collect();
     v.sort();
     v
+}
+
+/// A webhook envelope with several text messages of one customer in one change.
+pub fn texts_envelope(pnid: &str, wa_id: &str, messages: &[(&str, i64, &str)]) -> serde_json::Value {
+    let msgs: Vec<serde_json::Value> = messages
+        .iter()
+        .map(|(id, ts, text)| {
+            serde_json::json!({ "from": wa_id, "id": id, "timestamp": ts.to_string(), "type": "text",
+                                "text": { "body": text } })
+        })
+        .collect();
+    serde_json::json!({ "object": "whatsapp_business_account", "entry": [{ "id": "1", "changes": [{
+        "field": "messages", "value": { "messaging_product": "whatsapp",
+        "metadata": { "display_phone_number": "1", "phone_number_id": pnid },
+        "contacts": [{ "profile": { "name": "Test Customer" }, "wa_id": wa_id }],
+        "messages": msgs } }] }] })
+}
+
+/// A team chat that records what the copilot posts (no HTTP), for tests of the copilot itself.
+#[derive(Default)]
+pub struct RecordingChat {
+    pub drafts: std::sync::Mutex<Vec<dossier::copilot::drafts::DraftCard>>,
+    pub updates: std::sync::Mutex<Vec<dossier::copilot::drafts::DraftCard>>,
+    pub texts: std::sync::Mutex<Vec<(String, String)>>,
+}
+
+#[async_trait::async_trait]
+impl dossier::copilot::ports::TeamChat for RecordingChat {
+    fn kind(&self) -> dossier::copilot::ports::ChatKind {
+        dossier::copilot::ports::ChatKind::Slack
+    }
+    fn bold(&self) -> &'static str {
+        "*"
+    }
+    fn mention(&self, caller: &dossier::copilot::Caller) -> String {
+        caller.user_name.clone()
+    }
+    async fn post_draft(
+        &self,
+        channel: &str,
+        card: &dossier::copilot::drafts::DraftCard,
+    ) -> Result<Option<dossier::copilot::ports::CardRef>, dossier::copilot::ports::ChatError> {
+        let mut d = self.drafts.lock().unwrap();
+        d.push(card.clone());
+        Ok(Some(dossier::copilot::ports::CardRef {
+            chat: dossier::copilot::ports::ChatKind::Slack,
+            channel: channel.to_owned(),
+            ts: format!("rec.{}", d.len()),
+        }))
+    }
+    async fn update_draft(
+        &self,
+        _at: &dossier::copilot::ports::CardRef,
+        card: &dossier::copilot::drafts::DraftCard,
+    ) -> Result<(), dossier::copilot::ports::ChatError> {
+        self.updates.lock().unwrap().push(card.clone());
+        Ok(())
+    }
+    async fn post_text(&self, channel: &str, text: &str) -> Result<bool, dossier::copilot::ports::ChatError> {
+        self.texts.lock().unwrap().push((channel.to_owned(), text.to_owned()));
+        Ok(true)
+    }
+}
+
+impl TestApp {
+    /// Plugs a recording team chat (drafts channel `D-REC`) into company `acme`.
+    pub fn record_chat(&self) -> Arc<RecordingChat> {
+        let rec = Arc::new(RecordingChat::default());
+        let rt = self.state.companies.get("acme").unwrap();
+        self.state
+            .companies
+            .connect(
+                "acme",
+                dossier::companies::Connections {
+                    chats: vec![dossier::copilot::ports::ChatBinding {
+                        chat: rec.clone(),
+                        drafts_channel: Some("D-REC".into()),
+                        managers_channel: Some("M-REC".into()),
+                    }],
+                    whatsapp: rt.whatsapp().clone(),
+                },
+            )
+            .unwrap();
+        rec
+    }
 }

@@ -4,11 +4,13 @@
 mod helpers;
 
 mod api_messages;
+mod concurrency;
 mod health;
 mod mattermost;
 mod profile;
 mod queue;
 mod slack;
 mod store_conformance;
+mod trust;
 mod webhook;
 mod worker;

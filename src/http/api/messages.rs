@@ -1,13 +1,13 @@
 //! `POST /v1/companies/{company}/messages` (ingest from any inbox) and
 //! `GET /v1/companies/{company}/contacts/{contact}/messages` (the conversation, oldest first).
 
-use crate::http::auth::authorize;
+use crate::http::auth::Tenant;
 use crate::http::error::{ApiError, ApiResult, AppJson};
 use crate::ingest::ingest;
 use crate::state::AppState;
 use crate::store::{Appended, ContactUpdate};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use dossier_core::{ContactId, ConversationContact, Message};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -29,12 +29,10 @@ pub struct IngestReply {
 }
 
 pub async fn ingest_message(
+    Tenant(company): Tenant,
     State(app): State<AppState>,
-    Path(company): Path<String>,
-    headers: HeaderMap,
     AppJson(body): AppJson<IngestBody>,
 ) -> ApiResult<(StatusCode, AppJson<IngestReply>)> {
-    let company = authorize(&app, &headers, &company)?;
     let contact = body
         .contact
         .key()
@@ -77,12 +75,11 @@ pub struct MessagesReply {
 pub const MAX_PAGE: usize = 1000;
 
 pub async fn list_messages(
+    Tenant(company): Tenant,
     State(app): State<AppState>,
-    Path((company, contact)): Path<(String, String)>,
-    headers: HeaderMap,
+    Path((_, contact)): Path<(String, String)>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<AppJson<MessagesReply>> {
-    let company = authorize(&app, &headers, &company)?;
     let contact = ContactId::parse(contact).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let limit = q.limit.unwrap_or(100);

@@ -4,11 +4,11 @@
 use crate::analysis::merge::validate_signal;
 use crate::analysis::pipeline::{self, effective_settings};
 use crate::config::IntelligenceSettings;
-use crate::http::auth::authorize;
+use crate::http::auth::Tenant;
 use crate::http::error::{ApiError, ApiResult, AppJson};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use dossier_core::profile::{Profile, Signal};
 use dossier_core::{CompanyId, ContactId};
 use jiff::Timestamp;
@@ -22,10 +22,8 @@ pub struct ProfileQuery {
     pub trail: bool,
 }
 
-fn ids(company: &str, contact: String, app: &AppState, headers: &HeaderMap) -> ApiResult<(CompanyId, ContactId)> {
-    let company = authorize(app, headers, company)?;
-    let contact = ContactId::parse(contact).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    Ok((company, contact))
+fn contact_id(contact: String) -> ApiResult<ContactId> {
+    ContactId::parse(contact).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
 /// The contact's profile (as stored, or the builtin view before the worker ran; never written
@@ -38,12 +36,12 @@ pub async fn load_profile(app: &AppState, company: &CompanyId, contact: &Contact
 }
 
 pub async fn get_profile(
+    Tenant(company): Tenant,
     State(app): State<AppState>,
-    Path((company, contact)): Path<(String, String)>,
-    headers: HeaderMap,
+    Path((_, contact)): Path<(String, String)>,
     query: Result<Query<ProfileQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<AppJson<Profile>> {
-    let (company, contact) = ids(&company, contact, &app, &headers)?;
+    let contact = contact_id(contact)?;
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let mut p = load_profile(&app, &company, &contact).await?;
     if !q.trail {
@@ -73,12 +71,12 @@ pub struct SignalsBody {
 
 /// Merges outside signals into the contact's profile, with provenance.
 pub async fn post_signals(
+    Tenant(company): Tenant,
     State(app): State<AppState>,
-    Path((company, contact)): Path<(String, String)>,
-    headers: HeaderMap,
+    Path((_, contact)): Path<(String, String)>,
     AppJson(body): AppJson<SignalsBody>,
 ) -> ApiResult<AppJson<Profile>> {
-    let (company, contact) = ids(&company, contact, &app, &headers)?;
+    let contact = contact_id(contact)?;
     if body.signals.is_empty() || body.signals.len() > 50 {
         return Err(ApiError::Invalid("signals: send between 1 and 50".into()));
     }
@@ -142,11 +140,11 @@ pub async fn record_signals(
 }
 
 pub async fn delete_contact(
+    Tenant(company): Tenant,
     State(app): State<AppState>,
-    Path((company, contact)): Path<(String, String)>,
-    headers: HeaderMap,
+    Path((_, contact)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let (company, contact) = ids(&company, contact, &app, &headers)?;
+    let contact = contact_id(contact)?;
     app.store.erase_contact(&company, &contact).await?;
     tracing::info!(company = %company, contact = %contact.masked(), "contact erased");
     Ok(StatusCode::NO_CONTENT)

@@ -3,18 +3,15 @@
 use crate::analysis::pipeline::effective_settings;
 use crate::config::IntelligenceSettings;
 use crate::config::company::OPERATOR_ONLY_KEYS;
-use crate::http::auth::authorize;
+use crate::http::auth::Tenant;
 use crate::http::error::{ApiError, ApiResult, AppJson};
 use crate::state::AppState;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 
 pub async fn get_settings(
+    Tenant(company): Tenant,
     State(app): State<AppState>,
-    Path(company): Path<String>,
-    headers: HeaderMap,
 ) -> ApiResult<AppJson<IntelligenceSettings>> {
-    let company = authorize(&app, &headers, &company)?;
     Ok(AppJson(
         effective_settings(&app, &company).await.map_err(ApiError::Internal)?,
     ))
@@ -24,12 +21,10 @@ pub async fn get_settings(
 /// against what the operator allows the company. A tenant chooses among the providers and models
 /// of its company file; which URL an LLM lives at and which secret it gets are not settings.
 pub async fn put_settings(
+    Tenant(company): Tenant,
     State(app): State<AppState>,
-    Path(company): Path<String>,
-    headers: HeaderMap,
     AppJson(body): AppJson<serde_json::Value>,
 ) -> ApiResult<AppJson<IntelligenceSettings>> {
-    let company = authorize(&app, &headers, &company)?;
     if let Some(obj) = body.as_object() {
         for (key, why) in OPERATOR_ONLY_KEYS {
             if obj.contains_key(key) {

@@ -1,21 +1,19 @@
 //! `POST /v1/companies/{company}/tools/{tool}`: the five business tools over HTTP.
 
 use crate::http::api::profile::load_profile;
-use crate::http::auth::authorize;
+use crate::http::auth::Tenant;
 use crate::http::error::{ApiError, ApiResult, AppJson};
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use dossier_core::ContactId;
 use dossier_tools::ToolError;
 
 pub async fn call_tool(
+    Tenant(company): Tenant,
     State(app): State<AppState>,
-    Path((company, tool)): Path<(String, String)>,
-    headers: HeaderMap,
+    Path((_, tool)): Path<(String, String)>,
     AppJson(input): AppJson<serde_json::Value>,
 ) -> ApiResult<AppJson<serde_json::Value>> {
-    let company = authorize(&app, &headers, &company)?;
     let rt = app
         .companies
         .get(company.as_str())
