@@ -1,4 +1,5 @@
-//! `/healthz` (the process is up), `/readyz` (the store answers), `/metrics` (Prometheus text).
+//! `/healthz` (the process is up), `/readyz` (the store answers, its queues exist, and the worker
+//! can read them), `/metrics` (Prometheus text).
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -11,7 +12,10 @@ pub async fn healthz() -> &'static str {
 }
 
 pub async fn readyz(State(app): State<AppState>) -> Result<&'static str, ApiError> {
-    app.store.ping().await?;
+    app.store.ready().await?;
+    if app.settings.service.worker.enabled && !app.health.queue_ok() {
+        return Err(ApiError::Unavailable("the worker cannot read its queues".into()));
+    }
     Ok("ready")
 }
 

@@ -464,11 +464,21 @@ impl RedisStore {
                 && let Some(job) = analysis
             {
                 let faults = self.enqueue_faults.load(Ordering::SeqCst);
-                if faults > 0 {
+                let queued = if faults > 0 {
                     self.enqueue_faults.store(faults - 1, Ordering::SeqCst);
-                    return Err(StoreError::Unavailable("injected fault: enqueue after append".into()));
+                    Err(StoreError::Unavailable("injected fault: enqueue after append".into()))
+                } else {
+                    self.enqueue(Queue::Analysis, company, contact, job).await
+                };
+                if let Err(e) = queued {
+                    // No job is waiting after all: lift the mark so the sweep (or the next
+                    // message) queues one. A crash here leaves the mark until it expires.
+                    let _ = ::redis::cmd("DEL")
+                        .arg(self.ck(company, contact, "queued"))
+                        .query_async::<()>(&mut self.c())
+                        .await;
+                    return Err(e);
                 }
-                self.enqueue(Queue::Analysis, company, contact, job).await?;
             }
         }
         Ok(Appended::New)

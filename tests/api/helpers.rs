@@ -187,6 +187,12 @@ pub async fn spawn_app_configured(backend: Backend, extra_service_toml: &str, ex
 pub async fn spawn_in(backend: Backend, config_dir: PathBuf, prefix: String) -> TestApp {
     let settings = Settings::load(&config_dir).expect("test configuration is valid");
     let store = open_backend(backend, &settings, &prefix).await;
+    spawn_on(config_dir, prefix, store).await
+}
+
+/// The app on `config_dir` with this store.
+pub async fn spawn_on(config_dir: PathBuf, prefix: String, store: Arc<dyn Store>) -> TestApp {
+    let settings = Settings::load(&config_dir).expect("test configuration is valid");
     let state = build_state(settings, test_secrets(), store.clone()).await.unwrap();
     let app = Application::build(state.clone()).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -397,5 +403,86 @@ impl TestApp {
             )
             .unwrap();
         rec
+    }
+}
+
+/// A Redis server of the test's own on a free loopback port (for faults the shared one cannot
+/// take: kill -9, restart empty, persistence settings).
+pub struct PrivateRedis {
+    pub port: u16,
+    pub dir: PathBuf,
+    args: Vec<String>,
+    child: Option<std::process::Child>,
+}
+
+impl PrivateRedis {
+    /// Starts `redis-server` with `extra` arguments (e.g. `--appendonly yes`).
+    pub fn start(extra: &[&str]) -> PrivateRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = std::env::temp_dir().join(format!("dossier-redis-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut args: Vec<String> = vec![
+            "--port".into(),
+            port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--save".into(),
+            "".into(),
+            "--dir".into(),
+            dir.display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let mut r = PrivateRedis {
+            port,
+            dir,
+            args,
+            child: None,
+        };
+        r.spawn();
+        r
+    }
+
+    fn spawn(&mut self) {
+        let child = std::process::Command::new("redis-server")
+            .args(&self.args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (bash .ci/run installs it)");
+        self.child = Some(child);
+        let start = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(start.elapsed().as_secs() < 10, "redis-server did not come up");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// kill -9: nothing flushed, nothing said.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts it again on the same port and folder (what it kept on disk, if anything, comes back).
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

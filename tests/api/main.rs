@@ -5,6 +5,7 @@ mod helpers;
 
 mod api_messages;
 mod concurrency;
+mod faults;
 mod health;
 mod mattermost;
 mod profile;

@@ -24,6 +24,10 @@ pub const PNID: &str = "106540352242922";
 pub const WA_ID: &str = "5215512345678";
 pub const MM_TEAM: &str = "mmteam01";
 pub const MM_TOKEN: &str = "mm-test-token";
+/// A second company with its own Mattermost team and slash-command token.
+pub const BETA_MM_TEAM: &str = "mmteam02";
+pub const BETA_MM_TOKEN: &str = "mm-beta-token";
+pub const PUBLIC_URL: &str = "https://dossier.example.test";
 
 pub struct ChatApp {
     pub address: String,
@@ -49,7 +53,7 @@ pub async fn spawn_chat_app() -> ChatApp {
     std::fs::write(
         dir.join("dossier.toml"),
         format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n[worker]\nenabled = false\n\
+            "[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"{PUBLIC_URL}\"\n[worker]\nenabled = false\n\
              [slack]\napi_base_url = \"{}/api\"\nmax_clock_skew_secs = 300\n\
              [whatsapp]\ngraph_base_url = \"{}\"\napi_version = \"v25.0\"\ndedupe_ttl_secs = 691200\n",
             slack.uri(),
@@ -69,6 +73,14 @@ pub async fn spawn_chat_app() -> ChatApp {
         ),
     )
     .unwrap();
+    std::fs::write(
+        dir.join("companies/beta.toml"),
+        format!(
+            "id = \"beta\"\nname = \"Beta Cars\"\n[whatsapp]\nphone_number_ids = [\"999000111\"]\n\
+             [mattermost]\nteam_id = \"{BETA_MM_TEAM}\"\ncommand_token_env = \"BETA_MM_TOKEN\"\n"
+        ),
+    )
+    .unwrap();
     let settings = Settings::load(&dir).expect("valid test configuration");
     let secrets = Secrets::explicit(
         [
@@ -76,7 +88,8 @@ pub async fn spawn_chat_app() -> ChatApp {
             ("SLACK_BOT_TOKEN", "xoxb-test"),
             ("WHATSAPP_ACCESS_TOKEN", "graph-test-token"),
             ("WHATSAPP_RETRY_CAP_MS", "10"),
-            ("MATTERMOST_TOKEN", "mm-test-token"),
+            ("MATTERMOST_TOKEN", MM_TOKEN),
+            ("BETA_MM_TOKEN", BETA_MM_TOKEN),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned())),
     );
