@@ -310,7 +310,7 @@ impl LlmProvider for OpenAiProvider {
 
     async fn extract(&self, input: &AnalysisInput<'_>) -> Result<Extraction, ProviderError> {
         let (system, user) = render_analyze(input)?;
-        let mut redactor = Redactor::new();
+        let mut redactor = Redactor::for_input(input);
         let (system, user) = if self.redact {
             (redactor.redact(&system), redactor.redact(&user))
         } else {
@@ -352,7 +352,7 @@ impl LlmProvider for OpenAiProvider {
         run_tool: ToolRunner<'_>,
     ) -> Result<String, ProviderError> {
         let (system, user) = render_draft(input, instructions, tools)?;
-        let mut redactor = Redactor::new();
+        let mut redactor = Redactor::for_input(input);
         let (system, user) = if self.redact {
             (redactor.redact(&system), redactor.redact(&user))
         } else {

@@ -5,9 +5,15 @@
 //! placeholder (`[PHONE_1]`, `[EMAIL_1]`, …) and keeps the mapping, so what the model writes back
 //! (a draft, an extracted e-mail) can be restored to the real values on our side.
 //!
-//! The scanner is hand-written (no regex dependency) and errs on the side of leaving money alone:
-//! prices, years, dates and amounts (`25,000`, `$450`, `2022`, `R$ 120 mil`, `٢٠٠ ألف`,
-//! `1.250.000`) are not identifiers and the model needs them.
+//! What it finds: phone numbers however they are written (separators, dots, spaced or fullwidth
+//! digits, split across lines, glued to a prefix like `Tel.` or `numero`, inside `wa.me/` links),
+//! e-mails (also written `(at)`/`arroba`/with spaces), national ids (CPF, CNPJ, SSN, CURP, RFC,
+//! DNI/NIE, passports, dotted DNI or cédula numbers after their name), card numbers and CVVs,
+//! URLs with tokens, and the customer's own name (given by the caller, from the profile).
+//!
+//! The number scanner is hand-written and errs on the side of leaving money alone: prices,
+//! years, dates and amounts (`25,000`, `$450`, `2022`, `R$ 120 mil`, `٢٠٠ ألف`, `1.250.000`)
+//! are not identifiers and the model needs them.
 
 use std::collections::HashMap;
 
@@ -20,8 +26,10 @@ pub enum PiiKind {
     Url,
     /// A 13–19 digit number passing the Luhn check.
     Card,
-    /// A government-id-like number (CPF, CNPJ, SSN) or a long number that is no phone.
+    /// A government-id-like number (CPF, CNPJ, SSN, CURP, DNI…), a CVV, or a long number that is no phone.
     Id,
+    /// The customer's name, as the caller knows it.
+    Name,
 }
 
 impl PiiKind {
@@ -32,6 +40,7 @@ impl PiiKind {
             PiiKind::Url => "URL",
             PiiKind::Card => "CARD",
             PiiKind::Id => "ID",
+            PiiKind::Name => "NAME",
         }
     }
 
@@ -50,12 +59,41 @@ pub struct Redactor {
     originals: HashMap<String, String>,
     /// kind + normalised value → placeholder.
     by_value: HashMap<(PiiKind, String), String>,
-    counters: [u32; 5],
+    counters: [u32; 6],
+    /// Literal values to replace wherever they appear (the customer's name and its parts).
+    names: Vec<String>,
 }
 
 impl Redactor {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A redactor that also replaces the customer's name (the whole name and each part of three
+    /// letters or more, as written) wherever it appears: in the messages and in the profile JSON.
+    pub fn with_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut r = Self::default();
+        for n in names {
+            let n = n.trim();
+            if n.chars().count() >= 3 {
+                r.names.push(n.to_owned());
+            }
+            for part in n.split_whitespace() {
+                let part = part.trim_matches(|c: char| !c.is_alphanumeric());
+                if part.chars().count() >= 3 && part.chars().any(char::is_alphabetic) {
+                    r.names.push(part.to_owned());
+                }
+            }
+        }
+        // Longest first, so "María López" wins over "María".
+        r.names.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
+        r.names.dedup();
+        r
+    }
+
+    /// The redactor for one provider call on `input`: the customer's name is replaced too.
+    pub fn for_input(input: &super::AnalysisInput<'_>) -> Self {
+        Self::with_names(input.profile.contact.name.as_deref())
     }
 
     /// How many distinct values were replaced.
@@ -74,7 +112,13 @@ impl Redactor {
 
     /// Returns `text` with every identifier replaced by its placeholder.
     pub fn redact(&mut self, text: &str) -> String {
-        let spans = find_spans(text);
+        let mut spans = find_spans(text);
+        for (start, end) in find_names(text, &self.names) {
+            if !overlaps(&spans, start, end) {
+                spans.push((start, end, PiiKind::Name));
+            }
+        }
+        spans.sort_by_key(|s| s.0);
         if spans.is_empty() {
             return text.to_owned();
         }
@@ -134,6 +178,7 @@ impl Redactor {
     }
 
     fn placeholder(&mut self, kind: PiiKind, original: &str) -> String {
+        let original = original.trim();
         let key = (kind, normalise(kind, original));
         if let Some(p) = self.by_value.get(&key) {
             return p.clone();
@@ -146,15 +191,51 @@ impl Redactor {
     }
 }
 
-/// Redacts one text with a throwaway redactor (when nothing needs restoring).
-pub fn redact_once(text: &str) -> String {
-    Redactor::new().redact(text)
+/// Every place a name literal appears as a whole word.
+fn find_names(text: &str, names: &[String]) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for n in names {
+        for (i, _) in text.match_indices(n.as_str()) {
+            let end = i + n.len();
+            let before = text[..i].chars().next_back();
+            let after = text[end..].chars().next();
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric());
+            if !word(before) && !word(after) && !out.iter().any(|&(s, e)| i < e && s < end) {
+                out.push((i, end));
+            }
+        }
+    }
+    out
+}
+
+/// Masks phone numbers, e-mails, cards and ids in a log line (`[phone]`, `[email]`…), so no
+/// personal data reaches the logs whatever a message, an id or an upstream error contained.
+pub fn scrub(text: &str) -> String {
+    let spans = find_spans(text);
+    if spans.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (start, end, kind) in spans {
+        out.push_str(&text[last..start]);
+        out.push_str(match kind {
+            PiiKind::Phone => "[phone]",
+            PiiKind::Email => "[email]",
+            PiiKind::Url => "[url]",
+            PiiKind::Card => "[card]",
+            PiiKind::Id | PiiKind::Name => "[id]",
+        });
+        last = end;
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 /// The same phone written `555 123 4567` and `5551234567` is one value (one placeholder).
 fn normalise(kind: PiiKind, s: &str) -> String {
     match kind {
-        PiiKind::Email | PiiKind::Url => s.to_lowercase(),
+        PiiKind::Email | PiiKind::Url | PiiKind::Name => s.to_lowercase(),
         _ => s
             .chars()
             .filter_map(digit_value)
@@ -163,12 +244,13 @@ fn normalise(kind: PiiKind, s: &str) -> String {
     }
 }
 
-/// ASCII, Arabic-Indic and Extended Arabic-Indic (Persian) digits.
+/// ASCII, Arabic-Indic, Extended Arabic-Indic (Persian) and fullwidth digits.
 fn digit_value(c: char) -> Option<u8> {
     match c {
         '0'..='9' => Some(c as u8 - b'0'),
         '\u{0660}'..='\u{0669}' => Some((c as u32 - 0x0660) as u8),
         '\u{06F0}'..='\u{06F9}' => Some((c as u32 - 0x06F0) as u8),
+        '\u{FF10}'..='\u{FF19}' => Some((c as u32 - 0xFF10) as u8),
         _ => None,
     }
 }
@@ -180,18 +262,219 @@ fn is_digit(c: char) -> bool {
 /// Byte spans `(start, end, kind)` to replace, sorted and non-overlapping.
 fn find_spans(text: &str) -> Vec<(usize, usize, PiiKind)> {
     let mut spans = find_urls(text);
-    for s in find_emails(text) {
-        if !overlaps(&spans, s.0, s.1) {
-            spans.push(s);
-        }
-    }
-    for s in find_numbers(text) {
+    let more = find_emails(text)
+        .into_iter()
+        .chain(find_obfuscated_emails(text))
+        .chain(find_alnum_ids(text))
+        .chain(find_numbers(text))
+        .chain(find_short_secrets(text));
+    for s in more {
         if !overlaps(&spans, s.0, s.1) {
             spans.push(s);
         }
     }
     spans.sort_by_key(|s| s.0);
     spans
+}
+
+/// `juan (at) gmail (dot) com`, `juan at gmail dot com`, `juan @ gmail . com`, `juan arroba
+/// gmail punto com`: an address written to dodge scrapers is still an address.
+fn find_obfuscated_emails(text: &str) -> Vec<(usize, usize, PiiKind)> {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(concat!(
+            r"(?i)\b[\w.+-]{1,64}",
+            r"(?:\s*@\s*|\s*[\(\[\{<]\s*(?:at|arroba)\s*[\)\]\}>]\s*|\s+(?:at|arroba|ät)\s+)",
+            r"[\w-]{1,63}",
+            r"(?:(?:\s*\.\s*|\s*[\(\[\{<]\s*(?:dot|punto|ponto)\s*[\)\]\}>]\s*|\s+(?:dot|punto|ponto)\s+)[\w-]{1,63})*",
+            r"(?:\s*\.\s*|\s*[\(\[\{<]\s*(?:dot|punto|ponto)\s*[\)\]\}>]\s*|\s+(?:dot|punto|ponto)\s+)",
+            r"(?:com|net|org|edu|gov|info|biz|io|co|me|mx|br|es|pt|ar|cl|pe|uy|ve|ae|sa|kw|qa|bh|om|eg|jo|lb|uk|us|ca|de|fr|it)\b",
+        ))
+        .expect("a valid pattern")
+    });
+    RE.find_iter(text)
+        .map(|m| (m.start(), m.end(), PiiKind::Email))
+        .collect()
+}
+
+/// Whole tokens shaped like a national id: CURP, RFC, Spanish DNI/NIE, passport numbers.
+fn find_alnum_ids(text: &str) -> Vec<(usize, usize, PiiKind)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let bytes_end = text.len();
+    let push = |s: usize, e: usize, out: &mut Vec<(usize, usize, PiiKind)>| {
+        let t = &text[s..e];
+        if is_alnum_id(t) {
+            out.push((s, e, PiiKind::Id));
+        }
+    };
+    for (i, c) in text.char_indices() {
+        if c.is_ascii_alphanumeric() {
+            start.get_or_insert(i);
+        } else if let Some(s) = start.take() {
+            push(s, i, &mut out);
+        }
+    }
+    if let Some(s) = start {
+        push(s, bytes_end, &mut out);
+    }
+    out
+}
+
+fn is_alnum_id(t: &str) -> bool {
+    let u = t.to_ascii_uppercase();
+    let b = u.as_bytes();
+    let letters = |r: std::ops::Range<usize>| b.get(r.clone()).is_some_and(|x| x.iter().all(u8::is_ascii_uppercase));
+    let digits = |r: std::ops::Range<usize>| b.get(r.clone()).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
+    let alnum = |r: std::ops::Range<usize>| {
+        b.get(r.clone())
+            .is_some_and(|x| x.iter().all(u8::is_ascii_alphanumeric))
+    };
+    match b.len() {
+        // CURP: AAAA######HAAAAA##-ish (the last two alphanumeric).
+        18 => letters(0..4) && digits(4..10) && matches!(b[10], b'H' | b'M' | b'X') && letters(11..16) && alnum(16..18),
+        // RFC with homoclave (persons 13, companies 12).
+        13 => letters(0..4) && digits(4..10) && alnum(10..13),
+        12 => letters(0..3) && digits(3..9) && alnum(9..12),
+        // DNI 12345678Z, NIE X1234567L.
+        9 if digits(0..8) && letters(8..9) => true,
+        9 if matches!(b[0], b'X' | b'Y' | b'Z') && digits(1..8) && letters(8..9) => true,
+        // Passports: one or two letters then 6–9 digits (AB1234567, G12345678).
+        7..=11 => {
+            let l = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
+            (1..=2).contains(&l) && (6..=9).contains(&(b.len() - l)) && digits(l..b.len())
+        }
+        _ => false,
+    }
+}
+
+/// Words after which a number is an identifier whatever its shape (a dotted DNI `12.345.678`, a
+/// cédula `1.234.567.890`, a passport number).
+const ID_WORDS: [&str; 38] = [
+    "dni",
+    "nie",
+    "nif",
+    "cedula",
+    "cédula",
+    "cc",
+    "ci",
+    "curp",
+    "rfc",
+    "rg",
+    "cpf",
+    "cnpj",
+    "nit",
+    "ruc",
+    "rut",
+    "ine",
+    "ife",
+    "passport",
+    "pasaporte",
+    "passaporte",
+    "ssn",
+    "id",
+    "identidad",
+    "identificacion",
+    "identificación",
+    "identidade",
+    "documento",
+    "license",
+    "licence",
+    "licencia",
+    "hawiya",
+    "هوية",
+    "الهوية",
+    "إقامة",
+    "اقامة",
+    "جواز",
+    "السفر",
+    "الإقامة",
+];
+
+/// Words after which a 3–4 digit number is a card's security code.
+const CVV_WORDS: [&str; 8] = [
+    "cvv",
+    "cvv2",
+    "cvc",
+    "cvc2",
+    "csc",
+    "seguridad",
+    "segurança",
+    "seguranca",
+];
+
+/// Words a phone number is glued to (`Tel.5512345678`, `numero5512345678`, `tel:+52…`).
+const PHONE_WORDS: [&str; 33] = [
+    "tel",
+    "tél",
+    "telf",
+    "telef",
+    "telefono",
+    "teléfono",
+    "telefone",
+    "fone",
+    "cel",
+    "cell",
+    "celular",
+    "movil",
+    "móvil",
+    "mobile",
+    "mob",
+    "phone",
+    "ph",
+    "whatsapp",
+    "wa",
+    "zap",
+    "wpp",
+    "numero",
+    "número",
+    "num",
+    "nro",
+    "nr",
+    "no",
+    "رقم",
+    "هاتف",
+    "جوال",
+    "موبايل",
+    "تلفون",
+    "واتساب",
+];
+
+/// The (lowercased) words right before byte `start`, nearest first, at most `n`.
+fn words_before(text: &str, start: usize, n: usize) -> Vec<String> {
+    text[..start]
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .rev()
+        .take(n)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// A CVV after its name (`CVV 123`, `código de seguridad: 4321`): short, but a secret.
+fn find_short_secrets(text: &str) -> Vec<(usize, usize, PiiKind)> {
+    let mut out = Vec::new();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_digit(chars[i].1) || (i > 0 && chars[i - 1].1.is_alphanumeric()) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < chars.len() && is_digit(chars[j].1) {
+            j += 1;
+        }
+        let glued = chars.get(j).is_some_and(|&(_, c)| c.is_alphanumeric());
+        if (3..=4).contains(&(j - i)) && !glued {
+            let before = words_before(text, chars[i].0, 3);
+            if before.iter().any(|w| CVV_WORDS.contains(&w.as_str())) {
+                let end = chars.get(j).map_or(text.len(), |&(b, _)| b);
+                out.push((chars[i].0, end, PiiKind::Id));
+            }
+        }
+        i = j.max(i + 1);
+    }
+    out
 }
 
 fn overlaps(spans: &[(usize, usize, PiiKind)], start: usize, end: usize) -> bool {
@@ -204,7 +487,7 @@ fn find_urls(text: &str) -> Vec<(usize, usize, PiiKind)> {
     let lower = text.to_ascii_lowercase();
     let mut from = 0;
     while from < text.len() {
-        let next = ["https://", "http://", "www."]
+        let next = ["https://", "http://", "www.", "wa.me/", "api.whatsapp.com/"]
             .iter()
             .filter_map(|p| lower[from..].find(p).map(|i| from + i))
             .min();
@@ -228,7 +511,10 @@ fn find_urls(text: &str) -> Vec<(usize, usize, PiiKind)> {
         }
         let url = &text[start..end];
         let has_query = url.split_once(['?', '#']).is_some_and(|(_, q)| !q.is_empty());
-        if has_query {
+        // A WhatsApp link carries a phone number.
+        let lower_url = url.to_ascii_lowercase();
+        let whatsapp = lower_url.contains("wa.me/") || lower_url.contains("whatsapp.com/");
+        if has_query || whatsapp {
             out.push((start, end, PiiKind::Url));
         }
         from = end.max(start + 1);
@@ -483,8 +769,14 @@ fn find_numbers(text: &str) -> Vec<(usize, usize, PiiKind)> {
             let (_, p) = chars[i - 1];
             let glued = p.is_alphanumeric()
                 || p == '_'
-                || (matches!(p, '.' | '-' | '/') && i >= 2 && chars[i - 2].1.is_alphanumeric());
-            if glued {
+                || (matches!(p, '.' | '-' | '/' | ':') && i >= 2 && chars[i - 2].1.is_alphanumeric());
+            // `Tel.5512345678`, `numero5512345678`, `tel:+52…`: glued to a phone word, still a phone.
+            let phone_word = glued
+                && p != '_'
+                && words_before(text, chars[i].0, 1)
+                    .first()
+                    .is_some_and(|w| PHONE_WORDS.contains(&w.trim_end_matches(|c: char| c.is_ascii_digit())));
+            if glued && !phone_word {
                 // Skip the whole glued token.
                 while i < chars.len() && (chars[i].1.is_alphanumeric() || matches!(chars[i].1, '.' | '-' | '_')) {
                     i += 1;
@@ -520,6 +812,25 @@ fn find_numbers(text: &str) -> Vec<(usize, usize, PiiKind)> {
                 seps.push(sep);
                 j = k;
                 continue;
+            }
+            // A number split over two lines (`55 1234\n5678`): short groups on both sides only,
+            // so two amounts on two lines stay two amounts.
+            let mut k = j;
+            while k < chars.len() && matches!(chars[k].1, ' ' | '\r') {
+                k += 1;
+            }
+            if chars.get(k).is_some_and(|&(_, c)| c == '\n') {
+                let next = k + 1;
+                let tail = chars[next.min(chars.len())..]
+                    .iter()
+                    .take_while(|&&(_, c)| is_digit(c))
+                    .count();
+                let here = groups.last().map_or(0, String::len);
+                if (1..=4).contains(&tail) && here <= 4 && groups.len() >= 2 {
+                    seps.push(" ".to_owned());
+                    j = next;
+                    continue;
+                }
             }
             break;
         }
@@ -570,8 +881,20 @@ fn classify(run: &NumberRun<'_>, start: usize, end: usize) -> Option<PiiKind> {
     if n < 7 {
         return None;
     }
-    // `1 2 3 4 5 6 7`: a list of small numbers, not one number.
-    if run.groups.iter().filter(|g| g.len() == 1).count() > 1 {
+    // After its name a number is an id, whatever its shape (`DNI 12.345.678`).
+    if words_before(run.text, start, 3)
+        .iter()
+        .any(|w| ID_WORDS.contains(&w.as_str()))
+        && !run.is_date()
+    {
+        return Some(PiiKind::Id);
+    }
+    // `5 5 1 2 3 4 5 6 7 8`: a phone typed digit by digit; `1 2 3 4 5 6 7`: a list of small numbers.
+    let singles = run.groups.iter().filter(|g| g.len() == 1).count();
+    if singles == run.groups.len() && n >= 8 {
+        return Some(PiiKind::Phone);
+    }
+    if singles > 1 {
         return None;
     }
     if run.is_gov_id() {
@@ -601,9 +924,13 @@ fn classify(run: &NumberRun<'_>, start: usize, end: usize) -> Option<PiiKind> {
         return None;
     }
     if run.is_thousands() {
-        // `612 345 678` is a Spanish mobile; `1.250.000` / `25,000,000` are amounts.
-        let space_grouped = run.seps.iter().all(|s| s == " ");
-        if !(space_grouped && run.groups[0].len() == 3 && n >= 9) {
+        // `612 345 678` and `612.345.678` are Spanish mobiles; `1.250.000` / `25,000,000` /
+        // `250.000.000` are amounts (a phone rarely ends in 000).
+        let phone_like = run.groups[0].len() == 3
+            && n >= 9
+            && run.groups.last().is_some_and(|g| g != "000")
+            && run.seps.iter().all(|s| s == " " || s == ".");
+        if !phone_like {
             return None;
         }
     }
@@ -707,6 +1034,126 @@ mod tests {
         kept("[wamid.HBgNNTIxNTUxMjM0NTY3OBUCABIYFjNFQjA] (in) 2026-10-01T15:04:05Z: hola");
         kept("[wamid.1234567890] (out) 2026-10-01T15:04:05Z: ok");
         kept("[msg-1234567] (in)");
+    }
+
+    /// Personal data that must never reach a model, in the four languages, and what must stay.
+    #[test]
+    fn nothing_personal_leaves_in_any_language() {
+        // (text, the secret that must be gone)
+        let leaks: &[(&str, &str)] = &[
+            // phones, every way people write them
+            ("call 612.345.678 tomorrow", "612.345.678"),
+            ("mi número es 612.345.678", "612.345.678"),
+            ("Tel.5512345678", "5512345678"),
+            ("tel:+5215512345678", "5215512345678"),
+            ("numero5512345678 por favor", "5512345678"),
+            ("Cel:5512345678", "5512345678"),
+            ("whatsapp5512345678", "5512345678"),
+            ("escríbeme a wa.me/5215512345678", "5215512345678"),
+            ("https://wa.me/5215512345678?text=hola", "5215512345678"),
+            ("https://api.whatsapp.com/send?phone=5215512345678", "5215512345678"),
+            ("my number: 4 0 4 5 5 5 0 1 9 9", "4 0 4 5 5 5 0 1 9 9"),
+            ("llámame al ５５１２３４５６７８", "５５１２３４５６７８"),
+            ("my cell is 404 555\n0199", "0199"),
+            ("(55) 1234\n5678 es mi cel", "5678"),
+            ("+52 55 1234 5678", "1234 5678"),
+            ("(555) 123-4567", "123-4567"),
+            ("+1-202-555-0143", "555-0143"),
+            ("zap (11) 98765-4321", "98765-4321"),
+            ("liga no 11 98765 4321", "98765 4321"),
+            ("meu celular é 11987654321", "11987654321"),
+            ("+351 912 345 678", "912 345 678"),
+            ("ligue 912 345 678", "912 345 678"),
+            ("رقمي ٠٥٠١٢٣٤٥٦٧", "٠٥٠١٢٣٤٥٦٧"),
+            ("جوالي 0501234567", "0501234567"),
+            ("اتصل على +971 50 123 4567", "123 4567"),
+            ("رقم:0551234567", "0551234567"),
+            ("tel 5512345678 o 5587654321", "5587654321"),
+            // e-mails, plain and dodging
+            ("mariana.lopez@correo.com.mx", "mariana.lopez"),
+            ("juan (at) gmail (dot) com", "juan"),
+            ("juan at gmail dot com", "juan"),
+            ("juan @ gmail.com", "juan"),
+            ("juan[at]gmail[dot]com", "juan"),
+            ("maria arroba hotmail punto com", "maria"),
+            ("ana{at}empresa.com.br", "ana"),
+            ("write to sam @ example . com", "sam"),
+            ("البريد ahmed@mail.ae", "ahmed"),
+            ("joao(at)uol.com.br", "joao"),
+            // national ids
+            ("mi CURP es GODE561231HDFRRN09", "GODE561231HDFRRN09"),
+            ("RFC GODE561231AB1", "GODE561231AB1"),
+            ("RFC empresa ABC010203XY9", "ABC010203XY9"),
+            ("DNI 12345678Z", "12345678Z"),
+            ("mi NIE es X1234567L", "X1234567L"),
+            ("passport AB1234567", "AB1234567"),
+            ("pasaporte G12345678", "G12345678"),
+            ("DNI 12.345.678", "12.345.678"),
+            ("cédula 1.234.567.890", "1.234.567.890"),
+            ("mi cedula es 1234567890", "1234567890"),
+            ("CPF 123.456.789-09", "123.456.789-09"),
+            ("CNPJ 12.345.678/0001-90", "12.345.678/0001-90"),
+            ("RG 12.345.678-9", "12.345.678-9"),
+            ("SSN 123-45-6789", "123-45-6789"),
+            ("رقم الهوية 1012345678", "1012345678"),
+            ("رقم الإقامة 2123456789", "2123456789"),
+            ("جواز السفر A12345678", "A12345678"),
+            // cards and their codes
+            ("card 4111 1111 1111 1111", "4111 1111 1111 1111"),
+            ("4111-1111-1111-1111 exp 12/27 cvv 123", "123"),
+            ("CVV: 9876", "9876"),
+            ("código de seguridad 456", "456"),
+            ("código de segurança 789", "789"),
+            ("amex 3782 822463 10005", "822463"),
+            // token URLs
+            ("pay https://pay.example.com/x?token=abc123", "abc123"),
+        ];
+        assert!(leaks.len() >= 60, "{} cases", leaks.len());
+        for (text, secret) in leaks {
+            let out = Redactor::new().redact(text);
+            assert!(!out.contains(secret), "{text:?} leaked {secret:?}: {out:?}");
+        }
+        // The customer's name, everywhere in the prompt (the profile JSON included).
+        let mut r = Redactor::with_names(Some("Mariana López"));
+        let out = r.redact(r#"{"contact":{"name":"Mariana López"}} Soy Mariana y busco un Corolla"#);
+        assert!(!out.contains("Mariana") && !out.contains("López"), "{out}");
+        assert!(out.contains("Corolla"));
+        assert_eq!(
+            r.restore(&out),
+            r#"{"contact":{"name":"Mariana López"}} Soy Mariana y busco un Corolla"#
+        );
+        let mut r = Redactor::with_names(Some("محمود سعيد"));
+        assert!(!r.redact("أنا محمود سعيد اللي كلمتكم").contains("محمود"));
+        // What the model needs stays.
+        for text in [
+            "Budget $25,000 for a 2022 RAV4",
+            "tengo 350 mil pesos o $350.000",
+            "El Corolla 2022 cuesta 1.250.000 y la mensualidad 12.500,50",
+            "presupuesto 250.000.000 pesos colombianos",
+            "Tenho R$ 120 mil de entrada, ou R$ 120.000,00",
+            "ميزانيتي ٢٠٠ ألف درهم لسيارة ٢٠٢٢",
+            "models 2019-2022, delivery 2026-10-01",
+            "CX-30, Model 3, F-150, X5, Q7, GLE450, Ioniq 5",
+            "60 meses, 72 months, 48x",
+            "the VIN ends in 123, stock DT-1004",
+            "our stock: https://dealer.example.com/corolla-2022.",
+            "[wamid.HBgNNTIxNTUxMjM0NTY3OBUCABIYFjNFQjA] (in) 2026-10-01T15:04:05Z: hola",
+            "I am at the dealership at 5 pm",
+            "25,000,000",
+        ] {
+            assert_eq!(Redactor::new().redact(text), text, "should be left alone");
+        }
+    }
+
+    #[test]
+    fn log_lines_are_scrubbed() {
+        let line = r#"WARN webhook content dead-lettered reason="message wamid.X: sender id: invalid +5215512345678" to=ana@example.com"#;
+        let s = scrub(line);
+        assert!(!s.contains("5215512345678") && !s.contains("ana@example.com"), "{s}");
+        assert!(s.contains("[email]"), "{s}");
+        assert_eq!(scrub("from 5215512345678 failed"), "from [phone] failed");
+        let ts = "2026-12-01T14:23:43.123456Z INFO dossier: serving addr=127.0.0.1:8080 request_id=4f1c2a3b-9d8e-4c1b";
+        assert_eq!(scrub(ts), ts, "timestamps, addresses and ids stay");
     }
 
     #[test]

@@ -300,3 +300,61 @@ async fn errors_keep_the_json_shape_and_bad_tokens_are_refused_before_the_body()
         );
     }
 }
+
+/// With redaction on, the request that reaches the model carries none of the customer's
+/// identifiers, their name in the profile JSON included.
+#[tokio::test]
+async fn personal_data_does_not_reach_the_llm() {
+    let llm = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&llm)
+        .await;
+    let app = spawn_app_configured(
+        Backend::Redis,
+        "[llm]\nallow_http_hosts = [\"127.0.0.1\"]\n",
+        &format!("[providers.openai]\nbase_url = \"{}/v1\"\n", llm.uri()),
+    )
+    .await;
+    let put = app
+        .api(
+            Method::PUT,
+            "/v1/companies/acme/settings",
+            ACME_TOKEN,
+            Some(json!({ "provider": "openai", "model": "m" })),
+        )
+        .await;
+    assert_eq!(put.status(), 200);
+    let wa = "5215550009191";
+    let secrets = [
+        "Soy Mariana López, mi CURP es GODE561231HDFRRN09",
+        "tel. 612.345.678 o Tel.5512345678, wa.me/5215512345678",
+        "correo mariana (at) gmail (dot) com, DNI 12.345.678, cvv 123",
+    ];
+    for (i, text) in secrets.iter().enumerate() {
+        app.client
+            .post(format!("{}/v1/companies/acme/messages", app.address))
+            .bearer_auth(ACME_TOKEN)
+            .json(&json!({ "contact": { "wa_id": wa, "profile_name": "Mariana López" },
+                           "message": { "id": format!("p.{i}"), "direction": "in",
+                                        "timestamp": format!("2026-10-01T10:0{i}:00Z"), "text": text } }))
+            .send()
+            .await
+            .unwrap();
+    }
+    app.drain_jobs().await;
+    let got = seen(&llm).await;
+    assert!(!got.is_empty(), "the model was called");
+    for leak in [
+        "Mariana",
+        "López",
+        "GODE561231",
+        "612.345.678",
+        "5512345678",
+        "gmail",
+        "12.345.678",
+        "cvv 123",
+    ] {
+        assert!(!got.contains(leak), "{leak} reached the model:\n{got}");
+    }
+}
