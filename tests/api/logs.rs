@@ -82,8 +82,7 @@ async fn captured(json: bool) -> String {
     let app = spawn_app().await;
     provoke(&app).await;
     drop(app);
-    let out = String::from_utf8_lossy(&buf.0.lock().unwrap()).into_owned();
-    out
+    String::from_utf8_lossy(&buf.0.lock().unwrap()).into_owned()
 }
 
 #[tokio::test(flavor = "current_thread")]
