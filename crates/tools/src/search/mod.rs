@@ -169,7 +169,7 @@ impl Synonyms {
 }
 
 /// The search vocabulary, in `crates/tools/data/synonyms.toml`.
-pub const SYNONYMS_TOML: &str = include_str!("../data/synonyms.toml");
+pub const SYNONYMS_TOML: &str = include_str!("../../data/synonyms.toml");
 
 // ---------------------------------------------------------------------------------------------
 // Index
