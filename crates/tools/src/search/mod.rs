@@ -10,20 +10,18 @@
 //! Everything is precomputed in [`SearchIndex::build`] (folded tokens, postings, interned makes and
 //! models) so a query over 10,000 vehicles is a few postings walks and one partial sort.
 
+mod synonyms;
 mod wire;
 
+pub use synonyms::SYNONYMS_TOML;
 pub use wire::{Item, LowestPriceInput, LowestPriceOutput, SearchInput, SearchOutput};
 
 use crate::ToolError;
 use dossier_core::text::{fold, tokens};
 use dossier_core::{Catalog, Condition, VehicleStatus};
 use rust_decimal::Decimal;
-use serde::Deserialize;
-use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
-
-// ---------------------------------------------------------------------------------------------
-// Synonyms (data/synonyms.toml)
+use std::collections::HashMap;
+use synonyms::{Synonyms, fold_phrase};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Field {
@@ -51,129 +49,7 @@ impl Field {
             _ => 1.0,
         }
     }
-
-    fn parse(s: &str) -> Option<Option<Field>> {
-        Some(match s {
-            "body" => Some(Field::Body),
-            "color" => Some(Field::Color),
-            "fuel" => Some(Field::Fuel),
-            "transmission" => Some(Field::Transmission),
-            "condition" => Some(Field::Condition),
-            "trim" => Some(Field::Trim),
-            "any" | "" => None,
-            _ => return None,
-        })
-    }
 }
-
-#[derive(Debug, Deserialize)]
-struct SynonymFile {
-    #[serde(default)]
-    stopwords: WordList,
-    #[serde(default)]
-    price: PriceWords,
-    #[serde(default)]
-    synonym: Vec<SynonymEntry>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct WordList {
-    #[serde(default)]
-    words: Vec<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct PriceWords {
-    #[serde(default)]
-    max_words: Vec<String>,
-    #[serde(default)]
-    min_words: Vec<String>,
-    #[serde(default)]
-    thousand_words: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct SynonymEntry {
-    #[serde(default)]
-    field: String,
-    matches: Vec<String>,
-    terms: Vec<String>,
-}
-
-#[derive(Debug)]
-struct SynGroup {
-    field: Option<Field>,
-    matches: Vec<String>,
-}
-
-/// The folded synonym data.
-#[derive(Debug, Default)]
-struct Synonyms {
-    /// Folded phrase ("bik ab" → words joined by one space) → groups it belongs to.
-    phrases: HashMap<String, Vec<usize>>,
-    groups: Vec<SynGroup>,
-    max_words: usize,
-    stopwords: HashSet<String>,
-    price_max: HashSet<String>,
-    price_min: HashSet<String>,
-    thousand: HashSet<String>,
-}
-
-fn fold_phrase(s: &str) -> String {
-    let f = fold(s);
-    tokens(&f).collect::<Vec<_>>().join(" ")
-}
-
-impl Synonyms {
-    fn parse(text: &str) -> Result<Synonyms, String> {
-        let file: SynonymFile = toml::from_str(text).map_err(|e| e.to_string())?;
-        let mut s = Synonyms {
-            max_words: 1,
-            ..Default::default()
-        };
-        let set = |words: &[String]| -> HashSet<String> {
-            words.iter().map(|w| fold_phrase(w)).filter(|w| !w.is_empty()).collect()
-        };
-        s.stopwords = set(&file.stopwords.words);
-        s.price_max = set(&file.price.max_words);
-        s.price_min = set(&file.price.min_words);
-        s.thousand = set(&file.price.thousand_words);
-        for p in s.price_max.iter().chain(&s.price_min) {
-            s.max_words = s.max_words.max(p.split(' ').count());
-        }
-        for entry in file.synonym {
-            let field =
-                Field::parse(entry.field.trim()).ok_or_else(|| format!("unknown synonym field `{}`", entry.field))?;
-            let id = s.groups.len();
-            s.groups.push(SynGroup {
-                field,
-                matches: entry.matches.iter().map(|m| fold_phrase(m)).collect(),
-            });
-            for t in &entry.terms {
-                let p = fold_phrase(t);
-                if p.is_empty() {
-                    continue;
-                }
-                s.max_words = s.max_words.max(p.split(' ').count());
-                let ids = s.phrases.entry(p).or_default();
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
-            }
-        }
-        Ok(s)
-    }
-
-    /// The embedded word list, parsed once. A broken file (caught by a unit test) degrades to no
-    /// synonyms rather than a panic at request time.
-    fn embedded() -> &'static Synonyms {
-        static SYN: OnceLock<Synonyms> = OnceLock::new();
-        SYN.get_or_init(|| Synonyms::parse(SYNONYMS_TOML).unwrap_or_default())
-    }
-}
-
-/// The search vocabulary, in `crates/tools/data/synonyms.toml`.
-pub const SYNONYMS_TOML: &str = include_str!("../../data/synonyms.toml");
 
 // ---------------------------------------------------------------------------------------------
 // Index
