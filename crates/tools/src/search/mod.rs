@@ -11,6 +11,7 @@
 //! models) so a query over 10,000 vehicles is a few postings walks and one partial sort.
 
 mod synonyms;
+mod typo;
 mod wire;
 
 pub use synonyms::SYNONYMS_TOML;
@@ -22,6 +23,7 @@ use dossier_core::{Catalog, Condition, VehicleStatus};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use synonyms::{Synonyms, fold_phrase};
+use typo::{max_typos, osa_within};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Field {
@@ -756,46 +758,6 @@ fn condition_str(c: Condition) -> &'static str {
         Condition::Used => "used",
         Condition::Certified => "certified",
     }
-}
-
-fn max_typos(chars: usize) -> usize {
-    match chars {
-        0..=3 => 0,
-        4..=7 => 1,
-        _ => 2,
-    }
-}
-
-/// Optimal-string-alignment distance (Damerau-Levenshtein with adjacent transpositions) if it is
-/// at most `max`, else `None`. Stops as soon as a whole row exceeds `max`, so rejecting a
-/// candidate costs a few cells, not the full matrix.
-pub(crate) fn osa_within(a: &[char], b: &[char], max: usize) -> Option<usize> {
-    if a.len().abs_diff(b.len()) > max {
-        return None;
-    }
-    let m = b.len();
-    let mut prev2: Vec<usize> = vec![0; m + 1];
-    let mut prev: Vec<usize> = (0..=m).collect();
-    let mut cur: Vec<usize> = vec![0; m + 1];
-    for i in 1..=a.len() {
-        cur[0] = i;
-        let mut row_min = cur[0];
-        for j in 1..=m {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(prev2[j - 2] + 1);
-            }
-            cur[j] = v;
-            row_min = row_min.min(v);
-        }
-        if row_min > max {
-            return None;
-        }
-        std::mem::swap(&mut prev2, &mut prev);
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    Some(prev[m]).filter(|&d| d <= max)
 }
 
 /// "25,000" / "25.000" → "25000" so a price survives tokenisation; "2.5" is left alone.
