@@ -10,248 +10,24 @@
 //! Everything is precomputed in [`SearchIndex::build`] (folded tokens, postings, interned makes and
 //! models) so a query over 10,000 vehicles is a few postings walks and one partial sort.
 
+mod index;
 mod synonyms;
 mod typo;
 mod wire;
 
+pub use index::SearchIndex;
 pub use synonyms::SYNONYMS_TOML;
 pub use wire::{Item, LowestPriceInput, LowestPriceOutput, SearchInput, SearchOutput};
 
 use crate::ToolError;
 use dossier_core::text::{fold, tokens};
-use dossier_core::{Catalog, Condition, VehicleStatus};
+use dossier_core::{Catalog, Condition};
+use index::{Doc, Field, FuzzyTarget, Name, compact};
 use rust_decimal::Decimal;
-use std::collections::HashMap;
-use synonyms::{Synonyms, fold_phrase};
+use synonyms::fold_phrase;
 use typo::{max_typos, osa_within};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Field {
-    Make,
-    Model,
-    /// The whole model written as one word ("crv" for "CR-V"): covers every model token.
-    ModelFull,
-    Year,
-    Trim,
-    Condition,
-    Color,
-    Body,
-    Fuel,
-    Transmission,
-    Branch,
-    Id,
-}
-
-impl Field {
-    /// How much a match in this field says about the vehicle. Branch and trim words are weaker
-    /// evidence than make, model or an attribute the customer asked for.
-    fn weight(self) -> f32 {
-        match self {
-            Field::Trim | Field::Branch => 0.9,
-            _ => 1.0,
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Index
-
-/// Precomputed, folded view of one vehicle.
-#[derive(Debug)]
-struct Doc {
-    make: u32,
-    model: u32,
-    year: i32,
-    condition: Condition,
-    price: Decimal,
-    /// Price in cents and the id's rank in sorted id order: integer sort keys, so ranking
-    /// thousands of ties stays cheap.
-    price_cents: i64,
-    id_rank: u32,
-    available: bool,
-    branch: String,
-    body: String,
-    fuel: String,
-    transmission: String,
-    trim_tokens: Vec<String>,
-}
-
-/// A name (make or model) as the catalog writes it, prepared for filter matching.
-#[derive(Debug)]
-struct Name {
-    compact: String,
-    tokens: Vec<String>,
-}
-
-impl Name {
-    fn new(s: &str) -> Name {
-        let f = fold(s);
-        Name {
-            compact: compact(&f),
-            tokens: tokens(&f).map(str::to_owned).collect(),
-        }
-    }
-}
-
-/// Folded text with only letters and digits: "CR-V" and "crv" are the same model.
-fn compact(folded: &str) -> String {
-    folded.chars().filter(|c| c.is_alphanumeric()).collect()
-}
-
-#[derive(Debug)]
-struct FuzzyTerm {
-    chars: Vec<char>,
-    target: FuzzyTarget,
-}
-
-#[derive(Debug, Clone)]
-enum FuzzyTarget {
-    Vocab(String),
-    Synonym(String),
-}
-
-/// The catalog search index. Built once per catalog; read-only afterwards.
-#[derive(Debug)]
-pub struct SearchIndex {
-    docs: Vec<Doc>,
-    postings: HashMap<String, Vec<(u32, Field)>>,
-    /// Vocabulary sorted, for prefix lookups ("toyo" → toyota).
-    sorted_vocab: Vec<String>,
-    /// Typo-correction candidates bucketed by length in chars.
-    fuzzy: Vec<Vec<FuzzyTerm>>,
-    makes: Vec<Name>,
-    models: Vec<Name>,
-    /// Vehicles per make / model id, so a make or model filter does not scan the catalog.
-    by_make: Vec<Vec<u32>>,
-    by_model: Vec<Vec<u32>>,
-    model_token_count: Vec<u8>,
-    syn: &'static Synonyms,
-}
-
-fn intern(names: &mut Vec<Name>, lookup: &mut HashMap<String, u32>, raw: &str) -> u32 {
-    let name = Name::new(raw);
-    if let Some(&id) = lookup.get(&name.compact) {
-        return id;
-    }
-    let id = names.len() as u32;
-    lookup.insert(name.compact.clone(), id);
-    names.push(name);
-    id
-}
-
-fn opt_fold(s: &Option<String>) -> String {
-    s.as_deref().map(fold).unwrap_or_default()
-}
-
 impl SearchIndex {
-    pub fn build(catalog: &Catalog) -> SearchIndex {
-        let syn = Synonyms::embedded();
-        let mut makes = Vec::new();
-        let mut models = Vec::new();
-        let (mut make_ids, mut model_ids) = (HashMap::new(), HashMap::new());
-        let mut postings: HashMap<String, Vec<(u32, Field)>> = HashMap::new();
-        let mut docs = Vec::with_capacity(catalog.vehicles.len());
-        for (i, v) in catalog.vehicles.iter().enumerate() {
-            let d = i as u32;
-            let make = intern(&mut makes, &mut make_ids, &v.make);
-            let model = intern(&mut models, &mut model_ids, &v.model);
-            let mut add = |text: &str, field: Field| {
-                for t in tokens(text) {
-                    let list = postings.entry(t.to_owned()).or_default();
-                    // One posting per (vehicle, field); a word repeated in a field counts once.
-                    if !list.iter().rev().take(4).any(|&(x, f)| x == d && f == field) {
-                        list.push((d, field));
-                    }
-                }
-            };
-            let fmake = fold(&v.make);
-            add(&fmake, Field::Make);
-            add(&compact(&fmake), Field::Make);
-            let fmodel = fold(&v.model);
-            add(&fmodel, Field::Model);
-            let cmodel = compact(&fmodel);
-            if tokens(&fmodel).count() > 1 {
-                add(&cmodel, Field::ModelFull);
-            }
-            add(&v.year.to_string(), Field::Year);
-            let ftrim = opt_fold(&v.trim);
-            add(&ftrim, Field::Trim);
-            add(condition_str(v.condition), Field::Condition);
-            add(&opt_fold(&v.color), Field::Color);
-            let (body, fuel, transmission) = (opt_fold(&v.body), opt_fold(&v.fuel), opt_fold(&v.transmission));
-            add(&body, Field::Body);
-            add(&fuel, Field::Fuel);
-            add(&transmission, Field::Transmission);
-            let branch = fold(&v.branch);
-            add(&branch, Field::Branch);
-            add(&fold(&v.id), Field::Id);
-            docs.push(Doc {
-                make,
-                model,
-                year: v.year,
-                condition: v.condition,
-                price: v.price,
-                price_cents: v
-                    .price
-                    .checked_mul(Decimal::ONE_HUNDRED)
-                    .and_then(|c| i64::try_from(c.round().mantissa()).ok())
-                    .unwrap_or(i64::MAX),
-                id_rank: 0,
-                available: v.status == VehicleStatus::Available,
-                branch: compact(&branch),
-                body,
-                fuel,
-                transmission,
-                trim_tokens: tokens(&ftrim).map(str::to_owned).collect(),
-            });
-        }
-        let mut order: Vec<usize> = (0..docs.len()).collect();
-        order.sort_by(|&a, &b| catalog.vehicles[a].id.cmp(&catalog.vehicles[b].id));
-        for (rank, &d) in order.iter().enumerate() {
-            docs[d].id_rank = rank as u32;
-        }
-        let mut by_make = vec![Vec::new(); makes.len()];
-        let mut by_model = vec![Vec::new(); models.len()];
-        for (d, doc) in docs.iter().enumerate() {
-            by_make[doc.make as usize].push(d as u32);
-            by_model[doc.model as usize].push(d as u32);
-        }
-        let model_token_count = models.iter().map(|m| m.tokens.len().clamp(1, 255) as u8).collect();
-        let mut sorted_vocab: Vec<String> = postings.keys().cloned().collect();
-        sorted_vocab.sort();
-        let mut fuzzy: Vec<Vec<FuzzyTerm>> = Vec::new();
-        let mut push_fuzzy = |term: &str, target: FuzzyTarget| {
-            let chars: Vec<char> = term.chars().collect();
-            if chars.len() < 4 || chars.iter().any(|c| c.is_ascii_digit()) {
-                return;
-            }
-            if fuzzy.len() <= chars.len() {
-                fuzzy.resize_with(chars.len() + 1, Vec::new);
-            }
-            fuzzy[chars.len()].push(FuzzyTerm { chars, target });
-        };
-        for t in &sorted_vocab {
-            push_fuzzy(t, FuzzyTarget::Vocab(t.clone()));
-        }
-        for p in syn.phrases.keys().filter(|p| !p.contains(' ')) {
-            if !postings.contains_key(p) {
-                push_fuzzy(p, FuzzyTarget::Synonym(p.clone()));
-            }
-        }
-        SearchIndex {
-            docs,
-            postings,
-            sorted_vocab,
-            fuzzy,
-            makes,
-            models,
-            by_make,
-            by_model,
-            model_token_count,
-            syn,
-        }
-    }
-
     /// Ids of the catalog names a filter value means: exact (case/accent/punctuation-insensitive),
     /// else names that start with the value's words ("Silverado" → "Silverado 1500"), else a typo
     /// match. Exact first, so "Corolla" never pulls in "Corolla Cross".
@@ -749,14 +525,6 @@ impl SearchIndex {
             },
             count: found.len(),
         })
-    }
-}
-
-fn condition_str(c: Condition) -> &'static str {
-    match c {
-        Condition::New => "new",
-        Condition::Used => "used",
-        Condition::Certified => "certified",
     }
 }
 
