@@ -10,6 +10,7 @@
 //! Everything is precomputed in [`SearchIndex::build`] (folded tokens, postings, interned makes and
 //! models) so a query over 10,000 vehicles is a few postings walks and one partial sort.
 
+mod filter;
 mod index;
 mod query;
 mod synonyms;
@@ -21,67 +22,13 @@ pub use synonyms::SYNONYMS_TOML;
 pub use wire::{Item, LowestPriceInput, LowestPriceOutput, SearchInput, SearchOutput};
 
 use crate::ToolError;
+use dossier_core::Catalog;
 use dossier_core::text::{fold, tokens};
-use dossier_core::{Catalog, Condition};
-use index::{Doc, Field, Name, compact};
+use filter::{Filter, bitset};
+use index::{Field, compact};
 use query::{Group, ParsedQuery};
-use rust_decimal::Decimal;
-use synonyms::fold_phrase;
-use typo::{max_typos, osa_within};
 
 impl SearchIndex {
-    /// Ids of the catalog names a filter value means: exact (case/accent/punctuation-insensitive),
-    /// else names that start with the value's words ("Silverado" → "Silverado 1500"), else a typo
-    /// match. Exact first, so "Corolla" never pulls in "Corolla Cross".
-    fn resolve(names: &[Name], value: &str) -> Vec<u32> {
-        let want = Name::new(value);
-        if want.compact.is_empty() {
-            return Vec::new();
-        }
-        let ids = |pred: &dyn Fn(&Name) -> bool| -> Vec<u32> {
-            names
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| pred(n))
-                .map(|(i, _)| i as u32)
-                .collect()
-        };
-        let exact = ids(&|n| n.compact == want.compact);
-        if !exact.is_empty() {
-            return exact;
-        }
-        let prefix = ids(&|n| n.tokens.starts_with(&want.tokens));
-        if !prefix.is_empty() {
-            return prefix;
-        }
-        let w: Vec<char> = want.compact.chars().collect();
-        let max = max_typos(w.len());
-        if max == 0 {
-            return Vec::new();
-        }
-        ids(&|n| {
-            let c: Vec<char> = n.compact.chars().collect();
-            osa_within(&w, &c, max).is_some()
-        })
-    }
-
-    /// Canonical catalog values for an attribute filter: synonyms of that field, else the value.
-    fn attribute_values(&self, value: &str, field: Field) -> Vec<String> {
-        let p = fold_phrase(value);
-        let mut out: Vec<String> = self
-            .syn
-            .phrases
-            .get(&p)
-            .into_iter()
-            .flatten()
-            .map(|&g| &self.syn.groups[g])
-            .filter(|g| g.field == Some(field))
-            .flat_map(|g| g.matches.iter().cloned())
-            .collect();
-        out.push(p);
-        out
-    }
-
     // -----------------------------------------------------------------------------------------
     // inventory_search
 
@@ -113,29 +60,7 @@ impl SearchIndex {
             Some(q) => self.parse_query(q),
             None => ParsedQuery::default(),
         };
-        let filter = Filter {
-            makes: input
-                .make
-                .as_deref()
-                .map(|m| bitset(self.makes.len(), Self::resolve(&self.makes, m))),
-            models: input
-                .model
-                .as_deref()
-                .map(|m| bitset(self.models.len(), Self::resolve(&self.models, m))),
-            year_min: max_opt(input.year_min, parsed.year_min),
-            year_max: min_opt(input.year_max, parsed.year_max),
-            price_min: max_opt(input.price_min, parsed.price_min),
-            price_max: min_opt(input.price_max, parsed.price_max),
-            condition: input.condition,
-            branch: input.branch.as_deref().map(|b| compact(&fold(b))),
-            body: input.body.as_deref().map(|b| self.attribute_values(b, Field::Body)),
-            fuel: input.fuel.as_deref().map(|b| self.attribute_values(b, Field::Fuel)),
-            transmission: input
-                .transmission
-                .as_deref()
-                .map(|b| self.attribute_values(b, Field::Transmission)),
-            include_unavailable: input.include_unavailable.unwrap_or(false),
-        };
+        let filter = self.filter(input, &parsed);
         let mut hits = self.score(&parsed.groups, &filter);
         let total = hits.len();
         let end = offset.saturating_add(limit as usize).min(total);
@@ -316,68 +241,6 @@ impl SearchIndex {
             },
             count: found.len(),
         })
-    }
-}
-
-fn bitset(len: usize, ids: Vec<u32>) -> Vec<bool> {
-    let mut v = vec![false; len];
-    for i in ids {
-        if let Some(x) = v.get_mut(i as usize) {
-            *x = true;
-        }
-    }
-    v
-}
-
-fn max_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-fn min_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-struct Filter {
-    makes: Option<Vec<bool>>,
-    models: Option<Vec<bool>>,
-    year_min: Option<i32>,
-    year_max: Option<i32>,
-    price_min: Option<Decimal>,
-    price_max: Option<Decimal>,
-    condition: Option<Condition>,
-    branch: Option<String>,
-    body: Option<Vec<String>>,
-    fuel: Option<Vec<String>>,
-    transmission: Option<Vec<String>>,
-    include_unavailable: bool,
-}
-
-impl Filter {
-    fn accepts(&self, d: &Doc) -> bool {
-        (self.include_unavailable || d.available)
-            && self.year_min.is_none_or(|y| d.year >= y)
-            && self.year_max.is_none_or(|y| d.year <= y)
-            && self.condition.is_none_or(|c| c == d.condition)
-            && self
-                .makes
-                .as_ref()
-                .is_none_or(|m| m.get(d.make as usize).copied().unwrap_or(false))
-            && self
-                .models
-                .as_ref()
-                .is_none_or(|m| m.get(d.model as usize).copied().unwrap_or(false))
-            && self.price_min.is_none_or(|p| d.price >= p)
-            && self.price_max.is_none_or(|p| d.price <= p)
-            && self.branch.as_ref().is_none_or(|b| *b == d.branch)
-            && self.body.as_ref().is_none_or(|v| v.contains(&d.body))
-            && self.fuel.as_ref().is_none_or(|v| v.contains(&d.fuel))
-            && self.transmission.as_ref().is_none_or(|v| v.contains(&d.transmission))
     }
 }
 
