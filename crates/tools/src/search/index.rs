@@ -29,17 +29,6 @@ pub(super) enum Field {
     Id,
 }
 
-impl Field {
-    /// How much a match in this field says about the vehicle. Branch and trim words are weaker
-    /// evidence than make, model or an attribute the customer asked for.
-    pub(super) fn weight(self) -> f32 {
-        match self {
-            Field::Trim | Field::Branch => 0.9,
-            _ => 1.0,
-        }
-    }
-}
-
 /// Precomputed, folded view of one vehicle.
 #[derive(Debug)]
 pub(super) struct Doc {

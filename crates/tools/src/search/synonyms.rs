@@ -3,7 +3,7 @@
 //! It is data (`crates/tools/data/synonyms.toml`), so product people extend it without touching
 //! Rust; this file folds it once into hash sets the query parser reads.
 
-use super::Field;
+use super::index::Field;
 use dossier_core::text::{fold, tokens};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
