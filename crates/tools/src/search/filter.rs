@@ -1,4 +1,4 @@
-//! Structured filters (`make`, `model`, `body`, `branch`, year and price bounds, …): what each value
+//! Structured filters (`make`, `model`, `body`, `branch`, year and price bounds…): what each value
 //! means in this catalog, and the predicate a vehicle must pass to be a hit.
 
 use super::index::{Doc, Field, Name, compact};

@@ -122,7 +122,8 @@ fn opt_fold(s: &Option<String>) -> String {
 }
 
 impl SearchIndex {
-    /// Folds and indexes the catalog: once per catalog load (in [`crate::Tools::new`]), never per query.
+    /// Folds and indexes the catalog: once per catalog load, in [`crate::Tools::new`], so that no
+    /// query folds catalog text again.
     pub fn build(catalog: &Catalog) -> SearchIndex {
         let syn = Synonyms::embedded();
         let mut makes = Vec::new();

@@ -1,7 +1,7 @@
 //! `lowest_price`: the cheapest available vehicle of one make and model, and the runner-up.
 //!
 //! It answers "what is your best price on a Corolla?", so unlike a search it does not rank by
-//! relevance: the make and model resolve as filter values do, and price alone orders the matches.
+//! relevance: make and model resolve as filter values do, and price (then id) orders the matches.
 
 use super::filter::bitset;
 use super::index::compact;
@@ -11,6 +11,7 @@ use dossier_core::Catalog;
 use dossier_core::text::{fold, tokens};
 
 impl SearchIndex {
+    /// `lowest_price`. Only available vehicles count: a reserved or sold car's price is no offer.
     pub fn lowest_price(&self, catalog: &Catalog, input: &LowestPriceInput) -> Result<LowestPriceOutput, ToolError> {
         if input.make.trim().is_empty() {
             return Err(ToolError::invalid("make", "must not be empty"));

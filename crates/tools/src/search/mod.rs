@@ -7,8 +7,21 @@
 //! 8+. Every recognised word must match (AND); words that mean nothing in this catalog ("quiero",
 //! "please") are ignored and reported back in `ignored`, so a chatty query still finds cars.
 //!
-//! Everything is precomputed in [`SearchIndex::build`] (folded tokens, postings, interned makes and
-//! models) so a query over 10,000 vehicles is a few postings walks and one partial sort.
+//! # Pipeline
+//!
+//! What depends only on the catalog is done once, in [`SearchIndex::build`], so a query over
+//! 10,000 vehicles is a few postings walks and one partial sort. One file per step:
+//!
+//! 1. `index.rs`, at catalog load: every vehicle folded and tokenised into postings (word →
+//!    vehicle and field), makes and models interned, typo candidates bucketed by length.
+//! 2. `query.rs`: the free text becomes word groups (what each word may mean, and how surely) and
+//!    year / price bounds. `synonyms.rs` supplies the vocabulary, `typo.rs` the edit distance.
+//! 3. `filter.rs`: the structured fields, tightened by those bounds, become one vehicle predicate.
+//! 4. `score.rs`: the vehicles that match every word group and pass the filter, scored in 0..1.
+//! 5. [`SearchIndex::search`], here: checks the input, runs 2–4 and cuts one page of the ranking.
+//!
+//! `lowest.rs` answers `lowest_price` from the same index; `wire.rs` holds the tools' inputs and
+//! outputs.
 
 mod filter;
 mod index;
@@ -28,6 +41,8 @@ use dossier_core::Catalog;
 use query::ParsedQuery;
 
 impl SearchIndex {
+    /// `inventory_search`. Hits rank by score, then price, then id: a total order, so paging
+    /// through equal scores never shows a vehicle twice or skips one.
     pub fn search(&self, catalog: &Catalog, input: &SearchInput) -> Result<SearchOutput, ToolError> {
         let limit = input.limit.unwrap_or(10);
         if limit > 100 {
@@ -66,6 +81,7 @@ impl SearchIndex {
         };
         // Scores are non-negative, so their bit patterns order like the floats.
         let order = |a: &(u32, f32), b: &(u32, f32)| key(a).cmp(&key(b));
+        // Only the hits up to the page's end need ordering: a partial select, not a full sort.
         if end < hits.len() && end > 0 {
             hits.select_nth_unstable_by(end - 1, order);
             hits.truncate(end);

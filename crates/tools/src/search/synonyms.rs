@@ -44,8 +44,8 @@ struct SynonymEntry {
     terms: Vec<String>,
 }
 
-/// One `[[synonym]]` entry, folded: the catalog values its terms stand for, and the one field they
-/// must be found in, if the entry names one (so "blanco" matches a colour, never a trim or a model).
+/// One `[[synonym]]` entry, folded: the catalog values its terms stand for, and the field they must
+/// be found in when the entry names one (so "blanco" matches a colour, never a trim or a model).
 #[derive(Debug)]
 pub(super) struct SynGroup {
     /// `None` when the entry says `any`.
