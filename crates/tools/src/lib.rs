@@ -13,6 +13,7 @@
 //! - [`facts`]: [`Tools::profile_facts`], tool facts for a profile's leading interest.
 //! - [`schema`]: [`definitions`], JSON Schemas for LLM tool calling.
 
+mod book;
 pub mod facts;
 pub mod finance;
 pub mod input;

@@ -7,6 +7,7 @@
 //! deferral) are ranked by an estimated money value on the deal, so "best first" is one ordering.
 //! The format is documented at the top of `config/companies/demo-motors/programs.toml`.
 
+use crate::book::{self, BookError};
 use crate::finance::monthly_payment;
 use crate::{ToolError, Tools, cents, input};
 use dossier_core::text::fold;
@@ -125,45 +126,48 @@ pub enum ProgramsError {
     Invalid { path: String, reason: String },
 }
 
+impl From<BookError> for ProgramsError {
+    fn from(e: BookError) -> ProgramsError {
+        match e {
+            BookError::Io { path, source } => ProgramsError::Io { path, source },
+            BookError::Invalid { path, reason } => ProgramsError::Invalid { path, reason },
+        }
+    }
+}
+
 impl ProgramBook {
+    /// Loads a company's `programs.toml`. Errors name the file and, for a syntax or type error,
+    /// the line.
     pub fn load(path: &Path) -> Result<ProgramBook, ProgramsError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ProgramsError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        ProgramBook::from_toml_str(&text).map_err(|e| match e {
-            ProgramsError::Invalid { reason, .. } => ProgramsError::Invalid {
-                path: path.display().to_string(),
-                reason,
-            },
-            other => other,
-        })
+        Ok(book::load(path, ProgramBook::check)?)
     }
 
+    /// Parses and checks the book (errors name the path `<string>`).
     pub fn from_toml_str(text: &str) -> Result<ProgramBook, ProgramsError> {
-        let bad = |reason: String| ProgramsError::Invalid {
-            path: "<string>".into(),
-            reason,
-        };
-        let book: ProgramBook = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        Ok(book::parse(text, "<string>", ProgramBook::check)?)
+    }
+
+    /// What the types cannot say: ids are unique (a recommendation names its program by id),
+    /// benefits are not negative, an APR special is a percentage, validity is not inverted.
+    fn check(&self) -> Result<(), String> {
         let mut seen = std::collections::HashSet::new();
-        for p in &book.programs {
+        for p in &self.programs {
             if !seen.insert(p.id.as_str()) {
-                return Err(bad(format!("program id `{}` appears twice", p.id)));
+                return Err(format!("program id `{}` appears twice", p.id));
             }
             if p.benefit.value.is_sign_negative() {
-                return Err(bad(format!("program `{}`: negative benefit", p.id)));
+                return Err(format!("program `{}`: negative benefit", p.id));
             }
             if p.benefit.kind == BenefitKind::Apr && p.benefit.value > Decimal::ONE_HUNDRED {
-                return Err(bad(format!("program `{}`: APR above 100", p.id)));
+                return Err(format!("program `{}`: APR above 100", p.id));
             }
             if let (Some(a), Some(b)) = (p.valid_from, p.valid_until)
                 && a > b
             {
-                return Err(bad(format!("program `{}`: valid_from is after valid_until", p.id)));
+                return Err(format!("program `{}`: valid_from is after valid_until", p.id));
             }
         }
-        Ok(book)
+        Ok(())
     }
 
     fn reference_apr(&self) -> Decimal {

@@ -7,6 +7,7 @@
 //! The format is documented at the top of `config/companies/demo-motors/rates.toml`.
 
 use crate::ToolError;
+use crate::book::{self, BookError};
 use dossier_core::Condition;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -97,51 +98,52 @@ pub enum RatesError {
     Invalid { path: String, reason: String },
 }
 
+impl From<BookError> for RatesError {
+    fn from(e: BookError) -> RatesError {
+        match e {
+            BookError::Io { path, source } => RatesError::Io { path, source },
+            BookError::Invalid { path, reason } => RatesError::Invalid { path, reason },
+        }
+    }
+}
+
 impl RateTable {
+    /// Loads a company's `rates.toml`. Errors name the file and, for a syntax or type error, the
+    /// line.
     pub fn load(path: &Path) -> Result<RateTable, RatesError> {
-        let text = std::fs::read_to_string(path).map_err(|source| RatesError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        RateTable::from_toml_str(&text).map_err(|e| match e {
-            RatesError::Invalid { reason, .. } => RatesError::Invalid {
-                path: path.display().to_string(),
-                reason,
-            },
-            other => other,
-        })
+        Ok(book::load(path, RateTable::check)?)
     }
 
-    /// Parses and checks the table: tiers named in rows exist, ranges are not inverted, APRs sane.
+    /// Parses and checks the table (errors name the path `<string>`).
     pub fn from_toml_str(text: &str) -> Result<RateTable, RatesError> {
-        let bad = |reason: String| RatesError::Invalid {
-            path: "<string>".into(),
-            reason,
-        };
-        let table: RateTable = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
-        for t in &table.tiers {
+        Ok(book::parse(text, "<string>", RateTable::check)?)
+    }
+
+    /// What the types cannot say: tiers named in rows exist, ranges are not inverted, APRs sane.
+    fn check(&self) -> Result<(), String> {
+        for t in &self.tiers {
             if t.min_score > t.max_score {
-                return Err(bad(format!("tier `{}`: min_score > max_score", t.name)));
+                return Err(format!("tier `{}`: min_score > max_score", t.name));
             }
         }
-        if let Some(d) = &table.default_tier
-            && !table.tiers.iter().any(|t| &t.name == d)
+        if let Some(d) = &self.default_tier
+            && !self.tiers.iter().any(|t| &t.name == d)
         {
-            return Err(bad(format!("default_tier `{d}` is not a [[tier]]")));
+            return Err(format!("default_tier `{d}` is not a [[tier]]"));
         }
-        for (i, r) in table.rows.iter().enumerate() {
+        for (i, r) in self.rows.iter().enumerate() {
             let name = r.id.clone().unwrap_or_else(|| format!("#{}", i + 1));
             if r.term_min > r.term_max {
-                return Err(bad(format!("rate {name}: term_min > term_max")));
+                return Err(format!("rate {name}: term_min > term_max"));
             }
             if r.apr.is_sign_negative() || r.apr > Decimal::ONE_HUNDRED {
-                return Err(bad(format!("rate {name}: apr must be 0..100")));
+                return Err(format!("rate {name}: apr must be 0..100"));
             }
-            if let Some(t) = r.tiers.iter().find(|t| !table.tiers.iter().any(|x| &x.name == *t)) {
-                return Err(bad(format!("rate {name}: tier `{t}` is not a [[tier]]")));
+            if let Some(t) = r.tiers.iter().find(|t| !self.tiers.iter().any(|x| &x.name == *t)) {
+                return Err(format!("rate {name}: tier `{t}` is not a [[tier]]"));
             }
         }
-        Ok(table)
+        Ok(())
     }
 
     /// The tier a credit score falls in (first listed band that contains it).

@@ -1,4 +1,9 @@
-use super::*;
+use super::synonyms::Synonyms;
+use super::typo::osa_within;
+use super::{LowestPriceInput, SYNONYMS_TOML, SearchIndex, SearchInput, SearchOutput};
+use crate::ToolError;
+use dossier_core::{Catalog, Condition, VehicleStatus};
+use rust_decimal::Decimal;
 use std::path::Path;
 
 fn catalog() -> Catalog {
