@@ -36,7 +36,7 @@ fn render(templates: &Templates, name: &str, ctx: serde_json::Value) -> Result<S
     templates.render(name, &ctx).map_err(|e| PromptError(e.to_string()))
 }
 
-/// What the spec says each default stage means (§3); custom stages are shown by name only.
+/// What the spec says each default stage means (docs/conversation-and-profile.md §3); custom stages are shown by name only.
 fn stage_description(stage: &str) -> Option<&'static str> {
     Some(match stage {
         "first_inquiry" => "has just made first contact: a greeting or one opening question, no prior history",

@@ -1,5 +1,5 @@
-//! `dossier analyze FILE` and `dossier eval DIR`: the analysis of conversation files (spec §1),
-//! scored against their labels (spec §5) by `eval`.
+//! `dossier analyze FILE` and `dossier eval DIR`: the analysis of conversation files (docs/conversation-and-profile.md §1),
+//! scored against their labels (docs/conversation-and-profile.md §5) by `eval`.
 
 use super::CliError;
 use crate::analysis::pipeline::overlay_llm;

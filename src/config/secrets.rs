@@ -3,7 +3,7 @@
 
 use secrecy::SecretString;
 
-/// The process-wide secrets of service.md's table. Company-specific ones (API tokens, per-company
+/// The process-wide secrets of docs/service.md's table. Company-specific ones (API tokens, per-company
 /// Graph or Slack tokens, LLM keys) are read by variable name when needed, through [`Secrets::var`].
 #[derive(Debug, Clone, Default)]
 pub struct Secrets {

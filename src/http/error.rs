@@ -2,7 +2,7 @@
 //!
 //! Policy: a handler returns `Result<_, ApiError>`. Client mistakes carry a message meant for the
 //! caller; internal failures answer a generic message and are logged once here, with their cause.
-//! Every error body is `{ "error": { "code": "snake_case", "message": "…" } }` (service.md).
+//! Every error body is `{ "error": { "code": "snake_case", "message": "…" } }` (docs/service.md).
 
 use axum::Json;
 use axum::extract::FromRequest;

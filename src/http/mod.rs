@@ -21,7 +21,7 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-/// All routes of service.md, with the middleware stack.
+/// All routes of docs/service.md, with the middleware stack.
 pub fn router(state: AppState) -> Router {
     let limit = state.settings.service.server.body_limit_bytes;
     let timeout = Duration::from_secs(state.settings.service.server.request_timeout_secs);

@@ -1,4 +1,4 @@
-//! Scoring profiles against human labels (spec §5).
+//! Scoring profiles against human labels (docs/conversation-and-profile.md §5).
 //!
 //! Accuracy for categorical fields, exact match for name/email/budget, and micro-averaged
 //! precision/recall/F1 for interests; the mean is over the per-field scores.

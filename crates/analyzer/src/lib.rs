@@ -1,5 +1,5 @@
 //! The offline, built-in conversation analyzer: turns a WhatsApp conversation into a smart
-//! customer profile (spec §2) with rules and lexicons only — no network, no model.
+//! customer profile (docs/conversation-and-profile.md §2) with rules and lexicons only — no network, no model.
 //!
 //! Why a fold: the service stores an [`AnalyzerState`] per contact and calls
 //! [`Analyzer::observe`] once per new message, so the cost of a message never depends on how

@@ -1,4 +1,4 @@
-//! Pipeline stage (spec §3) and latest intent (spec §4).
+//! Pipeline stage (docs/conversation-and-profile.md §3) and latest intent (docs/conversation-and-profile.md §4).
 //!
 //! Stage: each customer message may show a level (support > ready_to_buy > negotiating >
 //! comparing); the conversation keeps the highest reached, since a customer who negotiated does

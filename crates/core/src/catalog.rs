@@ -1,4 +1,4 @@
-//! A company's inventory feed (spec §6): CSV with a header row.
+//! A company's inventory feed (docs/conversation-and-profile.md §6): CSV with a header row.
 //!
 //! A bad row is reported with its line number and reason and skipped; it never fails the load,
 //! so one typo in a dealer's export does not take the whole inventory offline.

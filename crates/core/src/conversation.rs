@@ -1,4 +1,4 @@
-//! The conversation: spec §1 (`dossier analyze` input) and the message as the store keeps it.
+//! The conversation: docs/conversation-and-profile.md §1 (`dossier analyze` input) and the message as the store keeps it.
 
 use crate::ids::{ContactId, MessageId};
 use jiff::Timestamp;
@@ -62,7 +62,7 @@ impl ConversationContact {
     }
 }
 
-/// A conversation file (spec §1).
+/// A conversation file (docs/conversation-and-profile.md §1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conversation {
     #[serde(default, skip_serializing_if = "Option::is_none")]

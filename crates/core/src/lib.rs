@@ -3,9 +3,9 @@
 //! # Layout
 //! - [`ids`]: validated identifiers (company, contact, message). Parse, don't validate.
 //! - [`money`]: ISO 4217 currencies; amounts are `rust_decimal::Decimal`, written as strings.
-//! - [`conversation`]: the conversation file of spec §1 and the stored message.
-//! - [`profile`]: the smart profile of spec §2, with evidence on every fact.
-//! - [`catalog`]: a company's inventory feed (spec §6), loaded with per-line errors.
+//! - [`conversation`]: the conversation file of docs/conversation-and-profile.md §1 and the stored message.
+//! - [`profile`]: the smart profile of docs/conversation-and-profile.md §2, with evidence on every fact.
+//! - [`catalog`]: a company's inventory feed (docs/conversation-and-profile.md §6), loaded with per-line errors.
 //! - [`text`]: text folding shared by the analyzer and the tools (accents, case, Arabic-Indic digits).
 
 pub mod catalog;

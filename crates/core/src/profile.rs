@@ -1,4 +1,4 @@
-//! The smart profile (spec §2). Every extracted fact carries `evidence` (ids of the messages that
+//! The smart profile (docs/conversation-and-profile.md §2). Every extracted fact carries `evidence` (ids of the messages that
 //! show it) or, for facts from outside systems, its `source`. Unknown is `null` or `[]`, never a guess.
 
 use crate::ids::MessageId;
@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// The default sales pipeline (spec §3), earliest first. A company may rename or add stages.
+/// The default sales pipeline (docs/conversation-and-profile.md §3), earliest first. A company may rename or add stages.
 pub const STAGES: [&str; 6] = [
     "first_inquiry",
     "exploring",
@@ -17,7 +17,7 @@ pub const STAGES: [&str; 6] = [
     "support",
 ];
 
-/// The intents of spec §4.
+/// The intents of docs/conversation-and-profile.md §4.
 pub const INTENTS: [&str; 13] = [
     "greeting",
     "availability",
@@ -189,7 +189,7 @@ pub struct TrailEntry {
     pub source: String,
 }
 
-/// The smart profile of one contact (spec §2).
+/// The smart profile of one contact (docs/conversation-and-profile.md §2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
     pub company: String,

@@ -1,4 +1,4 @@
-//! `finance_payment`: a fixed-rate installment loan, exactly as spec `tools.md` states it.
+//! `finance_payment`: a fixed-rate installment loan, exactly as docs/tools.md states it.
 //!
 //! All arithmetic is `Decimal` (28 significant digits) so results are reproducible to the cent on
 //! every platform; floats would make "393.11 vs 393.10" depend on the CPU. Amounts are rounded
@@ -208,7 +208,7 @@ mod tests {
         PaymentInput::new(price, apr, n)
     }
 
-    /// The worked example of spec tools.md.
+    /// The worked example of docs/tools.md.
     #[test]
     fn spec_example() {
         let mut i = input(dec!(27900), dec!(6.9), 60);

@@ -2,7 +2,7 @@
 //! programs — and the operational facts they add to a customer profile.
 //!
 //! One entry point, [`Tools::call`], serves the HTTP API, the command line and LLM tool calling,
-//! so every surface validates and answers identically (spec `tools.md`). Inputs are typed structs
+//! so every surface validates and answers identically (docs/tools.md). Inputs are typed structs
 //! with `deny_unknown_fields`; money is a decimal string in and out, never a float.
 //!
 //! # Layout

@@ -1,5 +1,5 @@
 //! Mattermost rendering: Markdown `text` plus Slack-style `attachments` with `fields` and
-//! `actions` (teamchat.md §6.3–6.4). Each button calls `/mattermost/actions` with a private
+//! `actions` (docs/protocols/teamchat.md §6.3–6.4). Each button calls `/mattermost/actions` with a private
 //! `context` carrying the signed reference (`ref`) and the action.
 
 use crate::copilot::card::{ProfileCard, clip};

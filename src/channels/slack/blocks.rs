@@ -1,4 +1,4 @@
-//! Block Kit rendering of the copilot's replies, inside Slack's limits (teamchat.md §4): 50 blocks
+//! Block Kit rendering of the copilot's replies, inside Slack's limits (docs/protocols/teamchat.md §4): 50 blocks
 //! per message, section text 3000 characters, 10 fields of 2000, header 150 (plain text), context
 //! 10 elements, button text 75, button value 2000, confirm dialog title 100 / text 300 / buttons 30.
 //! Every message also carries a top-level `text` (notifications and fallback).

@@ -1,5 +1,5 @@
 //! Sending through the WhatsApp Cloud API: `POST {graph_base_url}/{api_version}/{phone_number_id}/messages`
-//! with the company's bearer token (whatsapp.md §5): the [`CustomerChannel`] adapter the copilot's
+//! with the company's bearer token (docs/protocols/whatsapp.md §5): the [`CustomerChannel`] adapter the copilot's
 //! Approve sends through. Errors are matched on `error.code`, never on the HTTP status: 131047
 //! means the 24-hour window is closed (send a template instead); 130429, 131056 and 80007/4 are
 //! rate limits, retried after 4^X seconds; anything else is reported.
@@ -26,7 +26,7 @@ fn recipient(to: &ContactId) -> Value {
     }
 }
 
-/// A text message body (§5.1).
+/// A text message body (docs/protocols/whatsapp.md §5.1).
 pub fn text_body(to: &ContactId, text: &str) -> Value {
     let mut b = json!({
         "messaging_product": "whatsapp",
@@ -38,7 +38,7 @@ pub fn text_body(to: &ContactId, text: &str) -> Value {
     b
 }
 
-/// A template message body (§5.1), with body parameters as text.
+/// A template message body (docs/protocols/whatsapp.md §5.1), with body parameters as text.
 pub fn template_body(to: &ContactId, name: &str, language: &str, params: &[String]) -> Value {
     let mut template = json!({ "name": name, "language": { "code": language } });
     if !params.is_empty() {

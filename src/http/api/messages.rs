@@ -12,7 +12,7 @@ use dossier_core::{ContactId, ConversationContact, Message};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// `{ "contact": {...}, "message": {...} }`, the shapes of a conversation file (spec §1).
+/// `{ "contact": {...}, "message": {...} }`, the shapes of a conversation file (docs/conversation-and-profile.md §1).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IngestBody {

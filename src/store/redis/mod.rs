@@ -1,78 +1,25 @@
 //! The Redis store (single node or Cluster). Per-contact writes are Lua scripts over keys that
 //! share one hash tag, so they are atomic and one round trip; see the key table in [`super`].
+//!
+//! - [`scripts`]: the Lua sources; [`reply`]: decoding replies; [`queue`]: the job streams.
 
 use super::*;
-use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use ::redis::cluster_async::ClusterConnection;
-use ::redis::streams::{StreamClaimReply, StreamReadReply};
-use ::redis::{Cmd, Pipeline, RedisError, RedisFuture, Script, Value};
+use reply::{array, bulk, decode_message, flatten, int, record_from};
+use scripts::*;
+
+mod conn;
+mod queue;
+mod reply;
+mod scripts;
+
+pub use conn::{Conn, connect};
+
+use ::redis::{RedisError, Script, Value};
 use metrics::histogram;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const DEAD_MAXLEN: usize = 100_000;
-
-/// One connection handle for both topologies, so the store code does not care which it talks to.
-#[derive(Clone)]
-pub enum Conn {
-    Single(ConnectionManager),
-    Cluster(ClusterConnection),
-}
-
-impl ConnectionLike for Conn {
-    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        match self {
-            Conn::Single(c) => c.req_packed_command(cmd),
-            Conn::Cluster(c) => c.req_packed_command(cmd),
-        }
-    }
-
-    fn req_packed_commands<'a>(
-        &'a mut self,
-        pipeline: &'a Pipeline,
-        offset: usize,
-        count: usize,
-    ) -> RedisFuture<'a, Vec<Value>> {
-        match self {
-            Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
-            Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
-        }
-    }
-
-    fn get_db(&self) -> i64 {
-        match self {
-            Conn::Single(c) => c.get_db(),
-            Conn::Cluster(c) => c.get_db(),
-        }
-    }
-}
-
-/// Opens a connection from a `redis://`, `rediss://` or `redis+cluster://h1,h2` URL.
-pub async fn connect(url: &str, response_timeout: Duration) -> Result<Conn, RedisError> {
-    if let Some(rest) = url.strip_prefix("redis+cluster://") {
-        let (auth, hosts) = match rest.rsplit_once('@') {
-            Some((a, h)) => (format!("{a}@"), h),
-            None => (String::new(), rest),
-        };
-        let nodes: Vec<String> = hosts
-            .split(',')
-            .filter(|h| !h.is_empty())
-            .map(|h| format!("redis://{auth}{h}"))
-            .collect();
-        let client = ::redis::cluster::ClusterClient::builder(nodes)
-            .response_timeout(response_timeout)
-            .connection_timeout(Duration::from_secs(2))
-            .build()?;
-        Ok(Conn::Cluster(client.get_async_connection().await?))
-    } else {
-        let client = ::redis::Client::open(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(response_timeout))
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(3);
-        Ok(Conn::Single(client.get_connection_manager_with_config(config).await?))
-    }
-}
+pub(super) const DEAD_MAXLEN: usize = 100_000;
 
 /// The Redis options the store needs, from `[redis]` and the worker's dedupe window.
 #[derive(Debug, Clone)]
@@ -108,20 +55,20 @@ pub struct RedisStore {
     enqueue_faults: AtomicU32,
 }
 
-fn unavailable(e: RedisError) -> StoreError {
+pub(super) fn unavailable(e: RedisError) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-fn is_nogroup(e: &RedisError) -> bool {
+pub(super) fn is_nogroup(e: &RedisError) -> bool {
     e.code() == Some("NOGROUP")
 }
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
+pub(super) fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
 /// Records how long a store call took, by operation, when dropped.
-struct Timed(&'static str, Instant);
+pub(super) struct Timed(&'static str, Instant);
 
 impl Drop for Timed {
     fn drop(&mut self) {
@@ -129,201 +76,8 @@ impl Drop for Timed {
     }
 }
 
-fn timed(op: &'static str) -> Timed {
+pub(super) fn timed(op: &'static str) -> Timed {
     Timed(op, Instant::now())
-}
-
-const APPEND_LUA: &str = r#"
--- KEYS: seen, arr, log, msg, contact, queued [, company index [, job stream]]
--- ARGV: ttl, message id, ts seconds, message json, inbound (1/0), profile_name, wa_id, user_id,
---       contact id, queued ttl (0 = no analysis) [, job json]
--- Returns 0 (duplicate), 1 (stored; nothing more to do) or 2 (stored; the caller queues the job).
-if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
-local pos = redis.call('RPUSH', KEYS[2], ARGV[2])
-local ts = tonumber(ARGV[3])
-redis.call('ZADD', KEYS[3], string.format('%.0f', ts * 1048576 + (pos % 1048576)), ARGV[2])
-redis.call('HSET', KEYS[4], ARGV[2], ARGV[4])
-local c = KEYS[5]
-redis.call('HSET', c, 'contact', ARGV[9])
-if ARGV[6] ~= '' then redis.call('HSET', c, 'profile_name', ARGV[6]) end
-if ARGV[7] ~= '' then redis.call('HSET', c, 'wa_id', ARGV[7]) end
-if ARGV[8] ~= '' then redis.call('HSET', c, 'user_id', ARGV[8]) end
-local seen = redis.call('HMGET', c, 'first_seen', 'last_seen', 'last_inbound')
-if ts <= tonumber(seen[1] or ARGV[3]) then redis.call('HSET', c, 'first_seen', ARGV[3]) end
-if ts >= tonumber(seen[2] or ARGV[3]) then redis.call('HSET', c, 'last_seen', ARGV[3]) end
-if ARGV[5] == '1' then
-  redis.call('HINCRBY', c, 'in', 1)
-  if ts >= tonumber(seen[3] or ARGV[3]) then redis.call('HSET', c, 'last_inbound', ARGV[3]) end
-else
-  redis.call('HINCRBY', c, 'out', 1)
-end
-local queue = 0
-if tonumber(ARGV[10]) > 0 and redis.call('SET', KEYS[6], '1', 'NX', 'EX', ARGV[10]) then queue = 1 end
--- Single node only (they live in other slots): the company index and the analysis job, so an
--- accepted message costs one round trip. In a Cluster the caller sends these separately.
-if KEYS[7] then redis.call('ZADD', KEYS[7], 'GT', ARGV[3], ARGV[9]) end
-if KEYS[8] then
-  if queue == 1 then redis.call('XADD', KEYS[8], '*', 'job', ARGV[11]) end
-  return 1
-end
-return 1 + queue
-"#;
-
-const READ_LUA: &str = r#"
--- KEYS: log, msg, st   ARGV: max score (exclusive, or '+inf'), limit
-local max = ARGV[1]
-if max ~= '+inf' then max = '(' .. max end
-local ids = redis.call('ZREVRANGEBYSCORE', KEYS[1], max, '-inf', 'LIMIT', 0, tonumber(ARGV[2]))
-if #ids == 0 then return {{}, {}, {}} end
-return {ids, redis.call('HMGET', KEYS[2], unpack(ids)), redis.call('HMGET', KEYS[3], unpack(ids))}
-"#;
-
-const SNAPSHOT_LUA: &str = r#"
--- KEYS: contact, doc, arr, msg, st, log, queued
--- ARGV: from (-1 = the doc's folded position), recent count, take queued (1/0), max messages
-if ARGV[3] == '1' then redis.call('DEL', KEYS[7]) end
-local rec = redis.call('HGETALL', KEYS[1])
-local doc = redis.call('HMGET', KEYS[2], 'v', 'body', 'pos')
-local stored = redis.call('LLEN', KEYS[3])
-local folded = tonumber(doc[3] or '0')
-local from = tonumber(ARGV[1])
-if from < 0 then from = folded end
-local ids, msgs, sts = {}, {}, {}
-if from < stored then
-  ids = redis.call('LRANGE', KEYS[3], from, from + tonumber(ARGV[4]) - 1)
-  msgs = redis.call('HMGET', KEYS[4], unpack(ids))
-  sts = redis.call('HMGET', KEYS[5], unpack(ids))
-end
-local rids, rmsgs, rsts = {}, {}, {}
-local n = tonumber(ARGV[2])
-if n > 0 then
-  rids = redis.call('ZREVRANGE', KEYS[6], 0, n - 1)
-  if #rids > 0 then
-    rmsgs = redis.call('HMGET', KEYS[4], unpack(rids))
-    rsts = redis.call('HMGET', KEYS[5], unpack(rids))
-  end
-end
-return {rec, {doc[1] or '', doc[2] or ''}, folded, stored, from, msgs, sts, rmsgs, rsts}
-"#;
-
-const STATUS_LUA: &str = r#"
--- KEYS: st   ARGV: message id, rank, status json
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-local r = 0
-if cur then r = tonumber(string.sub(cur, 1, 1)) end
-if tonumber(ARGV[2]) > r then
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. ARGV[3])
-  return 1
-end
-return 0
-"#;
-
-const CAS_LUA: &str = r#"
--- KEYS: doc   ARGV: expected version, body [, folded position]
-local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-if v ~= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'v', v + 1, 'body', ARGV[2])
-if ARGV[3] then redis.call('HSET', KEYS[1], 'pos', ARGV[3]) end
-return 1
-"#;
-
-const BEHIND_LUA: &str = r#"
--- KEYS: arr, doc, queued   Returns 1 when messages are stored past the folded position and no
--- analysis is queued.
-if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
-local folded = tonumber(redis.call('HGET', KEYS[2], 'pos') or '0')
-if redis.call('LLEN', KEYS[1]) > folded then return 1 end
-return 0
-"#;
-
-const RETRY_LUA: &str = r#"
--- KEYS: stream, later   ARGV: group, entry id, due ms, payload
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[1], ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
-return 1
-"#;
-
-const PROMOTE_LUA: &str = r#"
--- KEYS: stream, later   ARGV: now ms, max
-local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, job in ipairs(due) do
-  redis.call('XADD', KEYS[1], '*', 'job', job)
-  redis.call('ZREM', KEYS[2], job)
-end
-return #due
-"#;
-
-/// Most messages one snapshot returns (a rebuild of a longer conversation folds its newest part).
-const SNAPSHOT_MAX: usize = 100_000;
-
-fn queue_slot(q: Queue) -> usize {
-    match q {
-        Queue::Analysis => 0,
-        Queue::Drafts => 1,
-    }
-}
-
-fn bulk(v: &Value) -> Option<String> {
-    match v {
-        Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
-        Value::SimpleString(s) => Some(s.clone()),
-        Value::Int(i) => Some(i.to_string()),
-        _ => None,
-    }
-}
-
-fn int(v: &Value) -> u64 {
-    match v {
-        Value::Int(i) => (*i).max(0) as u64,
-        other => bulk(other).and_then(|s| s.parse().ok()).unwrap_or(0),
-    }
-}
-
-fn array(v: &Value) -> &[Value] {
-    match v {
-        Value::Array(a) => a,
-        _ => &[],
-    }
-}
-
-/// Every string in a (possibly nested) reply, flattened: multi-node replies come as maps or
-/// arrays of per-node answers.
-fn flatten(v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::Array(a) | Value::Set(a) => a.iter().for_each(|x| flatten(x, out)),
-        Value::Map(m) => m.iter().for_each(|(k, x)| {
-            flatten(k, out);
-            flatten(x, out);
-        }),
-        other => out.extend(bulk(other)),
-    }
-}
-
-fn record_from(h: &std::collections::HashMap<String, String>, contact: &ContactId) -> ContactRecord {
-    ContactRecord {
-        contact: h.get("contact").cloned().unwrap_or_else(|| contact.to_string()),
-        profile_name: h.get("profile_name").cloned(),
-        wa_id: h.get("wa_id").cloned(),
-        user_id: h.get("user_id").cloned(),
-        first_seen: ts_from_secs(h.get("first_seen")),
-        last_seen: ts_from_secs(h.get("last_seen")),
-        last_inbound: ts_from_secs(h.get("last_inbound")),
-        messages_in: h.get("in").and_then(|v| v.parse().ok()).unwrap_or(0),
-        messages_out: h.get("out").and_then(|v| v.parse().ok()).unwrap_or(0),
-    }
-}
-
-/// A stored message JSON with its delivery status laid on.
-fn decode_message(raw: &str, status: Option<&str>) -> StoreResult<Message> {
-    let mut m: Message = serde_json::from_str(raw).map_err(corrupt)?;
-    if let Some(st) = status
-        && let Some((_, json)) = st.split_once('|')
-        && let Ok(st) = serde_json::from_str::<StatusUpdate>(json)
-    {
-        st.apply_to(&mut m);
-    }
-    Ok(m)
 }
 
 impl RedisStore {
@@ -511,62 +265,6 @@ impl RedisStore {
     fn c(&self) -> Conn {
         self.conn.clone()
     }
-
-    fn entries(&self, queue: Queue, reply: Vec<(String, Vec<::redis::streams::StreamId>)>) -> Vec<Entry> {
-        let mut out = Vec::new();
-        for (stream, ids) in reply {
-            for sid in ids {
-                let payload = sid
-                    .map
-                    .get("job")
-                    .and_then(|v| ::redis::from_redis_value::<String>(v.clone()).ok());
-                out.push(Entry {
-                    queue,
-                    stream: stream.clone(),
-                    id: sid.id,
-                    payload,
-                    deliveries: sid.delivered_count.map_or(1, |d| d as u64),
-                });
-            }
-        }
-        out
-    }
-
-    async fn xreadgroup(
-        &self,
-        conn: &mut Conn,
-        queue: Queue,
-        stream: &str,
-        consumer: &str,
-        count: usize,
-        block_ms: Option<u64>,
-    ) -> StoreResult<Vec<Entry>> {
-        let reply: Option<StreamReadReply> = self
-            .with_groups(|| {
-                let mut cmd = ::redis::cmd("XREADGROUP");
-                cmd.arg("GROUP")
-                    .arg(queue.as_str())
-                    .arg(consumer)
-                    .arg("COUNT")
-                    .arg(count);
-                if let Some(b) = block_ms {
-                    cmd.arg("BLOCK").arg(b);
-                }
-                cmd.arg("STREAMS").arg(stream).arg(">");
-                let mut conn = conn.clone();
-                async move { cmd.query_async(&mut conn).await }
-            })
-            .await?;
-        let got = reply
-            .map(|r| r.keys.into_iter().map(|k| (k.key, k.ids)).collect())
-            .unwrap_or_default();
-        Ok(self.entries(queue, got))
-    }
-}
-
-fn ts_from_secs(v: Option<&String>) -> Option<Timestamp> {
-    v.and_then(|s| s.parse::<i64>().ok())
-        .and_then(|s| Timestamp::from_second(s).ok())
 }
 
 #[async_trait]
@@ -1025,208 +723,38 @@ impl Store for RedisStore {
     }
 
     async fn enqueue(&self, queue: Queue, company: &CompanyId, contact: &ContactId, payload: &str) -> StoreResult<()> {
-        let _t = timed("enqueue");
-        ::redis::cmd("XADD")
-            .arg(self.shard_key(queue, company, contact))
-            .arg("*")
-            .arg("job")
-            .arg(payload)
-            .query_async::<String>(&mut self.c())
-            .await
-            .map(|_| ())
-            .map_err(unavailable)
+        self.queue_enqueue(queue, company, contact, payload).await
     }
 
     async fn read_jobs(&self, queue: Queue, consumer: &str, count: usize, block_ms: u64) -> StoreResult<Vec<Entry>> {
-        // First a quick look at every stream, never taking more than `count` in all; then, if all
-        // are empty, block on one of them (rotating) so an idle worker costs Redis almost nothing.
-        let mut out = Vec::new();
-        let start = self.next_block_stream.fetch_add(1, Ordering::Relaxed) as u32;
-        for i in 0..self.streams {
-            let left = count.saturating_sub(out.len());
-            if left == 0 {
-                break;
-            }
-            let n = (start + i) % self.streams;
-            let stream = self.stream_key(queue, n);
-            out.extend(
-                self.xreadgroup(&mut self.c(), queue, &stream, consumer, left, None)
-                    .await?,
-            );
-        }
-        if !out.is_empty() || block_ms == 0 || count == 0 {
-            return Ok(out);
-        }
-        let stream = self.stream_key(queue, start % self.streams);
-        let mut conn = self.blocking[queue_slot(queue)].lock().await;
-        self.xreadgroup(&mut conn, queue, &stream, consumer, count, Some(block_ms))
-            .await
+        self.queue_read_jobs(queue, consumer, count, block_ms).await
     }
 
     async fn ack(&self, entry: &Entry) -> StoreResult<()> {
-        let _t = timed("ack");
-        ::redis::pipe()
-            .cmd("XACK")
-            .arg(&entry.stream)
-            .arg(entry.queue.as_str())
-            .arg(&entry.id)
-            .ignore()
-            .cmd("XDEL")
-            .arg(&entry.stream)
-            .arg(&entry.id)
-            .ignore()
-            .query_async::<()>(&mut self.c())
-            .await
-            .map_err(unavailable)
+        self.queue_ack(entry).await
     }
 
     async fn retry_later(&self, entry: &Entry, payload: &str, delay: Duration) -> StoreResult<()> {
-        let _t = timed("retry_later");
-        let due = Timestamp::now().as_millisecond() + delay.as_millis() as i64;
-        self.retry_script
-            .key(&entry.stream)
-            .key(Self::later_key(&entry.stream))
-            .arg(entry.queue.as_str())
-            .arg(&entry.id)
-            .arg(due)
-            .arg(payload)
-            .invoke_async::<i64>(&mut self.c())
-            .await
-            .map(|_| ())
-            .map_err(unavailable)
+        self.queue_retry_later(entry, payload, delay).await
     }
 
     async fn promote_due(&self, queue: Queue) -> StoreResult<usize> {
-        let now = Timestamp::now().as_millisecond();
-        let mut moved = 0;
-        for n in 0..self.streams {
-            let stream = self.stream_key(queue, n);
-            let k: i64 = self
-                .promote_script
-                .key(&stream)
-                .key(Self::later_key(&stream))
-                .arg(now)
-                .arg(1000)
-                .invoke_async(&mut self.c())
-                .await
-                .map_err(unavailable)?;
-            moved += k.max(0) as usize;
-        }
-        Ok(moved)
+        self.queue_promote_due(queue).await
     }
 
     async fn reclaim(&self, queue: Queue, consumer: &str, min_idle_ms: u64, count: usize) -> StoreResult<Vec<Entry>> {
-        let _t = timed("reclaim");
-        let mut out = Vec::new();
-        for n in 0..self.streams {
-            let left = count.saturating_sub(out.len());
-            if left == 0 {
-                break;
-            }
-            let key = self.stream_key(queue, n);
-            // (id, consumer, idle ms, deliveries)
-            let pending: Vec<(String, String, u64, u64)> = self
-                .with_groups(|| {
-                    let mut cmd = ::redis::cmd("XPENDING");
-                    cmd.arg(&key)
-                        .arg(queue.as_str())
-                        .arg("IDLE")
-                        .arg(min_idle_ms)
-                        .arg("-")
-                        .arg("+")
-                        .arg(left.max(1) * 4);
-                    let mut conn = self.c();
-                    async move { cmd.query_async(&mut conn).await }
-                })
-                .await?;
-            // Our own pending entries are jobs in hand (a slow LLM call), not a dead consumer's.
-            let theirs: Vec<&(String, String, u64, u64)> =
-                pending.iter().filter(|p| p.1 != consumer).take(left).collect();
-            if theirs.is_empty() {
-                continue;
-            }
-            let mut cmd = ::redis::cmd("XCLAIM");
-            cmd.arg(&key).arg(queue.as_str()).arg(consumer).arg(min_idle_ms);
-            for (id, ..) in &theirs {
-                cmd.arg(id);
-            }
-            let claimed: StreamClaimReply = cmd.query_async(&mut self.c()).await.map_err(unavailable)?;
-            let counts: std::collections::HashMap<&str, u64> =
-                theirs.iter().map(|(id, _, _, d)| (id.as_str(), *d)).collect();
-            for mut sid in claimed.ids {
-                let d = counts.get(sid.id.as_str()).copied().unwrap_or(1) + 1;
-                sid.delivered_count = Some(d as usize);
-                out.extend(self.entries(queue, vec![(key.clone(), vec![sid])]));
-            }
-        }
-        Ok(out)
+        self.queue_reclaim(queue, consumer, min_idle_ms, count).await
     }
 
     async fn pending_jobs(&self, queue: Queue) -> StoreResult<u64> {
-        let mut total = 0;
-        for n in 0..self.streams {
-            let key = self.stream_key(queue, n);
-            let v: Value = self
-                .with_groups(|| {
-                    let mut cmd = ::redis::cmd("XPENDING");
-                    cmd.arg(&key).arg(queue.as_str());
-                    let mut conn = self.c();
-                    async move { cmd.query_async(&mut conn).await }
-                })
-                .await?;
-            if let Some(c) = array(&v).first() {
-                total += int(c);
-            }
-        }
-        Ok(total)
+        self.queue_pending_jobs(queue).await
     }
 
     async fn dead_letter(&self, kind: DeadKind, reason: &str, payload: &str) -> StoreResult<()> {
-        let _t = timed("dead_letter");
-        ::redis::cmd("XADD")
-            .arg(self.dead_key(kind))
-            .arg("MAXLEN")
-            .arg("~")
-            .arg(DEAD_MAXLEN)
-            .arg("*")
-            .arg("reason")
-            .arg(reason)
-            .arg("payload")
-            .arg(payload)
-            .arg("at")
-            .arg(Timestamp::now().to_string())
-            .query_async::<String>(&mut self.c())
-            .await
-            .map(|_| ())
-            .map_err(unavailable)
+        self.queue_dead_letter(kind, reason, payload).await
     }
 
     async fn dead_letters(&self, kind: DeadKind, count: usize) -> StoreResult<Vec<DeadLetter>> {
-        let reply: ::redis::streams::StreamRangeReply = ::redis::cmd("XREVRANGE")
-            .arg(self.dead_key(kind))
-            .arg("+")
-            .arg("-")
-            .arg("COUNT")
-            .arg(count)
-            .query_async(&mut self.c())
-            .await
-            .map_err(unavailable)?;
-        Ok(reply
-            .ids
-            .into_iter()
-            .map(|sid| {
-                let get = |k: &str| -> String {
-                    sid.map
-                        .get(k)
-                        .and_then(|v| ::redis::from_redis_value::<String>(v.clone()).ok())
-                        .unwrap_or_default()
-                };
-                DeadLetter {
-                    reason: get("reason"),
-                    payload: get("payload"),
-                    at: get("at").parse().unwrap_or_else(|_| Timestamp::now()),
-                }
-            })
-            .collect())
+        self.queue_dead_letters(kind, count).await
     }
 }

@@ -1,0 +1,125 @@
+//! The Lua scripts: every per-contact write is one script over keys that share a hash tag.
+
+pub(super) const APPEND_LUA: &str = r#"
+-- KEYS: seen, arr, log, msg, contact, queued [, company index [, job stream]]
+-- ARGV: ttl, message id, ts seconds, message json, inbound (1/0), profile_name, wa_id, user_id,
+--       contact id, queued ttl (0 = no analysis) [, job json]
+-- Returns 0 (duplicate), 1 (stored; nothing more to do) or 2 (stored; the caller queues the job).
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+local pos = redis.call('RPUSH', KEYS[2], ARGV[2])
+local ts = tonumber(ARGV[3])
+redis.call('ZADD', KEYS[3], string.format('%.0f', ts * 1048576 + (pos % 1048576)), ARGV[2])
+redis.call('HSET', KEYS[4], ARGV[2], ARGV[4])
+local c = KEYS[5]
+redis.call('HSET', c, 'contact', ARGV[9])
+if ARGV[6] ~= '' then redis.call('HSET', c, 'profile_name', ARGV[6]) end
+if ARGV[7] ~= '' then redis.call('HSET', c, 'wa_id', ARGV[7]) end
+if ARGV[8] ~= '' then redis.call('HSET', c, 'user_id', ARGV[8]) end
+local seen = redis.call('HMGET', c, 'first_seen', 'last_seen', 'last_inbound')
+if ts <= tonumber(seen[1] or ARGV[3]) then redis.call('HSET', c, 'first_seen', ARGV[3]) end
+if ts >= tonumber(seen[2] or ARGV[3]) then redis.call('HSET', c, 'last_seen', ARGV[3]) end
+if ARGV[5] == '1' then
+  redis.call('HINCRBY', c, 'in', 1)
+  if ts >= tonumber(seen[3] or ARGV[3]) then redis.call('HSET', c, 'last_inbound', ARGV[3]) end
+else
+  redis.call('HINCRBY', c, 'out', 1)
+end
+local queue = 0
+if tonumber(ARGV[10]) > 0 and redis.call('SET', KEYS[6], '1', 'NX', 'EX', ARGV[10]) then queue = 1 end
+-- Single node only (they live in other slots): the company index and the analysis job, so an
+-- accepted message costs one round trip. In a Cluster the caller sends these separately.
+if KEYS[7] then redis.call('ZADD', KEYS[7], 'GT', ARGV[3], ARGV[9]) end
+if KEYS[8] then
+  if queue == 1 then redis.call('XADD', KEYS[8], '*', 'job', ARGV[11]) end
+  return 1
+end
+return 1 + queue
+"#;
+
+pub(super) const READ_LUA: &str = r#"
+-- KEYS: log, msg, st   ARGV: max score (exclusive, or '+inf'), limit
+local max = ARGV[1]
+if max ~= '+inf' then max = '(' .. max end
+local ids = redis.call('ZREVRANGEBYSCORE', KEYS[1], max, '-inf', 'LIMIT', 0, tonumber(ARGV[2]))
+if #ids == 0 then return {{}, {}, {}} end
+return {ids, redis.call('HMGET', KEYS[2], unpack(ids)), redis.call('HMGET', KEYS[3], unpack(ids))}
+"#;
+
+pub(super) const SNAPSHOT_LUA: &str = r#"
+-- KEYS: contact, doc, arr, msg, st, log, queued
+-- ARGV: from (-1 = the doc's folded position), recent count, take queued (1/0), max messages
+if ARGV[3] == '1' then redis.call('DEL', KEYS[7]) end
+local rec = redis.call('HGETALL', KEYS[1])
+local doc = redis.call('HMGET', KEYS[2], 'v', 'body', 'pos')
+local stored = redis.call('LLEN', KEYS[3])
+local folded = tonumber(doc[3] or '0')
+local from = tonumber(ARGV[1])
+if from < 0 then from = folded end
+local ids, msgs, sts = {}, {}, {}
+if from < stored then
+  ids = redis.call('LRANGE', KEYS[3], from, from + tonumber(ARGV[4]) - 1)
+  msgs = redis.call('HMGET', KEYS[4], unpack(ids))
+  sts = redis.call('HMGET', KEYS[5], unpack(ids))
+end
+local rids, rmsgs, rsts = {}, {}, {}
+local n = tonumber(ARGV[2])
+if n > 0 then
+  rids = redis.call('ZREVRANGE', KEYS[6], 0, n - 1)
+  if #rids > 0 then
+    rmsgs = redis.call('HMGET', KEYS[4], unpack(rids))
+    rsts = redis.call('HMGET', KEYS[5], unpack(rids))
+  end
+end
+return {rec, {doc[1] or '', doc[2] or ''}, folded, stored, from, msgs, sts, rmsgs, rsts}
+"#;
+
+pub(super) const STATUS_LUA: &str = r#"
+-- KEYS: st   ARGV: message id, rank, status json
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+local r = 0
+if cur then r = tonumber(string.sub(cur, 1, 1)) end
+if tonumber(ARGV[2]) > r then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. ARGV[3])
+  return 1
+end
+return 0
+"#;
+
+pub(super) const CAS_LUA: &str = r#"
+-- KEYS: doc   ARGV: expected version, body [, folded position]
+local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if v ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'v', v + 1, 'body', ARGV[2])
+if ARGV[3] then redis.call('HSET', KEYS[1], 'pos', ARGV[3]) end
+return 1
+"#;
+
+pub(super) const BEHIND_LUA: &str = r#"
+-- KEYS: arr, doc, queued   Returns 1 when messages are stored past the folded position and no
+-- analysis is queued.
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+local folded = tonumber(redis.call('HGET', KEYS[2], 'pos') or '0')
+if redis.call('LLEN', KEYS[1]) > folded then return 1 end
+return 0
+"#;
+
+pub(super) const RETRY_LUA: &str = r#"
+-- KEYS: stream, later   ARGV: group, entry id, due ms, payload
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+return 1
+"#;
+
+pub(super) const PROMOTE_LUA: &str = r#"
+-- KEYS: stream, later   ARGV: now ms, max
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, job in ipairs(due) do
+  redis.call('XADD', KEYS[1], '*', 'job', job)
+  redis.call('ZREM', KEYS[2], job)
+end
+return #due
+"#;
+
+/// Most messages one snapshot returns (a rebuild of a longer conversation folds its newest part).
+pub(super) const SNAPSHOT_MAX: usize = 100_000;
