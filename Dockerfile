@@ -1,5 +1,11 @@
 # syntax=docker/dockerfile:1
 # Multi-stage build: compile with the full toolchain, run on a slim image as a non-root user.
+#
+# Redis: dossier acknowledges a message only once Redis has it, so Redis must keep it. Run Redis
+# with an append-only file (`appendonly yes`, `appendfsync everysec` loses at most about a second
+# on a machine crash, `always` nothing); without one a Redis restart loses every acknowledged
+# message since the last snapshot. `serve` reads these settings at start and warns, or refuses
+# to start with `DOSSIER_REDIS__REQUIRE_AOF=true`. compose.yaml runs Redis that way.
 
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
@@ -9,7 +15,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends gcc g++ make pk
 COPY Cargo.toml Cargo.lock ./
 COPY crates ./crates
 COPY src ./src
-COPY prompts ./prompts
+COPY build.rs ./
+# Prompts, draft replies and the panel are compiled into the binary (build.rs); an operator may
+# override any of them at run time with `templates_dir` (see README).
+COPY templates ./templates
 COPY config ./config
 COPY data ./data
 COPY examples ./examples
@@ -25,8 +34,6 @@ WORKDIR /app
 COPY --from=build /src/target/release/dossier /usr/local/bin/dossier
 COPY --chown=dossier:dossier config ./config
 COPY --chown=dossier:dossier data ./data
-# Draft reply templates are read at run time (LLM prompts are compiled into the binary).
-COPY --chown=dossier:dossier prompts ./prompts
 USER dossier
 ENV DOSSIER_SERVER__LISTEN=0.0.0.0:8080 \
     DOSSIER_LOG_FORMAT=json
