@@ -67,10 +67,39 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
         return None;
     }
     let not_name = an.cat("contact.not_name");
+    // What the customer is rather than who (a job, a nationality, a state, a filler): "I'm a
+    // nurse", "soy peruano", "sou engenheiro", "أنا مهندس".
+    let what = [
+        an.cat("contact.occupations"),
+        an.cat("contact.nationalities"),
+        an.cat("contact.states"),
+        an.cat("contact.fillers"),
+        an.cat("contact.kunya"),
+    ];
+    // An Arabic word read as a cue only by dropping a pronoun suffix ("منى" as "من" + ي) may
+    // well be a name: such readings do not stop one.
+    let suffix_read = |w: usize| {
+        let raw = m.doc.word(w);
+        let c = m.doc.canon.get(w).copied().unwrap_or(raw);
+        is_arabic(raw) && c != raw && raw.starts_with(c)
+    };
     let is_not_name = |w: usize| {
+        !suffix_read(w)
+            && m.hits.iter().any(|h| {
+                h.start == w
+                    && ((h.payload == not_name && h.end == w + 1)
+                        // Read exactly, not as a typo: "Catalina" is no "catalana".
+                        || (what.contains(&h.payload) && m.doc.canon.get(w).is_some_and(|c| *c == m.doc.word(w))))
+            })
+    };
+    // Words that end a name ("معاك أحمد اللي كلمتك", "this is Sarah who called").
+    let name_end = an.cat("contact.name_end");
+    let ends_name = |w: usize| !suffix_read(w) && m.hits.iter().any(|h| h.payload == name_end && h.start == w);
+    let kunya = an.cat("contact.kunya");
+    let is_kunya = |w: usize| {
         m.hits
             .iter()
-            .any(|h| h.payload == not_name && h.start == w && h.end == w + 1)
+            .any(|h| h.payload == kunya && h.start == w && h.end == w + 1)
     };
     let name_word = an.cat("contact.name_words");
     let first_name_word = m.hits_of(name_word).map(|h| h.end).min();
@@ -95,6 +124,10 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
         let Some(first) = raw_words.get(s) else {
             continue;
         };
+        // A kunya ("أنا أبو فيصل", "Abu Faisal here") is no name.
+        if is_kunya(s) {
+            continue;
+        }
         let clause = m.doc.clause.get(s).copied();
         let mut words: Vec<&str> = Vec::new();
         if is_arabic(first) {
@@ -102,15 +135,22 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
             while w < raw_words.len() && words.len() < 3 && m.doc.clause.get(w).copied() == clause {
                 let t = raw_words[w];
                 // Known cue words (verbs, adverbs) are not names.
-                let known = m.hits.iter().any(|h| h.start <= w && w < h.end);
-                if !is_arabic(t) || is_not_name(w) || m.doc.is_num(w) || known {
+                let known = !suffix_read(w) && m.hits.iter().any(|h| h.start <= w && w < h.end);
+                if ends_name(w) {
+                    break;
+                }
+                // A second name that is also an ordinary word ("محمود سعيد اللي ...": Saeed, or
+                // "happy"), right before a relative pronoun: part of the name.
+                let surname = words.len() == 1 && is_arabic(t) && ends_name(w + 1) && !m.doc.is_num(w);
+                if !surname && (!is_arabic(t) || is_not_name(w) || m.doc.is_num(w) || known) {
                     break;
                 }
                 words.push(t);
                 w += 1;
             }
-            // After a weak intro ("أنا …") the name must end the clause: "أنا ياسمين مصطفى."
-            let clause_ends = m.doc.clause.get(w).copied() != clause;
+            // After a weak intro ("أنا …") the name must end the clause: "أنا ياسمين مصطفى.",
+            // or be followed by a relative pronoun or a verb of wanting ("معاك أحمد اللي").
+            let clause_ends = m.doc.clause.get(w).copied() != clause || ends_name(w);
             if weak && (!clause_ends || words.len() > 2) {
                 words.clear();
             }
@@ -138,7 +178,7 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
                 words.push(raw_words[w]);
                 w += 1;
             }
-            let clause_ends = m.doc.clause.get(w).copied() != clause;
+            let clause_ends = m.doc.clause.get(w).copied() != clause || ends_name(w);
             if weak && !clause_ends {
                 words.clear();
             }
@@ -191,7 +231,25 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     }
 }
 
-/// Does a WhatsApp profile name look like a real person's name?
+/// The WhatsApp profile name as a name, without a leading title ("Dr. Ahmed Ali" → "Ahmed
+/// Ali"), when it is a real person's full name.
+pub fn profile_name(an: &Analyzer, name: &str) -> Option<String> {
+    if !plausible_profile_name(an, name) {
+        return None;
+    }
+    let k = &an.knowledge;
+    let mut words: Vec<&str> = name.split_whitespace().collect();
+    while words.len() > 1 {
+        let f = fold(words[0].trim_matches(|c: char| !c.is_alphanumeric()));
+        if !k.cues("contact.titles").iter().any(|t| fold(t) == f) {
+            break;
+        }
+        words.remove(0);
+    }
+    Some(words.join(" "))
+}
+
+/// Does a WhatsApp profile name look like a real person's full name?
 pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
     let name = name.trim();
     let words: Vec<&str> = name.split_whitespace().collect();
@@ -204,7 +262,29 @@ pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
     if !all_letters {
         return false;
     }
-    let stop = an.knowledge.cues("contact.not_name");
+    let k = &an.knowledge;
+    let in_list = |cat: &str, w: &str| {
+        let f = fold(w.trim_matches(|c: char| !c.is_alphanumeric()));
+        k.cues(cat).iter().any(|s| fold(s) == f)
+    };
+    // Titles ("Dr.", "Ing.", "الشيخ") are dropped; what is left must be a full name: two words
+    // or more (a first name alone, a nickname or a kunya like "أبو فيصل" / "Umm Khalid" is not).
+    let mut words: Vec<&str> = words;
+    while words.len() > 1 && in_list("contact.titles", words[0]) {
+        words.remove(0);
+    }
+    if words.first().is_some_and(|w| in_list("contact.kunya", w)) {
+        return false;
+    }
+    let full = words.iter().filter(|w| !PARTICLES.contains(&fold(w).as_str())).count() >= 2;
+    if !full {
+        return false;
+    }
+    let stop: Vec<&String> = ["contact.not_name", "contact.occupations"]
+        .iter()
+        .flat_map(|c| k.cues(c))
+        .filter(|s| !s.contains(' '))
+        .collect();
     let mut long_word = false;
     for w in &words {
         // Initials ("M.K.", "J") are not a name: every part needs two letters.
@@ -216,6 +296,9 @@ pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
             long_word = true;
         }
         let f = fold(w.trim_matches(|c: char| !c.is_alphanumeric()));
+        if PARTICLES.contains(&f.as_str()) {
+            continue;
+        }
         if stop.iter().any(|s| fold(s) == f) {
             return false;
         }
@@ -227,13 +310,11 @@ pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
 }
 
 pub(crate) fn fill(an: &Analyzer, st: &AnalyzerState, contact: &ConversationContact, p: &mut Profile) {
-    p.contact.name = st.name.as_ref().map(|(n, _)| n.clone()).or_else(|| {
-        contact
-            .profile_name
-            .as_deref()
-            .filter(|n| plausible_profile_name(an, n))
-            .map(|n| n.trim().to_owned())
-    });
+    p.contact.name = st
+        .name
+        .as_ref()
+        .map(|(n, _)| n.clone())
+        .or_else(|| contact.profile_name.as_deref().and_then(|n| profile_name(an, n)));
     p.contact.email = st.email.as_ref().map(|(e, _)| e.clone());
 }
 
@@ -305,6 +386,81 @@ mod tests {
             Some("Jesús Ramírez")
         );
         assert_eq!(name(&[("in", "hi")], Some("محمود عادل")).as_deref(), Some("محمود عادل"));
+    }
+
+    #[test]
+    fn what_the_customer_is_is_no_name() {
+        let n = |t: &str| name(&[("in", t)], None);
+        // Jobs.
+        assert_eq!(n("Hi, I'm a nurse and I need a reliable car"), None);
+        assert_eq!(n("I'm Freelancer, need something cheap"), None);
+        assert_eq!(n("soy ingeniero, busco una camioneta"), None);
+        assert_eq!(n("Sou engenheira, queria ver o Compass"), None);
+        assert_eq!(n("انا مهندس وابي سيارة عائلية"), None);
+        assert_eq!(n("أنا موظف حكومي"), None);
+        // Nationalities.
+        assert_eq!(n("soy peruano, vivo en Lima"), None);
+        assert_eq!(n("Soy venezolana."), None);
+        assert_eq!(n("I'm Mexican, just moved here"), None);
+        assert_eq!(n("sou portuguesa"), None);
+        assert_eq!(n("انا سعودي"), None);
+        // States and fillers.
+        assert_eq!(n("I'm pre-approved already"), None);
+        assert_eq!(n("Soy nuevo por aquí"), None);
+        assert_eq!(n("sou pai de dois"), None);
+        assert_eq!(n("انا محتار بين الاثنين"), None);
+        assert_eq!(n("أنا جاهز"), None);
+        assert_eq!(n("soy pues el que preguntó ayer"), None);
+        // A real name after the same cues still is one.
+        assert_eq!(n("soy peruano, me llamo Diego Salas").as_deref(), Some("Diego Salas"));
+        assert_eq!(n("I'm a nurse, my name is Ana Lima").as_deref(), Some("Ana Lima"));
+        assert_eq!(n("Soy Valeria").as_deref(), Some("Valeria"));
+    }
+
+    #[test]
+    fn arabic_names_before_relative_pronouns_and_verbs() {
+        let n = |t: &str| name(&[("in", t)], None);
+        assert_eq!(n("معاك أحمد اللي كلمك امس").as_deref(), Some("أحمد"));
+        assert_eq!(n("معك خالد الي تواصلت معك").as_deref(), Some("خالد"));
+        assert_eq!(n("أنا سارة يلي سألت عن الكامري").as_deref(), Some("سارة"));
+        assert_eq!(n("انا فهد من الرياض").as_deref(), Some("فهد"));
+        assert_eq!(
+            n("السلام عليكم، أنا محمود سعيد اللي اشتريت السويفت").as_deref(),
+            Some("محمود سعيد")
+        );
+        assert_eq!(
+            n("Soy Catalina, estoy buscando una camioneta").as_deref(),
+            Some("Catalina")
+        );
+        assert_eq!(n("أنا منى وعايزة أسأل").as_deref(), Some("منى"));
+        assert_eq!(n("انا اللي سألت امس"), None);
+        assert_eq!(n("أنا من جدة"), None);
+        // Kunyas are no name, in text or as a profile name.
+        assert_eq!(n("معك أبو فيصل"), None);
+        assert_eq!(n("انا ام خالد"), None);
+        assert_eq!(n("Abu Faisal here, I'm Abu Faisal"), None);
+    }
+
+    #[test]
+    fn profile_names_need_a_full_name() {
+        let p = |pn: &str| name(&[("in", "hi")], Some(pn));
+        assert_eq!(p("Derek"), None);
+        assert_eq!(p("سالم"), None);
+        assert_eq!(p("أبو فهد"), None);
+        assert_eq!(p("ابو فيصل"), None);
+        assert_eq!(p("Umm Khalid"), None);
+        assert_eq!(p("Abu Saleh"), None);
+        assert_eq!(p("Ing. Roberto"), None);
+        assert_eq!(p("Dr. Ahmed Ali").as_deref(), Some("Ahmed Ali"));
+        assert_eq!(p("د. سامي الحربي").as_deref(), Some("سامي الحربي"));
+        assert_eq!(p("Juan de la Cruz").as_deref(), Some("Juan de la Cruz"));
+        assert_eq!(p("Uber Driver Mike"), None);
+        assert_eq!(p("Ana Paula").as_deref(), Some("Ana Paula"));
+        // A name in the text still wins over a kunya profile.
+        assert_eq!(
+            name(&[("in", "اسمي فيصل العتيبي")], Some("أبو فهد")).as_deref(),
+            Some("فيصل العتيبي")
+        );
     }
 
     #[test]
