@@ -38,21 +38,45 @@ pub(crate) fn sentiment_score(an: &Analyzer, m: &Msg) -> f32 {
     let pos = an.cat("sentiment.positive");
     let neg = an.cat("sentiment.negative");
     let mild = an.cat("sentiment.mild_positive");
+    let close = an.cat("intent.closing");
+    // A message that is only a greeting, thanks or an acknowledgement ("ok cool", "Perfect,
+    // thanks!", "تمام 👍") is politeness: its positive words carry no feeling (§5).
+    let polite_only = !crate::stage::is_substantive(an, m, false);
+    // The same for a sentence of only such words before a real one ("ok cool. i could do 15k").
+    let covered = |w: usize| {
+        m.hits
+            .iter()
+            .any(|c| (c.payload == close || c.payload == greet) && c.start <= w && w < c.end)
+    };
+    let polite_sentence = |h: &crate::lex::Hit| {
+        let sent = m.doc.sentence.get(h.start).copied();
+        (0..m.doc.words.len())
+            .filter(|&w| m.doc.sentence.get(w).copied() == sent)
+            .all(covered)
+    };
+    let is_closing_word = |h: &crate::lex::Hit| m.hits_of(close).any(|c| c.start <= h.start && h.end <= c.end);
     let mut s = 0.0;
-    s += m.hits_of(pos).filter(|h| !m.negated(an, h) && !in_greeting(h)).count() as f32;
+    s += m
+        .hits_of(pos)
+        .filter(|h| {
+            !m.negated(an, h) && !in_greeting(h) && !((polite_only || polite_sentence(h)) && is_closing_word(h))
+        })
+        .count() as f32;
+    s += m.hits_of(an.cat("sentiment.specific_thanks")).count() as f32;
     s += 0.5 * m.hits_of(mild).count() as f32;
     s -= 2.0 * m.hits_of(neg).filter(|h| !m.negated(an, h)).count() as f32;
     let k = &an.knowledge;
     if m.raw.is_ascii() {
         return s.clamp(-6.0, 4.0); // no emoji
     }
-    // A smiley on a bare greeting or thanks ("Boa tarde! tudo bem? 😊") is politeness.
-    let polite_only = !crate::stage::is_substantive(an, m, false);
+    // A smiley on a bare greeting or thanks ("Boa tarde! tudo bem? 😊") is politeness; a
+    // thumbs-up or an ok hand is an acknowledgement anywhere.
     let polite = k.cues("sentiment.polite_emoji");
+    let ack = k.cues("sentiment.ack_emoji");
     s += k
         .cues("sentiment.positive_emoji")
         .iter()
-        .filter(|e| m.raw.contains(e.as_str()) && !(polite_only && polite.contains(e)))
+        .filter(|e| m.raw.contains(e.as_str()) && !(polite_only && polite.contains(e)) && !ack.contains(e))
         .count() as f32;
     s -= 1.5
         * k.cues("sentiment.negative_emoji")
@@ -121,5 +145,60 @@ mod tests {
         assert_eq!(s(&[("in", "no problem at all")]), Sentiment::Neutral);
         assert_eq!(s(&[("in", "Boa tarde! tudo bem? 😊")]), Sentiment::Neutral);
         assert_eq!(s(&[("in", "we love the car 😊")]), Sentiment::Positive);
+    }
+
+    #[test]
+    fn polite_closings_and_thumbs_up_are_neutral() {
+        let s = |t: &[(&str, &str)]| run(t).sentiment.unwrap();
+        assert_eq!(
+            s(&[("in", "what would the payment be on 72 months?"), ("in", "ok cool 👍")]),
+            Sentiment::Neutral
+        );
+        assert_eq!(
+            s(&[("in", "Is the Civic available?"), ("in", "Perfect, thanks!")]),
+            Sentiment::Neutral
+        );
+        assert_eq!(
+            s(&[("in", "¿Tienen la Tacoma?"), ("in", "Perfecto, muchas gracias 👍")]),
+            Sentiment::Neutral
+        );
+        assert_eq!(s(&[("in", "Vale, genial, gracias")]), Sentiment::Neutral);
+        assert_eq!(
+            s(&[("in", "Quanto tá o Compass?"), ("in", "show, valeu 👍")]),
+            Sentiment::Neutral
+        );
+        assert_eq!(s(&[("in", "Ok, combinado. Obrigado 👌")]), Sentiment::Neutral);
+        assert_eq!(s(&[("in", "كم سعر الكامري؟"), ("in", "تمام 👍")]), Sentiment::Neutral);
+        assert_eq!(s(&[("in", "ok")]), Sentiment::Neutral);
+        assert_eq!(s(&[("in", "ok cool. i could do 15k total")]), Sentiment::Neutral);
+        assert_eq!(s(&[("in", "Genial. ¿Y la financian?")]), Sentiment::Neutral);
+        // Clear feeling still counts.
+        assert_eq!(s(&[("in", "I love it, it's amazing! thanks")]), Sentiment::Positive);
+        assert_eq!(s(&[("in", "Me encantó la camioneta 😍")]), Sentiment::Positive);
+        assert_eq!(
+            s(&[("in", "Thank you so much for getting me that rate!")]),
+            Sentiment::Positive
+        );
+        assert_eq!(
+            s(&[
+                ("in", "When is it ready?"),
+                ("in", "👍"),
+                ("in", "thanks for the quick help")
+            ]),
+            Sentiment::Positive
+        );
+        assert_eq!(s(&[("in", "gracias por la atención tan rápida")]), Sentiment::Positive);
+        assert_eq!(
+            s(&[("in", "muito obrigado pela paciência, adorei o carro")]),
+            Sentiment::Positive
+        );
+        assert_eq!(
+            s(&[("in", "شكرا جزيلا على المساعدة، السيارة روعة")]),
+            Sentiment::Positive
+        );
+        assert_eq!(
+            s(&[("in", "👍 this is unacceptable, nobody called me")]),
+            Sentiment::Negative
+        );
     }
 }
