@@ -4,6 +4,7 @@
 //! Why separate: budget, down payment, trade-in value and loan term all start from the same
 //! "number with its neighbours" reading; deciding which one it is happens in `budget`.
 
+use crate::lex::Hit;
 use crate::{Analyzer, Msg};
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -74,6 +75,7 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
     let thousand = an.cat("numbers.thousand");
     let million = an.cat("numbers.million");
     let monthly = an.cat("budget.monthly");
+    let monthly_noun = an.cat("budget.monthly_noun");
     let units = an.cat("budget.units");
     let term_units = an.cat("budget.term_units");
     let currency_cats = &an.currency_cats;
@@ -122,11 +124,15 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
             let toks = &d.toks;
             if ti >= 1 && toks[ti - 1].kind == crate::lex::Kind::Sym {
                 let sym = toks[ti - 1].text;
-                let glued = if ti >= 2 && toks[ti - 2].kind == crate::lex::Kind::Word {
-                    Some(format!("{}{}", toks[ti - 2].text, sym))
-                } else {
-                    None
-                };
+                // Letters written onto the symbol ("R$", "US$", "S/"), not a word before it
+                // ("tengo a $30,000" is no Australian dollar).
+                let touching = |a: &str, b: &str| a.as_ptr() as usize + a.len() == b.as_ptr() as usize;
+                let glued =
+                    if ti >= 2 && toks[ti - 2].kind == crate::lex::Kind::Word && touching(toks[ti - 2].text, sym) {
+                        Some(format!("{}{}", toks[ti - 2].text, sym))
+                    } else {
+                        None
+                    };
                 currency = glued
                     .and_then(|g| an.symbols.get(&g).cloned())
                     .or_else(|| an.symbols.get(sym).cloned());
@@ -141,25 +147,37 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
             }
         }
         if currency.is_none() {
+            // The longest currency phrase right after the number ("pesos colombianos" over
+            // "pesos"), or an ISO code right before it in the same clause ("USD 25,000").
+            let mut best: Option<(&Hit, &String)> = None;
             for (cat, code) in currency_cats {
                 let cat = *cat;
-                if let Some(h) = m
-                    .hits
-                    .iter()
-                    .find(|h| h.payload == cat && (h.start == end || h.start == end + 1 || h.end == w))
-                {
-                    currency = Some(code.clone());
-                    if h.start >= end && h.start <= end + 1 {
-                        end = end.max(h.end);
+                for h in m.hits.iter().filter(|h| h.payload == cat) {
+                    let after = (h.start == end || h.start == end + 1) && d.same_clause(w, h.start);
+                    let before = h.end == w
+                        && h.end - h.start == 1
+                        && d.same_clause(h.start, w)
+                        && d.word(h.start).eq_ignore_ascii_case(code);
+                    if (after || before) && best.is_none_or(|(b, _)| h.end - h.start > b.end - b.start) {
+                        best = Some((h, code));
                     }
-                    break;
+                }
+            }
+            if let Some((h, code)) = best {
+                currency = Some(code.clone());
+                if h.start >= end && h.start <= end + 1 {
+                    end = end.max(h.end);
                 }
             }
         }
+        // "450 a month", "450 or so a month", "monthly payment under 400", "parcela de até 2
+        // mil", "cuotas de máximo 800", "قسط شهري ٢٠٠٠": a period cue or a payment noun close
+        // by in the same clause.
         let is_monthly = m.hits.iter().any(|h| {
-            h.payload == monthly
-                && ((h.start >= end && h.start <= end + 1)
-                    || (h.end <= w && w - h.end <= 1 && h.end > 0 && d.same_clause(h.start, w)))
+            (h.payload == monthly
+                && ((h.start >= end && h.start <= end + 2 && d.same_clause(w, h.start))
+                    || (h.end <= w && w - h.end <= 1 && h.end > 0 && d.same_clause(h.start, w))))
+                || (h.payload == monthly_noun && h.end <= w && w - h.end <= 4 && d.same_clause(h.start, w))
         });
         let unit_tok = d
             .words

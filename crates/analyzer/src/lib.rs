@@ -50,7 +50,12 @@ pub struct Analyzer {
     pub(crate) email_re: regex::Regex,
     /// Precomputed category ids of hot paths.
     pub(crate) intent_ids: Vec<(&'static str, u32)>,
+    /// Currency word categories → ISO code, or `~family` for a word several countries share.
     pub(crate) currency_cats: Vec<(u32, String)>,
+    /// Currency family → (members, default) (`peso` → MXN COP ARS …, MXN).
+    pub(crate) families: HashMap<String, (Vec<String>, String)>,
+    /// Country calling code → currency (longest prefix of a WhatsApp number wins).
+    pub(crate) phone_currency: Vec<(String, String)>,
     pub(crate) neg_id: u32,
     /// Language codes of the knowledge files; a phrase's `Hit::lang` is 1 + its index here.
     pub(crate) lang_codes: Vec<String>,
@@ -162,12 +167,34 @@ impl Analyzer {
                 n.strip_prefix("currency.")
                     .filter(|c| c.len() == 3)
                     .map(|c| (i as u32, c.to_owned()))
+                    .or_else(|| n.strip_prefix("currency_family.").map(|f| (i as u32, format!("~{f}"))))
             })
             .collect();
+        let members = knowledge.map("currency_family_members").cloned().unwrap_or_default();
+        let defaults = knowledge.map("currency_family_default").cloned().unwrap_or_default();
+        let families = members
+            .iter()
+            .map(|(f, list)| {
+                let list: Vec<String> = list.split_whitespace().map(str::to_owned).collect();
+                let default = defaults
+                    .get(f)
+                    .cloned()
+                    .or_else(|| list.first().cloned())
+                    .unwrap_or_else(|| "USD".to_owned());
+                (f.clone(), (list, default))
+            })
+            .collect();
+        let mut phone_currency: Vec<(String, String)> = knowledge
+            .map("phone_currency")
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        phone_currency.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
         let neg_id = id("negation.words");
         Analyzer {
             intent_ids,
             currency_cats,
+            families,
+            phone_currency,
             neg_id,
             lang_codes,
             lang_restricted,
@@ -367,7 +394,7 @@ impl Analyzer {
         contact::fill(self, st, contact, &mut p);
         lang::fill(st, &mut p);
         interests::fill(st, &mut p);
-        budget::fill(st, &mut p);
+        budget::fill(self, st, contact, &mut p);
         stage::fill(self, st, &mut p);
         mood::fill(st, &mut p);
         summary::fill(self, st, &mut p);
@@ -385,19 +412,52 @@ impl Analyzer {
         p
     }
 
-    /// Resolves a currency code or `$` to ISO 4217.
-    pub(crate) fn resolve_currency(&self, code: &str, st: &AnalyzerState) -> Option<Currency> {
-        let code = if code == "$" {
-            match &st.last_currency {
-                Some(c) if self.dollar_codes.contains(c) => c.as_str(),
-                _ if self.dollar_codes.contains(&self.default_currency) => self.default_currency.as_str(),
-                _ => "USD",
+    /// Resolves a currency code, a family (`~peso`) or `$` as far as the messages allow: an
+    /// ISO 4217 code, or the family when only the customer's country can tell (see
+    /// [`Analyzer::country_currency`]).
+    pub(crate) fn resolve_code(&self, code: &str, st: &AnalyzerState) -> Option<String> {
+        if code == "$" {
+            return Some(match &st.last_currency {
+                Some(c) if self.dollar_codes.contains(c) => c.clone(),
+                // "pesos" earlier, "$30 mil" now: the same (dollar-sign) peso.
+                Some(c) if c == "~peso" => c.clone(),
+                _ if self.dollar_codes.contains(&self.default_currency) => self.default_currency.clone(),
+                _ => "USD".to_owned(),
+            });
+        }
+        if let Some(f) = code.strip_prefix('~') {
+            let (members, _) = self.families.get(f)?;
+            if members.contains(&self.default_currency) {
+                return Some(self.default_currency.clone());
             }
-        } else {
-            code
-        };
+            return Some(code.to_owned());
+        }
+        Currency::parse(code).ok().map(|c| c.as_str().to_owned())
+    }
+
+    /// Resolves a code to ISO 4217; a family goes to the customer's country's currency when it
+    /// is one of the family, else to the family's default ("pesos" from +57 → COP).
+    pub(crate) fn finish_currency(&self, code: &str, contact: &ConversationContact) -> Option<Currency> {
+        if let Some(f) = code.strip_prefix('~') {
+            let (members, default) = self.families.get(f)?;
+            let country = self.country_currency(contact);
+            let pick = country
+                .filter(|c| members.iter().any(|m| m == c))
+                .unwrap_or(default.as_str());
+            return Currency::parse(pick).ok();
+        }
         Currency::parse(code).ok()
     }
+
+    /// The currency of the customer's country, from the calling code of the WhatsApp number.
+    pub(crate) fn country_currency(&self, contact: &ConversationContact) -> Option<&str> {
+        let id = contact.wa_id.as_ref()?.as_str().trim_start_matches('+');
+        self.phone_currency
+            .iter()
+            .find(|(p, _)| id.starts_with(p.as_str()))
+            .map(|(_, c)| c.as_str())
+    }
+
 }
 
 impl Msg<'_> {

@@ -48,11 +48,16 @@ pub(crate) fn sentiment_score(an: &Analyzer, m: &Msg) -> f32 {
             .iter()
             .any(|c| (c.payload == close || c.payload == greet) && c.start <= w && w < c.end)
     };
+    // A lone reaction ("Awesome. Can I come Saturday?") still shows feeling; only a sentence
+    // with a plain acknowledgement in it ("ok", "vale", "تمام") is politeness.
+    let plain_ack = |w: usize| {
+        m.hits_of(close)
+            .any(|c| c.start <= w && w < c.end && !m.hits_of(pos).any(|p| p.start <= c.start && c.end <= p.end))
+    };
     let polite_sentence = |h: &crate::lex::Hit| {
         let sent = m.doc.sentence.get(h.start).copied();
-        (0..m.doc.words.len())
-            .filter(|&w| m.doc.sentence.get(w).copied() == sent)
-            .all(covered)
+        let words = || (0..m.doc.words.len()).filter(|&w| m.doc.sentence.get(w).copied() == sent);
+        words().all(covered) && words().any(plain_ack)
     };
     let is_closing_word = |h: &crate::lex::Hit| m.hits_of(close).any(|c| c.start <= h.start && h.end <= c.end);
     let mut s = 0.0;
@@ -171,7 +176,8 @@ mod tests {
         assert_eq!(s(&[("in", "كم سعر الكامري؟"), ("in", "تمام 👍")]), Sentiment::Neutral);
         assert_eq!(s(&[("in", "ok")]), Sentiment::Neutral);
         assert_eq!(s(&[("in", "ok cool. i could do 15k total")]), Sentiment::Neutral);
-        assert_eq!(s(&[("in", "Genial. ¿Y la financian?")]), Sentiment::Neutral);
+        assert_eq!(s(&[("in", "Ok genial. ¿Y la financian?")]), Sentiment::Neutral);
+        assert_eq!(s(&[("in", "Genial. ¿Y la financian?")]), Sentiment::Positive);
         // Clear feeling still counts.
         assert_eq!(s(&[("in", "I love it, it's amazing! thanks")]), Sentiment::Positive);
         assert_eq!(s(&[("in", "Me encantó la camioneta 😍")]), Sentiment::Positive);
