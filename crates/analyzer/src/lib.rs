@@ -287,6 +287,19 @@ impl Analyzer {
     /// `mask.ready` phrases ("la quiero sacar a crédito": wanting it *with* a next step, not
     /// committing) hide the commitment cues inside their span.
     fn apply_masks(&self, hits: &mut Vec<Hit>) {
+        // A one-word yes that is also a closing ("Fechado", "Listo", "Dale") next to a cue that
+        // puts the decision off ("vou ver com meu banco") commits to nothing.
+        let defer = self.cat("stage.defer");
+        if hits.iter().any(|h| h.payload == defer) {
+            let close = self.cat("intent.closing");
+            let closing: Vec<(usize, usize)> = hits
+                .iter()
+                .filter(|h| h.payload == close)
+                .map(|h| (h.start, h.end))
+                .collect();
+            let hidden = [self.cat("stage.ready"), self.cat("intent.reservation")];
+            hits.retain(|h| !hidden.contains(&h.payload) || !closing.iter().any(|&(s, e)| s <= h.start && h.end <= e));
+        }
         let mask = self.cat("mask.ready");
         let spans: Vec<(usize, usize)> = hits
             .iter()
@@ -457,7 +470,6 @@ impl Analyzer {
             .find(|(p, _)| id.starts_with(p.as_str()))
             .map(|(_, c)| c.as_str())
     }
-
 }
 
 impl Msg<'_> {

@@ -71,8 +71,46 @@ pub(crate) fn is_substantive(an: &Analyzer, m: &Msg, vehicle_or_money: bool) -> 
     words.saturating_sub(covered) >= 3
 }
 
+/// Price, financing, commitment or package talk in a message: a warranty or service word beside
+/// it is part of the deal being negotiated, not an after-sale case.
+pub(crate) fn sales_context(an: &Analyzer, m: &Msg, money: MoneyFacts) -> bool {
+    money.budget
+        || money.terms
+        || [
+            "stage.package",
+            "stage.negotiating",
+            "stage.ready",
+            "intent.price",
+            "financing.interest",
+        ]
+        .iter()
+        .any(|c| m.has_pos(an, c))
+}
+
+/// An after-sale word that a prospect also uses ("warranty", "mantenimiento", "صيانة") shows a
+/// support case only in a statement or a sentence about the customer's own car, outside sales
+/// talk, and not while the conversation is weighing or negotiating a purchase.
+pub(crate) fn weak_support(an: &Analyzer, st: &AnalyzerState, m: &Msg, money: MoneyFacts) -> bool {
+    let weak = an.cat("stage.support_weak");
+    let Some(h) = m.hits_of(weak).find(|h| !m.negated(an, h)) else {
+        return false;
+    };
+    if sales_context(an, m, money) {
+        return false;
+    }
+    let in_sales = st
+        .stage
+        .as_ref()
+        .is_some_and(|s| (COMPARING..=READY).contains(&s.level));
+    let own = m.has_cat(an, "stage.own");
+    if in_sales && !own {
+        return false;
+    }
+    own || !m.doc.in_question(h.start)
+}
+
 fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], money: MoneyFacts) -> u8 {
-    if m.has_pos(an, "stage.support") && !m.has_pos(an, "stage.new_purchase") {
+    if (m.has_pos(an, "stage.support") || weak_support(an, st, m, money)) && !m.has_pos(an, "stage.new_purchase") {
         return SUPPORT;
     }
     if m.has_pos(an, "stage.ready") {
@@ -146,8 +184,22 @@ pub(crate) fn observe(
             .filter(|h| m.doc.sentence.get(h.start).copied() == Some(sent as u16) && !m.negated(an, h) && !in_time(h))
             .count()
     };
+    // "Does the price include maintenance?", "¿la garantía cubre la batería?" before buying:
+    // a question about the deal, not a service request.
+    let after_sale = st.stage.as_ref().is_some_and(|s| s.level == SUPPORT);
+    let weighing = st
+        .stage
+        .as_ref()
+        .is_some_and(|s| (COMPARING..=READY).contains(&s.level));
+    let sales_service = !after_sale
+        && !m.has_pos(an, "stage.support")
+        && !weak_support(an, st, m, money)
+        && (weighing || sales_context(an, m, money));
     let in_sentence = |sent: usize| -> Option<(&'static str, u8)> {
         for &(name, c) in &an.intent_ids {
+            if name == "service" && sales_service {
+                continue;
+            }
             let n = count_in(c, sent);
             // "Tem câmbio automático?": a bare "do you have" about a feature, no vehicle named.
             if name == "availability"
@@ -382,6 +434,78 @@ mod tests {
             )])
             .1,
             "service"
+        );
+    }
+
+    #[test]
+    fn warranty_and_service_words_while_negotiating_are_no_support() {
+        // English.
+        let s = stage(&[
+            ("in", "I like the Tucson SEL"),
+            ("in", "what's your best price? does it include the extended warranty?"),
+        ]);
+        assert_eq!(s.0, "negotiating");
+        assert_ne!(s.1, "service");
+        let s = stage(&[
+            ("in", "I'm interested in the Civic, can you do 24k?"),
+            ("in", "and does the warranty cover the battery?"),
+        ]);
+        assert_eq!(s.0, "negotiating");
+        // Spanish, Portuguese, Arabic.
+        let s = stage(&[
+            ("in", "me interesa la Hilux"),
+            ("in", "¿me la dejan en 30 mil si incluyen los mantenimientos gratis?"),
+        ]);
+        assert_eq!(s.0, "negotiating");
+        assert_ne!(s.1, "service");
+        let s = stage(&[
+            ("in", "gostei do Compass"),
+            ("in", "faz por 150 mil com as revisões grátis?"),
+        ]);
+        assert_eq!(s.0, "negotiating");
+        assert_ne!(s.1, "service");
+        let s = stage(&[("in", "عجبتني الكامري"), ("in", "آخر سعر مع صيانة مجانية؟")]);
+        assert_eq!(s.0, "negotiating");
+        assert_ne!(s.1, "service");
+        // A warranty question before buying is no support either.
+        assert_ne!(
+            stage(&[("in", "How long is the warranty on the Corolla?")]).0,
+            "support"
+        );
+        // The customer's own car still is.
+        assert_eq!(
+            stage(&[("in", "my car is due for maintenance, can I book it?")]).0,
+            "support"
+        );
+        assert_eq!(
+            stage(&[(
+                "in",
+                "A minha garantia cobre o ar condicionado? meu carro tá com problema"
+            )])
+            .0,
+            "support"
+        );
+        assert_eq!(stage(&[("in", "سيارتي محتاجة صيانة")]).0, "support");
+        assert_eq!(
+            stage(&[("in", "Mi camioneta ya le toca el mantenimiento de los 20 mil")]).0,
+            "support"
+        );
+    }
+
+    #[test]
+    fn a_yes_that_puts_off_the_decision_commits_to_nothing() {
+        let base = [("in", "gostei da L200"), ("in", "dá pra parcelar em 24x?")];
+        let s = stage(&[base[0], base[1], ("in", "Fechado, vou ver com meu banco e te falo")]);
+        assert_eq!(s, ("negotiating".into(), "financing".into()));
+        let s = stage(&[
+            ("in", "me interesa la Hilux, me la dejan en 30 mil?"),
+            ("in", "Listo, lo consulto con mi esposa y te aviso"),
+        ]);
+        assert_eq!(s.0, "negotiating");
+        // A yes alone still commits.
+        assert_eq!(
+            stage(&[base[0], base[1], ("in", "Fechado! quero reservar")]).0,
+            "ready_to_buy"
         );
     }
 
