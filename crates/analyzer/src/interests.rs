@@ -14,6 +14,8 @@ use dossier_core::{Catalog, Message};
 use std::collections::{HashMap, HashSet};
 
 const MAKE_BIT: u32 = 1 << 31;
+/// A name of a model that counts only with support (the distinctive suffix of a series name).
+const WEAK_BIT: u32 = 1 << 30;
 
 #[derive(Debug, Clone)]
 pub(crate) struct ModelEntry {
@@ -56,6 +58,15 @@ fn variants(name: &str) -> Vec<String> {
         let glued = toks.concat();
         if glued.chars().count() <= 14 {
             out.push(glued);
+        }
+    }
+    // "landcruiser prado", "grand cherokee l" written "grandcherokee l": one pair glued.
+    if toks.len() > 2 {
+        for i in 0..toks.len() - 1 {
+            let mut parts: Vec<String> = toks.iter().map(|t| (*t).to_owned()).collect();
+            let second = parts.remove(i + 1);
+            parts[i].push_str(&second);
+            out.push(parts.join(" "));
         }
     }
     if toks.len() == 1 {
@@ -148,16 +159,90 @@ impl VehicleIndex {
                 *name = m.make.clone();
             }
         }
-        for (i, m) in idx.models.iter().enumerate() {
-            let mut names = variants(&m.model);
-            for a in &aliases[i] {
-                names.extend(variants(a));
+        let mut names_of: Vec<Vec<String>> = idx
+            .models
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let mut names = variants(&m.model);
+                for a in &aliases[i] {
+                    names.extend(variants(a));
+                }
+                names.sort();
+                names.dedup();
+                names
+            })
+            .collect();
+        // Series names: a catalog model that is another model plus a suffix ("Land Cruiser
+        // Prado", "Corolla Cross", "Grand Cherokee L").
+        let mut weak_names: Vec<(usize, String)> = Vec::new();
+        let stop: HashSet<String> = k.stopword_table().into_values().flatten().map(|w| fold(&w)).collect();
+        let tok_of = |s: &str| -> Vec<String> { dossier_core::text::tokens(&fold(s)).map(str::to_owned).collect() };
+        for i in 0..idx.models.len() {
+            if idx.models[i].stock.is_empty() {
+                continue;
             }
+            let toks = tok_of(&idx.models[i].model);
+            if toks.len() < 2 {
+                continue;
+            }
+            let make = norm(&idx.models[i].make);
+            let model_named = |t: &[String]| {
+                let j = t.join(" ");
+                (0..idx.models.len()).find(|&o| {
+                    o != i && norm(&idx.models[o].make) == make && tok_of(&idx.models[o].model).join(" ") == j
+                })
+            };
+            for cut in 1..toks.len() {
+                let (head, tail) = toks.split_at(cut);
+                let Some(h) = model_named(head) else {
+                    continue;
+                };
+                match model_named(tail) {
+                    // Both halves are models ("Land Cruiser" + "Prado"): every spelling of one
+                    // with every spelling of the other ("لاند كروزر برادو"), and the suffix
+                    // model alone when the catalog lacks it ("Prado" → Land Cruiser Prado).
+                    Some(t) => {
+                        let mut extra = Vec::new();
+                        for a in &names_of[h] {
+                            for b in &names_of[t] {
+                                extra.push(format!("{a} {b}"));
+                            }
+                        }
+                        if idx.models[t].stock.is_empty() {
+                            extra.extend(names_of[t].iter().cloned());
+                        }
+                        names_of[i].extend(extra);
+                    }
+                    // A distinctive suffix of a stocked model ("the Cross" for the Corolla
+                    // Cross): a name that needs support, like an ambiguous model.
+                    None => {
+                        let t = tail.join(" ");
+                        let letters = t.chars().filter(|c| c.is_alphabetic()).count();
+                        if letters >= 4 && !stop.contains(&t) && !idx.models[h].stock.is_empty() {
+                            for b in variants(&t) {
+                                weak_names.push((i, b));
+                            }
+                            let extra: Vec<String> = names_of[h]
+                                .iter()
+                                .flat_map(|a| variants(&t).into_iter().map(move |b| format!("{a} {b}")))
+                                .collect();
+                            names_of[i].extend(extra);
+                        }
+                    }
+                }
+                break;
+            }
+        }
+        for (i, names) in names_of.iter_mut().enumerate() {
             names.sort();
             names.dedup();
-            for n in names {
-                idx.set.add(&n, i as u32);
+            for n in names.iter() {
+                idx.set.add(n, i as u32);
             }
+        }
+        for (i, n) in weak_names {
+            idx.set.add(&n, WEAK_BIT | i as u32);
         }
         for (j, (name, al)) in makes.iter().enumerate() {
             for n in std::iter::once(name).chain(al.iter()) {
@@ -192,6 +277,19 @@ impl VehicleIndex {
         self.set.find(&m.doc, &mut hits);
         let (make_hits, mut model_hits): (Vec<Hit>, Vec<Hit>) =
             hits.into_iter().partition(|h| h.payload & MAKE_BIT != 0);
+        // The same span read as a plain name and as a weak one: the plain reading wins.
+        let plain: Vec<(usize, usize, u32)> = model_hits
+            .iter()
+            .filter(|h| h.payload & WEAK_BIT == 0)
+            .map(|h| (h.start, h.end, h.payload))
+            .collect();
+        model_hits.retain(|h| {
+            h.payload & WEAK_BIT == 0
+                || !plain
+                    .iter()
+                    .any(|&(s, e, p)| s == h.start && e == h.end && p == h.payload & !WEAK_BIT)
+        });
+
         // Longest first, then drop hits overlapping a kept one.
         model_hits.sort_by_key(|h| (std::cmp::Reverse(h.end - h.start), h.start));
         let mut kept: Vec<Hit> = Vec::new();
@@ -216,7 +314,15 @@ impl VehicleIndex {
         let intro = an.cat("contact.name_intro");
         let not_after = an.cat("ambiguous.not_after");
         let article = an.cat("ambiguous.article");
+        // Ambiguous names without support of their own, kept to see whether the customer
+        // coordinates them with a sure mention ("the Tucson or the Venue").
+        let mut pending: Vec<Mention> = Vec::new();
         for h in kept {
+            let weak = h.payload & WEAK_BIT != 0;
+            let h = Hit {
+                payload: h.payload & !WEAK_BIT,
+                ..h
+            };
             let Some(entry) = self.models.get(h.payload as usize) else {
                 continue;
             };
@@ -236,11 +342,17 @@ impl VehicleIndex {
             let year = year_at(h.end)
                 .or_else(|| h.start.checked_sub(1).and_then(year_at))
                 .or_else(|| make_start.and_then(|s| s.checked_sub(1)).and_then(year_at));
-            if entry.ambiguous {
+            if entry.ambiguous || weak {
                 let key = self.key(h.payload as usize);
                 // "in March" is a month: a capital after such a word proves nothing.
-                let capitalised = entry.model.chars().any(char::is_uppercase)
-                    && m.raw.contains(entry.model.as_str())
+                let written = if weak {
+                    raw_span(m, h.start, h.end)
+                } else {
+                    Some(entry.model.clone())
+                };
+                let capitalised = written
+                    .as_deref()
+                    .is_some_and(|w| w.chars().next().is_some_and(char::is_uppercase) && m.raw.contains(w))
                     && !m.hits.iter().any(|i| i.payload == not_after && i.end == h.start);
                 // Another model of the same make already in the conversation ("the Peugeot
                 // 3008?" … "and the 2008?"); a number needs an article right before it.
@@ -251,6 +363,11 @@ impl VehicleIndex {
                     .any(|k| k.split('|').next() == Some(entry.make.as_str()))
                     && (!numeric || m.hits.iter().any(|i| i.payload == article && i.end == h.start));
                 if !(make_before || year.is_some() || capitalised || same_make || st.seen_models.contains(&key)) {
+                    pending.push(Mention {
+                        model: h.payload as usize,
+                        start: h.start,
+                        year: None,
+                    });
                     continue;
                 }
             }
@@ -260,7 +377,43 @@ impl VehicleIndex {
                 year,
             });
         }
+        if !pending.is_empty() && !out.is_empty() {
+            let coord = an.cat("ambiguous.coord");
+            let sure: Vec<(usize, usize)> = out.iter().map(|o| (o.start, o.start + self.name_len(m, o))).collect();
+            for p in pending {
+                let p_end = p.start + self.name_len(m, &p);
+                let joined = sure.iter().any(|&(s, e)| {
+                    let (gap_from, gap_to) = if e <= p.start {
+                        (e, p.start)
+                    } else if p_end <= s {
+                        (p_end, s)
+                    } else {
+                        return false;
+                    };
+                    gap_to - gap_from <= 3
+                        && d.sentence.get(gap_from) == d.sentence.get(gap_to)
+                        && (gap_from..gap_to).any(|w| m.hits.iter().any(|h| h.payload == coord && h.start == w))
+                });
+                if joined {
+                    out.push(p);
+                }
+            }
+            out.sort_by_key(|o| o.start);
+        }
         out
+    }
+
+    /// Words of a mention's name in the message (for adjacency checks).
+    fn name_len(&self, m: &Msg, men: &Mention) -> usize {
+        let mut hits: Vec<Hit> = Vec::new();
+        self.set.find(&m.doc, &mut hits);
+        hits.iter()
+            .filter(|h| {
+                h.start == men.start && (h.payload & !WEAK_BIT) as usize == men.model && h.payload & MAKE_BIT == 0
+            })
+            .map(|h| h.end - h.start)
+            .max()
+            .unwrap_or(1)
     }
 
     fn describe(&self, mention: &Mention) -> String {
@@ -272,6 +425,17 @@ impl VehicleIndex {
             None => format!("{} {}", e.make, e.model),
         }
     }
+}
+
+/// The raw text of words `[start, end)` of a message (case kept), when it can be aligned.
+fn raw_span(m: &Msg, start: usize, end: usize) -> Option<String> {
+    let light = crate::contact::light_fold(m.raw);
+    let words: Vec<&str> = crate::lex::lex(&light)
+        .into_iter()
+        .filter(|t| matches!(t.kind, crate::lex::Kind::Word | crate::lex::Kind::Num))
+        .map(|t| t.text)
+        .collect();
+    (words.len() == m.doc.words.len()).then(|| words[start..end].join(" "))
 }
 
 /// Within the clause, does a hit of `a` stand before a hit of `b` (≤ 3 words apart)?
@@ -662,6 +826,77 @@ mod tests {
         assert_eq!(items(&[("in", "we bought it in March")]), Vec::<String>::new());
         let an = analyzer();
         assert!(an.explain("leaning").is_empty(), "{:?}", an.explain("leaning"));
+    }
+
+    fn series_analyzer() -> &'static crate::Analyzer {
+        static A: std::sync::OnceLock<crate::Analyzer> = std::sync::OnceLock::new();
+        A.get_or_init(|| {
+            let csv =
+                "id,branch,make,model,year,trim,condition,price,currency,mileage_km,color,body,fuel,transmission,status
+S1,North,Toyota,Land Cruiser Prado,2023,TXL,new,250000,SAR,0,white,suv,gasoline,automatic,available
+S2,North,Toyota,Land Cruiser,2022,GXR,used,280000,SAR,30000,black,suv,gasoline,automatic,available
+S3,North,Toyota,Corolla,2023,XLI,new,90000,SAR,0,white,sedan,gasoline,cvt,available
+S4,North,Toyota,Corolla Cross,2024,Hybrid,new,120000,SAR,0,grey,suv,hybrid,cvt,available
+S5,South,Jeep,Grand Cherokee L,2023,Limited,new,260000,SAR,0,blue,suv,gasoline,automatic,available
+S6,South,Jeep,Grand Cherokee,2022,Laredo,used,180000,SAR,25000,white,suv,gasoline,automatic,available
+S7,South,Mazda,CX-30,2023,Core,new,110000,SAR,0,red,suv,gasoline,automatic,available
+S8,South,Mazda,CX-3,2021,Core,used,70000,SAR,40000,red,suv,gasoline,automatic,available
+S9,South,Hyundai,Tucson,2023,GL,new,100000,SAR,0,white,suv,gasoline,automatic,available
+S10,South,Hyundai,Venue,2023,GL,new,70000,SAR,0,white,suv,gasoline,automatic,available
+S11,South,Kia,Sportage,2023,LX,new,105000,SAR,0,white,suv,gasoline,automatic,available
+S12,South,Kia,Soul,2022,LX,used,60000,SAR,20000,white,hatchback,gasoline,automatic,available";
+            let cat = dossier_core::Catalog::from_csv(csv.as_bytes()).unwrap();
+            crate::Analyzer::new(std::sync::Arc::new(crate::Knowledge::builtin()), &cat)
+        })
+    }
+
+    fn series_items(msgs: &[(&str, &str)]) -> Vec<String> {
+        let mut v: Vec<String> = series_analyzer()
+            .analyze(&conv(msgs, None), "t")
+            .interests
+            .into_iter()
+            .map(|i| format!("{} {}", i.make, i.model))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn series_names_match_the_catalog_model() {
+        let it = |t: &str| series_items(&[("in", t)]);
+        assert_eq!(
+            it("is the land cruiser prado still there?"),
+            ["Toyota Land Cruiser Prado"]
+        );
+        assert_eq!(it("landcruiser prado 2023 price?"), ["Toyota Land Cruiser Prado"]);
+        assert_eq!(it("عندكم برادو؟"), ["Toyota Land Cruiser Prado"]);
+        assert_eq!(it("كم سعر لاند كروزر برادو"), ["Toyota Land Cruiser Prado"]);
+        assert_eq!(it("how much is the prado?"), ["Toyota Land Cruiser Prado"]);
+        assert_eq!(it("and the Land Cruiser GXR?"), ["Toyota Land Cruiser"]);
+        assert_eq!(it("me interesa el Corolla Cross híbrido"), ["Toyota Corolla Cross"]);
+        assert_eq!(it("Quanto tá o Cross?"), ["Toyota Corolla Cross"]);
+        assert_eq!(it("I need to cross the border"), Vec::<String>::new());
+        assert_eq!(it("the corolla please"), ["Toyota Corolla"]);
+        assert_eq!(it("do you have the Grand Cherokee L?"), ["Jeep Grand Cherokee L"]);
+        assert_eq!(it("grand cherokee 2022 laredo"), ["Jeep Grand Cherokee"]);
+        assert_eq!(it("tienen la cx-30?"), ["Mazda CX-30"]);
+        assert_eq!(it("tienen la cx 30 o la cx3?"), ["Mazda CX-3", "Mazda CX-30"]);
+    }
+
+    #[test]
+    fn an_ambiguous_model_beside_a_sure_one_counts() {
+        let it = |t: &str| series_items(&[("in", t)]);
+        assert_eq!(
+            it("I'm torn between the Tucson or the venue"),
+            ["Hyundai Tucson", "Hyundai Venue"]
+        );
+        assert_eq!(it("estoy entre la sportage y la soul"), ["Kia Soul", "Kia Sportage"]);
+        assert_eq!(
+            it("tucson ou venue, qual compensa?"),
+            ["Hyundai Tucson", "Hyundai Venue"]
+        );
+        assert_eq!(it("the venue was nice, but the tucson is bigger"), ["Hyundai Tucson"]);
+        assert_eq!(it("what a venue"), Vec::<String>::new());
     }
 
     #[test]
