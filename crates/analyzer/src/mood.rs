@@ -135,6 +135,16 @@ mod tests {
         assert_eq!(u("tô sem pressa, só ano que vem"), Urgency::Low);
         assert_eq!(u("مش مستعجل"), Urgency::Low);
         assert_eq!(u("Tomorrow works"), Urgency::Normal);
+        // Stated deadlines and no-rush across dialects.
+        assert_eq!(u("I start Monday at the new job and need a car"), Urgency::High);
+        assert_eq!(u("la necesito ya, empiezo a trabajar el lunes"), Urgency::High);
+        assert_eq!(u("necesito algo al toque"), Urgency::High);
+        assert_eq!(u("começo a trabalhar segunda, preciso do carro"), Urgency::High);
+        assert_eq!(u("ابيها باجر ضروري"), Urgency::High);
+        assert_eq!(u("محتاجها قبل السفر"), Urgency::High);
+        assert_eq!(u("solo cotizando por ahora"), Urgency::Low);
+        assert_eq!(u("براحتك، مش مستعجلين"), Urgency::Low);
+        assert_eq!(u("só no ano que vem"), Urgency::Low);
     }
 
     #[test]

@@ -193,10 +193,10 @@ pub(crate) fn signals(st: &AnalyzerState, p: &mut Profile) {
             i.last_mentioned.unwrap_or(at),
         );
     }
-    if let Some(b) = &st.budget {
+    if let (Some(b), Some(pb)) = (&st.budget, &p.budget) {
         push(
             "budget",
-            json!({"amount": b.amount.to_string(), "currency": b.currency, "monthly": b.monthly}),
+            json!({"amount": b.amount.to_string(), "currency": pb.currency.as_str(), "monthly": b.monthly}),
             0.8,
             vec![b.evidence.clone()],
             b.at,
