@@ -130,6 +130,7 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
             asked_based = Some(a);
         }
     }
+    let cued = cue_based.is_some();
     if let Some(a) = cue_based.or(asked_based) {
         let currency = a
             .currency
@@ -160,6 +161,7 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
                 monthly,
                 evidence: msg.id.clone(),
                 at: msg.timestamp,
+                cued,
             });
             found_budget = true;
         }

@@ -63,6 +63,8 @@ pub struct Analyzer {
     pub(crate) lang_restricted: Vec<bool>,
     /// Folded number word → value (`[number_words]`: "veinte" → 20).
     pub(crate) number_words: HashMap<String, u32>,
+    /// Evidence class → stated confidence (`[confidence]`).
+    pub(crate) confidences: HashMap<String, f32>,
 }
 
 /// One message prepared for the extractors.
@@ -142,6 +144,14 @@ impl Analyzer {
                     .collect()
             })
             .unwrap_or_default();
+        let confidences = knowledge
+            .map("confidence")
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.trim().parse::<f32>().ok()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
         let dollar_codes = knowledge.cues("currency_meta.dollar_codes").to_vec();
         let mut counts: HashMap<&str, usize> = HashMap::default();
         for v in &catalog.vehicles {
@@ -199,6 +209,7 @@ impl Analyzer {
             lang_codes,
             lang_restricted,
             number_words,
+            confidences,
             knowledge,
             canon,
             cues,
@@ -211,6 +222,11 @@ impl Analyzer {
             default_currency,
             email_re,
         }
+    }
+
+    /// The stated confidence of an evidence class (`[confidence]` in the knowledge files).
+    pub(crate) fn confidence(&self, class: &str) -> f32 {
+        self.confidences.get(class).copied().unwrap_or(0.5)
     }
 
     /// The knowledge this analyzer was built from.
@@ -421,7 +437,7 @@ impl Analyzer {
         };
         p.returning = st.returning;
         p.updated_at = st.last_seen;
-        summary::signals(st, &mut p);
+        summary::signals(self, st, p.contact.name.is_some(), &mut p);
         p
     }
 

@@ -11,7 +11,7 @@ use dossier_core::Message;
 use dossier_core::profile::{Profile, Sentiment, Urgency};
 
 const DECAY: f32 = 0.85;
-const THRESHOLD: f32 = 0.5;
+pub(crate) const THRESHOLD: f32 = 0.5;
 
 pub(crate) fn urgency_of(an: &Analyzer, m: &Msg) -> Option<Urgency> {
     if m.has_pos(an, "urgency.low") {

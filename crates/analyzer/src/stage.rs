@@ -109,12 +109,49 @@ pub(crate) fn weak_support(an: &Analyzer, st: &AnalyzerState, m: &Msg, money: Mo
     own || !m.doc.in_question(h.start)
 }
 
-fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], money: MoneyFacts) -> u8 {
-    if (m.has_pos(an, "stage.support") || weak_support(an, st, m, money)) && !m.has_pos(an, "stage.new_purchase") {
-        return SUPPORT;
+/// Evidence classes of a stage, by strength of the cue behind it; `[confidence]` in
+/// `common.toml` gives each its stated confidence (tuned on the held-out sets).
+pub const STAGE_BASIS: [&str; 12] = [
+    "stage.unknown",
+    "stage.support_strong",
+    "stage.support_weak",
+    "stage.ready",
+    "stage.negotiating_terms",
+    "stage.negotiating_cue",
+    "stage.comparing_strong",
+    "stage.comparing_weak",
+    "stage.comparing_models",
+    "stage.exploring_count",
+    "stage.first_inquiry",
+    "stage.restarted",
+];
+/// Evidence classes of an intent.
+pub const INTENT_BASIS: [&str; 7] = [
+    "intent.unknown",
+    "intent.question_cue",
+    "intent.statement_cue",
+    "intent.money",
+    "intent.after_sale",
+    "intent.other_default",
+    "intent.greeting",
+];
+
+fn basis_of(name: &str, table: &[&str]) -> u8 {
+    table.iter().position(|b| *b == name).unwrap_or(0) as u8
+}
+
+fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], money: MoneyFacts) -> (u8, u8) {
+    let b = |n: &str| basis_of(n, &STAGE_BASIS);
+    if !m.has_pos(an, "stage.new_purchase") {
+        if m.has_pos(an, "stage.support") {
+            return (SUPPORT, b("stage.support_strong"));
+        }
+        if weak_support(an, st, m, money) {
+            return (SUPPORT, b("stage.support_weak"));
+        }
     }
     if m.has_pos(an, "stage.ready") {
-        return READY;
+        return (READY, b("stage.ready"));
     }
     let specific = !wanted.is_empty() || !st.interests.is_empty();
     let fin = m.has_pos(an, "financing.interest");
@@ -122,19 +159,22 @@ fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], 
     // A price that a competitor offered ("the other dealer offered me 27,500 out the door") is
     // weighed against ours: comparing, not haggling (financing or a trade-in still negotiate).
     let competitor = m.has_pos(an, "stage.competitor");
-    if specific && (fin || trade || money.terms || (!competitor && m.has_pos(an, "stage.negotiating"))) {
-        return NEGOTIATING;
+    if specific && (fin || trade || money.terms) {
+        return (NEGOTIATING, b("stage.negotiating_terms"));
+    }
+    if specific && !competitor && m.has_pos(an, "stage.negotiating") {
+        return (NEGOTIATING, b("stage.negotiating_cue"));
     }
     if m.has_cat(an, "stage.comparing_strong") || m.has_cat(an, "stage.competitor") {
-        return COMPARING;
+        return (COMPARING, b("stage.comparing_strong"));
     }
     if specific && m.has_cat(an, "stage.comparing_weak") {
-        return COMPARING;
+        return (COMPARING, b("stage.comparing_weak"));
     }
     if st.interests.len() >= 2 && !wanted.is_empty() {
-        return COMPARING;
+        return (COMPARING, b("stage.comparing_models"));
     }
-    0
+    (0, 0)
 }
 
 pub(crate) fn observe(
@@ -152,18 +192,26 @@ pub(crate) fn observe(
             level: EXPLORING,
             since: msg.timestamp,
             evidence: vec![msg.id.clone()],
+            basis: basis_of("stage.restarted", &STAGE_BASIS),
         });
     }
-    let level = message_level(an, st, m, wanted, money);
+    let (level, basis) = message_level(an, st, m, wanted, money);
     if level > 0 {
         match &mut st.stage {
-            Some(s) if s.level == level => push_ev(&mut s.evidence, &msg.id),
+            Some(s) if s.level == level => {
+                push_ev(&mut s.evidence, &msg.id);
+                // The strongest evidence seen for this level (lower index = stronger cue).
+                if basis > 0 && (s.basis == 0 || basis < s.basis) {
+                    s.basis = basis;
+                }
+            }
             Some(s) if s.level > level => {}
             _ => {
                 st.stage = Some(StageState {
                     level,
                     since: msg.timestamp,
                     evidence: vec![msg.id.clone()],
+                    basis,
                 });
             }
         }
@@ -224,22 +272,31 @@ pub(crate) fn observe(
         None
     };
     let is_q = |sent: usize| m.doc.sentence_q.get(sent).copied().unwrap_or(false);
-    let mut found = (0..n_sent).rev().filter(|&s| is_q(s)).find_map(in_sentence);
+    let ib = |n: &str| basis_of(n, &INTENT_BASIS);
+    let mut found = (0..n_sent)
+        .rev()
+        .filter(|&s| is_q(s))
+        .find_map(in_sentence)
+        .map(|(v, n)| (v, n, ib("intent.question_cue")));
     if found.is_none() {
-        found = (0..n_sent).rev().find_map(in_sentence);
+        found = (0..n_sent)
+            .rev()
+            .find_map(in_sentence)
+            .map(|(v, n)| (v, n, ib("intent.statement_cue")));
     }
-    if money.terms && found.is_none_or(|(v, _)| v == "price") {
-        found = Some(("financing", 1));
+    if money.terms && found.is_none_or(|(v, _, _)| v == "price") {
+        found = Some(("financing", 1, ib("intent.money")));
     }
     if found.is_none() && money.budget {
-        found = Some(("price", 1));
+        found = Some(("price", 1, ib("intent.money")));
     }
     match found {
-        Some((v, n)) => {
+        Some((v, n, basis)) => {
             st.intent = Some(IntentState {
                 value: v.to_owned(),
                 evidence: msg.id.clone(),
                 strength: n,
+                basis,
             })
         }
         None => {
@@ -250,21 +307,22 @@ pub(crate) fn observe(
     }
 }
 
-pub(crate) fn fill(_an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
+pub(crate) fn fill(an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
     if st.messages_in == 0 {
         return;
     }
-    let (level, since, evidence, conf) = match &st.stage {
-        Some(s) if s.level >= EXPLORING => (
-            s.level,
-            Some(s.since),
-            s.evidence.clone(),
-            0.6 + 0.05 * s.evidence.len().min(6) as f32,
-        ),
+    let conf = |name: &str| an.confidence(name);
+    let (level, since, evidence, basis) = match &st.stage {
+        Some(s) if s.level >= EXPLORING => (s.level, Some(s.since), s.evidence.clone(), s.basis),
         _ => {
             if st.substantive_in >= 2 || (st.returning && st.substantive_in >= 1) {
                 let ev = st.second_substantive.iter().cloned().collect();
-                (EXPLORING, st.second_substantive_at.or(st.first_seen), ev, 0.6)
+                (
+                    EXPLORING,
+                    st.second_substantive_at.or(st.first_seen),
+                    ev,
+                    basis_of("stage.exploring_count", &STAGE_BASIS),
+                )
             } else {
                 let ev = st
                     .first_substantive
@@ -272,13 +330,25 @@ pub(crate) fn fill(_an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
                     .cloned()
                     .chain(st.greeting.iter().cloned())
                     .collect();
-                (FIRST_INQUIRY, st.first_seen, ev, 0.7)
+                (
+                    FIRST_INQUIRY,
+                    st.first_seen,
+                    ev,
+                    basis_of("stage.first_inquiry", &STAGE_BASIS),
+                )
             }
         }
     };
+    // Stated confidence: the rate at which stages resting on this kind of evidence are right,
+    // a little more when several messages back it.
+    let class = STAGE_BASIS.get(basis as usize).copied().unwrap_or("stage.unknown");
+    let mut c = conf(class);
+    if evidence.len() >= 2 {
+        c += conf("stage.repeat_bonus");
+    }
     p.stage = Some(Fact {
         value: stage_name(level).to_owned(),
-        confidence: conf.min(0.95),
+        confidence: round2(c.clamp(0.05, 0.98)),
         since,
         evidence,
         source: None,
@@ -286,13 +356,19 @@ pub(crate) fn fill(_an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
     let intent = match &st.intent {
         Some(i) => {
             let mut v = i.value.as_str();
+            let mut class = INTENT_BASIS.get(i.basis as usize).copied().unwrap_or("intent.unknown");
             // In an after-sale thread a price or visit question is about the service.
             if level == SUPPORT && matches!(v, "price" | "availability" | "test_drive" | "features") {
                 v = "service";
+                class = "intent.after_sale";
+            }
+            let mut c = conf(class);
+            if i.strength >= 2 {
+                c += conf("intent.multi_bonus");
             }
             Some(Fact {
                 value: v.to_owned(),
-                confidence: (0.55 + 0.1 * i.strength as f32).min(0.9),
+                confidence: round2(c.clamp(0.05, 0.98)),
                 since: None,
                 evidence: vec![i.evidence.clone()],
                 source: None,
@@ -300,20 +376,24 @@ pub(crate) fn fill(_an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
         }
         None if st.substantive_in > 0 => Some(Fact {
             value: "other".into(),
-            confidence: 0.4,
+            confidence: round2(conf("intent.other_default")),
             since: None,
             evidence: st.first_substantive.iter().cloned().collect(),
             source: None,
         }),
         None => st.greeting.as_ref().map(|g| Fact {
             value: "greeting".into(),
-            confidence: 0.8,
+            confidence: round2(conf("intent.greeting")),
             since: None,
             evidence: vec![g.clone()],
             source: None,
         }),
     };
     p.intent = intent;
+}
+
+pub(crate) fn round2(x: f32) -> f32 {
+    (x * 100.0).round() / 100.0
 }
 
 #[cfg(test)]

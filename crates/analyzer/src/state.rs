@@ -55,6 +55,9 @@ pub struct BudgetState {
     pub monthly: bool,
     pub evidence: MessageId,
     pub at: Timestamp,
+    /// Read next to a limit cue (false: an answer to the agent's budget question).
+    #[serde(default)]
+    pub cued: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -78,6 +81,9 @@ pub struct StageState {
     pub level: u8,
     pub since: Timestamp,
     pub evidence: Vec<MessageId>,
+    /// What the level rests on (see `stage::STAGE_BASIS`): sets the stated confidence.
+    #[serde(default)]
+    pub basis: u8,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -86,6 +92,9 @@ pub struct IntentState {
     pub evidence: MessageId,
     /// Number of cue hits behind it (confidence).
     pub strength: u8,
+    /// What the intent rests on (see `stage::INTENT_BASIS`): sets the stated confidence.
+    #[serde(default)]
+    pub basis: u8,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
