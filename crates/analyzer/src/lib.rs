@@ -65,6 +65,8 @@ pub struct Analyzer {
     pub(crate) number_words: HashMap<String, u32>,
     /// Evidence class → stated confidence (`[confidence]`).
     pub(crate) confidences: HashMap<String, f32>,
+    /// Tuning numbers (`[tuning]`).
+    pub(crate) tunings: HashMap<String, f32>,
 }
 
 /// One message prepared for the extractors.
@@ -152,6 +154,14 @@ impl Analyzer {
                     .collect()
             })
             .unwrap_or_default();
+        let tunings = knowledge
+            .map("tuning")
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.trim().parse::<f32>().ok()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
         let dollar_codes = knowledge.cues("currency_meta.dollar_codes").to_vec();
         let mut counts: HashMap<&str, usize> = HashMap::default();
         for v in &catalog.vehicles {
@@ -210,6 +220,7 @@ impl Analyzer {
             lang_restricted,
             number_words,
             confidences,
+            tunings,
             knowledge,
             canon,
             cues,
@@ -227,6 +238,11 @@ impl Analyzer {
     /// The stated confidence of an evidence class (`[confidence]` in the knowledge files).
     pub(crate) fn confidence(&self, class: &str) -> f32 {
         self.confidences.get(class).copied().unwrap_or(0.5)
+    }
+
+    /// A tuning number (`[tuning]` in the knowledge files), or `default`.
+    pub(crate) fn tuning(&self, name: &str, default: f32) -> f32 {
+        self.tunings.get(name).copied().unwrap_or(default)
     }
 
     /// The knowledge this analyzer was built from.
@@ -425,7 +441,7 @@ impl Analyzer {
         interests::fill(st, &mut p);
         budget::fill(self, st, contact, &mut p);
         stage::fill(self, st, &mut p);
-        mood::fill(st, &mut p);
+        mood::fill(self, st, &mut p);
         summary::fill(self, st, &mut p);
         p.history = dossier_core::profile::History {
             first_seen: st.first_seen,

@@ -238,7 +238,7 @@ pub(crate) fn signals(an: &Analyzer, st: &AnalyzerState, contact_named: bool, p:
         let strength = st.sentiment.abs();
         let class = if strength >= 2.0 {
             "sentiment.strong"
-        } else if strength >= crate::mood::THRESHOLD {
+        } else if strength >= an.tuning("sentiment.threshold", crate::mood::THRESHOLD) {
             "sentiment.mild"
         } else if st.sentiment_evidence.is_empty() {
             "sentiment.no_cue"
