@@ -83,6 +83,12 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
     let year_units = an.cat("budget.term_years");
     let mut out: Vec<Amount> = Vec::new();
     let d = &m.doc;
+    // Vehicle names ("Peugeot 3008", "Land Cruiser 300", "F-150"): their numbers are no money.
+    let names: Vec<(usize, usize)> = if (0..d.words.len()).any(|w| d.is_num(w)) {
+        an.vehicles.name_spans(m)
+    } else {
+        Vec::new()
+    };
     let mut skip_to = 0;
     for w in 0..d.words.len() {
         if w < skip_to {
@@ -205,6 +211,12 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
             && value >= Decimal::from(1980)
             && value <= Decimal::from(2035);
         if value > Decimal::from(1_000_000_000u64) {
+            continue;
+        }
+        let in_name = names
+            .iter()
+            .any(|&(s, e)| (s <= w && w < e) || (e == w && !multiplied && currency.is_none() && !from_words));
+        if in_name {
             continue;
         }
         // A worded number counts only as money (with a multiplier or currency) or a term.

@@ -15,7 +15,10 @@ use rust_decimal::Decimal;
 /// Is an amount close to (and in the same clause as) a hit of `cat`?
 fn near(an: &Analyzer, m: &Msg, a: &Amount, cat: &str, before: usize, after: usize) -> bool {
     let c = an.cat(cat);
-    m.hits_of(c).any(|h| {
+    // Idioms that hold a cue word without its sense ("si vale la pena": worth it, no value).
+    let idiom = an.cat("budget.idiom");
+    let in_idiom = |h: &crate::lex::Hit| m.hits_of(idiom).any(|i| i.start <= h.start && h.end <= i.end);
+    m.hits_of(c).filter(|h| !in_idiom(h)).any(|h| {
         let b = h.end <= a.start && a.start - h.end <= before && m.doc.same_clause(h.start, a.start);
         let f = h.start >= a.end && h.start - a.end <= after && m.doc.same_clause(h.start, a.end.saturating_sub(1));
         b || f
@@ -40,6 +43,9 @@ pub(crate) fn observe_agent(an: &Analyzer, st: &mut AnalyzerState, m: &Msg, amts
     note_currency(an, st, amts);
     let asks = m.raw.contains('?') || m.raw.contains('؟');
     st.agent_asked_budget = asks && m.has_cat(an, "budget.ask");
+    st.agent_asked_trade = asks && m.has_cat(an, "trade_in.ask");
+    // "Preciso do seu nome completo e e-mail" asks without a question mark.
+    st.agent_asked_name = m.has_cat(an, "contact.name_ask");
     st.agent_asked_financing = asks && m.has_cat(an, "financing.ask");
 }
 
@@ -68,7 +74,49 @@ fn corrected(an: &Analyzer, m: &Msg, a: &Amount) -> bool {
 
 /// Reads budget, financing and trade-in facts.
 pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &Msg) -> MoneyFacts {
-    let amts = amounts(an, m);
+    // A revised limit said in thousands without the word ("podemos estirarnos hasta 50",
+    // "خليها 47" after a budget of 45 mil): the same scale as the budget before it.
+    let raw_amts = amounts(an, m);
+    let prev = st
+        .budget
+        .as_ref()
+        .filter(|b| !b.monthly && b.amount >= Decimal::from(10_000))
+        .map(|b| b.amount)
+        .or_else(|| {
+            // "Tenemos hasta 45 mil, aunque podemos estirarnos hasta 50": the same message's scale.
+            raw_amts
+                .iter()
+                .filter(|a| a.multiplied && a.money_like() && a.value >= Decimal::from(10_000))
+                .map(|a| a.value)
+                .next()
+        });
+    let amts: Vec<Amount> = raw_amts
+        .into_iter()
+        .map(|a| {
+            let Some(p) = prev else { return a };
+            let small = !a.money_like()
+                && !a.unit
+                && !a.term
+                && !a.year_like
+                && !a.years
+                && a.currency.is_none()
+                && !a.multiplied
+                && a.value >= Decimal::from(10)
+                && a.value < Decimal::from(1000)
+                && a.value.fract().is_zero();
+            let v = a.value * Decimal::from(1000);
+            if small && v * Decimal::from(2) >= p && v <= p * Decimal::from(2) && near(an, m, &a, "budget.limit", 6, 4)
+            {
+                Amount {
+                    value: v,
+                    multiplied: true,
+                    ..a
+                }
+            } else {
+                a
+            }
+        })
+        .collect();
     let mut found_budget = false;
     let mut cue_based: Option<&Amount> = None;
     let mut asked_based: Option<&Amount> = None;
@@ -236,6 +284,8 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
 
 pub(crate) fn after_customer(st: &mut AnalyzerState) {
     st.agent_asked_budget = false;
+    st.agent_asked_trade = false;
+    st.agent_asked_name = false;
     st.agent_asked_financing = false;
 }
 

@@ -104,6 +104,9 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
     let name_word = an.cat("contact.name_words");
     let first_name_word = m.hits_of(name_word).map(|h| h.end).min();
     let weak = an.cat("contact.weak_intro");
+    // Intros after which only a capitalised word is a name ("it's unbearable", "its broken").
+    let cap_cat = an.cat("contact.cap_only_intro");
+    let cap_only = |s: usize| m.hits.iter().any(|h| h.payload == cap_cat && h.end == s);
     let starts: Vec<(usize, bool)> = m
         .hits
         .iter()
@@ -155,6 +158,8 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
                 words.clear();
             }
             words.truncate(2);
+        } else if !capitalised(first) && cap_only(s) {
+            continue;
         } else if !capitalised(first) {
             // A lowercase name ("my name is jamal", "soy jorge", "me chamo ana"): letters only,
             // no word of any language's vocabulary, and after a weak intro ("soy", "i'm") the
@@ -216,7 +221,44 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
     None
 }
 
+/// The answer to the agent's "what is your full name?": the capitalised words the message
+/// starts with ("Inês Carvalho Matos, ines@example.com"), two to four of them.
+fn answered_name(an: &Analyzer, m: &Msg) -> Option<String> {
+    let light = light_fold(m.raw);
+    let raw: Vec<&str> = crate::lex::lex(&light)
+        .into_iter()
+        .filter(|t| matches!(t.kind, crate::lex::Kind::Word | crate::lex::Kind::Num))
+        .map(|t| t.text)
+        .collect();
+    if raw.len() != m.doc.words.len() {
+        return None;
+    }
+    let mut words = Vec::new();
+    for (w, t) in raw.iter().enumerate() {
+        if m.doc.clause.get(w) != m.doc.clause.first() || words.len() == 4 {
+            break;
+        }
+        let particle = !words.is_empty() && PARTICLES.contains(&fold(t).as_str());
+        let cue = m.hits.iter().any(|h| h.start <= w && w < h.end);
+        if ((is_arabic(t) || capitalised(t)) && !cue) || particle {
+            words.push(*t);
+        } else {
+            return None;
+        }
+    }
+    let rest_is_contact = m.doc.clause.get(words.len()) != m.doc.clause.first() || words.len() == raw.len();
+    let n = words.len();
+    let _ = an;
+    (n >= 2 && rest_is_contact).then(|| words.join(" "))
+}
+
 pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &Msg) {
+    if st.agent_asked_name
+        && st.name.is_none()
+        && let Some(n) = answered_name(an, m)
+    {
+        st.name = Some((n, msg.id.clone()));
+    }
     if let Some(n) = name_in(an, m) {
         let keep_old = st.name.as_ref().is_some_and(|(old, _)| {
             let (o, n) = (fold(old), fold(&n));
@@ -276,7 +318,11 @@ pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
     if words.first().is_some_and(|w| in_list("contact.kunya", w)) {
         return false;
     }
-    let full = words.iter().filter(|w| !PARTICLES.contains(&fold(w).as_str())).count() >= 2;
+    let full = words
+        .iter()
+        .filter(|w| !PARTICLES.contains(&fold(w).as_str()) && w.chars().filter(|c| c.is_alphabetic()).count() >= 2)
+        .count()
+        >= 2;
     if !full {
         return false;
     }
@@ -286,9 +332,20 @@ pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
         .filter(|s| !s.contains(' '))
         .collect();
     let mut long_word = false;
-    for w in &words {
-        // Initials ("M.K.", "J") are not a name: every part needs two letters.
-        if w.split(['.', '-', '\'']).any(|part| part.chars().count() == 1) {
+    // Nicknames only ("Zé Manel", "Pepe", "Juancho") are no full name; a nickname with a
+    // surname ("Lupita Sánchez", "Rafa Souza") is how the person is known.
+    if words
+        .iter()
+        .all(|w| in_list("contact.nicknames", w) || PARTICLES.contains(&fold(w).as_str()))
+    {
+        return false;
+    }
+    let n_words = words.len();
+    for (i, w) in words.iter().enumerate() {
+        // Initials ("M.K.", "J", "Andrés M.") are not a name: every part needs two letters,
+        // but for a middle initial between two names ("Robert T. Hayes").
+        let middle = i > 0 && i + 1 < n_words && n_words >= 3;
+        if !middle && w.split(['.', '-', '\'']).any(|part| part.chars().count() == 1) {
             return false;
         }
         let letters = w.chars().filter(|c| c.is_alphabetic()).count();

@@ -32,6 +32,8 @@ pub(crate) struct ModelEntry {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct VehicleIndex {
     pub set: PhraseSet,
+    /// Trim words that are also model names elsewhere ("LX", "GT", "Sport"), normalised.
+    pub trims: HashSet<String>,
     pub models: Vec<ModelEntry>,
     pub makes: Vec<String>,
 }
@@ -105,7 +107,10 @@ fn variants(name: &str) -> Vec<String> {
 
 impl VehicleIndex {
     pub fn build(k: &Knowledge, catalog: &Catalog) -> VehicleIndex {
-        let mut idx = VehicleIndex::default();
+        let mut idx = VehicleIndex {
+            trims: k.cues("ambiguous.trims").iter().map(|t| norm(t)).collect(),
+            ..VehicleIndex::default()
+        };
         let ambiguous: HashSet<String> = k.cues("ambiguous.models").iter().map(|s| norm(s)).collect();
         let mut by_key: HashMap<(String, String), usize> = HashMap::new();
         let mut aliases: Vec<Vec<String>> = Vec::new();
@@ -234,6 +239,27 @@ impl VehicleIndex {
                 break;
             }
         }
+        // A table model that is a catalog model plus a number or suffix the catalog does not
+        // write ("Silverado 1500" for the catalog's "Silverado"): its spellings name the
+        // catalog model (the catalog's entry wins on the same words).
+        for b in 0..idx.models.len() {
+            if !idx.models[b].stock.is_empty() {
+                continue;
+            }
+            let bt = tok_of(&idx.models[b].model);
+            let make = norm(&idx.models[b].make);
+            let head = (0..idx.models.len()).find(|&c| {
+                let ct = tok_of(&idx.models[c].model);
+                !idx.models[c].stock.is_empty()
+                    && norm(&idx.models[c].make) == make
+                    && ct.len() < bt.len()
+                    && bt.starts_with(&ct)
+            });
+            if let Some(c) = head {
+                let extra = names_of[b].clone();
+                names_of[c].extend(extra);
+            }
+        }
         for (i, names) in names_of.iter_mut().enumerate() {
             names.sort();
             names.dedup();
@@ -290,6 +316,36 @@ impl VehicleIndex {
                     .any(|&(s, e, p)| s == h.start && e == h.end && p == h.payload & !WEAK_BIT)
         });
 
+        // A suffix shared by several series ("Cross": Corolla Cross, Yaris Cross) names the one
+        // the conversation is about; with none seen, it names none.
+        let weak_spans: Vec<(usize, usize)> = model_hits
+            .iter()
+            .filter(|h| h.payload & WEAK_BIT != 0)
+            .map(|h| (h.start, h.end))
+            .collect();
+        for (s0, e0) in weak_spans.iter().copied() {
+            let same: Vec<u32> = model_hits
+                .iter()
+                .filter(|h| h.payload & WEAK_BIT != 0 && h.start == s0 && h.end == e0)
+                .map(|h| h.payload)
+                .collect();
+            if same.len() < 2 {
+                continue;
+            }
+            let seen_rank = |p: u32| {
+                let key = self.key((p & !WEAK_BIT) as usize);
+                st.interests
+                    .iter()
+                    .rposition(|i| self.key_of(&i.make, &i.model) == key)
+                    .map(|r| r + 1000)
+                    .or_else(|| st.seen_models.iter().rposition(|k| *k == key))
+            };
+            let best = same.iter().copied().filter_map(|p| seen_rank(p).map(|r| (r, p))).max();
+            model_hits.retain(|h| {
+                !(h.payload & WEAK_BIT != 0 && h.start == s0 && h.end == e0)
+                    || best.is_some_and(|(_, p)| p == h.payload)
+            });
+        }
         // Longest first, then drop hits overlapping a kept one.
         model_hits.sort_by_key(|h| (std::cmp::Reverse(h.end - h.start), h.start));
         let mut kept: Vec<Hit> = Vec::new();
@@ -342,6 +398,15 @@ impl VehicleIndex {
             let year = year_at(h.end)
                 .or_else(|| h.start.checked_sub(1).and_then(year_at))
                 .or_else(|| make_start.and_then(|s| s.checked_sub(1)).and_then(year_at));
+            // "its a LX" about a Honda: a common trim word that is also a model (Lexus LX)
+            // names that model only with its make or once it is the subject already.
+            if self.trims.contains(&norm(&entry.model))
+                && !make_before
+                && !st.seen_models.is_empty()
+                && !st.seen_models.contains(&self.key(h.payload as usize))
+            {
+                continue;
+            }
             if entry.ambiguous || weak {
                 let key = self.key(h.payload as usize);
                 // "in March" is a month: a capital after such a word proves nothing.
@@ -377,6 +442,31 @@ impl VehicleIndex {
                 year,
             });
         }
+        // A trim right after a model ("Sportage LX", "Tucson GL") is no model of its own.
+        if out.len() >= 2 {
+            let mut keep = vec![true; out.len()];
+            for i in 1..out.len() {
+                let prev = &out[i - 1];
+                let prev_end = prev.start + self.name_len(m, prev);
+                if out[i].start != prev_end || !d.same_clause(prev_end.saturating_sub(1), out[i].start) {
+                    continue;
+                }
+                let name = self
+                    .models
+                    .get(out[i].model)
+                    .map(|e| norm(&e.model))
+                    .unwrap_or_default();
+                let trim_of_prev = self
+                    .models
+                    .get(prev.model)
+                    .is_some_and(|e| e.stock.iter().any(|(_, t, _)| t.iter().any(|w| norm(w) == name)));
+                if trim_of_prev || self.trims.contains(&name) {
+                    keep[i] = false;
+                }
+            }
+            let mut k = keep.into_iter();
+            out.retain(|_| k.next().unwrap_or(true));
+        }
         if !pending.is_empty() && !out.is_empty() {
             let coord = an.cat("ambiguous.coord");
             let sure: Vec<(usize, usize)> = out.iter().map(|o| (o.start, o.start + self.name_len(m, o))).collect();
@@ -401,6 +491,110 @@ impl VehicleIndex {
             out.sort_by_key(|o| o.start);
         }
         out
+    }
+
+    /// Makes the customer rules out as a whole ("not the BMW", "nada de Jeep", "بلاش بي ام"):
+    /// a negation or drop cue right before a make written without a model after it.
+    pub fn ruled_out_makes(&self, an: &Analyzer, m: &Msg, mentions: &[Mention]) -> Vec<String> {
+        let mut hits: Vec<Hit> = Vec::new();
+        self.set.find(&m.doc, &mut hits);
+        let drop = an.cat("interest.drop");
+        let mut out = Vec::new();
+        for h in hits.iter().filter(|h| h.payload & MAKE_BIT != 0) {
+            if mentions.iter().any(|x| x.start >= h.end && x.start <= h.end + 1) || m.doc.in_question(h.start) {
+                continue;
+            }
+            let cue = m.hits.iter().any(|c| {
+                (c.payload == drop || c.payload == an.neg_id)
+                    && c.end <= h.start
+                    && h.start - c.end <= 1
+                    && m.doc.same_clause(c.start, h.start)
+            });
+            if cue && let Some(name) = self.makes.get((h.payload & !MAKE_BIT) as usize) {
+                out.push(name.clone());
+            }
+        }
+        out
+    }
+
+    /// A make followed by a model name that neither the catalog nor the model table knows: a
+    /// model code ("XC60", "Q7") or a capitalised word that is no word of any language.
+    pub fn unlisted(&self, an: &Analyzer, m: &Msg, mentions: &[Mention]) -> Vec<(String, String, usize)> {
+        let d = &m.doc;
+        let mut hits: Vec<Hit> = Vec::new();
+        self.set.find(d, &mut hits);
+        let make_hits: Vec<&Hit> = hits.iter().filter(|h| h.payload & MAKE_BIT != 0).collect();
+        if make_hits.is_empty() {
+            return Vec::new();
+        }
+        let model_spans: Vec<(usize, usize)> = hits
+            .iter()
+            .filter(|h| h.payload & MAKE_BIT == 0)
+            .map(|h| (h.start, h.end))
+            .collect();
+        let light = crate::contact::light_fold(m.raw);
+        let raw: Vec<&str> = crate::lex::lex(&light)
+            .into_iter()
+            .filter(|t| matches!(t.kind, crate::lex::Kind::Word | crate::lex::Kind::Num))
+            .map(|t| t.text)
+            .collect();
+        if raw.len() != d.words.len() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for h in make_hits {
+            let w = h.end;
+            if w >= d.words.len()
+                || !d.same_clause(h.start, w)
+                || mentions.iter().any(|x| x.start == w)
+                || model_spans.iter().any(|&(s, e)| s <= w && w < e)
+            {
+                continue;
+            }
+            let t = raw[w];
+            let folded = d.word(w);
+            let letters = t.chars().filter(|c| c.is_alphabetic()).count();
+            let digits = t.chars().filter(|c| c.is_ascii_digit()).count();
+            let code = letters >= 1 && digits >= 1 && t.chars().count() <= 8 && t.chars().all(char::is_alphanumeric);
+            let word = letters >= 3
+                && digits == 0
+                && t.chars().next().is_some_and(char::is_uppercase)
+                && !an.canon.is_known(folded)
+                && !m.hits.iter().any(|x| x.start <= w && w < x.end);
+            if !(code || word) {
+                continue;
+            }
+            let Some(make) = self.makes.get((h.payload & !MAKE_BIT) as usize) else {
+                continue;
+            };
+            let model = if code { t.to_uppercase() } else { t.to_owned() };
+            out.push((make.clone(), model, h.start));
+        }
+        out
+    }
+
+    /// Word spans of vehicle names in a message, and the words right after them ("Land Cruiser
+    /// 300", "Peugeot 3008"): numbers there are part of a name, not money.
+    pub fn name_spans(&self, m: &Msg) -> Vec<(usize, usize)> {
+        let mut hits: Vec<Hit> = Vec::new();
+        self.set.find(&m.doc, &mut hits);
+        let makes: Vec<(usize, usize)> = hits
+            .iter()
+            .filter(|h| h.payload & MAKE_BIT != 0)
+            .map(|h| (h.start, h.end))
+            .collect();
+        hits.iter()
+            .filter(|h| {
+                if h.payload & MAKE_BIT != 0 {
+                    return true;
+                }
+                // A bare number that is also a model ("1500", "2008") is a name only after its make.
+                let numeric = (h.start..h.end).all(|w| m.doc.is_num(w));
+                let e = self.models.get((h.payload & !WEAK_BIT) as usize);
+                !(numeric && e.is_some_and(|e| e.ambiguous)) || makes.iter().any(|&(_, me)| me == h.start)
+            })
+            .map(|h| (h.start, h.end))
+            .collect()
     }
 
     /// Words of a mention's name in the message (for adjacency checks).
@@ -457,10 +651,18 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     {
         mentions.push(r);
     }
-    if mentions.is_empty() {
+    // "No, not the BMW": the customer rules out a whole make.
+    let make_drops = vi.ruled_out_makes(an, m, &mentions);
+    if !make_drops.is_empty() {
+        st.interests.retain(|i| !make_drops.contains(&i.make));
+    }
+    let unlisted = vi.unlisted(an, m, &mentions);
+    if mentions.is_empty() && unlisted.is_empty() {
         return Vec::new();
     }
     let support_msg = m.has_cat(an, "stage.support");
+    // The agent asked about a trade-in and the customer answers with a car they have.
+    let answers_trade = st.agent_asked_trade && m.has_cat(an, "trade_in.possession");
     let trade_cat = an.cat("trade_in.cue");
     let poss_cat = an.cat("trade_in.possession");
     let words: HashSet<&str> = (0..m.doc.words.len()).map(|w| m.doc.word(w)).collect();
@@ -476,10 +678,14 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
         }
         // The customer rules a model out: "forget the Explorer", "el Jimny ... descártalo",
         // "el CR-V no, prefiero ...". It leaves the interests.
+        // The cue's object is the nearest model: "انسى التوسان، بدنا السنتافي" drops only the
+        // Tucson.
+        let between = |a: usize, b: usize| mentions.iter().any(|o| o.start > a && o.start < b);
         let dropped = m.hits_of(drop_cat).any(|h| {
             !m.doc.in_question(h.start)
                 && m.doc.sentence.get(h.start) == m.doc.sentence.get(men.start)
-                && ((h.end <= men.start && men.start - h.end <= 2) || (h.start > men.start && h.start - men.start <= 8))
+                && ((h.end <= men.start && men.start - h.end <= 2 && !between(h.start, men.start))
+                    || (h.start > men.start && h.start - men.start <= 14 && !between(men.start, h.start)))
         }) || m.hits.iter().any(|h| {
             h.payload == an.neg_id
                 && h.start > men.start
@@ -493,6 +699,14 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
         }
         // "I'll stick with the Territory", "me quedo con el 2008", "vou ficar com a L200",
         // "خلني على CX-30": the customer settled on one model; the others leave the interests.
+        // "la segunda me late más", "o HR-V eu gostei mais": a preference said after the model
+        // makes it the one the talk is about, without ruling the others out.
+        let prefer_cat = an.cat("interest.prefer_after");
+        if m.hits_of(prefer_cat)
+            .any(|h| h.start > men.start && h.start - men.start <= 4 && m.doc.same_clause(h.start, men.start))
+        {
+            st.focus = Some(key.clone());
+        }
         if settled.is_none()
             && m.hits_of(settle_cat)
                 .any(|h| h.end <= men.start && men.start - h.end <= 2 && m.doc.same_clause(h.start, men.start))
@@ -505,6 +719,7 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
         let possessed = m
             .hits_of(poss_cat)
             .any(|h| h.end <= men.start && men.start - h.end <= 3 && m.doc.same_clause(h.start, men.start));
+        let trade = trade || (answers_trade && possessed);
         if trade || (possessed && !support_msg) {
             if !st.owned_models.contains(&key) {
                 push_capped(&mut st.owned_models, key.clone(), 4);
@@ -577,6 +792,43 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
         if !wanted.contains(&key) {
             wanted.push(key);
         }
+    }
+    // Models the catalog and the model table lack, written after their make ("o Volvo XC60").
+    for (make, model, start) in unlisted {
+        let others = ordered_pair(an, m, "others.people", "others.wants", start);
+        let traded = m.hits_of(trade_cat).any(|h| m.doc.same_clause(h.start, start));
+        if others || traded {
+            continue;
+        }
+        let key = vi.key_of(&make, &model);
+        if let Some(i) = st.interests.iter().position(|i| i.make == make && i.model == model) {
+            let mut it = st.interests.remove(i);
+            it.mentions = it.mentions.saturating_add(1);
+            it.last = msg.timestamp;
+            push_ev(&mut it.evidence, &msg.id);
+            st.interests.push(it);
+        } else {
+            push_capped(
+                &mut st.interests,
+                InterestState {
+                    make,
+                    model,
+                    year: None,
+                    trim: None,
+                    catalog_ref: None,
+                    mentions: 1,
+                    last: msg.timestamp,
+                    evidence: vec![msg.id.clone()],
+                },
+                MAX_INTERESTS,
+            );
+        }
+        if !wanted.contains(&key) {
+            wanted.push(key);
+        }
+    }
+    if wanted.len() >= 2 && settled.is_none() {
+        st.focus = None;
     }
     if let Some(k) = settled
         && st.interests.iter().any(|i| vi.key_of(&i.make, &i.model) == k)

@@ -84,7 +84,9 @@ impl Analyzer {
         let mut lang_codes: Vec<String> = Vec::new();
         let mut lang_restricted = Vec::new();
         for (name, phrases) in knowledge.categories() {
-            if name.ends_with("_emoji") {
+            // Raw-substring lists, and word lists read only by string comparison (profile-name
+            // nicknames and titles must not become vocabulary: "me llamo lupita" is a name).
+            if name.ends_with("_emoji") || name == "contact.nicknames" || name == "contact.titles" {
                 continue;
             }
             let id = cat_names.len() as u32;

@@ -150,19 +150,34 @@ fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], 
             return (SUPPORT, b("stage.support_weak"));
         }
     }
-    if m.has_pos(an, "stage.ready") {
+    // "vou comprar lá pro fim do ano", "I'll buy it next year": a purchase put off is no
+    // commitment.
+    if m.has_pos(an, "stage.ready") && !m.has_pos(an, "urgency.low") {
         return (READY, b("stage.ready"));
     }
     let specific = !wanted.is_empty() || !st.interests.is_empty();
+    // Still weighing several models, money talk that names none of them (or several) is part
+    // of comparing: negotiating is about a specific item (§3).
+    let focused = st
+        .focus
+        .as_ref()
+        .is_some_and(|f| st.interests.iter().any(|i| an.vehicles.key_of(&i.make, &i.model) == *f));
+    let weighing = st.interests.len() >= 2 && wanted.len() != 1 && !focused;
     let fin = m.has_pos(an, "financing.interest");
     let trade = m.has_pos(an, "trade_in.cue");
     // A price that a competitor offered ("the other dealer offered me 27,500 out the door") is
     // weighed against ours: comparing, not haggling (financing or a trade-in still negotiate).
     let competitor = m.has_pos(an, "stage.competitor");
     if specific && (fin || trade || money.terms) {
+        if weighing {
+            return (COMPARING, b("stage.comparing_weak"));
+        }
         return (NEGOTIATING, b("stage.negotiating_terms"));
     }
     if specific && !competitor && m.has_pos(an, "stage.negotiating") {
+        if weighing {
+            return (COMPARING, b("stage.comparing_weak"));
+        }
         return (NEGOTIATING, b("stage.negotiating_cue"));
     }
     if m.has_cat(an, "stage.comparing_strong") || m.has_cat(an, "stage.competitor") {
@@ -227,11 +242,33 @@ pub(crate) fn observe(
             time_cats.contains(&t.payload) && t.start <= h.start && h.end <= t.end && t.end - t.start > h.end - h.start
         })
     };
+    // Words inside a closing phrase ("ما فيه مشكلة", "no problem") ask for nothing either.
+    let close = an.cat("intent.closing");
+    let in_closing = |h: &Hit| {
+        m.hits_of(close)
+            .any(|c| c.start <= h.start && h.end <= c.end && c.end - c.start > h.end - h.start)
+    };
+    // Cue hits of a category in a sentence; a hit inside a longer one of the same category
+    // ("colores" in "en otros colores") counts once with it.
     let count_in = |c: u32, sent: usize| {
         m.hits_of(c)
-            .filter(|h| m.doc.sentence.get(h.start).copied() == Some(sent as u16) && !m.negated(an, h) && !in_time(h))
+            .filter(|h| {
+                m.doc.sentence.get(h.start).copied() == Some(sent as u16)
+                    && !m.negated(an, h)
+                    && !in_time(h)
+                    && !in_closing(h)
+                    && !m
+                        .hits_of(c)
+                        .any(|o| o.start <= h.start && h.end <= o.end && o.end - o.start > h.end - h.start)
+            })
             .count()
     };
+    // "Ok, I'll check with my bank and let you know": putting a decision off asks for nothing
+    // new; the request before it stands.
+    let defers = m.has_cat(an, "stage.defer") && !m.doc.sentence_q.iter().any(|q| *q);
+    if defers && st.intent.is_some() {
+        return;
+    }
     // "Does the price include maintenance?", "¿la garantía cubre la batería?" before buying:
     // a question about the deal, not a service request.
     let after_sale = st.stage.as_ref().is_some_and(|s| s.level == SUPPORT);
@@ -246,6 +283,10 @@ pub(crate) fn observe(
     let in_sentence = |sent: usize| -> Option<(&'static str, u8)> {
         for &(name, c) in &an.intent_ids {
             if name == "service" && sales_service {
+                continue;
+            }
+            // After a purchase, "I paid 35k for it" or "I want to receive it" is no reservation.
+            if name == "reservation" && after_sale {
                 continue;
             }
             let n = count_in(c, sent);

@@ -140,6 +140,15 @@ pub struct AnalyzerState {
     pub budget: Option<BudgetState>,
     pub last_currency: Option<String>,
     pub agent_asked_budget: bool,
+    /// The model the customer said they prefer ("la segunda me late más"), while others stay.
+    #[serde(default)]
+    pub focus: Option<String>,
+    /// The agent's last message asked about a trade-in.
+    #[serde(default)]
+    pub agent_asked_trade: bool,
+    /// The agent's last message asked for the customer's name.
+    #[serde(default)]
+    pub agent_asked_name: bool,
     pub agent_asked_financing: bool,
     pub financing: Option<FinancingState>,
     pub trade_in: Option<TradeState>,
