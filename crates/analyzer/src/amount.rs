@@ -74,6 +74,8 @@ pub fn parse_number(s: &str) -> Option<Decimal> {
 pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
     let thousand = an.cat("numbers.thousand");
     let million = an.cat("numbers.million");
+    let lakh = an.cat("numbers.lakh");
+    let crore = an.cat("numbers.crore");
     let monthly = an.cat("budget.monthly");
     let monthly_noun = an.cat("budget.monthly_noun");
     let units = an.cat("budget.units");
@@ -120,6 +122,15 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
             }
         } else if let Some(h) = starts_at(million, end) {
             value *= Decimal::from(1_000_000);
+            multiplied = true;
+            end = h.end;
+        } else if let Some(h) = starts_at(lakh, end) {
+            // South Asian "1.2 lakh" = 120,000, "2 crore" = 20,000,000.
+            value *= Decimal::from(100_000);
+            multiplied = true;
+            end = h.end;
+        } else if let Some(h) = starts_at(crore, end) {
+            value *= Decimal::from(10_000_000);
             multiplied = true;
             end = h.end;
         }

@@ -41,6 +41,14 @@ fn note_currency(an: &Analyzer, st: &mut AnalyzerState, amts: &[Amount]) {
 
 pub(crate) fn observe_agent(an: &Analyzer, st: &mut AnalyzerState, m: &Msg, amts: &[Amount]) {
     note_currency(an, st, amts);
+    if let Some(q) = amts
+        .iter()
+        .filter(|a| a.money_like() && !a.monthly && a.value >= Decimal::from(10_000))
+        .map(|a| a.value)
+        .max()
+    {
+        st.last_quote = Some(q);
+    }
     let asks = m.raw.contains('?') || m.raw.contains('؟');
     st.agent_asked_budget = asks && m.has_cat(an, "budget.ask");
     st.agent_asked_trade = asks && m.has_cat(an, "trade_in.ask");
@@ -56,6 +64,8 @@ pub(crate) struct MoneyFacts {
     pub budget: bool,
     /// A down payment or a loan term was stated (financing terms).
     pub terms: bool,
+    /// A sum beside the customer's own (trade-in) car: its value is the topic.
+    pub trade_value: bool,
 }
 
 /// Is the amount right after a "don't have" cue ("i dont have 2k down", "no tengo 10 mil")?
@@ -82,6 +92,8 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
         .as_ref()
         .filter(|b| !b.monthly && b.amount >= Decimal::from(10_000))
         .map(|b| b.amount)
+        // "I'm not paying a dirham over 310" after a quote of 560,000: the quote's scale.
+        .or(st.last_quote)
         .or_else(|| {
             // "Tenemos hasta 45 mil, aunque podemos estirarnos hasta 50": the same message's scale.
             raw_amts
@@ -276,9 +288,20 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
         t.has = true;
         push_ev(&mut t.evidence, &msg.id);
     }
+    let sum = amts
+        .iter()
+        .any(|a| (a.money_like() || a.value >= Decimal::from(10)) && !a.term && !a.year_like);
+    let owned = sum
+        && !st.owned_models.is_empty()
+        && an
+            .vehicles
+            .mentions(an, m, st)
+            .iter()
+            .any(|x| st.owned_models.contains(&an.vehicles.key(x.model)));
     MoneyFacts {
         budget: found_budget,
         terms: decline == 0 && (down.is_some() || (term.is_some() && (term_prep || down_said))),
+        trade_value: owned && sum,
     }
 }
 

@@ -131,6 +131,11 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
         if is_kunya(s) {
             continue;
         }
+        // After a weak intro the name follows in the same clause ("de aquí. ¿Qué documentos"
+        // is no "Qué").
+        if weak && s > 0 && !m.doc.same_clause(s - 1, s) {
+            continue;
+        }
         let clause = m.doc.clause.get(s).copied();
         let mut words: Vec<&str> = Vec::new();
         if is_arabic(first) {
@@ -252,7 +257,35 @@ fn answered_name(an: &Analyzer, m: &Msg) -> Option<String> {
     (n >= 2 && rest_is_contact).then(|| words.join(" "))
 }
 
+/// A name signed under a sign-off ("مع التحية،\nعبد الرحمن الزهراني", "Saludos,\nCarmen Vidal"):
+/// the last line, two to four name words.
+fn signed_name(an: &Analyzer, m: &Msg) -> Option<String> {
+    if !m.has_cat(an, "contact.signoff") {
+        return None;
+    }
+    let last = m.raw.trim_end().rsplit('\n').next()?.trim();
+    let words: Vec<&str> = last.split_whitespace().collect();
+    let folded = fold(last);
+    let cue_line = an
+        .knowledge
+        .cues("contact.signoff")
+        .iter()
+        .any(|c| folded.trim_end_matches(|ch: char| !ch.is_alphanumeric()) == fold(c));
+    let namey = |w: &&str| {
+        let f = fold(w);
+        (is_arabic(w) || capitalised(w) || PARTICLES.contains(&f.as_str()))
+            && w.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'')
+    };
+    ((2..=4).contains(&words.len()) && !cue_line && words.iter().all(namey) && m.raw.contains('\n'))
+        .then(|| words.join(" "))
+}
+
 pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &Msg) {
+    if st.name.is_none()
+        && let Some(n) = signed_name(an, m)
+    {
+        st.name = Some((n, msg.id.clone()));
+    }
     if st.agent_asked_name
         && st.name.is_none()
         && let Some(n) = answered_name(an, m)

@@ -260,6 +260,40 @@ impl VehicleIndex {
                 names_of[c].extend(extra);
             }
         }
+        // The base name of a series the catalog stocks only in one longer form ("LX" for the
+        // "LX 600", "Tiggo 8" for the "Tiggo 8 Pro", "Land Cruiser" when only the "Land Cruiser
+        // Prado" is stocked): a table model or a name with a digit names that stocked model.
+        let stocked: Vec<usize> = (0..idx.models.len())
+            .filter(|&c| !idx.models[c].stock.is_empty())
+            .collect();
+        for &c in &stocked {
+            let ct = tok_of(&idx.models[c].model);
+            let make = norm(&idx.models[c].make);
+            for cut in 1..ct.len() {
+                let prefix = &ct[..cut];
+                let joined = prefix.join(" ");
+                let stocked_same = stocked
+                    .iter()
+                    .any(|&o| norm(&idx.models[o].make) == make && tok_of(&idx.models[o].model).join(" ") == joined);
+                let others = stocked
+                    .iter()
+                    .filter(|&&o| norm(&idx.models[o].make) == make && tok_of(&idx.models[o].model).starts_with(prefix))
+                    .count();
+                let table = (0..idx.models.len()).find(|&o| {
+                    o != c && norm(&idx.models[o].make) == make && tok_of(&idx.models[o].model).join(" ") == joined
+                });
+                let digit = joined.chars().any(|ch| ch.is_ascii_digit()) && joined.chars().any(char::is_alphabetic);
+                if stocked_same || others != 1 || !(table.is_some() || digit) {
+                    continue;
+                }
+                let mut extra = match table {
+                    Some(t) => names_of[t].clone(),
+                    None => variants(&joined),
+                };
+                extra.retain(|n| n.chars().count() >= 2);
+                names_of[c].extend(extra);
+            }
+        }
         for (i, names) in names_of.iter_mut().enumerate() {
             names.sort();
             names.dedup();
@@ -506,9 +540,9 @@ impl VehicleIndex {
             }
             let cue = m.hits.iter().any(|c| {
                 (c.payload == drop || c.payload == an.neg_id)
-                    && c.end <= h.start
-                    && h.start - c.end <= 1
-                    && m.doc.same_clause(c.start, h.start)
+                    && ((c.end <= h.start && h.start - c.end <= 1 && m.doc.same_clause(c.start, h.start))
+                        // "الـ MG لأ، ...", "Jeep no, prefiero ...": a no right after, ending the clause.
+                        || (c.start == h.end && !m.doc.same_clause(c.start, c.end)))
             });
             if cue && let Some(name) = self.makes.get((h.payload & !MAKE_BIT) as usize) {
                 out.push(name.clone());

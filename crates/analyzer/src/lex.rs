@@ -360,7 +360,8 @@ impl PhraseSet {
     }
 }
 
-const AR_PREFIXES: [&str; 10] = ["وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ف", "ل"];
+/// Clitics before an Arabic word; "عال" is the Levantine/Gulf "على ال" ("عالقسط").
+const AR_PREFIXES: [&str; 11] = ["وال", "بال", "فال", "كال", "عال", "لل", "ال", "و", "ب", "ف", "ل"];
 const AR_SUFFIXES: [&str; 7] = ["ها", "هم", "كم", "نا", "ه", "ي", "ك"];
 
 /// The vocabulary all phrase sets share, for mapping text tokens to known words.

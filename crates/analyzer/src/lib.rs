@@ -113,8 +113,12 @@ impl Analyzer {
         for w in cues.vocab() {
             canon.add_word(w, 8);
         }
+        // Vehicle names tolerate a typo, but not their generated plurals: "loans" is no
+        // "logans", "verlas" no "versas".
+        let vocab: HashSet<&str> = vehicles.set.vocab().collect();
         for w in vehicles.set.vocab() {
-            canon.add_word(w, 6);
+            let plural = w.strip_suffix('s').is_some_and(|stem| vocab.contains(stem));
+            canon.add_word(w, if plural { usize::MAX } else { 6 });
         }
         let stopwords: Vec<(String, HashSet<String>)> = knowledge
             .stopword_table()

@@ -87,6 +87,25 @@ pub(crate) fn sales_context(an: &Analyzer, m: &Msg, money: MoneyFacts) -> bool {
         .any(|c| m.has_pos(an, c))
 }
 
+/// Is every commitment cue of the message said under a condition ("if you do 375 we close",
+/// "si me dan 11 mil cerramos", "إذا نزلت نتفاهم")?
+pub(crate) fn conditional_ready(an: &Analyzer, m: &Msg) -> bool {
+    let cond = an.cat("stage.conditional");
+    let ready = [an.cat("stage.ready"), an.cat("intent.reservation")];
+    let mut any = false;
+    for h in m.hits.iter().filter(|h| ready.contains(&h.payload)) {
+        any = true;
+        let sent = m.doc.sentence.get(h.start);
+        if !m
+            .hits_of(cond)
+            .any(|c| c.start < h.start && m.doc.sentence.get(c.start) == sent)
+        {
+            return false;
+        }
+    }
+    any
+}
+
 /// An after-sale word that a prospect also uses ("warranty", "mantenimiento", "صيانة") shows a
 /// support case only in a statement or a sentence about the customer's own car, outside sales
 /// talk, and not while the conversation is weighing or negotiating a purchase.
@@ -152,7 +171,10 @@ fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], 
     }
     // "vou comprar lá pro fim do ano", "I'll buy it next year": a purchase put off is no
     // commitment.
-    if m.has_pos(an, "stage.ready") && !m.has_pos(an, "urgency.low") {
+    // "Se me fizerem 375 ... fechamos negócio", "إذا نزلت لـ 300 نتفاهم": a commitment under a
+    // condition is a counter-offer.
+    let conditional = conditional_ready(an, m);
+    if m.has_pos(an, "stage.ready") && !m.has_pos(an, "urgency.low") && !conditional {
         return (READY, b("stage.ready"));
     }
     let specific = !wanted.is_empty() || !st.interests.is_empty();
@@ -174,7 +196,7 @@ fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], 
         }
         return (NEGOTIATING, b("stage.negotiating_terms"));
     }
-    if specific && !competitor && m.has_pos(an, "stage.negotiating") {
+    if specific && !competitor && (conditional || m.has_pos(an, "stage.negotiating")) {
         if weighing {
             return (COMPARING, b("stage.comparing_weak"));
         }
@@ -250,6 +272,11 @@ pub(crate) fn observe(
     };
     // Cue hits of a category in a sentence; a hit inside a longer one of the same category
     // ("colores" in "en otros colores") counts once with it.
+    // The longest phrase wins: a cue inside a longer cue of another intent ("قديش" in "قديش
+    // بتمشي بالشحنة") or of a package phrase ("contrato de manutenção") counts for that one.
+    let mut longer_cats: Vec<u32> = an.intent_ids.iter().map(|(_, c)| *c).collect();
+    longer_cats.push(an.cat("stage.package"));
+    let conditional = conditional_ready(an, m);
     let count_in = |c: u32, sent: usize| {
         m.hits_of(c)
             .filter(|h| {
@@ -257,9 +284,12 @@ pub(crate) fn observe(
                     && !m.negated(an, h)
                     && !in_time(h)
                     && !in_closing(h)
-                    && !m
-                        .hits_of(c)
-                        .any(|o| o.start <= h.start && h.end <= o.end && o.end - o.start > h.end - h.start)
+                    && !m.hits.iter().any(|o| {
+                        longer_cats.contains(&o.payload)
+                            && o.start <= h.start
+                            && h.end <= o.end
+                            && o.end - o.start > h.end - h.start
+                    })
             })
             .count()
     };
@@ -285,9 +315,15 @@ pub(crate) fn observe(
             if name == "service" && sales_service {
                 continue;
             }
-            // After a purchase, "I paid 35k for it" or "I want to receive it" is no reservation.
-            if name == "reservation" && after_sale {
+            // After a purchase, "I paid 35k for it" or "I want to receive it" is no reservation;
+            // under a condition it is a counter-offer.
+            if name == "reservation" && (after_sale || conditional) {
                 continue;
+            }
+            // A sum and the customer's own car in one message: the trade-in value is the topic
+            // ("Faz 37 no Corolla", "si me dais 55 por el Tiguan", "سوها 175 عاللاندكروزر").
+            if name == "trade_in" && money.trade_value {
+                return Some(("trade_in", 1));
             }
             let n = count_in(c, sent);
             // "Tem câmbio automático?": a bare "do you have" about a feature, no vehicle named.
@@ -324,6 +360,12 @@ pub(crate) fn observe(
             .rev()
             .find_map(in_sentence)
             .map(|(v, n)| (v, n, ib("intent.statement_cue")));
+    }
+    if money.trade_value && found.is_none_or(|(v, _, _)| matches!(v, "price" | "financing" | "service" | "features")) {
+        found = Some(("trade_in", 1, ib("intent.money")));
+    }
+    if conditional && found.is_none() {
+        found = Some(("price", 1, ib("intent.money")));
     }
     if money.terms && found.is_none_or(|(v, _, _)| v == "price") {
         found = Some(("financing", 1, ib("intent.money")));

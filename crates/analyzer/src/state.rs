@@ -140,6 +140,9 @@ pub struct AnalyzerState {
     pub budget: Option<BudgetState>,
     pub last_currency: Option<String>,
     pub agent_asked_budget: bool,
+    /// The largest price the agent quoted last (sets the scale of "310" for 310,000).
+    #[serde(default)]
+    pub last_quote: Option<Decimal>,
     /// The model the customer said they prefer ("la segunda me late más"), while others stay.
     #[serde(default)]
     pub focus: Option<String>,
