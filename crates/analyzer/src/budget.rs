@@ -66,6 +66,8 @@ pub(crate) struct MoneyFacts {
     pub terms: bool,
     /// A sum beside the customer's own (trade-in) car: its value is the topic.
     pub trade_value: bool,
+    /// The message names a sum of money.
+    pub sum: bool,
 }
 
 /// Is the amount right after a "don't have" cue ("i dont have 2k down", "no tengo 10 mil")?
@@ -117,7 +119,13 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
                 && a.value < Decimal::from(1000)
                 && a.value.fract().is_zero();
             let v = a.value * Decimal::from(1000);
-            if small && v * Decimal::from(2) >= p && v <= p * Decimal::from(2) && near(an, m, &a, "budget.limit", 6, 4)
+            // "até dia 30" is a date.
+            let date = an
+                .cat("budget.date_before")
+                .ne(&u32::MAX)
+                .then(|| m.hits_of(an.cat("budget.date_before")).any(|h| h.end == a.start))
+                .unwrap_or(false);
+            if small && !date && v * Decimal::from(2) >= p && v <= p * Decimal::from(2) && near(an, m, &a, "budget.limit", 6, 4)
             {
                 Amount {
                     value: v,
@@ -302,6 +310,7 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
         budget: found_budget,
         terms: decline == 0 && (down.is_some() || (term.is_some() && (term_prep || down_said))),
         trade_value: owned && sum,
+        sum,
     }
 }
 

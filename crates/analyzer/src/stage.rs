@@ -322,7 +322,7 @@ pub(crate) fn observe(
             }
             // A sum and the customer's own car in one message: the trade-in value is the topic
             // ("Faz 37 no Corolla", "si me dais 55 por el Tiguan", "سوها 175 عاللاندكروزر").
-            if name == "trade_in" && money.trade_value {
+            if name == "trade_in" && money.trade_value && !money.terms {
                 return Some(("trade_in", 1));
             }
             let n = count_in(c, sent);
@@ -361,10 +361,10 @@ pub(crate) fn observe(
             .find_map(in_sentence)
             .map(|(v, n)| (v, n, ib("intent.statement_cue")));
     }
-    if money.trade_value && found.is_none_or(|(v, _, _)| matches!(v, "price" | "financing" | "service" | "features")) {
+    if money.trade_value && !money.terms && found.is_none_or(|(v, _, _)| matches!(v, "price" | "service" | "features")) {
         found = Some(("trade_in", 1, ib("intent.money")));
     }
-    if conditional && found.is_none() {
+    if conditional && money.sum && found.is_none() {
         found = Some(("price", 1, ib("intent.money")));
     }
     if money.terms && found.is_none_or(|(v, _, _)| v == "price") {
