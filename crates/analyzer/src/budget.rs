@@ -108,7 +108,7 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
         .into_iter()
         .map(|a| {
             let Some(p) = prev else { return a };
-            let small = !a.money_like()
+            let small = !a.monthly
                 && !a.unit
                 && !a.term
                 && !a.year_like
@@ -125,7 +125,11 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
                 .ne(&u32::MAX)
                 .then(|| m.hits_of(an.cat("budget.date_before")).any(|h| h.end == a.start))
                 .unwrap_or(false);
-            if small && !date && v * Decimal::from(2) >= p && v <= p * Decimal::from(2) && near(an, m, &a, "budget.limit", 6, 4)
+            if small
+                && !date
+                && v * Decimal::from(2) >= p
+                && v <= p * Decimal::from(2)
+                && near(an, m, &a, "budget.limit", 6, 4)
             {
                 Amount {
                     value: v,

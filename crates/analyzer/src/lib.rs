@@ -67,6 +67,8 @@ pub struct Analyzer {
     pub(crate) confidences: HashMap<String, f32>,
     /// Tuning numbers (`[tuning]`).
     pub(crate) tunings: HashMap<String, f32>,
+    /// Common Arabizi words (`[arabizi] words`), folded.
+    pub(crate) arabizi: HashSet<String>,
 }
 
 /// One message prepared for the extractors.
@@ -86,7 +88,9 @@ impl Analyzer {
         for (name, phrases) in knowledge.categories() {
             // Raw-substring lists, and word lists read only by string comparison (profile-name
             // nicknames and titles must not become vocabulary: "me llamo lupita" is a name).
-            if name.ends_with("_emoji") || name == "contact.nicknames" || name == "contact.titles" {
+            if name.ends_with("_emoji")
+                || ["contact.nicknames", "contact.titles", "arabizi.words"].contains(&name.as_str())
+            {
                 continue;
             }
             let id = cat_names.len() as u32;
@@ -227,6 +231,7 @@ impl Analyzer {
             number_words,
             confidences,
             tunings,
+            arabizi: knowledge.cues("arabizi.words").iter().map(|w| fold(w)).collect(),
             knowledge,
             canon,
             cues,

@@ -336,11 +336,9 @@ pub(crate) fn observe(
             }
             if n > 0 {
                 // "book a service appointment": booking is the means, the service the request.
+                // (Not "the service plan" of a deal: the same exclusions as any cue.)
                 let service = an.cat("intent.service");
-                if name == "reservation"
-                    && m.hits_of(service)
-                        .any(|h| m.doc.sentence.get(h.start).copied() == Some(sent as u16) && !m.negated(an, h))
-                {
+                if name == "reservation" && !sales_service && count_in(service, sent) > 0 {
                     return Some(("service", n.min(5) as u8));
                 }
                 return Some((name, n.min(5) as u8));
@@ -361,7 +359,8 @@ pub(crate) fn observe(
             .find_map(in_sentence)
             .map(|(v, n)| (v, n, ib("intent.statement_cue")));
     }
-    if money.trade_value && !money.terms && found.is_none_or(|(v, _, _)| matches!(v, "price" | "service" | "features")) {
+    if money.trade_value && !money.terms && found.is_none_or(|(v, _, _)| matches!(v, "price" | "service" | "features"))
+    {
         found = Some(("trade_in", 1, ib("intent.money")));
     }
     if conditional && money.sum && found.is_none() {
