@@ -120,11 +120,7 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
                 && a.value.fract().is_zero();
             let v = a.value * Decimal::from(1000);
             // "até dia 30" is a date.
-            let date = an
-                .cat("budget.date_before")
-                .ne(&u32::MAX)
-                .then(|| m.hits_of(an.cat("budget.date_before")).any(|h| h.end == a.start))
-                .unwrap_or(false);
+            let date = m.hits_of(an.cat("budget.date_before")).any(|h| h.end == a.start);
             if small
                 && !date
                 && v * Decimal::from(2) >= p
