@@ -69,6 +69,7 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
     let not_name = an.cat("contact.not_name");
     // What the customer is rather than who (a job, a nationality, a state, a filler): "I'm a
     // nurse", "soy peruano", "sou engenheiro", "أنا مهندس".
+    let kunya_id = an.cat("contact.kunya");
     let what = [
         an.cat("contact.occupations"),
         an.cat("contact.nationalities"),
@@ -90,6 +91,16 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
                     && ((h.payload == not_name && h.end == w + 1)
                         // Read exactly, not as a typo: "Catalina" is no "catalana".
                         || (what.contains(&h.payload) && m.doc.canon.get(w).is_some_and(|c| *c == m.doc.word(w))))
+            })
+    };
+    // Only what the customer is (job, nationality, state, filler): blocks a name anywhere.
+    let is_what = |w: usize| {
+        !suffix_read(w)
+            && m.hits.iter().any(|h| {
+                h.start == w
+                    && what.contains(&h.payload)
+                    && h.payload != kunya_id
+                    && m.doc.canon.get(w).is_some_and(|c| *c == m.doc.word(w))
             })
     };
     // Words that end a name ("معاك أحمد اللي كلمتك", "this is Sarah who called").
@@ -202,7 +213,10 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
             while w < raw_words.len() && words.len() < 4 && m.doc.clause.get(w).copied() == clause {
                 let t = raw_words[w];
                 let lower = fold(t);
-                let name_word = capitalised(t) && !is_not_name(w) && !m.doc.is_num(w);
+                // After a strong intro ("my name is", "registered under") a capitalised word
+                // is a name even when it is also a slogan word ("Grace", "Angel", "Rey").
+                let blocked = if weak { is_not_name(w) } else { is_what(w) };
+                let name_word = capitalised(t) && !blocked && !m.doc.is_num(w);
                 if name_word
                     || (!words.is_empty()
                         && PARTICLES.contains(&lower.as_str())
@@ -219,7 +233,8 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
                 w += 1;
             }
         }
-        if !words.is_empty() && !is_not_name(s) {
+        let blocked_first = if weak { is_not_name(s) } else { is_what(s) };
+        if !words.is_empty() && !blocked_first {
             return Some(words.join(" "));
         }
     }

@@ -441,7 +441,10 @@ impl VehicleIndex {
             {
                 continue;
             }
-            if entry.ambiguous || weak {
+            // A name that is also a word is no word in another script: "السنتافي" is the car.
+            let other_script =
+                (h.start..h.end).all(|w| d.word(w).chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)));
+            if (entry.ambiguous && !other_script) || weak {
                 let key = self.key(h.payload as usize);
                 // "in March" is a month: a capital after such a word proves nothing.
                 let written = if weak {
@@ -535,7 +538,11 @@ impl VehicleIndex {
         let drop = an.cat("interest.drop");
         let mut out = Vec::new();
         for h in hits.iter().filter(|h| h.payload & MAKE_BIT != 0) {
-            if mentions.iter().any(|x| x.start >= h.end && x.start <= h.end + 1) || m.doc.in_question(h.start) {
+            if mentions
+                .iter()
+                .any(|x| x.start >= h.end && x.start <= h.end + 1 && m.doc.same_clause(h.start, x.start))
+                || m.doc.in_question(h.start)
+            {
                 continue;
             }
             let cue = m.hits.iter().any(|c| {
@@ -715,10 +722,20 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
         // The cue's object is the nearest model: "انسى التوسان، بدنا السنتافي" drops only the
         // Tucson.
         let between = |a: usize, b: usize| mentions.iter().any(|o| o.start > a && o.start < b);
+        // A rule-out in an earlier clause of a question still rules out ("the Corolla is too
+        // small for us, what about the RAV4?").
+        let asked = |w: usize| {
+            let sent = m.doc.sentence.get(w);
+            let last = (0..m.doc.words.len()).rev().find(|&x| m.doc.sentence.get(x) == sent);
+            m.doc.in_question(w) && last.is_some_and(|l| m.doc.same_clause(l, w))
+        };
         let dropped = m.hits_of(drop_cat).any(|h| {
-            !m.doc.in_question(h.start)
+            !asked(h.start)
                 && m.doc.sentence.get(h.start) == m.doc.sentence.get(men.start)
-                && ((h.end <= men.start && men.start - h.end <= 2 && !between(h.start, men.start))
+                && ((h.end <= men.start
+                    && men.start - h.end <= 2
+                    && !between(h.start, men.start)
+                    && m.doc.same_clause(h.start, men.start))
                     || (h.start > men.start && h.start - men.start <= 14 && !between(men.start, h.start)))
         }) || m.hits.iter().any(|h| {
             h.payload == an.neg_id

@@ -31,7 +31,14 @@ pub(crate) fn detect(an: &Analyzer, m: &Msg) -> Option<(String, f32)> {
                     .next()
                     .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '3' | '7' | '2'))
                 && !t.chars().all(|c| c.is_ascii_digit());
-            mid_digit || an.arabizi.contains(t)
+            // "3indkom" lexes as "3" + "indkom": a lone sound digit glued to the next word.
+            let glued_digit = m.doc.is_num(w)
+                && matches!(t, "2" | "3" | "5" | "7" | "8" | "9")
+                && m.doc.words.get(w + 1).is_some_and(|&j| {
+                    let (a, b) = (m.doc.toks[j - 1].text, m.doc.toks[j].text);
+                    j > 0 && a.as_ptr() as usize + a.len() == b.as_ptr() as usize && m.doc.toks[j - 1].text == t
+                });
+            mid_digit || glued_digit || an.arabizi.contains(t)
         })
         .count();
     let mut best: Option<(&str, usize)> = None;

@@ -571,6 +571,9 @@ impl Analyzer {
 }
 
 #[cfg(test)]
+mod rules_tests;
+
+#[cfg(test)]
 pub(crate) mod tests_support {
     use super::*;
     use dossier_core::{Direction, MessageId};
