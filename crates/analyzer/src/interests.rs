@@ -320,6 +320,15 @@ impl VehicleIndex {
         idx
     }
 
+    /// Vehicle-name hits of a message (found once, then reused by every reader).
+    pub fn hits<'m>(&self, m: &'m Msg) -> &'m [Hit] {
+        m.vehicle_hits.get_or_init(|| {
+            let mut hits = Vec::new();
+            self.set.find(&m.doc, &mut hits);
+            hits
+        })
+    }
+
     pub fn key_of(&self, make: &str, model: &str) -> String {
         format!("{make}|{model}")
     }
@@ -333,8 +342,7 @@ impl VehicleIndex {
 
     /// Vehicle mentions in a message: longest match wins; ambiguous names need support.
     pub fn mentions(&self, an: &Analyzer, m: &Msg, st: &AnalyzerState) -> Vec<Mention> {
-        let mut hits: Vec<Hit> = Vec::new();
-        self.set.find(&m.doc, &mut hits);
+        let hits: Vec<Hit> = self.hits(m).to_vec();
         let (make_hits, mut model_hits): (Vec<Hit>, Vec<Hit>) =
             hits.into_iter().partition(|h| h.payload & MAKE_BIT != 0);
         // The same span read as a plain name and as a weak one: the plain reading wins.
@@ -533,8 +541,7 @@ impl VehicleIndex {
     /// Makes the customer rules out as a whole ("not the BMW", "nada de Jeep", "بلاش بي ام"):
     /// a negation or drop cue right before a make written without a model after it.
     pub fn ruled_out_makes(&self, an: &Analyzer, m: &Msg, mentions: &[Mention]) -> Vec<String> {
-        let mut hits: Vec<Hit> = Vec::new();
-        self.set.find(&m.doc, &mut hits);
+        let hits: Vec<Hit> = self.hits(m).to_vec();
         let drop = an.cat("interest.drop");
         let mut out = Vec::new();
         for h in hits.iter().filter(|h| h.payload & MAKE_BIT != 0) {
@@ -562,8 +569,7 @@ impl VehicleIndex {
     /// model code ("XC60", "Q7") or a capitalised word that is no word of any language.
     pub fn unlisted(&self, an: &Analyzer, m: &Msg, mentions: &[Mention]) -> Vec<(String, String, usize)> {
         let d = &m.doc;
-        let mut hits: Vec<Hit> = Vec::new();
-        self.set.find(d, &mut hits);
+        let hits: Vec<Hit> = self.hits(m).to_vec();
         let make_hits: Vec<&Hit> = hits.iter().filter(|h| h.payload & MAKE_BIT != 0).collect();
         if make_hits.is_empty() {
             return Vec::new();
@@ -617,8 +623,7 @@ impl VehicleIndex {
     /// Word spans of vehicle names in a message, and the words right after them ("Land Cruiser
     /// 300", "Peugeot 3008"): numbers there are part of a name, not money.
     pub fn name_spans(&self, m: &Msg) -> Vec<(usize, usize)> {
-        let mut hits: Vec<Hit> = Vec::new();
-        self.set.find(&m.doc, &mut hits);
+        let hits: Vec<Hit> = self.hits(m).to_vec();
         let makes: Vec<(usize, usize)> = hits
             .iter()
             .filter(|h| h.payload & MAKE_BIT != 0)
@@ -640,8 +645,7 @@ impl VehicleIndex {
 
     /// Words of a mention's name in the message (for adjacency checks).
     fn name_len(&self, m: &Msg, men: &Mention) -> usize {
-        let mut hits: Vec<Hit> = Vec::new();
-        self.set.find(&m.doc, &mut hits);
+        let hits: Vec<Hit> = self.hits(m).to_vec();
         hits.iter()
             .filter(|h| {
                 h.start == men.start && (h.payload & !WEAK_BIT) as usize == men.model && h.payload & MAKE_BIT == 0

@@ -76,6 +76,8 @@ pub(crate) struct Msg<'a> {
     pub raw: &'a str,
     pub doc: Doc<'a>,
     pub hits: Vec<Hit>,
+    /// Vehicle-name hits, found once per message on first use.
+    pub vehicle_hits: std::cell::OnceCell<Vec<Hit>>,
 }
 
 impl Analyzer {
@@ -324,7 +326,12 @@ impl Analyzer {
         let mut hits = Vec::new();
         self.cues.find(&doc, &mut hits);
         self.apply_masks(&mut hits);
-        Msg { raw, doc, hits }
+        Msg {
+            raw,
+            doc,
+            hits,
+            vehicle_hits: std::cell::OnceCell::new(),
+        }
     }
 
     /// `mask.ready` phrases ("la quiero sacar a crédito": wanting it *with* a next step, not

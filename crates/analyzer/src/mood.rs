@@ -44,11 +44,13 @@ pub(crate) fn sentiment_score(an: &Analyzer, m: &Msg) -> f32 {
     // thanks!", "تمام 👍") is politeness: its positive words carry no feeling (§5).
     let polite_only = !crate::stage::is_substantive(an, m, false);
     // The same for a sentence of only such words before a real one ("ok cool. i could do 15k").
-    let covered = |w: usize| {
-        m.hits
-            .iter()
-            .any(|c| (c.payload == close || c.payload == greet) && c.start <= w && w < c.end)
-    };
+    let mut covered_words = vec![false; m.doc.words.len()];
+    for c in m.hits.iter().filter(|c| c.payload == close || c.payload == greet) {
+        for w in c.start..c.end.min(covered_words.len()) {
+            covered_words[w] = true;
+        }
+    }
+    let covered = |w: usize| covered_words.get(w).copied().unwrap_or(false);
     // A lone reaction ("Awesome. Can I come Saturday?") still shows feeling; only a sentence
     // with a plain acknowledgement in it ("ok", "vale", "تمام") is politeness.
     let plain_ack = |w: usize| {

@@ -277,22 +277,26 @@ pub(crate) fn observe(
     let mut longer_cats: Vec<u32> = an.intent_ids.iter().map(|(_, c)| *c).collect();
     longer_cats.push(an.cat("stage.package"));
     let conditional = conditional_ready(an, m);
-    let count_in = |c: u32, sent: usize| {
-        m.hits_of(c)
-            .filter(|h| {
-                m.doc.sentence.get(h.start).copied() == Some(sent as u16)
-                    && !m.negated(an, h)
-                    && !in_time(h)
-                    && !in_closing(h)
-                    && !m.hits.iter().any(|o| {
-                        longer_cats.contains(&o.payload)
-                            && o.start <= h.start
-                            && h.end <= o.end
-                            && o.end - o.start > h.end - h.start
-                    })
-            })
-            .count()
-    };
+    // Every intent cue that asks for something, with its sentence: found once per message.
+    let intent_cats: Vec<u32> = an.intent_ids.iter().map(|(_, c)| *c).collect();
+    let eligible: Vec<(u32, u16)> = m
+        .hits
+        .iter()
+        .filter(|h| intent_cats.contains(&h.payload))
+        .filter(|h| {
+            !m.negated(an, h)
+                && !in_time(h)
+                && !in_closing(h)
+                && !m.hits.iter().any(|o| {
+                    longer_cats.contains(&o.payload)
+                        && o.start <= h.start
+                        && h.end <= o.end
+                        && o.end - o.start > h.end - h.start
+                })
+        })
+        .map(|h| (h.payload, m.doc.sentence.get(h.start).copied().unwrap_or(u16::MAX)))
+        .collect();
+    let count_in = |c: u32, sent: usize| eligible.iter().filter(|(p, s)| *p == c && *s as usize == sent).count();
     // "Ok, I'll check with my bank and let you know": putting a decision off asks for nothing
     // new; the request before it stands.
     let defers = m.has_cat(an, "stage.defer") && !m.doc.sentence_q.iter().any(|q| *q);
