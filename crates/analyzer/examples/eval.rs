@@ -1,5 +1,6 @@
 //! `cargo run -p dossier-analyzer --example eval -- DIR CATALOG [-v]`: scores the built-in
 //! analyzer on every `*.json` conversation in DIR with a `*.labels.json` twin.
+//! `--knowledge FILE` (repeatable) merges a company knowledge file over the built-in one.
 
 use dossier_analyzer::eval::{Labels, aggregate, render, score};
 use dossier_analyzer::{Analyzer, Knowledge};
@@ -10,7 +11,16 @@ use std::sync::Arc;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let verbose = args.iter().any(|a| a == "-v");
-    let pos: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let mut extra: Vec<String> = Vec::new();
+    let mut pos: Vec<&String> = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--knowledge" {
+            extra.extend(it.next().cloned());
+        } else if !a.starts_with('-') {
+            pos.push(a);
+        }
+    }
     let (Some(dir), Some(cat)) = (pos.first(), pos.get(1)) else {
         eprintln!("usage: eval DIR CATALOG [-v]");
         std::process::exit(2);
@@ -22,7 +32,14 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let an = Analyzer::new(Arc::new(Knowledge::builtin()), &catalog);
+    let mut knowledge = Knowledge::builtin();
+    for k in &extra {
+        if let Err(e) = knowledge.extend_from_file(&PathBuf::from(k)) {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    }
+    let an = Analyzer::new(Arc::new(knowledge), &catalog);
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir.as_str())
         .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();

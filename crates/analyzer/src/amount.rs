@@ -4,6 +4,7 @@
 //! Why separate: budget, down payment, trade-in value and loan term all start from the same
 //! "number with its neighbours" reading; deciding which one it is happens in `budget`.
 
+use crate::lex::Hit;
 use crate::{Analyzer, Msg};
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -73,7 +74,10 @@ pub fn parse_number(s: &str) -> Option<Decimal> {
 pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
     let thousand = an.cat("numbers.thousand");
     let million = an.cat("numbers.million");
+    let lakh = an.cat("numbers.lakh");
+    let crore = an.cat("numbers.crore");
     let monthly = an.cat("budget.monthly");
+    let monthly_noun = an.cat("budget.monthly_noun");
     let units = an.cat("budget.units");
     let term_units = an.cat("budget.term_units");
     let currency_cats = &an.currency_cats;
@@ -81,6 +85,12 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
     let year_units = an.cat("budget.term_years");
     let mut out: Vec<Amount> = Vec::new();
     let d = &m.doc;
+    // Vehicle names ("Peugeot 3008", "Land Cruiser 300", "F-150"): their numbers are no money.
+    let names: Vec<(usize, usize)> = if (0..d.words.len()).any(|w| d.is_num(w)) {
+        an.vehicles.name_spans(m)
+    } else {
+        Vec::new()
+    };
     let mut skip_to = 0;
     for w in 0..d.words.len() {
         if w < skip_to {
@@ -114,6 +124,15 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
             value *= Decimal::from(1_000_000);
             multiplied = true;
             end = h.end;
+        } else if let Some(h) = starts_at(lakh, end) {
+            // South Asian "1.2 lakh" = 120,000, "2 crore" = 20,000,000.
+            value *= Decimal::from(100_000);
+            multiplied = true;
+            end = h.end;
+        } else if let Some(h) = starts_at(crore, end) {
+            value *= Decimal::from(10_000_000);
+            multiplied = true;
+            end = h.end;
         }
         skip_to = end;
         // Currency: symbol right before, or currency word right after / before.
@@ -122,11 +141,15 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
             let toks = &d.toks;
             if ti >= 1 && toks[ti - 1].kind == crate::lex::Kind::Sym {
                 let sym = toks[ti - 1].text;
-                let glued = if ti >= 2 && toks[ti - 2].kind == crate::lex::Kind::Word {
-                    Some(format!("{}{}", toks[ti - 2].text, sym))
-                } else {
-                    None
-                };
+                // Letters written onto the symbol ("R$", "US$", "S/"), not a word before it
+                // ("tengo a $30,000" is no Australian dollar).
+                let touching = |a: &str, b: &str| a.as_ptr() as usize + a.len() == b.as_ptr() as usize;
+                let glued =
+                    if ti >= 2 && toks[ti - 2].kind == crate::lex::Kind::Word && touching(toks[ti - 2].text, sym) {
+                        Some(format!("{}{}", toks[ti - 2].text, sym))
+                    } else {
+                        None
+                    };
                 currency = glued
                     .and_then(|g| an.symbols.get(&g).cloned())
                     .or_else(|| an.symbols.get(sym).cloned());
@@ -141,25 +164,37 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
             }
         }
         if currency.is_none() {
+            // The longest currency phrase right after the number ("pesos colombianos" over
+            // "pesos"), or an ISO code right before it in the same clause ("USD 25,000").
+            let mut best: Option<(&Hit, &String)> = None;
             for (cat, code) in currency_cats {
                 let cat = *cat;
-                if let Some(h) = m
-                    .hits
-                    .iter()
-                    .find(|h| h.payload == cat && (h.start == end || h.start == end + 1 || h.end == w))
-                {
-                    currency = Some(code.clone());
-                    if h.start >= end && h.start <= end + 1 {
-                        end = end.max(h.end);
+                for h in m.hits.iter().filter(|h| h.payload == cat) {
+                    let after = (h.start == end || h.start == end + 1) && d.same_clause(w, h.start);
+                    let before = h.end == w
+                        && h.end - h.start == 1
+                        && d.same_clause(h.start, w)
+                        && d.word(h.start).eq_ignore_ascii_case(code);
+                    if (after || before) && best.is_none_or(|(b, _)| h.end - h.start > b.end - b.start) {
+                        best = Some((h, code));
                     }
-                    break;
+                }
+            }
+            if let Some((h, code)) = best {
+                currency = Some(code.clone());
+                if h.start >= end && h.start <= end + 1 {
+                    end = end.max(h.end);
                 }
             }
         }
+        // "450 a month", "450 or so a month", "monthly payment under 400", "parcela de até 2
+        // mil", "cuotas de máximo 800", "قسط شهري ٢٠٠٠": a period cue or a payment noun close
+        // by in the same clause.
         let is_monthly = m.hits.iter().any(|h| {
-            h.payload == monthly
-                && ((h.start >= end && h.start <= end + 1)
-                    || (h.end <= w && w - h.end <= 1 && h.end > 0 && d.same_clause(h.start, w)))
+            (h.payload == monthly
+                && ((h.start >= end && h.start <= end + 2 && d.same_clause(w, h.start))
+                    || (h.end <= w && w - h.end <= 1 && h.end > 0 && d.same_clause(h.start, w))))
+                || (h.payload == monthly_noun && h.end <= w && w - h.end <= 4 && d.same_clause(h.start, w))
         });
         let unit_tok = d
             .words
@@ -187,6 +222,12 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
             && value >= Decimal::from(1980)
             && value <= Decimal::from(2035);
         if value > Decimal::from(1_000_000_000u64) {
+            continue;
+        }
+        let in_name = names
+            .iter()
+            .any(|&(s, e)| (s <= w && w < e) || (e == w && !multiplied && currency.is_none() && !from_words));
+        if in_name {
             continue;
         }
         // A worded number counts only as money (with a multiplier or currency) or a term.

@@ -8,14 +8,17 @@
 use crate::amount::{Amount, amounts};
 use crate::state::{AnalyzerState, BudgetState, FinancingState, TradeState, push_ev};
 use crate::{Analyzer, Msg};
-use dossier_core::Message;
 use dossier_core::profile::{Budget, BudgetPeriod, Financing, Profile, TradeIn};
+use dossier_core::{ConversationContact, Message};
 use rust_decimal::Decimal;
 
 /// Is an amount close to (and in the same clause as) a hit of `cat`?
 fn near(an: &Analyzer, m: &Msg, a: &Amount, cat: &str, before: usize, after: usize) -> bool {
     let c = an.cat(cat);
-    m.hits_of(c).any(|h| {
+    // Idioms that hold a cue word without its sense ("si vale la pena": worth it, no value).
+    let idiom = an.cat("budget.idiom");
+    let in_idiom = |h: &crate::lex::Hit| m.hits_of(idiom).any(|i| i.start <= h.start && h.end <= i.end);
+    m.hits_of(c).filter(|h| !in_idiom(h)).any(|h| {
         let b = h.end <= a.start && a.start - h.end <= before && m.doc.same_clause(h.start, a.start);
         let f = h.start >= a.end && h.start - a.end <= after && m.doc.same_clause(h.start, a.end.saturating_sub(1));
         b || f
@@ -25,8 +28,11 @@ fn near(an: &Analyzer, m: &Msg, a: &Amount, cat: &str, before: usize, after: usi
 fn note_currency(an: &Analyzer, st: &mut AnalyzerState, amts: &[Amount]) {
     for a in amts {
         if let Some(c) = &a.currency {
-            let resolved = an.resolve_currency(c, st).map(|c| c.as_str().to_owned());
-            if let Some(r) = resolved {
+            // "ni un sol", "1 real": a figure of speech names no currency.
+            if a.value < Decimal::from(10) && !a.multiplied {
+                continue;
+            }
+            if let Some(r) = an.resolve_code(c, st) {
                 st.last_currency = Some(r);
             }
         }
@@ -35,8 +41,19 @@ fn note_currency(an: &Analyzer, st: &mut AnalyzerState, amts: &[Amount]) {
 
 pub(crate) fn observe_agent(an: &Analyzer, st: &mut AnalyzerState, m: &Msg, amts: &[Amount]) {
     note_currency(an, st, amts);
+    if let Some(q) = amts
+        .iter()
+        .filter(|a| a.money_like() && !a.monthly && a.value >= Decimal::from(10_000))
+        .map(|a| a.value)
+        .max()
+    {
+        st.last_quote = Some(q);
+    }
     let asks = m.raw.contains('?') || m.raw.contains('؟');
     st.agent_asked_budget = asks && m.has_cat(an, "budget.ask");
+    st.agent_asked_trade = asks && m.has_cat(an, "trade_in.ask");
+    // "Preciso do seu nome completo e e-mail" asks without a question mark.
+    st.agent_asked_name = m.has_cat(an, "contact.name_ask");
     st.agent_asked_financing = asks && m.has_cat(an, "financing.ask");
 }
 
@@ -47,6 +64,10 @@ pub(crate) struct MoneyFacts {
     pub budget: bool,
     /// A down payment or a loan term was stated (financing terms).
     pub terms: bool,
+    /// A sum beside the customer's own (trade-in) car: its value is the topic.
+    pub trade_value: bool,
+    /// The message names a sum of money.
+    pub sum: bool,
 }
 
 /// Is the amount right after a "don't have" cue ("i dont have 2k down", "no tengo 10 mil")?
@@ -65,7 +86,57 @@ fn corrected(an: &Analyzer, m: &Msg, a: &Amount) -> bool {
 
 /// Reads budget, financing and trade-in facts.
 pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &Msg) -> MoneyFacts {
-    let amts = amounts(an, m);
+    // A revised limit said in thousands without the word ("podemos estirarnos hasta 50",
+    // "خليها 47" after a budget of 45 mil): the same scale as the budget before it.
+    let raw_amts = amounts(an, m);
+    let prev = st
+        .budget
+        .as_ref()
+        .filter(|b| !b.monthly && b.amount >= Decimal::from(10_000))
+        .map(|b| b.amount)
+        // "I'm not paying a dirham over 310" after a quote of 560,000: the quote's scale.
+        .or(st.last_quote)
+        .or_else(|| {
+            // "Tenemos hasta 45 mil, aunque podemos estirarnos hasta 50": the same message's scale.
+            raw_amts
+                .iter()
+                .filter(|a| a.multiplied && a.money_like() && a.value >= Decimal::from(10_000))
+                .map(|a| a.value)
+                .next()
+        });
+    let amts: Vec<Amount> = raw_amts
+        .into_iter()
+        .map(|a| {
+            let Some(p) = prev else { return a };
+            let small = !a.monthly
+                && !a.unit
+                && !a.term
+                && !a.year_like
+                && !a.years
+                && a.currency.is_none()
+                && !a.multiplied
+                && a.value >= Decimal::from(10)
+                && a.value < Decimal::from(1000)
+                && a.value.fract().is_zero();
+            let v = a.value * Decimal::from(1000);
+            // "até dia 30" is a date.
+            let date = m.hits_of(an.cat("budget.date_before")).any(|h| h.end == a.start);
+            if small
+                && !date
+                && v * Decimal::from(2) >= p
+                && v <= p * Decimal::from(2)
+                && near(an, m, &a, "budget.limit", 6, 4)
+            {
+                Amount {
+                    value: v,
+                    multiplied: true,
+                    ..a
+                }
+            } else {
+                a
+            }
+        })
+        .collect();
     let mut found_budget = false;
     let mut cue_based: Option<&Amount> = None;
     let mut asked_based: Option<&Amount> = None;
@@ -127,29 +198,38 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
             asked_based = Some(a);
         }
     }
+    let cued = cue_based.is_some();
     if let Some(a) = cue_based.or(asked_based) {
         let currency = a
             .currency
             .as_deref()
-            .and_then(|c| an.resolve_currency(c, st))
-            .or_else(|| st.last_currency.as_deref().and_then(|c| an.resolve_currency(c, st)))
-            .or_else(|| an.resolve_currency(&an.default_currency, st));
+            .and_then(|c| an.resolve_code(c, st))
+            // Another amount of the same message with its currency ("20 mil pavos, hasta 20 mil").
+            .or_else(|| {
+                amts.iter()
+                    .filter(|o| o.money_like() && (o.multiplied || o.value >= Decimal::from(10)))
+                    .find_map(|o| o.currency.as_deref())
+                    .and_then(|c| an.resolve_code(c, st))
+            })
+            .or_else(|| st.last_currency.as_deref().and_then(|c| an.resolve_code(c, st)))
+            .or_else(|| an.resolve_code(&an.default_currency, st));
         if let Some(cur) = currency {
             let mut monthly = a.monthly;
             if !monthly
                 && let Some(prev) = &st.budget
                 && prev.monthly
-                && prev.currency == cur.as_str()
+                && prev.currency == cur
             {
                 let diff = (prev.amount - a.value).abs();
                 monthly = diff * Decimal::from(4) <= prev.amount;
             }
             st.budget = Some(BudgetState {
                 amount: a.value.normalize(),
-                currency: cur.as_str().to_owned(),
+                currency: cur,
                 monthly,
                 evidence: msg.id.clone(),
                 at: msg.timestamp,
+                cued,
             });
             found_budget = true;
         }
@@ -216,22 +296,36 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
         t.has = true;
         push_ev(&mut t.evidence, &msg.id);
     }
+    let sum = amts
+        .iter()
+        .any(|a| (a.money_like() || a.value >= Decimal::from(10)) && !a.term && !a.year_like);
+    let owned = sum
+        && !st.owned_models.is_empty()
+        && an
+            .vehicles
+            .mentions(an, m, st)
+            .iter()
+            .any(|x| st.owned_models.contains(&an.vehicles.key(x.model)));
     MoneyFacts {
         budget: found_budget,
         terms: decline == 0 && (down.is_some() || (term.is_some() && (term_prep || down_said))),
+        trade_value: owned && sum,
+        sum,
     }
 }
 
 pub(crate) fn after_customer(st: &mut AnalyzerState) {
     st.agent_asked_budget = false;
+    st.agent_asked_trade = false;
+    st.agent_asked_name = false;
     st.agent_asked_financing = false;
 }
 
-pub(crate) fn fill(st: &AnalyzerState, p: &mut Profile) {
+pub(crate) fn fill(an: &Analyzer, st: &AnalyzerState, contact: &ConversationContact, p: &mut Profile) {
     p.budget = st.budget.as_ref().and_then(|b| {
         Some(Budget {
             amount: b.amount,
-            currency: dossier_core::Currency::parse(&b.currency).ok()?,
+            currency: an.finish_currency(&b.currency, contact)?,
             period: if b.monthly {
                 BudgetPeriod::Monthly
             } else {
@@ -370,6 +464,134 @@ mod tests {
         assert_eq!(budget(&[("in", "شايف نفس السيارة معروضة بـ ١٦ ألف")]), None);
         assert_eq!(budget(&[("in", "ادفع ٥ آلاف مقدم")]), None);
         assert_eq!(budget(&[("in", "ميزانيتي مليون جنيه")]), None); // no digits: not read
+    }
+
+    #[test]
+    fn currencies_by_country_and_figures_of_speech() {
+        let with = |msgs: &[(&str, &str)], wa: &str| {
+            let mut c = conv(msgs, None);
+            c.contact.wa_id = dossier_core::ContactId::parse(wa).ok();
+            analyzer()
+                .analyze(&c, "t")
+                .budget
+                .map(|b| (b.amount.normalize().to_string(), b.currency.to_string()))
+        };
+        let bc = |a: &str, c: &str| Some((a.to_owned(), c.to_owned()));
+        // Peruvian soles, with the word or the symbol; never AUD from "a $".
+        assert_eq!(
+            budget(&[("in", "mi presupuesto es 50 mil soles")]),
+            b("50000", "PEN", "total")
+        );
+        assert_eq!(
+            budget(&[("in", "tengo S/ 60,000 como máximo")]),
+            b("60000", "PEN", "total")
+        );
+        assert_eq!(
+            budget(&[("in", "puedo llegar a $30,000 máximo")]),
+            b("30000", "USD", "total")
+        );
+        assert_eq!(
+            budget(&[("in", "I can go up to a $25k max")]),
+            b("25000", "USD", "total")
+        );
+        // "pesos" = the country's peso (from the phone number) when the catalog is no peso.
+        let pesos = [("in", "mi presupuesto es de 80 millones de pesos")];
+        assert_eq!(with(&pesos, "573001234567"), bc("80000000", "COP"));
+        assert_eq!(
+            with(&[("in", "tengo hasta 25 millones de pesos")], "56912345678"),
+            bc("25000000", "CLP")
+        );
+        assert_eq!(
+            with(&[("in", "hasta 30 millones de pesos")], "5491112345678"),
+            bc("30000000", "ARS")
+        );
+        assert_eq!(
+            with(&[("in", "tengo 400 mil pesos")], "5215512345678"),
+            bc("400000", "MXN")
+        );
+        assert_eq!(
+            budget(&[("in", "tengo un presupuesto de 350 mil pesos")]),
+            b("350000", "MXN", "total")
+        );
+        // Riyal, dinar by country; a named currency of its own stays.
+        assert_eq!(
+            with(&[("in", "ميزانيتي ٢٠ ألف ريال")], "97455123456"),
+            bc("20000", "QAR")
+        );
+        assert_eq!(
+            with(&[("in", "ميزانيتي ٩ آلاف دينار")], "962791234567"),
+            bc("9000", "JOD")
+        );
+        assert_eq!(
+            with(&[("in", "ميزانيتي ٩ آلاف دينار كويتي")], "962791234567"),
+            bc("9000", "KWD")
+        );
+        assert_eq!(
+            with(&[("in", "meu orçamento é 90 mil reais")], "351912345678"),
+            bc("90000", "BRL")
+        );
+        assert_eq!(
+            with(&[("in", "o meu orçamento é 25 mil euros")], "351912345678"),
+            bc("25000", "EUR")
+        );
+        assert_eq!(
+            budget(&[("in", "tengo 20 mil pavos como mucho, hasta 20 mil")]),
+            b("20000", "EUR", "total")
+        );
+        // A figure of speech does not change the currency of a budget.
+        assert_eq!(
+            budget(&[
+                ("in", "my budget is $20,000"),
+                ("in", "not 1 dollar more, 20k is my max")
+            ]),
+            b("20000", "USD", "total")
+        );
+        assert_eq!(
+            budget(&[("in", "mi tope son 18 mil dólares, ni un sol más")]),
+            b("18000", "USD", "total")
+        );
+        assert_eq!(
+            budget(&[("in", "meu limite é 80 mil, nem 1 real a mais")]),
+            b("80000", "USD", "total")
+        );
+    }
+
+    #[test]
+    fn monthly_caps_are_monthly() {
+        assert_eq!(
+            budget(&[("in", "keep the monthly payment under 400")]),
+            b("400", "USD", "monthly")
+        );
+        assert_eq!(budget(&[("in", "my max payment is $550")]), b("550", "USD", "monthly"));
+        assert_eq!(
+            budget(&[("in", "i can do 450 or so a month")]),
+            b("450", "USD", "monthly")
+        );
+        assert_eq!(
+            budget(&[("in", "la cuota no puede pasar de 1.200 soles")]),
+            b("1200", "PEN", "monthly")
+        );
+        assert_eq!(
+            budget(&[("in", "puedo pagar una letra de hasta 300 euros")]),
+            b("300", "EUR", "monthly")
+        );
+        assert_eq!(
+            budget(&[("in", "a parcela tem que ser até 2 mil reais")]),
+            b("2000", "BRL", "monthly")
+        );
+        assert_eq!(
+            budget(&[("in", "القسط ما يزيد عن ٢٥٠٠ ريال")]),
+            b("2500", "SAR", "monthly")
+        );
+        // A time phrase is no period: the total stays total.
+        assert_eq!(
+            budget(&[("in", "next month i can spend 20k")]),
+            b("20000", "USD", "total")
+        );
+        assert_eq!(
+            budget(&[("in", "el mes que viene tengo 30 mil dólares")]),
+            b("30000", "USD", "total")
+        );
     }
 
     #[test]

@@ -67,14 +67,57 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
         return None;
     }
     let not_name = an.cat("contact.not_name");
+    // What the customer is rather than who (a job, a nationality, a state, a filler): "I'm a
+    // nurse", "soy peruano", "sou engenheiro", "أنا مهندس".
+    let kunya_id = an.cat("contact.kunya");
+    let what = [
+        an.cat("contact.occupations"),
+        an.cat("contact.nationalities"),
+        an.cat("contact.states"),
+        an.cat("contact.fillers"),
+        an.cat("contact.kunya"),
+    ];
+    // An Arabic word read as a cue only by dropping a pronoun suffix ("منى" as "من" + ي) may
+    // well be a name: such readings do not stop one.
+    let suffix_read = |w: usize| {
+        let raw = m.doc.word(w);
+        let c = m.doc.canon.get(w).copied().unwrap_or(raw);
+        is_arabic(raw) && c != raw && raw.starts_with(c)
+    };
     let is_not_name = |w: usize| {
+        !suffix_read(w)
+            && m.hits.iter().any(|h| {
+                h.start == w
+                    && ((h.payload == not_name && h.end == w + 1)
+                        // Read exactly, not as a typo: "Catalina" is no "catalana".
+                        || (what.contains(&h.payload) && m.doc.canon.get(w).is_some_and(|c| *c == m.doc.word(w))))
+            })
+    };
+    // Only what the customer is (job, nationality, state, filler): blocks a name anywhere.
+    let is_what = |w: usize| {
+        !suffix_read(w)
+            && m.hits.iter().any(|h| {
+                h.start == w
+                    && what.contains(&h.payload)
+                    && h.payload != kunya_id
+                    && m.doc.canon.get(w).is_some_and(|c| *c == m.doc.word(w))
+            })
+    };
+    // Words that end a name ("معاك أحمد اللي كلمتك", "this is Sarah who called").
+    let name_end = an.cat("contact.name_end");
+    let ends_name = |w: usize| !suffix_read(w) && m.hits.iter().any(|h| h.payload == name_end && h.start == w);
+    let kunya = an.cat("contact.kunya");
+    let is_kunya = |w: usize| {
         m.hits
             .iter()
-            .any(|h| h.payload == not_name && h.start == w && h.end == w + 1)
+            .any(|h| h.payload == kunya && h.start == w && h.end == w + 1)
     };
     let name_word = an.cat("contact.name_words");
     let first_name_word = m.hits_of(name_word).map(|h| h.end).min();
     let weak = an.cat("contact.weak_intro");
+    // Intros after which only a capitalised word is a name ("it's unbearable", "its broken").
+    let cap_cat = an.cat("contact.cap_only_intro");
+    let cap_only = |s: usize| m.hits.iter().any(|h| h.payload == cap_cat && h.end == s);
     let starts: Vec<(usize, bool)> = m
         .hits
         .iter()
@@ -95,6 +138,15 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
         let Some(first) = raw_words.get(s) else {
             continue;
         };
+        // A kunya ("أنا أبو فيصل", "Abu Faisal here") is no name.
+        if is_kunya(s) {
+            continue;
+        }
+        // After a weak intro the name follows in the same clause ("de aquí. ¿Qué documentos"
+        // is no "Qué").
+        if weak && s > 0 && !m.doc.same_clause(s - 1, s) {
+            continue;
+        }
         let clause = m.doc.clause.get(s).copied();
         let mut words: Vec<&str> = Vec::new();
         if is_arabic(first) {
@@ -102,19 +154,28 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
             while w < raw_words.len() && words.len() < 3 && m.doc.clause.get(w).copied() == clause {
                 let t = raw_words[w];
                 // Known cue words (verbs, adverbs) are not names.
-                let known = m.hits.iter().any(|h| h.start <= w && w < h.end);
-                if !is_arabic(t) || is_not_name(w) || m.doc.is_num(w) || known {
+                let known = !suffix_read(w) && m.hits.iter().any(|h| h.start <= w && w < h.end);
+                if ends_name(w) {
+                    break;
+                }
+                // A second name that is also an ordinary word ("محمود سعيد اللي ...": Saeed, or
+                // "happy"), right before a relative pronoun: part of the name.
+                let surname = words.len() == 1 && is_arabic(t) && ends_name(w + 1) && !m.doc.is_num(w);
+                if !surname && (!is_arabic(t) || is_not_name(w) || m.doc.is_num(w) || known) {
                     break;
                 }
                 words.push(t);
                 w += 1;
             }
-            // After a weak intro ("أنا …") the name must end the clause: "أنا ياسمين مصطفى."
-            let clause_ends = m.doc.clause.get(w).copied() != clause;
+            // After a weak intro ("أنا …") the name must end the clause: "أنا ياسمين مصطفى.",
+            // or be followed by a relative pronoun or a verb of wanting ("معاك أحمد اللي").
+            let clause_ends = m.doc.clause.get(w).copied() != clause || ends_name(w);
             if weak && (!clause_ends || words.len() > 2) {
                 words.clear();
             }
             words.truncate(2);
+        } else if !capitalised(first) && cap_only(s) {
+            continue;
         } else if !capitalised(first) {
             // A lowercase name ("my name is jamal", "soy jorge", "me chamo ana"): letters only,
             // no word of any language's vocabulary, and after a weak intro ("soy", "i'm") the
@@ -138,7 +199,7 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
                 words.push(raw_words[w]);
                 w += 1;
             }
-            let clause_ends = m.doc.clause.get(w).copied() != clause;
+            let clause_ends = m.doc.clause.get(w).copied() != clause || ends_name(w);
             if weak && !clause_ends {
                 words.clear();
             }
@@ -152,7 +213,10 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
             while w < raw_words.len() && words.len() < 4 && m.doc.clause.get(w).copied() == clause {
                 let t = raw_words[w];
                 let lower = fold(t);
-                let name_word = capitalised(t) && !is_not_name(w) && !m.doc.is_num(w);
+                // After a strong intro ("my name is", "registered under") a capitalised word
+                // is a name even when it is also a slogan word ("Grace", "Angel", "Rey").
+                let blocked = if weak { is_not_name(w) } else { is_what(w) };
+                let name_word = capitalised(t) && !blocked && !m.doc.is_num(w);
                 if name_word
                     || (!words.is_empty()
                         && PARTICLES.contains(&lower.as_str())
@@ -169,14 +233,80 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
                 w += 1;
             }
         }
-        if !words.is_empty() && !is_not_name(s) {
+        let blocked_first = if weak { is_not_name(s) } else { is_what(s) };
+        if !words.is_empty() && !blocked_first {
             return Some(words.join(" "));
         }
     }
     None
 }
 
+/// The answer to the agent's "what is your full name?": the capitalised words the message
+/// starts with ("Inês Carvalho Matos, ines@example.com"), two to four of them.
+fn answered_name(an: &Analyzer, m: &Msg) -> Option<String> {
+    let light = light_fold(m.raw);
+    let raw: Vec<&str> = crate::lex::lex(&light)
+        .into_iter()
+        .filter(|t| matches!(t.kind, crate::lex::Kind::Word | crate::lex::Kind::Num))
+        .map(|t| t.text)
+        .collect();
+    if raw.len() != m.doc.words.len() {
+        return None;
+    }
+    let mut words = Vec::new();
+    for (w, t) in raw.iter().enumerate() {
+        if m.doc.clause.get(w) != m.doc.clause.first() || words.len() == 4 {
+            break;
+        }
+        let particle = !words.is_empty() && PARTICLES.contains(&fold(t).as_str());
+        let cue = m.hits.iter().any(|h| h.start <= w && w < h.end);
+        if ((is_arabic(t) || capitalised(t)) && !cue) || particle {
+            words.push(*t);
+        } else {
+            return None;
+        }
+    }
+    let rest_is_contact = m.doc.clause.get(words.len()) != m.doc.clause.first() || words.len() == raw.len();
+    let n = words.len();
+    let _ = an;
+    (n >= 2 && rest_is_contact).then(|| words.join(" "))
+}
+
+/// A name signed under a sign-off ("مع التحية،\nعبد الرحمن الزهراني", "Saludos,\nCarmen Vidal"):
+/// the last line, two to four name words.
+fn signed_name(an: &Analyzer, m: &Msg) -> Option<String> {
+    if !m.has_cat(an, "contact.signoff") {
+        return None;
+    }
+    let last = m.raw.trim_end().rsplit('\n').next()?.trim();
+    let words: Vec<&str> = last.split_whitespace().collect();
+    let folded = fold(last);
+    let cue_line = an
+        .knowledge
+        .cues("contact.signoff")
+        .iter()
+        .any(|c| folded.trim_end_matches(|ch: char| !ch.is_alphanumeric()) == fold(c));
+    let namey = |w: &&str| {
+        let f = fold(w);
+        (is_arabic(w) || capitalised(w) || PARTICLES.contains(&f.as_str()))
+            && w.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'')
+    };
+    ((2..=4).contains(&words.len()) && !cue_line && words.iter().all(namey) && m.raw.contains('\n'))
+        .then(|| words.join(" "))
+}
+
 pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &Msg) {
+    if st.name.is_none()
+        && let Some(n) = signed_name(an, m)
+    {
+        st.name = Some((n, msg.id.clone()));
+    }
+    if st.agent_asked_name
+        && st.name.is_none()
+        && let Some(n) = answered_name(an, m)
+    {
+        st.name = Some((n, msg.id.clone()));
+    }
     if let Some(n) = name_in(an, m) {
         let keep_old = st.name.as_ref().is_some_and(|(old, _)| {
             let (o, n) = (fold(old), fold(&n));
@@ -191,7 +321,25 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     }
 }
 
-/// Does a WhatsApp profile name look like a real person's name?
+/// The WhatsApp profile name as a name, without a leading title ("Dr. Ahmed Ali" → "Ahmed
+/// Ali"), when it is a real person's full name.
+pub fn profile_name(an: &Analyzer, name: &str) -> Option<String> {
+    if !plausible_profile_name(an, name) {
+        return None;
+    }
+    let k = &an.knowledge;
+    let mut words: Vec<&str> = name.split_whitespace().collect();
+    while words.len() > 1 {
+        let f = fold(words[0].trim_matches(|c: char| !c.is_alphanumeric()));
+        if !k.cues("contact.titles").iter().any(|t| fold(t) == f) {
+            break;
+        }
+        words.remove(0);
+    }
+    Some(words.join(" "))
+}
+
+/// Does a WhatsApp profile name look like a real person's full name?
 pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
     let name = name.trim();
     let words: Vec<&str> = name.split_whitespace().collect();
@@ -204,11 +352,48 @@ pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
     if !all_letters {
         return false;
     }
-    let stop = an.knowledge.cues("contact.not_name");
+    let k = &an.knowledge;
+    let in_list = |cat: &str, w: &str| {
+        let f = fold(w.trim_matches(|c: char| !c.is_alphanumeric()));
+        k.cues(cat).iter().any(|s| fold(s) == f)
+    };
+    // Titles ("Dr.", "Ing.", "الشيخ") are dropped; what is left must be a full name: two words
+    // or more (a first name alone, a nickname or a kunya like "أبو فيصل" / "Umm Khalid" is not).
+    let mut words: Vec<&str> = words;
+    while words.len() > 1 && in_list("contact.titles", words[0]) {
+        words.remove(0);
+    }
+    if words.first().is_some_and(|w| in_list("contact.kunya", w)) {
+        return false;
+    }
+    let full = words
+        .iter()
+        .filter(|w| !PARTICLES.contains(&fold(w).as_str()) && w.chars().filter(|c| c.is_alphabetic()).count() >= 2)
+        .count()
+        >= 2;
+    if !full {
+        return false;
+    }
+    let stop: Vec<&String> = ["contact.not_name", "contact.occupations"]
+        .iter()
+        .flat_map(|c| k.cues(c))
+        .filter(|s| !s.contains(' '))
+        .collect();
     let mut long_word = false;
-    for w in &words {
-        // Initials ("M.K.", "J") are not a name: every part needs two letters.
-        if w.split(['.', '-', '\'']).any(|part| part.chars().count() == 1) {
+    // Nicknames only ("Zé Manel", "Pepe", "Juancho") are no full name; a nickname with a
+    // surname ("Lupita Sánchez", "Rafa Souza") is how the person is known.
+    if words
+        .iter()
+        .all(|w| in_list("contact.nicknames", w) || PARTICLES.contains(&fold(w).as_str()))
+    {
+        return false;
+    }
+    let n_words = words.len();
+    for (i, w) in words.iter().enumerate() {
+        // Initials ("M.K.", "J", "Andrés M.") are not a name: every part needs two letters,
+        // but for a middle initial between two names ("Robert T. Hayes").
+        let middle = i > 0 && i + 1 < n_words && n_words >= 3;
+        if !middle && w.split(['.', '-', '\'']).any(|part| part.chars().count() == 1) {
             return false;
         }
         let letters = w.chars().filter(|c| c.is_alphabetic()).count();
@@ -216,6 +401,9 @@ pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
             long_word = true;
         }
         let f = fold(w.trim_matches(|c: char| !c.is_alphanumeric()));
+        if PARTICLES.contains(&f.as_str()) {
+            continue;
+        }
         if stop.iter().any(|s| fold(s) == f) {
             return false;
         }
@@ -227,13 +415,11 @@ pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
 }
 
 pub(crate) fn fill(an: &Analyzer, st: &AnalyzerState, contact: &ConversationContact, p: &mut Profile) {
-    p.contact.name = st.name.as_ref().map(|(n, _)| n.clone()).or_else(|| {
-        contact
-            .profile_name
-            .as_deref()
-            .filter(|n| plausible_profile_name(an, n))
-            .map(|n| n.trim().to_owned())
-    });
+    p.contact.name = st
+        .name
+        .as_ref()
+        .map(|(n, _)| n.clone())
+        .or_else(|| contact.profile_name.as_deref().and_then(|n| profile_name(an, n)));
     p.contact.email = st.email.as_ref().map(|(e, _)| e.clone());
 }
 
@@ -305,6 +491,81 @@ mod tests {
             Some("Jesús Ramírez")
         );
         assert_eq!(name(&[("in", "hi")], Some("محمود عادل")).as_deref(), Some("محمود عادل"));
+    }
+
+    #[test]
+    fn what_the_customer_is_is_no_name() {
+        let n = |t: &str| name(&[("in", t)], None);
+        // Jobs.
+        assert_eq!(n("Hi, I'm a nurse and I need a reliable car"), None);
+        assert_eq!(n("I'm Freelancer, need something cheap"), None);
+        assert_eq!(n("soy ingeniero, busco una camioneta"), None);
+        assert_eq!(n("Sou engenheira, queria ver o Compass"), None);
+        assert_eq!(n("انا مهندس وابي سيارة عائلية"), None);
+        assert_eq!(n("أنا موظف حكومي"), None);
+        // Nationalities.
+        assert_eq!(n("soy peruano, vivo en Lima"), None);
+        assert_eq!(n("Soy venezolana."), None);
+        assert_eq!(n("I'm Mexican, just moved here"), None);
+        assert_eq!(n("sou portuguesa"), None);
+        assert_eq!(n("انا سعودي"), None);
+        // States and fillers.
+        assert_eq!(n("I'm pre-approved already"), None);
+        assert_eq!(n("Soy nuevo por aquí"), None);
+        assert_eq!(n("sou pai de dois"), None);
+        assert_eq!(n("انا محتار بين الاثنين"), None);
+        assert_eq!(n("أنا جاهز"), None);
+        assert_eq!(n("soy pues el que preguntó ayer"), None);
+        // A real name after the same cues still is one.
+        assert_eq!(n("soy peruano, me llamo Diego Salas").as_deref(), Some("Diego Salas"));
+        assert_eq!(n("I'm a nurse, my name is Ana Lima").as_deref(), Some("Ana Lima"));
+        assert_eq!(n("Soy Valeria").as_deref(), Some("Valeria"));
+    }
+
+    #[test]
+    fn arabic_names_before_relative_pronouns_and_verbs() {
+        let n = |t: &str| name(&[("in", t)], None);
+        assert_eq!(n("معاك أحمد اللي كلمك امس").as_deref(), Some("أحمد"));
+        assert_eq!(n("معك خالد الي تواصلت معك").as_deref(), Some("خالد"));
+        assert_eq!(n("أنا سارة يلي سألت عن الكامري").as_deref(), Some("سارة"));
+        assert_eq!(n("انا فهد من الرياض").as_deref(), Some("فهد"));
+        assert_eq!(
+            n("السلام عليكم، أنا محمود سعيد اللي اشتريت السويفت").as_deref(),
+            Some("محمود سعيد")
+        );
+        assert_eq!(
+            n("Soy Catalina, estoy buscando una camioneta").as_deref(),
+            Some("Catalina")
+        );
+        assert_eq!(n("أنا منى وعايزة أسأل").as_deref(), Some("منى"));
+        assert_eq!(n("انا اللي سألت امس"), None);
+        assert_eq!(n("أنا من جدة"), None);
+        // Kunyas are no name, in text or as a profile name.
+        assert_eq!(n("معك أبو فيصل"), None);
+        assert_eq!(n("انا ام خالد"), None);
+        assert_eq!(n("Abu Faisal here, I'm Abu Faisal"), None);
+    }
+
+    #[test]
+    fn profile_names_need_a_full_name() {
+        let p = |pn: &str| name(&[("in", "hi")], Some(pn));
+        assert_eq!(p("Derek"), None);
+        assert_eq!(p("سالم"), None);
+        assert_eq!(p("أبو فهد"), None);
+        assert_eq!(p("ابو فيصل"), None);
+        assert_eq!(p("Umm Khalid"), None);
+        assert_eq!(p("Abu Saleh"), None);
+        assert_eq!(p("Ing. Roberto"), None);
+        assert_eq!(p("Dr. Ahmed Ali").as_deref(), Some("Ahmed Ali"));
+        assert_eq!(p("د. سامي الحربي").as_deref(), Some("سامي الحربي"));
+        assert_eq!(p("Juan de la Cruz").as_deref(), Some("Juan de la Cruz"));
+        assert_eq!(p("Uber Driver Mike"), None);
+        assert_eq!(p("Ana Paula").as_deref(), Some("Ana Paula"));
+        // A name in the text still wins over a kunya profile.
+        assert_eq!(
+            name(&[("in", "اسمي فيصل العتيبي")], Some("أبو فهد")).as_deref(),
+            Some("فيصل العتيبي")
+        );
     }
 
     #[test]

@@ -14,6 +14,8 @@ use dossier_core::{Catalog, Message};
 use std::collections::{HashMap, HashSet};
 
 const MAKE_BIT: u32 = 1 << 31;
+/// A name of a model that counts only with support (the distinctive suffix of a series name).
+const WEAK_BIT: u32 = 1 << 30;
 
 #[derive(Debug, Clone)]
 pub(crate) struct ModelEntry {
@@ -30,6 +32,8 @@ pub(crate) struct ModelEntry {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct VehicleIndex {
     pub set: PhraseSet,
+    /// Trim words that are also model names elsewhere ("LX", "GT", "Sport"), normalised.
+    pub trims: HashSet<String>,
     pub models: Vec<ModelEntry>,
     pub makes: Vec<String>,
 }
@@ -56,6 +60,15 @@ fn variants(name: &str) -> Vec<String> {
         let glued = toks.concat();
         if glued.chars().count() <= 14 {
             out.push(glued);
+        }
+    }
+    // "landcruiser prado", "grand cherokee l" written "grandcherokee l": one pair glued.
+    if toks.len() > 2 {
+        for i in 0..toks.len() - 1 {
+            let mut parts: Vec<String> = toks.iter().map(|t| (*t).to_owned()).collect();
+            let second = parts.remove(i + 1);
+            parts[i].push_str(&second);
+            out.push(parts.join(" "));
         }
     }
     if toks.len() == 1 {
@@ -94,7 +107,10 @@ fn variants(name: &str) -> Vec<String> {
 
 impl VehicleIndex {
     pub fn build(k: &Knowledge, catalog: &Catalog) -> VehicleIndex {
-        let mut idx = VehicleIndex::default();
+        let mut idx = VehicleIndex {
+            trims: k.cues("ambiguous.trims").iter().map(|t| norm(t)).collect(),
+            ..VehicleIndex::default()
+        };
         let ambiguous: HashSet<String> = k.cues("ambiguous.models").iter().map(|s| norm(s)).collect();
         let mut by_key: HashMap<(String, String), usize> = HashMap::new();
         let mut aliases: Vec<Vec<String>> = Vec::new();
@@ -148,16 +164,145 @@ impl VehicleIndex {
                 *name = m.make.clone();
             }
         }
-        for (i, m) in idx.models.iter().enumerate() {
-            let mut names = variants(&m.model);
-            for a in &aliases[i] {
-                names.extend(variants(a));
+        let mut names_of: Vec<Vec<String>> = idx
+            .models
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let mut names = variants(&m.model);
+                for a in &aliases[i] {
+                    names.extend(variants(a));
+                }
+                names.sort();
+                names.dedup();
+                names
+            })
+            .collect();
+        // Series names: a catalog model that is another model plus a suffix ("Land Cruiser
+        // Prado", "Corolla Cross", "Grand Cherokee L").
+        let mut weak_names: Vec<(usize, String)> = Vec::new();
+        let stop: HashSet<String> = k.stopword_table().into_values().flatten().map(|w| fold(&w)).collect();
+        let tok_of = |s: &str| -> Vec<String> { dossier_core::text::tokens(&fold(s)).map(str::to_owned).collect() };
+        for i in 0..idx.models.len() {
+            if idx.models[i].stock.is_empty() {
+                continue;
             }
+            let toks = tok_of(&idx.models[i].model);
+            if toks.len() < 2 {
+                continue;
+            }
+            let make = norm(&idx.models[i].make);
+            let model_named = |t: &[String]| {
+                let j = t.join(" ");
+                (0..idx.models.len()).find(|&o| {
+                    o != i && norm(&idx.models[o].make) == make && tok_of(&idx.models[o].model).join(" ") == j
+                })
+            };
+            for cut in 1..toks.len() {
+                let (head, tail) = toks.split_at(cut);
+                let Some(h) = model_named(head) else {
+                    continue;
+                };
+                match model_named(tail) {
+                    // Both halves are models ("Land Cruiser" + "Prado"): every spelling of one
+                    // with every spelling of the other ("لاند كروزر برادو"), and the suffix
+                    // model alone when the catalog lacks it ("Prado" → Land Cruiser Prado).
+                    Some(t) => {
+                        let mut extra = Vec::new();
+                        for a in &names_of[h] {
+                            for b in &names_of[t] {
+                                extra.push(format!("{a} {b}"));
+                            }
+                        }
+                        if idx.models[t].stock.is_empty() {
+                            extra.extend(names_of[t].iter().cloned());
+                        }
+                        names_of[i].extend(extra);
+                    }
+                    // A distinctive suffix of a stocked model ("the Cross" for the Corolla
+                    // Cross): a name that needs support, like an ambiguous model.
+                    None => {
+                        let t = tail.join(" ");
+                        let letters = t.chars().filter(|c| c.is_alphabetic()).count();
+                        if letters >= 4 && !stop.contains(&t) && !idx.models[h].stock.is_empty() {
+                            for b in variants(&t) {
+                                weak_names.push((i, b));
+                            }
+                            let extra: Vec<String> = names_of[h]
+                                .iter()
+                                .flat_map(|a| variants(&t).into_iter().map(move |b| format!("{a} {b}")))
+                                .collect();
+                            names_of[i].extend(extra);
+                        }
+                    }
+                }
+                break;
+            }
+        }
+        // A table model that is a catalog model plus a number or suffix the catalog does not
+        // write ("Silverado 1500" for the catalog's "Silverado"): its spellings name the
+        // catalog model (the catalog's entry wins on the same words).
+        for b in 0..idx.models.len() {
+            if !idx.models[b].stock.is_empty() {
+                continue;
+            }
+            let bt = tok_of(&idx.models[b].model);
+            let make = norm(&idx.models[b].make);
+            let head = (0..idx.models.len()).find(|&c| {
+                let ct = tok_of(&idx.models[c].model);
+                !idx.models[c].stock.is_empty()
+                    && norm(&idx.models[c].make) == make
+                    && ct.len() < bt.len()
+                    && bt.starts_with(&ct)
+            });
+            if let Some(c) = head {
+                let extra = names_of[b].clone();
+                names_of[c].extend(extra);
+            }
+        }
+        // The base name of a series the catalog stocks only in one longer form ("LX" for the
+        // "LX 600", "Tiggo 8" for the "Tiggo 8 Pro", "Land Cruiser" when only the "Land Cruiser
+        // Prado" is stocked): a table model or a name with a digit names that stocked model.
+        let stocked: Vec<usize> = (0..idx.models.len())
+            .filter(|&c| !idx.models[c].stock.is_empty())
+            .collect();
+        for &c in &stocked {
+            let ct = tok_of(&idx.models[c].model);
+            let make = norm(&idx.models[c].make);
+            for cut in 1..ct.len() {
+                let prefix = &ct[..cut];
+                let joined = prefix.join(" ");
+                let stocked_same = stocked
+                    .iter()
+                    .any(|&o| norm(&idx.models[o].make) == make && tok_of(&idx.models[o].model).join(" ") == joined);
+                let others = stocked
+                    .iter()
+                    .filter(|&&o| norm(&idx.models[o].make) == make && tok_of(&idx.models[o].model).starts_with(prefix))
+                    .count();
+                let table = (0..idx.models.len()).find(|&o| {
+                    o != c && norm(&idx.models[o].make) == make && tok_of(&idx.models[o].model).join(" ") == joined
+                });
+                let digit = joined.chars().any(|ch| ch.is_ascii_digit()) && joined.chars().any(char::is_alphabetic);
+                if stocked_same || others != 1 || !(table.is_some() || digit) {
+                    continue;
+                }
+                let mut extra = match table {
+                    Some(t) => names_of[t].clone(),
+                    None => variants(&joined),
+                };
+                extra.retain(|n| n.chars().count() >= 2);
+                names_of[c].extend(extra);
+            }
+        }
+        for (i, names) in names_of.iter_mut().enumerate() {
             names.sort();
             names.dedup();
-            for n in names {
-                idx.set.add(&n, i as u32);
+            for n in names.iter() {
+                idx.set.add(n, i as u32);
             }
+        }
+        for (i, n) in weak_names {
+            idx.set.add(&n, WEAK_BIT | i as u32);
         }
         for (j, (name, al)) in makes.iter().enumerate() {
             for n in std::iter::once(name).chain(al.iter()) {
@@ -175,6 +320,15 @@ impl VehicleIndex {
         idx
     }
 
+    /// Vehicle-name hits of a message (found once, then reused by every reader).
+    pub fn hits<'m>(&self, m: &'m Msg) -> &'m [Hit] {
+        m.vehicle_hits.get_or_init(|| {
+            let mut hits = Vec::new();
+            self.set.find(&m.doc, &mut hits);
+            hits
+        })
+    }
+
     pub fn key_of(&self, make: &str, model: &str) -> String {
         format!("{make}|{model}")
     }
@@ -188,10 +342,52 @@ impl VehicleIndex {
 
     /// Vehicle mentions in a message: longest match wins; ambiguous names need support.
     pub fn mentions(&self, an: &Analyzer, m: &Msg, st: &AnalyzerState) -> Vec<Mention> {
-        let mut hits: Vec<Hit> = Vec::new();
-        self.set.find(&m.doc, &mut hits);
+        let hits: Vec<Hit> = self.hits(m).to_vec();
         let (make_hits, mut model_hits): (Vec<Hit>, Vec<Hit>) =
             hits.into_iter().partition(|h| h.payload & MAKE_BIT != 0);
+        // The same span read as a plain name and as a weak one: the plain reading wins.
+        let plain: Vec<(usize, usize, u32)> = model_hits
+            .iter()
+            .filter(|h| h.payload & WEAK_BIT == 0)
+            .map(|h| (h.start, h.end, h.payload))
+            .collect();
+        model_hits.retain(|h| {
+            h.payload & WEAK_BIT == 0
+                || !plain
+                    .iter()
+                    .any(|&(s, e, p)| s == h.start && e == h.end && p == h.payload & !WEAK_BIT)
+        });
+
+        // A suffix shared by several series ("Cross": Corolla Cross, Yaris Cross) names the one
+        // the conversation is about; with none seen, it names none.
+        let weak_spans: Vec<(usize, usize)> = model_hits
+            .iter()
+            .filter(|h| h.payload & WEAK_BIT != 0)
+            .map(|h| (h.start, h.end))
+            .collect();
+        for (s0, e0) in weak_spans.iter().copied() {
+            let same: Vec<u32> = model_hits
+                .iter()
+                .filter(|h| h.payload & WEAK_BIT != 0 && h.start == s0 && h.end == e0)
+                .map(|h| h.payload)
+                .collect();
+            if same.len() < 2 {
+                continue;
+            }
+            let seen_rank = |p: u32| {
+                let key = self.key((p & !WEAK_BIT) as usize);
+                st.interests
+                    .iter()
+                    .rposition(|i| self.key_of(&i.make, &i.model) == key)
+                    .map(|r| r + 1000)
+                    .or_else(|| st.seen_models.iter().rposition(|k| *k == key))
+            };
+            let best = same.iter().copied().filter_map(|p| seen_rank(p).map(|r| (r, p))).max();
+            model_hits.retain(|h| {
+                !(h.payload & WEAK_BIT != 0 && h.start == s0 && h.end == e0)
+                    || best.is_some_and(|(_, p)| p == h.payload)
+            });
+        }
         // Longest first, then drop hits overlapping a kept one.
         model_hits.sort_by_key(|h| (std::cmp::Reverse(h.end - h.start), h.start));
         let mut kept: Vec<Hit> = Vec::new();
@@ -216,7 +412,15 @@ impl VehicleIndex {
         let intro = an.cat("contact.name_intro");
         let not_after = an.cat("ambiguous.not_after");
         let article = an.cat("ambiguous.article");
+        // Ambiguous names without support of their own, kept to see whether the customer
+        // coordinates them with a sure mention ("the Tucson or the Venue").
+        let mut pending: Vec<Mention> = Vec::new();
         for h in kept {
+            let weak = h.payload & WEAK_BIT != 0;
+            let h = Hit {
+                payload: h.payload & !WEAK_BIT,
+                ..h
+            };
             let Some(entry) = self.models.get(h.payload as usize) else {
                 continue;
             };
@@ -236,11 +440,29 @@ impl VehicleIndex {
             let year = year_at(h.end)
                 .or_else(|| h.start.checked_sub(1).and_then(year_at))
                 .or_else(|| make_start.and_then(|s| s.checked_sub(1)).and_then(year_at));
-            if entry.ambiguous {
+            // "its a LX" about a Honda: a common trim word that is also a model (Lexus LX)
+            // names that model only with its make or once it is the subject already.
+            if self.trims.contains(&norm(&entry.model))
+                && !make_before
+                && !st.seen_models.is_empty()
+                && !st.seen_models.contains(&self.key(h.payload as usize))
+            {
+                continue;
+            }
+            // A name that is also a word is no word in another script: "السنتافي" is the car.
+            let other_script =
+                (h.start..h.end).all(|w| d.word(w).chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)));
+            if (entry.ambiguous && !other_script) || weak {
                 let key = self.key(h.payload as usize);
                 // "in March" is a month: a capital after such a word proves nothing.
-                let capitalised = entry.model.chars().any(char::is_uppercase)
-                    && m.raw.contains(entry.model.as_str())
+                let written = if weak {
+                    raw_span(m, h.start, h.end)
+                } else {
+                    Some(entry.model.clone())
+                };
+                let capitalised = written
+                    .as_deref()
+                    .is_some_and(|w| w.chars().next().is_some_and(char::is_uppercase) && m.raw.contains(w))
                     && !m.hits.iter().any(|i| i.payload == not_after && i.end == h.start);
                 // Another model of the same make already in the conversation ("the Peugeot
                 // 3008?" … "and the 2008?"); a number needs an article right before it.
@@ -251,6 +473,11 @@ impl VehicleIndex {
                     .any(|k| k.split('|').next() == Some(entry.make.as_str()))
                     && (!numeric || m.hits.iter().any(|i| i.payload == article && i.end == h.start));
                 if !(make_before || year.is_some() || capitalised || same_make || st.seen_models.contains(&key)) {
+                    pending.push(Mention {
+                        model: h.payload as usize,
+                        start: h.start,
+                        year: None,
+                    });
                     continue;
                 }
             }
@@ -260,7 +487,172 @@ impl VehicleIndex {
                 year,
             });
         }
+        // A trim right after a model ("Sportage LX", "Tucson GL") is no model of its own.
+        if out.len() >= 2 {
+            let mut keep = vec![true; out.len()];
+            for i in 1..out.len() {
+                let prev = &out[i - 1];
+                let prev_end = prev.start + self.name_len(m, prev);
+                if out[i].start != prev_end || !d.same_clause(prev_end.saturating_sub(1), out[i].start) {
+                    continue;
+                }
+                let name = self
+                    .models
+                    .get(out[i].model)
+                    .map(|e| norm(&e.model))
+                    .unwrap_or_default();
+                let trim_of_prev = self
+                    .models
+                    .get(prev.model)
+                    .is_some_and(|e| e.stock.iter().any(|(_, t, _)| t.iter().any(|w| norm(w) == name)));
+                if trim_of_prev || self.trims.contains(&name) {
+                    keep[i] = false;
+                }
+            }
+            let mut k = keep.into_iter();
+            out.retain(|_| k.next().unwrap_or(true));
+        }
+        if !pending.is_empty() && !out.is_empty() {
+            let coord = an.cat("ambiguous.coord");
+            let sure: Vec<(usize, usize)> = out.iter().map(|o| (o.start, o.start + self.name_len(m, o))).collect();
+            for p in pending {
+                let p_end = p.start + self.name_len(m, &p);
+                let joined = sure.iter().any(|&(s, e)| {
+                    let (gap_from, gap_to) = if e <= p.start {
+                        (e, p.start)
+                    } else if p_end <= s {
+                        (p_end, s)
+                    } else {
+                        return false;
+                    };
+                    gap_to - gap_from <= 3
+                        && d.sentence.get(gap_from) == d.sentence.get(gap_to)
+                        && (gap_from..gap_to).any(|w| m.hits.iter().any(|h| h.payload == coord && h.start == w))
+                });
+                if joined {
+                    out.push(p);
+                }
+            }
+            out.sort_by_key(|o| o.start);
+        }
         out
+    }
+
+    /// Makes the customer rules out as a whole ("not the BMW", "nada de Jeep", "بلاش بي ام"):
+    /// a negation or drop cue right before a make written without a model after it.
+    pub fn ruled_out_makes(&self, an: &Analyzer, m: &Msg, mentions: &[Mention]) -> Vec<String> {
+        let hits: Vec<Hit> = self.hits(m).to_vec();
+        let drop = an.cat("interest.drop");
+        let mut out = Vec::new();
+        for h in hits.iter().filter(|h| h.payload & MAKE_BIT != 0) {
+            if mentions
+                .iter()
+                .any(|x| x.start >= h.end && x.start <= h.end + 1 && m.doc.same_clause(h.start, x.start))
+                || m.doc.in_question(h.start)
+            {
+                continue;
+            }
+            let cue = m.hits.iter().any(|c| {
+                (c.payload == drop || c.payload == an.neg_id)
+                    && ((c.end <= h.start && h.start - c.end <= 1 && m.doc.same_clause(c.start, h.start))
+                        // "الـ MG لأ، ...", "Jeep no, prefiero ...": a no right after, ending the clause.
+                        || (c.start == h.end && !m.doc.same_clause(c.start, c.end)))
+            });
+            if cue && let Some(name) = self.makes.get((h.payload & !MAKE_BIT) as usize) {
+                out.push(name.clone());
+            }
+        }
+        out
+    }
+
+    /// A make followed by a model name that neither the catalog nor the model table knows: a
+    /// model code ("XC60", "Q7") or a capitalised word that is no word of any language.
+    pub fn unlisted(&self, an: &Analyzer, m: &Msg, mentions: &[Mention]) -> Vec<(String, String, usize)> {
+        let d = &m.doc;
+        let hits: Vec<Hit> = self.hits(m).to_vec();
+        let make_hits: Vec<&Hit> = hits.iter().filter(|h| h.payload & MAKE_BIT != 0).collect();
+        if make_hits.is_empty() {
+            return Vec::new();
+        }
+        let model_spans: Vec<(usize, usize)> = hits
+            .iter()
+            .filter(|h| h.payload & MAKE_BIT == 0)
+            .map(|h| (h.start, h.end))
+            .collect();
+        let light = crate::contact::light_fold(m.raw);
+        let raw: Vec<&str> = crate::lex::lex(&light)
+            .into_iter()
+            .filter(|t| matches!(t.kind, crate::lex::Kind::Word | crate::lex::Kind::Num))
+            .map(|t| t.text)
+            .collect();
+        if raw.len() != d.words.len() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for h in make_hits {
+            let w = h.end;
+            if w >= d.words.len()
+                || !d.same_clause(h.start, w)
+                || mentions.iter().any(|x| x.start == w)
+                || model_spans.iter().any(|&(s, e)| s <= w && w < e)
+            {
+                continue;
+            }
+            let t = raw[w];
+            let folded = d.word(w);
+            let letters = t.chars().filter(|c| c.is_alphabetic()).count();
+            let digits = t.chars().filter(|c| c.is_ascii_digit()).count();
+            let code = letters >= 1 && digits >= 1 && t.chars().count() <= 8 && t.chars().all(char::is_alphanumeric);
+            let word = letters >= 3
+                && digits == 0
+                && t.chars().next().is_some_and(char::is_uppercase)
+                && !an.canon.is_known(folded)
+                && !m.hits.iter().any(|x| x.start <= w && w < x.end);
+            if !(code || word) {
+                continue;
+            }
+            let Some(make) = self.makes.get((h.payload & !MAKE_BIT) as usize) else {
+                continue;
+            };
+            let model = if code { t.to_uppercase() } else { t.to_owned() };
+            out.push((make.clone(), model, h.start));
+        }
+        out
+    }
+
+    /// Word spans of vehicle names in a message, and the words right after them ("Land Cruiser
+    /// 300", "Peugeot 3008"): numbers there are part of a name, not money.
+    pub fn name_spans(&self, m: &Msg) -> Vec<(usize, usize)> {
+        let hits: Vec<Hit> = self.hits(m).to_vec();
+        let makes: Vec<(usize, usize)> = hits
+            .iter()
+            .filter(|h| h.payload & MAKE_BIT != 0)
+            .map(|h| (h.start, h.end))
+            .collect();
+        hits.iter()
+            .filter(|h| {
+                if h.payload & MAKE_BIT != 0 {
+                    return true;
+                }
+                // A bare number that is also a model ("1500", "2008") is a name only after its make.
+                let numeric = (h.start..h.end).all(|w| m.doc.is_num(w));
+                let e = self.models.get((h.payload & !WEAK_BIT) as usize);
+                !(numeric && e.is_some_and(|e| e.ambiguous)) || makes.iter().any(|&(_, me)| me == h.start)
+            })
+            .map(|h| (h.start, h.end))
+            .collect()
+    }
+
+    /// Words of a mention's name in the message (for adjacency checks).
+    fn name_len(&self, m: &Msg, men: &Mention) -> usize {
+        let hits: Vec<Hit> = self.hits(m).to_vec();
+        hits.iter()
+            .filter(|h| {
+                h.start == men.start && (h.payload & !WEAK_BIT) as usize == men.model && h.payload & MAKE_BIT == 0
+            })
+            .map(|h| h.end - h.start)
+            .max()
+            .unwrap_or(1)
     }
 
     fn describe(&self, mention: &Mention) -> String {
@@ -272,6 +664,17 @@ impl VehicleIndex {
             None => format!("{} {}", e.make, e.model),
         }
     }
+}
+
+/// The raw text of words `[start, end)` of a message (case kept), when it can be aligned.
+fn raw_span(m: &Msg, start: usize, end: usize) -> Option<String> {
+    let light = crate::contact::light_fold(m.raw);
+    let words: Vec<&str> = crate::lex::lex(&light)
+        .into_iter()
+        .filter(|t| matches!(t.kind, crate::lex::Kind::Word | crate::lex::Kind::Num))
+        .map(|t| t.text)
+        .collect();
+    (words.len() == m.doc.words.len()).then(|| words[start..end].join(" "))
 }
 
 /// Within the clause, does a hit of `a` stand before a hit of `b` (≤ 3 words apart)?
@@ -293,10 +696,18 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     {
         mentions.push(r);
     }
-    if mentions.is_empty() {
+    // "No, not the BMW": the customer rules out a whole make.
+    let make_drops = vi.ruled_out_makes(an, m, &mentions);
+    if !make_drops.is_empty() {
+        st.interests.retain(|i| !make_drops.contains(&i.make));
+    }
+    let unlisted = vi.unlisted(an, m, &mentions);
+    if mentions.is_empty() && unlisted.is_empty() {
         return Vec::new();
     }
     let support_msg = m.has_cat(an, "stage.support");
+    // The agent asked about a trade-in and the customer answers with a car they have.
+    let answers_trade = st.agent_asked_trade && m.has_cat(an, "trade_in.possession");
     let trade_cat = an.cat("trade_in.cue");
     let poss_cat = an.cat("trade_in.possession");
     let words: HashSet<&str> = (0..m.doc.words.len()).map(|w| m.doc.word(w)).collect();
@@ -312,10 +723,24 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
         }
         // The customer rules a model out: "forget the Explorer", "el Jimny ... descártalo",
         // "el CR-V no, prefiero ...". It leaves the interests.
+        // The cue's object is the nearest model: "انسى التوسان، بدنا السنتافي" drops only the
+        // Tucson.
+        let between = |a: usize, b: usize| mentions.iter().any(|o| o.start > a && o.start < b);
+        // A rule-out in an earlier clause of a question still rules out ("the Corolla is too
+        // small for us, what about the RAV4?").
+        let asked = |w: usize| {
+            let sent = m.doc.sentence.get(w);
+            let last = (0..m.doc.words.len()).rev().find(|&x| m.doc.sentence.get(x) == sent);
+            m.doc.in_question(w) && last.is_some_and(|l| m.doc.same_clause(l, w))
+        };
         let dropped = m.hits_of(drop_cat).any(|h| {
-            !m.doc.in_question(h.start)
+            !asked(h.start)
                 && m.doc.sentence.get(h.start) == m.doc.sentence.get(men.start)
-                && ((h.end <= men.start && men.start - h.end <= 2) || (h.start > men.start && h.start - men.start <= 8))
+                && ((h.end <= men.start
+                    && men.start - h.end <= 2
+                    && !between(h.start, men.start)
+                    && m.doc.same_clause(h.start, men.start))
+                    || (h.start > men.start && h.start - men.start <= 14 && !between(men.start, h.start)))
         }) || m.hits.iter().any(|h| {
             h.payload == an.neg_id
                 && h.start > men.start
@@ -329,6 +754,14 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
         }
         // "I'll stick with the Territory", "me quedo con el 2008", "vou ficar com a L200",
         // "خلني على CX-30": the customer settled on one model; the others leave the interests.
+        // "la segunda me late más", "o HR-V eu gostei mais": a preference said after the model
+        // makes it the one the talk is about, without ruling the others out.
+        let prefer_cat = an.cat("interest.prefer_after");
+        if m.hits_of(prefer_cat)
+            .any(|h| h.start > men.start && h.start - men.start <= 4 && m.doc.same_clause(h.start, men.start))
+        {
+            st.focus = Some(key.clone());
+        }
         if settled.is_none()
             && m.hits_of(settle_cat)
                 .any(|h| h.end <= men.start && men.start - h.end <= 2 && m.doc.same_clause(h.start, men.start))
@@ -341,6 +774,7 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
         let possessed = m
             .hits_of(poss_cat)
             .any(|h| h.end <= men.start && men.start - h.end <= 3 && m.doc.same_clause(h.start, men.start));
+        let trade = trade || (answers_trade && possessed);
         if trade || (possessed && !support_msg) {
             if !st.owned_models.contains(&key) {
                 push_capped(&mut st.owned_models, key.clone(), 4);
@@ -413,6 +847,43 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
         if !wanted.contains(&key) {
             wanted.push(key);
         }
+    }
+    // Models the catalog and the model table lack, written after their make ("o Volvo XC60").
+    for (make, model, start) in unlisted {
+        let others = ordered_pair(an, m, "others.people", "others.wants", start);
+        let traded = m.hits_of(trade_cat).any(|h| m.doc.same_clause(h.start, start));
+        if others || traded {
+            continue;
+        }
+        let key = vi.key_of(&make, &model);
+        if let Some(i) = st.interests.iter().position(|i| i.make == make && i.model == model) {
+            let mut it = st.interests.remove(i);
+            it.mentions = it.mentions.saturating_add(1);
+            it.last = msg.timestamp;
+            push_ev(&mut it.evidence, &msg.id);
+            st.interests.push(it);
+        } else {
+            push_capped(
+                &mut st.interests,
+                InterestState {
+                    make,
+                    model,
+                    year: None,
+                    trim: None,
+                    catalog_ref: None,
+                    mentions: 1,
+                    last: msg.timestamp,
+                    evidence: vec![msg.id.clone()],
+                },
+                MAX_INTERESTS,
+            );
+        }
+        if !wanted.contains(&key) {
+            wanted.push(key);
+        }
+    }
+    if wanted.len() >= 2 && settled.is_none() {
+        st.focus = None;
     }
     if let Some(k) = settled
         && st.interests.iter().any(|i| vi.key_of(&i.make, &i.model) == k)
@@ -662,6 +1133,77 @@ mod tests {
         assert_eq!(items(&[("in", "we bought it in March")]), Vec::<String>::new());
         let an = analyzer();
         assert!(an.explain("leaning").is_empty(), "{:?}", an.explain("leaning"));
+    }
+
+    fn series_analyzer() -> &'static crate::Analyzer {
+        static A: std::sync::OnceLock<crate::Analyzer> = std::sync::OnceLock::new();
+        A.get_or_init(|| {
+            let csv =
+                "id,branch,make,model,year,trim,condition,price,currency,mileage_km,color,body,fuel,transmission,status
+S1,North,Toyota,Land Cruiser Prado,2023,TXL,new,250000,SAR,0,white,suv,gasoline,automatic,available
+S2,North,Toyota,Land Cruiser,2022,GXR,used,280000,SAR,30000,black,suv,gasoline,automatic,available
+S3,North,Toyota,Corolla,2023,XLI,new,90000,SAR,0,white,sedan,gasoline,cvt,available
+S4,North,Toyota,Corolla Cross,2024,Hybrid,new,120000,SAR,0,grey,suv,hybrid,cvt,available
+S5,South,Jeep,Grand Cherokee L,2023,Limited,new,260000,SAR,0,blue,suv,gasoline,automatic,available
+S6,South,Jeep,Grand Cherokee,2022,Laredo,used,180000,SAR,25000,white,suv,gasoline,automatic,available
+S7,South,Mazda,CX-30,2023,Core,new,110000,SAR,0,red,suv,gasoline,automatic,available
+S8,South,Mazda,CX-3,2021,Core,used,70000,SAR,40000,red,suv,gasoline,automatic,available
+S9,South,Hyundai,Tucson,2023,GL,new,100000,SAR,0,white,suv,gasoline,automatic,available
+S10,South,Hyundai,Venue,2023,GL,new,70000,SAR,0,white,suv,gasoline,automatic,available
+S11,South,Kia,Sportage,2023,LX,new,105000,SAR,0,white,suv,gasoline,automatic,available
+S12,South,Kia,Soul,2022,LX,used,60000,SAR,20000,white,hatchback,gasoline,automatic,available";
+            let cat = dossier_core::Catalog::from_csv(csv.as_bytes()).unwrap();
+            crate::Analyzer::new(std::sync::Arc::new(crate::Knowledge::builtin()), &cat)
+        })
+    }
+
+    fn series_items(msgs: &[(&str, &str)]) -> Vec<String> {
+        let mut v: Vec<String> = series_analyzer()
+            .analyze(&conv(msgs, None), "t")
+            .interests
+            .into_iter()
+            .map(|i| format!("{} {}", i.make, i.model))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn series_names_match_the_catalog_model() {
+        let it = |t: &str| series_items(&[("in", t)]);
+        assert_eq!(
+            it("is the land cruiser prado still there?"),
+            ["Toyota Land Cruiser Prado"]
+        );
+        assert_eq!(it("landcruiser prado 2023 price?"), ["Toyota Land Cruiser Prado"]);
+        assert_eq!(it("عندكم برادو؟"), ["Toyota Land Cruiser Prado"]);
+        assert_eq!(it("كم سعر لاند كروزر برادو"), ["Toyota Land Cruiser Prado"]);
+        assert_eq!(it("how much is the prado?"), ["Toyota Land Cruiser Prado"]);
+        assert_eq!(it("and the Land Cruiser GXR?"), ["Toyota Land Cruiser"]);
+        assert_eq!(it("me interesa el Corolla Cross híbrido"), ["Toyota Corolla Cross"]);
+        assert_eq!(it("Quanto tá o Cross?"), ["Toyota Corolla Cross"]);
+        assert_eq!(it("I need to cross the border"), Vec::<String>::new());
+        assert_eq!(it("the corolla please"), ["Toyota Corolla"]);
+        assert_eq!(it("do you have the Grand Cherokee L?"), ["Jeep Grand Cherokee L"]);
+        assert_eq!(it("grand cherokee 2022 laredo"), ["Jeep Grand Cherokee"]);
+        assert_eq!(it("tienen la cx-30?"), ["Mazda CX-30"]);
+        assert_eq!(it("tienen la cx 30 o la cx3?"), ["Mazda CX-3", "Mazda CX-30"]);
+    }
+
+    #[test]
+    fn an_ambiguous_model_beside_a_sure_one_counts() {
+        let it = |t: &str| series_items(&[("in", t)]);
+        assert_eq!(
+            it("I'm torn between the Tucson or the venue"),
+            ["Hyundai Tucson", "Hyundai Venue"]
+        );
+        assert_eq!(it("estoy entre la sportage y la soul"), ["Kia Soul", "Kia Sportage"]);
+        assert_eq!(
+            it("tucson ou venue, qual compensa?"),
+            ["Hyundai Tucson", "Hyundai Venue"]
+        );
+        assert_eq!(it("the venue was nice, but the tucson is bigger"), ["Hyundai Tucson"]);
+        assert_eq!(it("what a venue"), Vec::<String>::new());
     }
 
     #[test]

@@ -18,6 +18,29 @@ pub(crate) fn detect(an: &Analyzer, m: &Msg) -> Option<(String, f32)> {
     if arabic > 0 && arabic * 2 >= latin {
         return Some(("ar".to_owned(), 1.0));
     }
+    // Arabizi: Arabic in Latin letters, with digits for Arabic sounds ("3indi", "ma7al", "la2")
+    // or its common words ("ya3ni", "habibi", "inshallah").
+    let arabizi = (0..m.doc.words.len())
+        .filter(|&w| {
+            let t = m.doc.word(w);
+            let letters = t.chars().filter(|c| c.is_ascii_alphabetic()).count();
+            let mid_digit = t.char_indices().any(|(i, c)| {
+                matches!(c, '2' | '3' | '5' | '6' | '7' | '8' | '9') && (i > 0 || t.len() > 2) && letters >= 2
+            }) && t.chars().all(|c| c.is_ascii_alphanumeric())
+                && t.chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '3' | '7' | '2'))
+                && !t.chars().all(|c| c.is_ascii_digit());
+            // "3indkom" lexes as "3" + "indkom": a lone sound digit glued to the next word.
+            let glued_digit = m.doc.is_num(w)
+                && matches!(t, "2" | "3" | "5" | "7" | "8" | "9")
+                && m.doc.words.get(w + 1).is_some_and(|&j| {
+                    let (a, b) = (m.doc.toks[j - 1].text, m.doc.toks[j].text);
+                    j > 0 && a.as_ptr() as usize + a.len() == b.as_ptr() as usize && m.doc.toks[j - 1].text == t
+                });
+            mid_digit || glued_digit || an.arabizi.contains(t)
+        })
+        .count();
     let mut best: Option<(&str, usize)> = None;
     let mut second = 0;
     for (lang, words) in &an.stopwords {
@@ -35,7 +58,12 @@ pub(crate) fn detect(an: &Analyzer, m: &Msg) -> Option<(String, f32)> {
             }
         }
     }
-    let (lang, n) = best?;
+    let Some((lang, n)) = best else {
+        return (arabizi >= 2).then(|| ("ar".to_owned(), arabizi.min(3) as f32));
+    };
+    if arabizi >= 2 && arabizi * 2 >= n {
+        return Some(("ar".to_owned(), arabizi.min(3) as f32));
+    }
     if n == 0 || n == second {
         return None;
     }

@@ -95,6 +95,8 @@ pub struct Doc<'a> {
     pub sentence: Vec<u16>,
     /// Per sentence: does it end with a question mark?
     pub sentence_q: Vec<bool>,
+    /// Per sentence: does it end with an exclamation mark?
+    pub sentence_x: Vec<bool>,
     /// A second reading (an Arabic word that is itself known but also known without a clitic).
     pub alt: Vec<Option<&'a str>>,
 }
@@ -118,6 +120,14 @@ impl<'a> Doc<'a> {
         self.sentence
             .get(w)
             .and_then(|&s| self.sentence_q.get(s as usize))
+            .copied()
+            .unwrap_or(false)
+    }
+    /// Is word `w` in a sentence that ends with an exclamation mark?
+    pub fn in_exclamation(&self, w: usize) -> bool {
+        self.sentence
+            .get(w)
+            .and_then(|&s| self.sentence_x.get(s as usize))
             .copied()
             .unwrap_or(false)
     }
@@ -350,7 +360,8 @@ impl PhraseSet {
     }
 }
 
-const AR_PREFIXES: [&str; 10] = ["وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ف", "ل"];
+/// Clitics before an Arabic word; "عال" is the Levantine/Gulf "على ال" ("عالقسط").
+const AR_PREFIXES: [&str; 11] = ["وال", "بال", "فال", "كال", "عال", "لل", "ال", "و", "ب", "ف", "ل"];
 const AR_SUFFIXES: [&str; 7] = ["ها", "هم", "كم", "نا", "ه", "ي", "ك"];
 
 /// The vocabulary all phrase sets share, for mapping text tokens to known words.
@@ -513,6 +524,7 @@ impl Canon {
         let mut clause = Vec::new();
         let mut sentence = Vec::new();
         let mut sentence_q = vec![false];
+        let mut sentence_x = vec![false];
         let mut c: u16 = 0;
         let mut s: u16 = 0;
         let mut words_in_sentence = 0usize;
@@ -525,9 +537,15 @@ impl Canon {
                     {
                         *q = true;
                     }
+                    if t.text == "!"
+                        && let Some(x) = sentence_x.last_mut()
+                    {
+                        *x = true;
+                    }
                     if matches!(t.text, "." | "!" | "?" | "؟" | "\n") && words_in_sentence > 0 {
                         s = s.saturating_add(1);
                         sentence_q.push(false);
+                        sentence_x.push(false);
                         words_in_sentence = 0;
                     }
                 }
@@ -562,6 +580,7 @@ impl Canon {
             clause,
             sentence,
             sentence_q,
+            sentence_x,
             canon,
             alt,
         }

@@ -50,7 +50,12 @@ pub struct Analyzer {
     pub(crate) email_re: regex::Regex,
     /// Precomputed category ids of hot paths.
     pub(crate) intent_ids: Vec<(&'static str, u32)>,
+    /// Currency word categories → ISO code, or `~family` for a word several countries share.
     pub(crate) currency_cats: Vec<(u32, String)>,
+    /// Currency family → (members, default) (`peso` → MXN COP ARS …, MXN).
+    pub(crate) families: HashMap<String, (Vec<String>, String)>,
+    /// Country calling code → currency (longest prefix of a WhatsApp number wins).
+    pub(crate) phone_currency: Vec<(String, String)>,
     pub(crate) neg_id: u32,
     /// Language codes of the knowledge files; a phrase's `Hit::lang` is 1 + its index here.
     pub(crate) lang_codes: Vec<String>,
@@ -58,6 +63,12 @@ pub struct Analyzer {
     pub(crate) lang_restricted: Vec<bool>,
     /// Folded number word → value (`[number_words]`: "veinte" → 20).
     pub(crate) number_words: HashMap<String, u32>,
+    /// Evidence class → stated confidence (`[confidence]`).
+    pub(crate) confidences: HashMap<String, f32>,
+    /// Tuning numbers (`[tuning]`).
+    pub(crate) tunings: HashMap<String, f32>,
+    /// Common Arabizi words (`[arabizi] words`), folded.
+    pub(crate) arabizi: HashSet<String>,
 }
 
 /// One message prepared for the extractors.
@@ -65,6 +76,8 @@ pub(crate) struct Msg<'a> {
     pub raw: &'a str,
     pub doc: Doc<'a>,
     pub hits: Vec<Hit>,
+    /// Vehicle-name hits, found once per message on first use.
+    pub vehicle_hits: std::cell::OnceCell<Vec<Hit>>,
 }
 
 impl Analyzer {
@@ -75,7 +88,11 @@ impl Analyzer {
         let mut lang_codes: Vec<String> = Vec::new();
         let mut lang_restricted = Vec::new();
         for (name, phrases) in knowledge.categories() {
-            if name.ends_with("_emoji") {
+            // Raw-substring lists, and word lists read only by string comparison (profile-name
+            // nicknames and titles must not become vocabulary: "me llamo lupita" is a name).
+            if name.ends_with("_emoji")
+                || ["contact.nicknames", "contact.titles", "arabizi.words"].contains(&name.as_str())
+            {
                 continue;
             }
             let id = cat_names.len() as u32;
@@ -102,8 +119,12 @@ impl Analyzer {
         for w in cues.vocab() {
             canon.add_word(w, 8);
         }
+        // Vehicle names tolerate a typo, but not their generated plurals: "loans" is no
+        // "logans", "verlas" no "versas".
+        let vocab: HashSet<&str> = vehicles.set.vocab().collect();
         for w in vehicles.set.vocab() {
-            canon.add_word(w, 6);
+            let plural = w.strip_suffix('s').is_some_and(|stem| vocab.contains(stem));
+            canon.add_word(w, if plural { usize::MAX } else { 6 });
         }
         let stopwords: Vec<(String, HashSet<String>)> = knowledge
             .stopword_table()
@@ -137,6 +158,22 @@ impl Analyzer {
                     .collect()
             })
             .unwrap_or_default();
+        let confidences = knowledge
+            .map("confidence")
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.trim().parse::<f32>().ok()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let tunings = knowledge
+            .map("tuning")
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.trim().parse::<f32>().ok()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
         let dollar_codes = knowledge.cues("currency_meta.dollar_codes").to_vec();
         let mut counts: HashMap<&str, usize> = HashMap::default();
         for v in &catalog.vehicles {
@@ -162,16 +199,41 @@ impl Analyzer {
                 n.strip_prefix("currency.")
                     .filter(|c| c.len() == 3)
                     .map(|c| (i as u32, c.to_owned()))
+                    .or_else(|| n.strip_prefix("currency_family.").map(|f| (i as u32, format!("~{f}"))))
             })
             .collect();
+        let members = knowledge.map("currency_family_members").cloned().unwrap_or_default();
+        let defaults = knowledge.map("currency_family_default").cloned().unwrap_or_default();
+        let families = members
+            .iter()
+            .map(|(f, list)| {
+                let list: Vec<String> = list.split_whitespace().map(str::to_owned).collect();
+                let default = defaults
+                    .get(f)
+                    .cloned()
+                    .or_else(|| list.first().cloned())
+                    .unwrap_or_else(|| "USD".to_owned());
+                (f.clone(), (list, default))
+            })
+            .collect();
+        let mut phone_currency: Vec<(String, String)> = knowledge
+            .map("phone_currency")
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        phone_currency.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
         let neg_id = id("negation.words");
         Analyzer {
             intent_ids,
             currency_cats,
+            families,
+            phone_currency,
             neg_id,
             lang_codes,
             lang_restricted,
             number_words,
+            confidences,
+            tunings,
+            arabizi: knowledge.cues("arabizi.words").iter().map(|w| fold(w)).collect(),
             knowledge,
             canon,
             cues,
@@ -184,6 +246,16 @@ impl Analyzer {
             default_currency,
             email_re,
         }
+    }
+
+    /// The stated confidence of an evidence class (`[confidence]` in the knowledge files).
+    pub(crate) fn confidence(&self, class: &str) -> f32 {
+        self.confidences.get(class).copied().unwrap_or(0.5)
+    }
+
+    /// A tuning number (`[tuning]` in the knowledge files), or `default`.
+    pub(crate) fn tuning(&self, name: &str, default: f32) -> f32 {
+        self.tunings.get(name).copied().unwrap_or(default)
     }
 
     /// The knowledge this analyzer was built from.
@@ -254,12 +326,30 @@ impl Analyzer {
         let mut hits = Vec::new();
         self.cues.find(&doc, &mut hits);
         self.apply_masks(&mut hits);
-        Msg { raw, doc, hits }
+        Msg {
+            raw,
+            doc,
+            hits,
+            vehicle_hits: std::cell::OnceCell::new(),
+        }
     }
 
     /// `mask.ready` phrases ("la quiero sacar a crédito": wanting it *with* a next step, not
     /// committing) hide the commitment cues inside their span.
     fn apply_masks(&self, hits: &mut Vec<Hit>) {
+        // A one-word yes that is also a closing ("Fechado", "Listo", "Dale") next to a cue that
+        // puts the decision off ("vou ver com meu banco") commits to nothing.
+        let defer = self.cat("stage.defer");
+        if hits.iter().any(|h| h.payload == defer) {
+            let close = self.cat("intent.closing");
+            let closing: Vec<(usize, usize)> = hits
+                .iter()
+                .filter(|h| h.payload == close)
+                .map(|h| (h.start, h.end))
+                .collect();
+            let hidden = [self.cat("stage.ready"), self.cat("intent.reservation")];
+            hits.retain(|h| !hidden.contains(&h.payload) || !closing.iter().any(|&(s, e)| s <= h.start && h.end <= e));
+        }
         let mask = self.cat("mask.ready");
         let spans: Vec<(usize, usize)> = hits
             .iter()
@@ -367,9 +457,9 @@ impl Analyzer {
         contact::fill(self, st, contact, &mut p);
         lang::fill(st, &mut p);
         interests::fill(st, &mut p);
-        budget::fill(st, &mut p);
+        budget::fill(self, st, contact, &mut p);
         stage::fill(self, st, &mut p);
-        mood::fill(st, &mut p);
+        mood::fill(self, st, &mut p);
         summary::fill(self, st, &mut p);
         p.history = dossier_core::profile::History {
             first_seen: st.first_seen,
@@ -381,22 +471,54 @@ impl Analyzer {
         };
         p.returning = st.returning;
         p.updated_at = st.last_seen;
-        summary::signals(st, &mut p);
+        summary::signals(self, st, p.contact.name.is_some(), &mut p);
         p
     }
 
-    /// Resolves a currency code or `$` to ISO 4217.
-    pub(crate) fn resolve_currency(&self, code: &str, st: &AnalyzerState) -> Option<Currency> {
-        let code = if code == "$" {
-            match &st.last_currency {
-                Some(c) if self.dollar_codes.contains(c) => c.as_str(),
-                _ if self.dollar_codes.contains(&self.default_currency) => self.default_currency.as_str(),
-                _ => "USD",
+    /// Resolves a currency code, a family (`~peso`) or `$` as far as the messages allow: an
+    /// ISO 4217 code, or the family when only the customer's country can tell (see
+    /// [`Analyzer::country_currency`]).
+    pub(crate) fn resolve_code(&self, code: &str, st: &AnalyzerState) -> Option<String> {
+        if code == "$" {
+            return Some(match &st.last_currency {
+                Some(c) if self.dollar_codes.contains(c) => c.clone(),
+                // "pesos" earlier, "$30 mil" now: the same (dollar-sign) peso.
+                Some(c) if c == "~peso" => c.clone(),
+                _ if self.dollar_codes.contains(&self.default_currency) => self.default_currency.clone(),
+                _ => "USD".to_owned(),
+            });
+        }
+        if let Some(f) = code.strip_prefix('~') {
+            let (members, _) = self.families.get(f)?;
+            if members.contains(&self.default_currency) {
+                return Some(self.default_currency.clone());
             }
-        } else {
-            code
-        };
+            return Some(code.to_owned());
+        }
+        Currency::parse(code).ok().map(|c| c.as_str().to_owned())
+    }
+
+    /// Resolves a code to ISO 4217; a family goes to the customer's country's currency when it
+    /// is one of the family, else to the family's default ("pesos" from +57 → COP).
+    pub(crate) fn finish_currency(&self, code: &str, contact: &ConversationContact) -> Option<Currency> {
+        if let Some(f) = code.strip_prefix('~') {
+            let (members, default) = self.families.get(f)?;
+            let country = self.country_currency(contact);
+            let pick = country
+                .filter(|c| members.iter().any(|m| m == c))
+                .unwrap_or(default.as_str());
+            return Currency::parse(pick).ok();
+        }
         Currency::parse(code).ok()
+    }
+
+    /// The currency of the customer's country, from the calling code of the WhatsApp number.
+    pub(crate) fn country_currency(&self, contact: &ConversationContact) -> Option<&str> {
+        let id = contact.wa_id.as_ref()?.as_str().trim_start_matches('+');
+        self.phone_currency
+            .iter()
+            .find(|(p, _)| id.starts_with(p.as_str()))
+            .map(|(_, c)| c.as_str())
     }
 }
 
@@ -454,6 +576,9 @@ impl Analyzer {
         out
     }
 }
+
+#[cfg(test)]
+mod rules_tests;
 
 #[cfg(test)]
 pub(crate) mod tests_support {

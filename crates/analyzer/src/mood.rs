@@ -11,7 +11,7 @@ use dossier_core::Message;
 use dossier_core::profile::{Profile, Sentiment, Urgency};
 
 const DECAY: f32 = 0.85;
-const THRESHOLD: f32 = 0.5;
+pub(crate) const THRESHOLD: f32 = 0.5;
 
 pub(crate) fn urgency_of(an: &Analyzer, m: &Msg) -> Option<Urgency> {
     if m.has_pos(an, "urgency.low") {
@@ -37,23 +37,89 @@ pub(crate) fn sentiment_score(an: &Analyzer, m: &Msg) -> f32 {
     };
     let pos = an.cat("sentiment.positive");
     let neg = an.cat("sentiment.negative");
-    let mild = an.cat("sentiment.mild_positive");
+    let mild = an.cat("sentiment.mild");
+    let laugh = an.cat("sentiment.laugh");
+    let close = an.cat("intent.closing");
+    // A message that is only a greeting, thanks or an acknowledgement ("ok cool", "Perfect,
+    // thanks!", "تمام 👍") is politeness: its positive words carry no feeling (§5).
+    let polite_only = !crate::stage::is_substantive(an, m, false);
+    // The same for a sentence of only such words before a real one ("ok cool. i could do 15k").
+    let mut covered_words = vec![false; m.doc.words.len()];
+    for c in m.hits.iter().filter(|c| c.payload == close || c.payload == greet) {
+        for w in c.start..c.end.min(covered_words.len()) {
+            covered_words[w] = true;
+        }
+    }
+    let covered = |w: usize| covered_words.get(w).copied().unwrap_or(false);
+    // A lone reaction ("Awesome. Can I come Saturday?") still shows feeling; only a sentence
+    // with a plain acknowledgement in it ("ok", "vale", "تمام") is politeness.
+    let plain_ack = |w: usize| {
+        m.hits_of(close).any(|c| {
+            c.start <= w
+                && w < c.end
+                && !m
+                    .hits
+                    .iter()
+                    .any(|p| (p.payload == pos || p.payload == mild) && p.start <= c.start && c.end <= p.end)
+        })
+    };
+    let polite_sentence = |h: &crate::lex::Hit| {
+        let sent = m.doc.sentence.get(h.start).copied();
+        let words = || (0..m.doc.words.len()).filter(|&w| m.doc.sentence.get(w).copied() == sent);
+        words().all(covered) && words().any(plain_ack)
+    };
+    let is_closing_word = |h: &crate::lex::Hit| m.hits_of(close).any(|c| c.start <= h.start && h.end <= c.end);
     let mut s = 0.0;
-    s += m.hits_of(pos).filter(|h| !m.negated(an, h) && !in_greeting(h)).count() as f32;
-    s += 0.5 * m.hits_of(mild).count() as f32;
+    let counts = |cat: u32| {
+        m.hits_of(cat)
+            .filter(|h| {
+                !m.negated(an, h) && !in_greeting(h) && !((polite_only || polite_sentence(h)) && is_closing_word(h))
+            })
+            .count() as f32
+    };
+    s += counts(pos);
+    // An approval word said with an exclamation ("Qué bien!!", "Gostei do Rogue!") is feeling.
+    // A sentence of nothing but acknowledgements ("Joya.", "Show.", "Massa.") is a reaction,
+    // not feeling: its approval words count only when said with an exclamation.
+    let ack_sentence = |h: &crate::lex::Hit| {
+        let sent = m.doc.sentence.get(h.start).copied();
+        (0..m.doc.words.len())
+            .filter(|&w| m.doc.sentence.get(w).copied() == sent)
+            .all(covered)
+            && !m.doc.in_exclamation(h.start)
+    };
+    let keep = |h: &&crate::lex::Hit| {
+        !m.negated(an, h)
+            && !in_greeting(h)
+            && !((polite_only || polite_sentence(h) || ack_sentence(h)) && is_closing_word(h))
+    };
+    let exclaimed = m
+        .hits_of(mild)
+        .filter(keep)
+        .filter(|h| m.doc.in_exclamation(h.start))
+        .count() as f32;
+    s += exclaimed * an.tuning("sentiment.mild_exclaimed", 1.0);
+    s += an.tuning("sentiment.mild", 0.5)
+        * m.hits_of(mild)
+            .filter(keep)
+            .filter(|h| !m.doc.in_exclamation(h.start))
+            .count() as f32;
+    s += m.hits_of(an.cat("sentiment.specific_thanks")).count() as f32;
+    s += an.tuning("sentiment.laugh", 0.5) * m.hits_of(laugh).count() as f32;
     s -= 2.0 * m.hits_of(neg).filter(|h| !m.negated(an, h)).count() as f32;
     let k = &an.knowledge;
     if m.raw.is_ascii() {
         return s.clamp(-6.0, 4.0); // no emoji
     }
-    // A smiley on a bare greeting or thanks ("Boa tarde! tudo bem? 😊") is politeness.
-    let polite_only = !crate::stage::is_substantive(an, m, false);
+    // A smiley on a bare greeting or thanks ("Boa tarde! tudo bem? 😊") is politeness; a
+    // thumbs-up or an ok hand is an acknowledgement anywhere.
     let polite = k.cues("sentiment.polite_emoji");
-    s += k
-        .cues("sentiment.positive_emoji")
-        .iter()
-        .filter(|e| m.raw.contains(e.as_str()) && !(polite_only && polite.contains(e)))
-        .count() as f32;
+    let ack = k.cues("sentiment.ack_emoji");
+    s += an.tuning("sentiment.emoji", 1.0)
+        * k.cues("sentiment.positive_emoji")
+            .iter()
+            .filter(|e| m.raw.contains(e.as_str()) && !(polite_only && polite.contains(e)) && !ack.contains(e))
+            .count() as f32;
     s -= 1.5
         * k.cues("sentiment.negative_emoji")
             .iter()
@@ -67,20 +133,21 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
         st.urgency = Some((u, msg.id.clone()));
     }
     let s = sentiment_score(an, m);
-    st.sentiment = st.sentiment * DECAY + s;
+    st.sentiment = st.sentiment * an.tuning("sentiment.decay", DECAY) + s;
     if s != 0.0 {
         push_ev(&mut st.sentiment_evidence, &msg.id);
     }
 }
 
-pub(crate) fn fill(st: &AnalyzerState, p: &mut Profile) {
+pub(crate) fn fill(an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
     if st.messages_in == 0 {
         return;
     }
+    let threshold = an.tuning("sentiment.threshold", THRESHOLD);
     p.urgency = Some(st.urgency.as_ref().map(|(u, _)| *u).unwrap_or(Urgency::Normal));
-    p.sentiment = Some(if st.sentiment >= THRESHOLD {
+    p.sentiment = Some(if st.sentiment >= threshold {
         Sentiment::Positive
-    } else if st.sentiment <= -THRESHOLD {
+    } else if st.sentiment <= -threshold {
         Sentiment::Negative
     } else {
         Sentiment::Neutral
@@ -106,6 +173,16 @@ mod tests {
         assert_eq!(u("tô sem pressa, só ano que vem"), Urgency::Low);
         assert_eq!(u("مش مستعجل"), Urgency::Low);
         assert_eq!(u("Tomorrow works"), Urgency::Normal);
+        // Stated deadlines and no-rush across dialects.
+        assert_eq!(u("I start Monday at the new job and need a car"), Urgency::High);
+        assert_eq!(u("la necesito ya, empiezo a trabajar el lunes"), Urgency::High);
+        assert_eq!(u("necesito algo al toque"), Urgency::High);
+        assert_eq!(u("começo a trabalhar segunda, preciso do carro"), Urgency::High);
+        assert_eq!(u("ابيها باجر ضروري"), Urgency::High);
+        assert_eq!(u("محتاجها قبل السفر"), Urgency::High);
+        assert_eq!(u("solo cotizando por ahora"), Urgency::Low);
+        assert_eq!(u("براحتك، مش مستعجلين"), Urgency::Low);
+        assert_eq!(u("só no ano que vem"), Urgency::Low);
     }
 
     #[test]
@@ -121,5 +198,72 @@ mod tests {
         assert_eq!(s(&[("in", "no problem at all")]), Sentiment::Neutral);
         assert_eq!(s(&[("in", "Boa tarde! tudo bem? 😊")]), Sentiment::Neutral);
         assert_eq!(s(&[("in", "we love the car 😊")]), Sentiment::Positive);
+    }
+
+    #[test]
+    fn polite_closings_and_thumbs_up_are_neutral() {
+        let s = |t: &[(&str, &str)]| run(t).sentiment.unwrap();
+        assert_eq!(
+            s(&[("in", "what would the payment be on 72 months?"), ("in", "ok cool 👍")]),
+            Sentiment::Neutral
+        );
+        assert_eq!(
+            s(&[("in", "Is the Civic available?"), ("in", "Perfect, thanks!")]),
+            Sentiment::Neutral
+        );
+        assert_eq!(
+            s(&[("in", "¿Tienen la Tacoma?"), ("in", "Perfecto, muchas gracias 👍")]),
+            Sentiment::Neutral
+        );
+        assert_eq!(s(&[("in", "Vale, genial, gracias")]), Sentiment::Neutral);
+        assert_eq!(
+            s(&[("in", "Quanto tá o Compass?"), ("in", "show, valeu 👍")]),
+            Sentiment::Neutral
+        );
+        assert_eq!(s(&[("in", "Ok, combinado. Obrigado 👌")]), Sentiment::Neutral);
+        assert_eq!(s(&[("in", "كم سعر الكامري؟"), ("in", "تمام 👍")]), Sentiment::Neutral);
+        assert_eq!(s(&[("in", "ok")]), Sentiment::Neutral);
+        assert_eq!(s(&[("in", "ok cool. i could do 15k total")]), Sentiment::Neutral);
+        assert_eq!(s(&[("in", "Ok genial. ¿Y la financian?")]), Sentiment::Neutral);
+        // A one-word reaction is acknowledgement; said with an exclamation it is feeling.
+        assert_eq!(s(&[("in", "Genial. ¿Y la financian?")]), Sentiment::Neutral);
+        assert_eq!(s(&[("in", "¡Genial! ¿Y la financian?")]), Sentiment::Positive);
+        assert_eq!(s(&[("in", "Joya. Pasame el formulario")]), Sentiment::Neutral);
+        assert_eq!(s(&[("in", "Show. Vcs financiam?")]), Sentiment::Neutral);
+        assert_eq!(s(&[("in", "Gostei do Rogue!")]), Sentiment::Positive);
+        // Approval words that describe the car are weak; "bien" is an intensifier.
+        assert_eq!(s(&[("in", "I need something good on gas")]), Sentiment::Neutral);
+        assert_eq!(s(&[("in", "Uy, bien salado todo 😅")]), Sentiment::Neutral);
+        assert_eq!(s(&[("in", "Honestly this is very frustrating")]), Sentiment::Negative);
+        assert_eq!(s(&[("in", "isso é uma vergonha")]), Sentiment::Negative);
+        assert_eq!(s(&[("in", "والله شي محبط")]), Sentiment::Negative);
+        // Clear feeling still counts.
+        assert_eq!(s(&[("in", "I love it, it's amazing! thanks")]), Sentiment::Positive);
+        assert_eq!(s(&[("in", "Me encantó la camioneta 😍")]), Sentiment::Positive);
+        assert_eq!(
+            s(&[("in", "Thank you so much for getting me that rate!")]),
+            Sentiment::Positive
+        );
+        assert_eq!(
+            s(&[
+                ("in", "When is it ready?"),
+                ("in", "👍"),
+                ("in", "thanks for the quick help")
+            ]),
+            Sentiment::Positive
+        );
+        assert_eq!(s(&[("in", "gracias por la atención tan rápida")]), Sentiment::Positive);
+        assert_eq!(
+            s(&[("in", "muito obrigado pela paciência, adorei o carro")]),
+            Sentiment::Positive
+        );
+        assert_eq!(
+            s(&[("in", "شكرا جزيلا على المساعدة، السيارة روعة")]),
+            Sentiment::Positive
+        );
+        assert_eq!(
+            s(&[("in", "👍 this is unacceptable, nobody called me")]),
+            Sentiment::Negative
+        );
     }
 }

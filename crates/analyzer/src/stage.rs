@@ -71,32 +71,147 @@ pub(crate) fn is_substantive(an: &Analyzer, m: &Msg, vehicle_or_money: bool) -> 
     words.saturating_sub(covered) >= 3
 }
 
-fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], money: MoneyFacts) -> u8 {
-    if m.has_pos(an, "stage.support") && !m.has_pos(an, "stage.new_purchase") {
-        return SUPPORT;
+/// Price, financing, commitment or package talk in a message: a warranty or service word beside
+/// it is part of the deal being negotiated, not an after-sale case.
+pub(crate) fn sales_context(an: &Analyzer, m: &Msg, money: MoneyFacts) -> bool {
+    money.budget
+        || money.terms
+        || [
+            "stage.package",
+            "stage.negotiating",
+            "stage.ready",
+            "intent.price",
+            "financing.interest",
+        ]
+        .iter()
+        .any(|c| m.has_pos(an, c))
+}
+
+/// Is every commitment cue of the message said under a condition ("if you do 375 we close",
+/// "si me dan 11 mil cerramos", "إذا نزلت نتفاهم")?
+pub(crate) fn conditional_ready(an: &Analyzer, m: &Msg) -> bool {
+    let cond = an.cat("stage.conditional");
+    let ready = [an.cat("stage.ready"), an.cat("intent.reservation")];
+    let mut any = false;
+    for h in m.hits.iter().filter(|h| ready.contains(&h.payload)) {
+        any = true;
+        let sent = m.doc.sentence.get(h.start);
+        if !m
+            .hits_of(cond)
+            .any(|c| c.start < h.start && m.doc.sentence.get(c.start) == sent)
+        {
+            return false;
+        }
     }
-    if m.has_pos(an, "stage.ready") {
-        return READY;
+    any
+}
+
+/// An after-sale word that a prospect also uses ("warranty", "mantenimiento", "صيانة") shows a
+/// support case only in a statement or a sentence about the customer's own car, outside sales
+/// talk, and not while the conversation is weighing or negotiating a purchase.
+pub(crate) fn weak_support(an: &Analyzer, st: &AnalyzerState, m: &Msg, money: MoneyFacts) -> bool {
+    let weak = an.cat("stage.support_weak");
+    let Some(h) = m.hits_of(weak).find(|h| !m.negated(an, h)) else {
+        return false;
+    };
+    if sales_context(an, m, money) {
+        return false;
+    }
+    let in_sales = st
+        .stage
+        .as_ref()
+        .is_some_and(|s| (COMPARING..=READY).contains(&s.level));
+    let own = m.has_cat(an, "stage.own");
+    if in_sales && !own {
+        return false;
+    }
+    own || !m.doc.in_question(h.start)
+}
+
+/// Evidence classes of a stage, by strength of the cue behind it; `[confidence]` in
+/// `common.toml` gives each its stated confidence (tuned on the held-out sets).
+pub const STAGE_BASIS: [&str; 12] = [
+    "stage.unknown",
+    "stage.support_strong",
+    "stage.support_weak",
+    "stage.ready",
+    "stage.negotiating_terms",
+    "stage.negotiating_cue",
+    "stage.comparing_strong",
+    "stage.comparing_weak",
+    "stage.comparing_models",
+    "stage.exploring_count",
+    "stage.first_inquiry",
+    "stage.restarted",
+];
+/// Evidence classes of an intent.
+pub const INTENT_BASIS: [&str; 7] = [
+    "intent.unknown",
+    "intent.question_cue",
+    "intent.statement_cue",
+    "intent.money",
+    "intent.after_sale",
+    "intent.other_default",
+    "intent.greeting",
+];
+
+fn basis_of(name: &str, table: &[&str]) -> u8 {
+    table.iter().position(|b| *b == name).unwrap_or(0) as u8
+}
+
+fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], money: MoneyFacts) -> (u8, u8) {
+    let b = |n: &str| basis_of(n, &STAGE_BASIS);
+    if !m.has_pos(an, "stage.new_purchase") {
+        if m.has_pos(an, "stage.support") {
+            return (SUPPORT, b("stage.support_strong"));
+        }
+        if weak_support(an, st, m, money) {
+            return (SUPPORT, b("stage.support_weak"));
+        }
+    }
+    // "vou comprar lá pro fim do ano", "I'll buy it next year": a purchase put off is no
+    // commitment.
+    // "Se me fizerem 375 ... fechamos negócio", "إذا نزلت لـ 300 نتفاهم": a commitment under a
+    // condition is a counter-offer.
+    let conditional = conditional_ready(an, m);
+    if m.has_pos(an, "stage.ready") && !m.has_pos(an, "urgency.low") && !conditional {
+        return (READY, b("stage.ready"));
     }
     let specific = !wanted.is_empty() || !st.interests.is_empty();
+    // Still weighing several models, money talk that names none of them (or several) is part
+    // of comparing: negotiating is about a specific item (§3).
+    let focused = st
+        .focus
+        .as_ref()
+        .is_some_and(|f| st.interests.iter().any(|i| an.vehicles.key_of(&i.make, &i.model) == *f));
+    let weighing = st.interests.len() >= 2 && wanted.len() != 1 && !focused;
     let fin = m.has_pos(an, "financing.interest");
     let trade = m.has_pos(an, "trade_in.cue");
     // A price that a competitor offered ("the other dealer offered me 27,500 out the door") is
     // weighed against ours: comparing, not haggling (financing or a trade-in still negotiate).
     let competitor = m.has_pos(an, "stage.competitor");
-    if specific && (fin || trade || money.terms || (!competitor && m.has_pos(an, "stage.negotiating"))) {
-        return NEGOTIATING;
+    if specific && (fin || trade || money.terms) {
+        if weighing {
+            return (COMPARING, b("stage.comparing_weak"));
+        }
+        return (NEGOTIATING, b("stage.negotiating_terms"));
+    }
+    if specific && !competitor && (conditional || m.has_pos(an, "stage.negotiating")) {
+        if weighing {
+            return (COMPARING, b("stage.comparing_weak"));
+        }
+        return (NEGOTIATING, b("stage.negotiating_cue"));
     }
     if m.has_cat(an, "stage.comparing_strong") || m.has_cat(an, "stage.competitor") {
-        return COMPARING;
+        return (COMPARING, b("stage.comparing_strong"));
     }
     if specific && m.has_cat(an, "stage.comparing_weak") {
-        return COMPARING;
+        return (COMPARING, b("stage.comparing_weak"));
     }
     if st.interests.len() >= 2 && !wanted.is_empty() {
-        return COMPARING;
+        return (COMPARING, b("stage.comparing_models"));
     }
-    0
+    (0, 0)
 }
 
 pub(crate) fn observe(
@@ -114,18 +229,26 @@ pub(crate) fn observe(
             level: EXPLORING,
             since: msg.timestamp,
             evidence: vec![msg.id.clone()],
+            basis: basis_of("stage.restarted", &STAGE_BASIS),
         });
     }
-    let level = message_level(an, st, m, wanted, money);
+    let (level, basis) = message_level(an, st, m, wanted, money);
     if level > 0 {
         match &mut st.stage {
-            Some(s) if s.level == level => push_ev(&mut s.evidence, &msg.id),
+            Some(s) if s.level == level => {
+                push_ev(&mut s.evidence, &msg.id);
+                // The strongest evidence seen for this level (lower index = stronger cue).
+                if basis > 0 && (s.basis == 0 || basis < s.basis) {
+                    s.basis = basis;
+                }
+            }
             Some(s) if s.level > level => {}
             _ => {
                 st.stage = Some(StageState {
                     level,
                     since: msg.timestamp,
                     evidence: vec![msg.id.clone()],
+                    basis,
                 });
             }
         }
@@ -141,13 +264,71 @@ pub(crate) fn observe(
             time_cats.contains(&t.payload) && t.start <= h.start && h.end <= t.end && t.end - t.start > h.end - h.start
         })
     };
-    let count_in = |c: u32, sent: usize| {
-        m.hits_of(c)
-            .filter(|h| m.doc.sentence.get(h.start).copied() == Some(sent as u16) && !m.negated(an, h) && !in_time(h))
-            .count()
+    // Words inside a closing phrase ("ما فيه مشكلة", "no problem") ask for nothing either.
+    let close = an.cat("intent.closing");
+    let in_closing = |h: &Hit| {
+        m.hits_of(close)
+            .any(|c| c.start <= h.start && h.end <= c.end && c.end - c.start > h.end - h.start)
     };
+    // Cue hits of a category in a sentence; a hit inside a longer one of the same category
+    // ("colores" in "en otros colores") counts once with it.
+    // The longest phrase wins: a cue inside a longer cue of another intent ("قديش" in "قديش
+    // بتمشي بالشحنة") or of a package phrase ("contrato de manutenção") counts for that one.
+    let mut longer_cats: Vec<u32> = an.intent_ids.iter().map(|(_, c)| *c).collect();
+    longer_cats.push(an.cat("stage.package"));
+    let conditional = conditional_ready(an, m);
+    // Every intent cue that asks for something, with its sentence: found once per message.
+    let intent_cats: Vec<u32> = an.intent_ids.iter().map(|(_, c)| *c).collect();
+    let eligible: Vec<(u32, u16)> = m
+        .hits
+        .iter()
+        .filter(|h| intent_cats.contains(&h.payload))
+        .filter(|h| {
+            !m.negated(an, h)
+                && !in_time(h)
+                && !in_closing(h)
+                && !m.hits.iter().any(|o| {
+                    longer_cats.contains(&o.payload)
+                        && o.start <= h.start
+                        && h.end <= o.end
+                        && o.end - o.start > h.end - h.start
+                })
+        })
+        .map(|h| (h.payload, m.doc.sentence.get(h.start).copied().unwrap_or(u16::MAX)))
+        .collect();
+    let count_in = |c: u32, sent: usize| eligible.iter().filter(|(p, s)| *p == c && *s as usize == sent).count();
+    // "Ok, I'll check with my bank and let you know": putting a decision off asks for nothing
+    // new; the request before it stands.
+    let defers = m.has_cat(an, "stage.defer") && !m.doc.sentence_q.iter().any(|q| *q);
+    if defers && st.intent.is_some() {
+        return;
+    }
+    // "Does the price include maintenance?", "¿la garantía cubre la batería?" before buying:
+    // a question about the deal, not a service request.
+    let after_sale = st.stage.as_ref().is_some_and(|s| s.level == SUPPORT);
+    let weighing = st
+        .stage
+        .as_ref()
+        .is_some_and(|s| (COMPARING..=READY).contains(&s.level));
+    let sales_service = !after_sale
+        && !m.has_pos(an, "stage.support")
+        && !weak_support(an, st, m, money)
+        && (weighing || sales_context(an, m, money));
     let in_sentence = |sent: usize| -> Option<(&'static str, u8)> {
         for &(name, c) in &an.intent_ids {
+            if name == "service" && sales_service {
+                continue;
+            }
+            // After a purchase, "I paid 35k for it" or "I want to receive it" is no reservation;
+            // under a condition it is a counter-offer.
+            if name == "reservation" && (after_sale || conditional) {
+                continue;
+            }
+            // A sum and the customer's own car in one message: the trade-in value is the topic
+            // ("Faz 37 no Corolla", "si me dais 55 por el Tiguan", "سوها 175 عاللاندكروزر").
+            if name == "trade_in" && money.trade_value && !money.terms {
+                return Some(("trade_in", 1));
+            }
             let n = count_in(c, sent);
             // "Tem câmbio automático?": a bare "do you have" about a feature, no vehicle named.
             if name == "availability"
@@ -159,11 +340,9 @@ pub(crate) fn observe(
             }
             if n > 0 {
                 // "book a service appointment": booking is the means, the service the request.
+                // (Not "the service plan" of a deal: the same exclusions as any cue.)
                 let service = an.cat("intent.service");
-                if name == "reservation"
-                    && m.hits_of(service)
-                        .any(|h| m.doc.sentence.get(h.start).copied() == Some(sent as u16) && !m.negated(an, h))
-                {
+                if name == "reservation" && !sales_service && count_in(service, sent) > 0 {
                     return Some(("service", n.min(5) as u8));
                 }
                 return Some((name, n.min(5) as u8));
@@ -172,22 +351,38 @@ pub(crate) fn observe(
         None
     };
     let is_q = |sent: usize| m.doc.sentence_q.get(sent).copied().unwrap_or(false);
-    let mut found = (0..n_sent).rev().filter(|&s| is_q(s)).find_map(in_sentence);
+    let ib = |n: &str| basis_of(n, &INTENT_BASIS);
+    let mut found = (0..n_sent)
+        .rev()
+        .filter(|&s| is_q(s))
+        .find_map(in_sentence)
+        .map(|(v, n)| (v, n, ib("intent.question_cue")));
     if found.is_none() {
-        found = (0..n_sent).rev().find_map(in_sentence);
+        found = (0..n_sent)
+            .rev()
+            .find_map(in_sentence)
+            .map(|(v, n)| (v, n, ib("intent.statement_cue")));
     }
-    if money.terms && found.is_none_or(|(v, _)| v == "price") {
-        found = Some(("financing", 1));
+    if money.trade_value && !money.terms && found.is_none_or(|(v, _, _)| matches!(v, "price" | "service" | "features"))
+    {
+        found = Some(("trade_in", 1, ib("intent.money")));
+    }
+    if conditional && money.sum && found.is_none() {
+        found = Some(("price", 1, ib("intent.money")));
+    }
+    if money.terms && found.is_none_or(|(v, _, _)| v == "price") {
+        found = Some(("financing", 1, ib("intent.money")));
     }
     if found.is_none() && money.budget {
-        found = Some(("price", 1));
+        found = Some(("price", 1, ib("intent.money")));
     }
     match found {
-        Some((v, n)) => {
+        Some((v, n, basis)) => {
             st.intent = Some(IntentState {
                 value: v.to_owned(),
                 evidence: msg.id.clone(),
                 strength: n,
+                basis,
             })
         }
         None => {
@@ -198,21 +393,22 @@ pub(crate) fn observe(
     }
 }
 
-pub(crate) fn fill(_an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
+pub(crate) fn fill(an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
     if st.messages_in == 0 {
         return;
     }
-    let (level, since, evidence, conf) = match &st.stage {
-        Some(s) if s.level >= EXPLORING => (
-            s.level,
-            Some(s.since),
-            s.evidence.clone(),
-            0.6 + 0.05 * s.evidence.len().min(6) as f32,
-        ),
+    let conf = |name: &str| an.confidence(name);
+    let (level, since, evidence, basis) = match &st.stage {
+        Some(s) if s.level >= EXPLORING => (s.level, Some(s.since), s.evidence.clone(), s.basis),
         _ => {
             if st.substantive_in >= 2 || (st.returning && st.substantive_in >= 1) {
                 let ev = st.second_substantive.iter().cloned().collect();
-                (EXPLORING, st.second_substantive_at.or(st.first_seen), ev, 0.6)
+                (
+                    EXPLORING,
+                    st.second_substantive_at.or(st.first_seen),
+                    ev,
+                    basis_of("stage.exploring_count", &STAGE_BASIS),
+                )
             } else {
                 let ev = st
                     .first_substantive
@@ -220,13 +416,25 @@ pub(crate) fn fill(_an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
                     .cloned()
                     .chain(st.greeting.iter().cloned())
                     .collect();
-                (FIRST_INQUIRY, st.first_seen, ev, 0.7)
+                (
+                    FIRST_INQUIRY,
+                    st.first_seen,
+                    ev,
+                    basis_of("stage.first_inquiry", &STAGE_BASIS),
+                )
             }
         }
     };
+    // Stated confidence: the rate at which stages resting on this kind of evidence are right,
+    // a little more when several messages back it.
+    let class = STAGE_BASIS.get(basis as usize).copied().unwrap_or("stage.unknown");
+    let mut c = conf(class);
+    if evidence.len() >= 2 {
+        c += conf("stage.repeat_bonus");
+    }
     p.stage = Some(Fact {
         value: stage_name(level).to_owned(),
-        confidence: conf.min(0.95),
+        confidence: round2(c.clamp(0.05, 0.98)),
         since,
         evidence,
         source: None,
@@ -234,13 +442,19 @@ pub(crate) fn fill(_an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
     let intent = match &st.intent {
         Some(i) => {
             let mut v = i.value.as_str();
+            let mut class = INTENT_BASIS.get(i.basis as usize).copied().unwrap_or("intent.unknown");
             // In an after-sale thread a price or visit question is about the service.
             if level == SUPPORT && matches!(v, "price" | "availability" | "test_drive" | "features") {
                 v = "service";
+                class = "intent.after_sale";
+            }
+            let mut c = conf(class);
+            if i.strength >= 2 {
+                c += conf("intent.multi_bonus");
             }
             Some(Fact {
                 value: v.to_owned(),
-                confidence: (0.55 + 0.1 * i.strength as f32).min(0.9),
+                confidence: round2(c.clamp(0.05, 0.98)),
                 since: None,
                 evidence: vec![i.evidence.clone()],
                 source: None,
@@ -248,20 +462,24 @@ pub(crate) fn fill(_an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
         }
         None if st.substantive_in > 0 => Some(Fact {
             value: "other".into(),
-            confidence: 0.4,
+            confidence: round2(conf("intent.other_default")),
             since: None,
             evidence: st.first_substantive.iter().cloned().collect(),
             source: None,
         }),
         None => st.greeting.as_ref().map(|g| Fact {
             value: "greeting".into(),
-            confidence: 0.8,
+            confidence: round2(conf("intent.greeting")),
             since: None,
             evidence: vec![g.clone()],
             source: None,
         }),
     };
     p.intent = intent;
+}
+
+pub(crate) fn round2(x: f32) -> f32 {
+    (x * 100.0).round() / 100.0
 }
 
 #[cfg(test)]
@@ -382,6 +600,78 @@ mod tests {
             )])
             .1,
             "service"
+        );
+    }
+
+    #[test]
+    fn warranty_and_service_words_while_negotiating_are_no_support() {
+        // English.
+        let s = stage(&[
+            ("in", "I like the Tucson SEL"),
+            ("in", "what's your best price? does it include the extended warranty?"),
+        ]);
+        assert_eq!(s.0, "negotiating");
+        assert_ne!(s.1, "service");
+        let s = stage(&[
+            ("in", "I'm interested in the Civic, can you do 24k?"),
+            ("in", "and does the warranty cover the battery?"),
+        ]);
+        assert_eq!(s.0, "negotiating");
+        // Spanish, Portuguese, Arabic.
+        let s = stage(&[
+            ("in", "me interesa la Hilux"),
+            ("in", "¿me la dejan en 30 mil si incluyen los mantenimientos gratis?"),
+        ]);
+        assert_eq!(s.0, "negotiating");
+        assert_ne!(s.1, "service");
+        let s = stage(&[
+            ("in", "gostei do Compass"),
+            ("in", "faz por 150 mil com as revisões grátis?"),
+        ]);
+        assert_eq!(s.0, "negotiating");
+        assert_ne!(s.1, "service");
+        let s = stage(&[("in", "عجبتني الكامري"), ("in", "آخر سعر مع صيانة مجانية؟")]);
+        assert_eq!(s.0, "negotiating");
+        assert_ne!(s.1, "service");
+        // A warranty question before buying is no support either.
+        assert_ne!(
+            stage(&[("in", "How long is the warranty on the Corolla?")]).0,
+            "support"
+        );
+        // The customer's own car still is.
+        assert_eq!(
+            stage(&[("in", "my car is due for maintenance, can I book it?")]).0,
+            "support"
+        );
+        assert_eq!(
+            stage(&[(
+                "in",
+                "A minha garantia cobre o ar condicionado? meu carro tá com problema"
+            )])
+            .0,
+            "support"
+        );
+        assert_eq!(stage(&[("in", "سيارتي محتاجة صيانة")]).0, "support");
+        assert_eq!(
+            stage(&[("in", "Mi camioneta ya le toca el mantenimiento de los 20 mil")]).0,
+            "support"
+        );
+    }
+
+    #[test]
+    fn a_yes_that_puts_off_the_decision_commits_to_nothing() {
+        let base = [("in", "gostei da L200"), ("in", "dá pra parcelar em 24x?")];
+        let s = stage(&[base[0], base[1], ("in", "Fechado, vou ver com meu banco e te falo")]);
+        assert_eq!(s, ("negotiating".into(), "financing".into()));
+        let s = stage(&[
+            ("in", "me interesa la Hilux, me la dejan en 30 mil?"),
+            ("in", "Listo, lo consulto con mi esposa y te aviso"),
+        ]);
+        assert_eq!(s.0, "negotiating");
+        // A yes alone still commits.
+        assert_eq!(
+            stage(&[base[0], base[1], ("in", "Fechado! quero reservar")]).0,
+            "ready_to_buy"
         );
     }
 

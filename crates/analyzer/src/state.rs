@@ -55,6 +55,9 @@ pub struct BudgetState {
     pub monthly: bool,
     pub evidence: MessageId,
     pub at: Timestamp,
+    /// Read next to a limit cue (false: an answer to the agent's budget question).
+    #[serde(default)]
+    pub cued: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -78,6 +81,9 @@ pub struct StageState {
     pub level: u8,
     pub since: Timestamp,
     pub evidence: Vec<MessageId>,
+    /// What the level rests on (see `stage::STAGE_BASIS`): sets the stated confidence.
+    #[serde(default)]
+    pub basis: u8,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -86,6 +92,9 @@ pub struct IntentState {
     pub evidence: MessageId,
     /// Number of cue hits behind it (confidence).
     pub strength: u8,
+    /// What the intent rests on (see `stage::INTENT_BASIS`): sets the stated confidence.
+    #[serde(default)]
+    pub basis: u8,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -131,6 +140,18 @@ pub struct AnalyzerState {
     pub budget: Option<BudgetState>,
     pub last_currency: Option<String>,
     pub agent_asked_budget: bool,
+    /// The largest price the agent quoted last (sets the scale of "310" for 310,000).
+    #[serde(default)]
+    pub last_quote: Option<Decimal>,
+    /// The model the customer said they prefer ("la segunda me late más"), while others stay.
+    #[serde(default)]
+    pub focus: Option<String>,
+    /// The agent's last message asked about a trade-in.
+    #[serde(default)]
+    pub agent_asked_trade: bool,
+    /// The agent's last message asked for the customer's name.
+    #[serde(default)]
+    pub agent_asked_name: bool,
     pub agent_asked_financing: bool,
     pub financing: Option<FinancingState>,
     pub trade_in: Option<TradeState>,

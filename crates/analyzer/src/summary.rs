@@ -158,7 +158,8 @@ pub(crate) fn fill(an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
 }
 
 /// The raw observations behind the profile, with provenance.
-pub(crate) fn signals(st: &AnalyzerState, p: &mut Profile) {
+pub(crate) fn signals(an: &Analyzer, st: &AnalyzerState, contact_named: bool, p: &mut Profile) {
+    let conf = |class: &str| stage::round2(an.confidence(class));
     let Some(at) = st.last_seen else { return };
     let mut out = Vec::new();
     let mut push =
@@ -188,16 +189,24 @@ pub(crate) fn signals(st: &AnalyzerState, p: &mut Profile) {
         push(
             "interest",
             json!({"make": i.make, "model": i.model, "year": i.year}),
-            0.8,
+            conf(if i.mentions >= 2 {
+                "interest.repeated"
+            } else {
+                "interest.single"
+            }),
             i.evidence.clone(),
             i.last_mentioned.unwrap_or(at),
         );
     }
-    if let Some(b) = &st.budget {
+    if let (Some(b), Some(pb)) = (&st.budget, &p.budget) {
         push(
             "budget",
-            json!({"amount": b.amount.to_string(), "currency": b.currency, "monthly": b.monthly}),
-            0.8,
+            json!({"amount": b.amount.to_string(), "currency": pb.currency.as_str(), "monthly": b.monthly}),
+            conf(match (b.cued, b.monthly) {
+                (true, false) => "budget.cue_total",
+                (true, true) => "budget.cue_monthly",
+                (false, _) => "budget.answer",
+            }),
             vec![b.evidence.clone()],
             b.at,
         );
@@ -206,7 +215,7 @@ pub(crate) fn signals(st: &AnalyzerState, p: &mut Profile) {
         push(
             "financing",
             json!({"interested": f.interested, "term_months": f.term_months}),
-            0.75,
+            conf("financing.stated"),
             f.evidence.clone(),
             at,
         );
@@ -215,22 +224,41 @@ pub(crate) fn signals(st: &AnalyzerState, p: &mut Profile) {
         push(
             "trade_in",
             json!({"has": t.has, "description": t.description}),
-            0.75,
+            conf("trade_in.stated"),
             t.evidence.clone(),
             at,
         );
     }
-    if let Some((u, id)) = &st.urgency {
-        push("urgency", json!(u), 0.7, vec![id.clone()], at);
+    match (&st.urgency, &p.urgency) {
+        (Some((u, id)), _) => push("urgency", json!(u), conf("urgency.stated"), vec![id.clone()], at),
+        (None, Some(u)) => push("urgency", json!(u), conf("urgency.default"), Vec::new(), at),
+        _ => {}
     }
     if let Some(s) = &p.sentiment {
-        push("sentiment", json!(s), 0.6, st.sentiment_evidence.clone(), at);
+        let strength = st.sentiment.abs();
+        let class = if strength >= 2.0 {
+            "sentiment.strong"
+        } else if strength >= an.tuning("sentiment.threshold", crate::mood::THRESHOLD) {
+            "sentiment.mild"
+        } else if st.sentiment_evidence.is_empty() {
+            "sentiment.no_cue"
+        } else {
+            "sentiment.weak_cues"
+        };
+        push("sentiment", json!(s), conf(class), st.sentiment_evidence.clone(), at);
     }
     if let Some((n, id)) = &st.name {
-        push("name", json!(n), 0.85, vec![id.clone()], at);
+        let class = if n.split_whitespace().count() >= 2 {
+            "name.text_full"
+        } else {
+            "name.text_first"
+        };
+        push("name", json!(n), conf(class), vec![id.clone()], at);
+    } else if let Some(n) = p.contact.name.as_ref().filter(|_| contact_named) {
+        push("name", json!(n), conf("name.profile"), Vec::new(), at);
     }
     if let Some((e, id)) = &st.email {
-        push("email", json!(e), 0.95, vec![id.clone()], at);
+        push("email", json!(e), conf("email.text"), vec![id.clone()], at);
     }
     p.signals = out;
 }
