@@ -49,7 +49,10 @@ async fn main() -> anyhow::Result<()> {
     let catalog = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/catalog/demo-motors.csv");
     std::fs::write(
         dir.join("companies/bench.toml"),
-        format!("id = \"bench\"\nname = \"Bench\"\ncatalog = \"{}\"\n", catalog.display()),
+        format!(
+            "id = \"bench\"\nname = \"Bench\"\ncatalog = \"{}\"\n",
+            catalog.display()
+        ),
     )?;
     let settings = Settings::load(&dir)?;
     let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
@@ -71,7 +74,11 @@ async fn main() -> anyhow::Result<()> {
             .metrics
             .render()
             .lines()
-            .find(|l| l.starts_with("dossier_jobs_total") && l.contains("queue=\"analysis\"") && l.contains("outcome=\"done\""))
+            .find(|l| {
+                l.starts_with("dossier_jobs_total")
+                    && l.contains("queue=\"analysis\"")
+                    && l.contains("outcome=\"done\"")
+            })
             .and_then(|l| l.rsplit(' ').next())
             .and_then(|v| v.parse().ok())
             .unwrap_or(0.0)
@@ -103,7 +110,12 @@ async fn main() -> anyhow::Result<()> {
         // Every job folded exactly its one new message.
         for c in ids.iter().step_by(97) {
             let s = store.snapshot(&co, c, SnapshotRequest::document_only()).await?;
-            anyhow::ensure!(s.folded == round as u64 + 1, "a contact folded {} of {}", s.folded, round + 1);
+            anyhow::ensure!(
+                s.folded == round as u64 + 1,
+                "a contact folded {} of {}",
+                s.folded,
+                round + 1
+            );
         }
         let rate = contacts as f64 / secs;
         rates.push(rate);
