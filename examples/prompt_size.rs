@@ -115,6 +115,7 @@ fn main() {
             recent,
             stages: &stages,
             catalog_models: &catalog,
+            fields: &[],
         };
         let (system, user) = match render_analyze(&input) {
             Ok(p) => p,

@@ -35,6 +35,8 @@ pub struct CompanyRuntime {
     pub analyzer: Analyzer,
     /// The five business tools over this company's catalog, rate table and programs.
     pub tools: Tools,
+    /// The company's own profile fields, compiled.
+    pub fields: crate::analysis::custom::Fields,
     pub connections: Arc<Connections>,
 }
 
@@ -91,11 +93,13 @@ impl CompanyRuntime {
             None => ProgramBook::default(),
         };
         let tools = Tools::new(catalog.clone(), rates, programs);
+        let fields = crate::analysis::custom::Fields::compile(&config.fields);
         Ok(CompanyRuntime {
             config,
             catalog: Arc::new(catalog),
             analyzer,
             tools,
+            fields,
             connections: Arc::new(Connections::default()),
         })
     }

@@ -117,6 +117,7 @@ pub async fn build_state(settings: Settings, secrets: Secrets, store: Arc<dyn St
         companies,
         health: Health::default(),
         templates,
+        llm_modes: Default::default(),
     })))
 }
 

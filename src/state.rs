@@ -28,6 +28,8 @@ pub struct App {
     pub health: Health,
     /// Prompts, draft replies and the panel: embedded, with the operator's overrides.
     pub templates: Arc<crate::templates::Templates>,
+    /// What each OpenAI-compatible endpoint was found to accept (negotiated once).
+    pub llm_modes: Arc<crate::analysis::openai::Negotiated>,
 }
 
 impl App {
@@ -39,6 +41,7 @@ impl App {
             summary: &self.settings.service.summary,
             policy: &self.settings.service.llm,
             templates: &self.templates,
+            negotiated: &self.llm_modes,
         }
     }
 }

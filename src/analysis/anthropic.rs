@@ -132,7 +132,7 @@ impl LlmProvider for AnthropicProvider {
             "tools": [{
                 "name": RECORD_TOOL,
                 "description": "Record what the messages show about the customer. Null or [] for what they do not show.",
-                "input_schema": extraction_schema_for(input.stages),
+                "input_schema": extraction_schema_for(input.stages, input.fields),
             }],
             "tool_choice": {"type": "tool", "name": RECORD_TOOL},
         });

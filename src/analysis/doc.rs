@@ -27,6 +27,13 @@ pub struct ProfileDoc {
     /// position is stale.
     #[serde(default)]
     pub draft_due: Option<u64>,
+    /// What the builtin engine found of the company's own fields.
+    #[serde(default)]
+    pub custom: std::collections::BTreeMap<String, crate::analysis::custom::Found>,
+    /// The summary the company's LLM writes and rolls forward (the previous one plus what the
+    /// new messages add); reused in the next prompt. The extractive `rolling` one is the fallback.
+    #[serde(default)]
+    pub llm_summary: Option<String>,
 }
 
 impl ProfileDoc {
@@ -38,6 +45,8 @@ impl ProfileDoc {
             external: Vec::new(),
             rolling: None,
             draft_due: None,
+            custom: Default::default(),
+            llm_summary: None,
         }
     }
 }

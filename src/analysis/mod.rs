@@ -8,6 +8,7 @@
 //! says so (`provider_note`).
 
 pub mod anthropic;
+pub mod custom;
 pub mod doc;
 pub mod merge;
 pub mod openai;
@@ -38,6 +39,8 @@ pub struct AnalysisInput<'a> {
     pub stages: &'a [String],
     /// `Make Model` names the company sells (so the model writes them as the catalog does).
     pub catalog_models: &'a [String],
+    /// The company's own profile fields, to be filled too.
+    pub fields: &'a [custom::FieldDef],
 }
 
 /// An interest as a provider reports it.
@@ -91,6 +94,9 @@ pub struct Extraction {
     /// The new rolling summary: the old summary plus what the recent messages add.
     pub summary: Option<String>,
     pub next_best_action: Option<String>,
+    /// The company's own fields, by name (those the messages show).
+    #[serde(default)]
+    pub custom: std::collections::BTreeMap<String, WithEvidence<String>>,
 }
 
 /// Why a provider gave no usable answer. The caller falls back to the baseline and says why.

@@ -1,9 +1,13 @@
 //! OpenAI-compatible Chat Completions provider.
 //!
-//! One wire shape covers OpenAI, Azure-compatible gateways, vLLM, Ollama and llama.cpp servers,
-//! so the only per-deployment setting is `base_url`. Extraction uses Structured Outputs
-//! (`response_format: json_schema`, strict) so the answer is the [`Extraction`] JSON; drafting
-//! uses function calling so prices and payments come from our tools, not from the model.
+//! One wire shape covers OpenAI, Azure-compatible gateways, vLLM, Ollama, LM Studio and llama.cpp
+//! servers, so the only per-deployment setting is `base_url`. Servers differ in what they accept,
+//! so extraction negotiates: Structured Outputs (`response_format: json_schema`, strict) first,
+//! else `json_object` with the schema in the prompt, else a forced call of a `record_profile`
+//! tool; what worked is remembered per endpoint and model ([`Negotiated`]). The schema keeps to
+//! what every server accepts (no regex `pattern`s: amounts are validated after parsing).
+//! Drafting uses function calling with `tool_choice` sent explicitly (some servers treat tools
+//! without it as none), and an assistant turn with tool calls carries no `content: null`.
 //!
 //! Also home of the HTTP plumbing both providers share: [`post_json`] with its retry policy.
 
@@ -23,7 +27,47 @@ pub const MAX_ATTEMPTS: u32 = 3;
 /// First backoff step when the server gives no `Retry-After`; doubles per attempt.
 pub const DEFAULT_BACKOFF: Duration = Duration::from_millis(500);
 
+/// How an endpoint takes a structured answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    JsonSchema,
+    JsonObject,
+    ForcedTool,
+}
+
+impl Mode {
+    fn next(self) -> Option<Mode> {
+        match self {
+            Mode::JsonSchema => Some(Mode::JsonObject),
+            Mode::JsonObject => Some(Mode::ForcedTool),
+            Mode::ForcedTool => None,
+        }
+    }
+}
+
+/// What each endpoint (base URL and model) was found to accept, kept for the process so the
+/// negotiation happens once per endpoint, not once per message.
+#[derive(Debug, Default)]
+pub struct Negotiated(std::sync::Mutex<std::collections::HashMap<String, Mode>>);
+
+impl Negotiated {
+    pub fn get(&self, endpoint: &str) -> Option<Mode> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(endpoint).copied()
+    }
+
+    fn set(&self, endpoint: &str, mode: Mode) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(endpoint.to_owned(), mode);
+    }
+}
+
+/// The tool a server without structured outputs is made to call with the extraction.
+const RECORD_TOOL: &str = "record_profile";
+
 pub struct OpenAiProvider {
+    negotiated: std::sync::Arc<Negotiated>,
     http: reqwest::Client,
     base_url: String,
     model: String,
@@ -48,6 +92,7 @@ impl OpenAiProvider {
         redact: bool,
     ) -> Self {
         OpenAiProvider {
+            negotiated: Default::default(),
             http,
             base_url: base_url
                 .unwrap_or(Self::DEFAULT_BASE_URL)
@@ -67,6 +112,71 @@ impl OpenAiProvider {
     pub fn with_temperature(mut self, t: Option<f64>) -> Self {
         self.temperature = t;
         self
+    }
+
+    /// Shares what endpoints were found to accept (the process keeps one [`Negotiated`]).
+    pub fn with_negotiated(mut self, n: std::sync::Arc<Negotiated>) -> Self {
+        self.negotiated = n;
+        self
+    }
+
+    fn endpoint(&self) -> String {
+        format!("{}#{}", self.base_url, self.model)
+    }
+
+    /// The extraction request in `mode`.
+    fn extract_body(&self, mode: Mode, system: &str, user: &str, schema: &Value) -> Value {
+        let mut body = match mode {
+            Mode::JsonSchema => json!({
+                "model": self.model,
+                "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
+                "response_format": {"type": "json_schema", "json_schema": {
+                    "name": "customer_profile", "strict": true, "schema": schema }},
+            }),
+            Mode::JsonObject => json!({
+                "model": self.model,
+                "messages": [
+                    {"role": "system", "content": format!(
+                        "{system}\n\nAnswer with one JSON object that follows this JSON Schema, and nothing else:\n{schema}")},
+                    {"role": "user", "content": user},
+                ],
+                "response_format": {"type": "json_object"},
+            }),
+            Mode::ForcedTool => json!({
+                "model": self.model,
+                "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
+                "tools": [{"type": "function", "function": {
+                    "name": RECORD_TOOL,
+                    "description": "Record what the messages show about the customer. Null or [] for what they do not show.",
+                    "parameters": schema }}],
+                "tool_choice": {"type": "function", "function": {"name": RECORD_TOOL}},
+            }),
+        };
+        self.sampling(&mut body);
+        body
+    }
+
+    /// The structured answer in `mode`'s place: the content, or the forced tool call's arguments.
+    fn structured(mode: Mode, message: &Value) -> Result<Value, ProviderError> {
+        match mode {
+            Mode::ForcedTool => {
+                let args = message
+                    .pointer("/tool_calls/0/function/arguments")
+                    .ok_or_else(|| ProviderError::Invalid("the model did not call record_profile".into()))?;
+                match args {
+                    Value::String(s) => parse_json_text(s),
+                    v @ Value::Object(_) => Ok(v.clone()),
+                    _ => Err(ProviderError::Invalid(
+                        "record_profile arguments are not an object".into(),
+                    )),
+                }
+            }
+            _ => {
+                let content =
+                    content_text(message).ok_or_else(|| ProviderError::Invalid("answer has no content".into()))?;
+                parse_json_text(&content)
+            }
+        }
     }
 
     /// Sets the first backoff step (tests use a few milliseconds).
@@ -132,6 +242,34 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         .and_then(|v| v.parse::<f64>().ok())
         .filter(|s| s.is_finite() && *s >= 0.0)
         .map(Duration::from_secs_f64)
+}
+
+/// Whether a failure means the server does not take this way of asking (the request's shape),
+/// rather than a passing fault: a 4xx other than auth and rate limits, or a 5xx (llama.cpp answers
+/// 500 to `json_schema`), or an answer that is not the structure asked for.
+fn unsupported(e: &ProviderError) -> bool {
+    match e {
+        ProviderError::Status { status, .. } => {
+            matches!(status, 400 | 404 | 405 | 415 | 422 | 500 | 501)
+        }
+        ProviderError::Invalid(why) => !why.contains("refused") && !why.contains("cut off"),
+        ProviderError::Transport(_) => false,
+    }
+}
+
+/// A 5xx whose body says a feature is unsupported is not worth retrying.
+fn says_unsupported(body: &str) -> bool {
+    let b = body.to_ascii_lowercase();
+    [
+        "response_format",
+        "json_schema",
+        "not supported",
+        "unsupported",
+        "grammar",
+        "tool_choice",
+    ]
+    .iter()
+    .any(|w| b.contains(w))
 }
 
 fn retryable(status: u16) -> bool {
@@ -201,7 +339,7 @@ pub(crate) async fn post_json(
                     status,
                     body: clip(&text),
                 };
-                if !retryable(status) {
+                if !retryable(status) || says_unsupported(&text) {
                     return Err(err);
                 }
                 (hint, err)
@@ -316,32 +454,44 @@ impl LlmProvider for OpenAiProvider {
         } else {
             (system, user)
         };
-        let mut body = json!({
-            "model": self.model,
-            "messages": [
-                {"role": "system", "content": system},
-                {"role": "user", "content": user},
-            ],
-            "response_format": {
-                "type": "json_schema",
-                "json_schema": {
-                    "name": "customer_profile",
-                    "strict": true,
-                    "schema": extraction_schema_for(input.stages),
+        let schema = extraction_schema_for(input.stages, input.fields);
+        let endpoint = self.endpoint();
+        let mut mode = self.negotiated.get(&endpoint).unwrap_or(Mode::JsonSchema);
+        loop {
+            let body = self.extract_body(mode, &system, &user, &schema);
+            let answer = match self.chat(&body).await {
+                Ok(resp) => {
+                    let message = first_message(&resp)?.clone();
+                    check_refusal(&message)?;
+                    if finish_reason(&resp) == Some("length") {
+                        return Err(ProviderError::Invalid(
+                            "the answer was cut off (finish_reason: length)".into(),
+                        ));
+                    }
+                    Self::structured(mode, &message)
+                }
+                Err(e) => Err(e),
+            };
+            match answer {
+                Ok(v) => {
+                    self.negotiated.set(&endpoint, mode);
+                    return parse_extraction(v, input, &redactor);
+                }
+                // The server does not take this way of asking: try the next, once.
+                Err(e) if unsupported(&e) => match mode.next() {
+                    Some(next) => {
+                        tracing::info!(
+                            ?mode,
+                            ?next,
+                            "the LLM endpoint refused a structured-output mode; trying the next"
+                        );
+                        mode = next;
+                    }
+                    None => return Err(e),
                 },
-            },
-        });
-        self.sampling(&mut body);
-        let resp = self.chat(&body).await?;
-        let message = first_message(&resp)?;
-        check_refusal(message)?;
-        if finish_reason(&resp) == Some("length") {
-            return Err(ProviderError::Invalid(
-                "the answer was cut off (finish_reason: length)".into(),
-            ));
+                Err(e) => return Err(e),
+            }
         }
-        let content = content_text(message).ok_or_else(|| ProviderError::Invalid("answer has no content".into()))?;
-        parse_extraction(parse_json_text(&content)?, input, &redactor)
     }
 
     async fn draft(
@@ -375,10 +525,9 @@ impl LlmProvider for OpenAiProvider {
             self.sampling(&mut body);
             if !tool_defs.is_empty() {
                 body["tools"] = json!(tool_defs);
-                if round == MAX_TOOL_ROUNDS {
-                    // Out of rounds: the model must answer with what it has.
-                    body["tool_choice"] = json!("none");
-                }
+                // Sent explicitly: some servers treat tools without a tool_choice as none.
+                // Out of rounds, the model must answer with what it has.
+                body["tool_choice"] = json!(if round == MAX_TOOL_ROUNDS { "none" } else { "auto" });
             }
             let resp = self.chat(&body).await?;
             let message = first_message(&resp)?;
@@ -392,11 +541,12 @@ impl LlmProvider for OpenAiProvider {
                 let text = content_text(message).unwrap_or_default();
                 return finish_draft(&text, &redactor);
             }
-            messages.push(json!({
-                "role": "assistant",
-                "content": message.get("content").cloned().unwrap_or(Value::Null),
-                "tool_calls": calls,
-            }));
+            // No `content: null`: some servers refuse it next to tool calls.
+            let mut turn = json!({"role": "assistant", "tool_calls": calls});
+            if let Some(text) = message.get("content").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+                turn["content"] = json!(text);
+            }
+            messages.push(turn);
             for call in &calls {
                 let id = call.get("id").and_then(Value::as_str).unwrap_or_default();
                 let name = call
@@ -465,6 +615,66 @@ mod tests {
 
     fn body_of(req: &Request) -> Value {
         serde_json::from_slice(&req.body).unwrap()
+    }
+
+    /// A server like llama.cpp's: `json_schema` is an HTTP 500, `json_object` works (or not, with
+    /// `object_ok = false`), forced tool calls work.
+    struct LlamaLike {
+        object_ok: bool,
+    }
+
+    impl wiremock::Respond for LlamaLike {
+        fn respond(&self, req: &Request) -> ResponseTemplate {
+            let b = body_of(req);
+            match b["response_format"]["type"].as_str() {
+                Some("json_schema") => ResponseTemplate::new(500)
+                    .set_body_string(r#"{"error":{"message":"response_format json_schema is not supported"}}"#),
+                Some("json_object") if self.object_ok => {
+                    ResponseTemplate::new(200).set_body_json(completion(&extraction_json()))
+                }
+                Some(_) => ResponseTemplate::new(400).set_body_string("bad response_format"),
+                None if b["tool_choice"]["function"]["name"] == "record_profile" => ResponseTemplate::new(200)
+                    .set_body_json(json!({
+                        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant",
+                          "content": null, "tool_calls": [{"id": "c1", "type": "function",
+                          "function": {"name": "record_profile", "arguments": extraction_json()}}]}}]})),
+                None => ResponseTemplate::new(200).set_body_json(completion("plain text")),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn extraction_negotiates_what_the_server_takes_and_remembers_it() {
+        for (object_ok, want) in [(true, Mode::JsonObject), (false, Mode::ForcedTool)] {
+            let server = MockServer::start().await;
+            Mock::given(method("POST"))
+                .respond_with(LlamaLike { object_ok })
+                .mount(&server)
+                .await;
+            let negotiated = std::sync::Arc::new(Negotiated::default());
+            let p0 = provider(&server).with_negotiated(negotiated.clone());
+            let (p, msgs, st, cat) = (profile(), messages(), stages(), catalog());
+            let ext = p0.extract(&input(&p, &msgs, &st, &cat)).await.unwrap();
+            assert_eq!(ext.budget.unwrap().amount, "25000");
+            assert_eq!(negotiated.get(&p0.endpoint()), Some(want));
+            let first = server.received_requests().await.unwrap().len();
+            assert!(first <= 3, "an unsupported 500 is not retried: {first} requests");
+            // The next extraction goes straight to what worked.
+            provider(&server)
+                .with_negotiated(negotiated.clone())
+                .extract(&input(&p, &msgs, &st, &cat))
+                .await
+                .unwrap();
+            let reqs = server.received_requests().await.unwrap();
+            assert_eq!(reqs.len(), first + 1);
+            let last = body_of(reqs.last().unwrap());
+            match want {
+                Mode::JsonObject => assert_eq!(last["response_format"]["type"], "json_object"),
+                _ => assert_eq!(last["tool_choice"]["function"]["name"], "record_profile"),
+            }
+            let raw = String::from_utf8_lossy(&reqs[0].body);
+            assert!(!raw.contains("\"pattern\""), "no regex patterns in the schema");
+        }
     }
 
     #[tokio::test]
@@ -684,6 +894,11 @@ mod tests {
         let msgs_sent = second["messages"].as_array().unwrap();
         assert_eq!(msgs_sent[2]["role"], "assistant");
         assert_eq!(msgs_sent[2]["tool_calls"][0]["id"], "call_abc");
+        assert!(
+            msgs_sent[2].get("content").is_none_or(|c| !c.is_null()),
+            "no content: null beside tool calls"
+        );
+        assert_eq!(body_of(&reqs[0])["tool_choice"], "auto", "tool_choice sent explicitly");
         assert_eq!(msgs_sent[3]["role"], "tool");
         assert_eq!(msgs_sent[3]["tool_call_id"], "call_abc");
         assert!(msgs_sent[3]["content"].as_str().unwrap().contains("23900"));

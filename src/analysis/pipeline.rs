@@ -72,7 +72,8 @@ pub fn llm_provider(
         ProviderKind::Builtin => None,
         ProviderKind::Openai => Some(Arc::new(
             super::openai::OpenAiProvider::new(env.http.clone(), Some(&url), model, key, timeout, s.pii_redaction)
-                .with_temperature(endpoint.temperature),
+                .with_temperature(endpoint.temperature)
+                .with_negotiated(env.negotiated.clone()),
         )),
         ProviderKind::Anthropic => Some(Arc::new(
             super::anthropic::AnthropicProvider::new(
@@ -268,11 +269,13 @@ async fn fold(
         snap.until = all.until.max(snap.until);
         snap.record = all.record.or(snap.record);
         doc.analyzer = Default::default();
+        doc.custom.clear();
         doc.observed_until = None;
     }
     let fresh = in_fold_order(std::mem::take(&mut snap.messages));
     for m in &fresh {
         rt.analyzer.observe(&mut doc.analyzer, &m.message);
+        rt.fields.observe(&mut doc.custom, &m.message);
     }
     let record = snap.record.as_ref();
     let conv_contact = ConversationContact {
@@ -293,16 +296,22 @@ async fn fold(
         profile.history.last_inbound_at = r.last_inbound;
     }
     profile.contact.assignee = doc.profile.contact.assignee.clone();
+    profile.custom = rt.fields.facts(&doc.custom);
     if settings.enabled && settings.provider != ProviderKind::Builtin {
-        doc.rolling = overlay_llm(
+        let rolled = overlay_llm(
             app.llm_env(),
             rt,
             settings,
-            doc.rolling.take(),
+            Rolling {
+                extractive: doc.rolling.take(),
+                llm: doc.llm_summary.clone(),
+            },
             &snap.recent,
             &mut profile,
         )
         .await;
+        doc.rolling = rolled.extractive;
+        doc.llm_summary = rolled.llm;
     }
     apply_external(&mut profile, &doc.external);
     restrict_fields(&mut profile, settings);
@@ -384,8 +393,10 @@ pub async fn preview(
         )
         .await?;
     let mut state = Default::default();
+    let mut custom = Default::default();
     for m in in_fold_order(all.messages) {
         rt.analyzer.observe(&mut state, &m.message);
+        rt.fields.observe(&mut custom, &m.message);
     }
     let record = all.record.as_ref();
     let conv_contact = ConversationContact {
@@ -398,6 +409,7 @@ pub async fn preview(
         profile_name: record.and_then(|r| r.profile_name.clone()),
     };
     let mut profile = rt.analyzer.profile(&state, company.as_str(), &conv_contact);
+    profile.custom = rt.fields.facts(&custom);
     if let Some(r) = record {
         profile.history.messages_in = r.messages_in as u32;
         profile.history.messages_out = r.messages_out as u32;
@@ -467,25 +479,47 @@ pub struct LlmEnv<'a> {
     pub summary: &'a crate::config::SummaryConfig,
     pub policy: &'a crate::config::LlmConfig,
     pub templates: &'a crate::templates::Templates,
+    /// What each OpenAI-compatible endpoint was found to accept.
+    pub negotiated: &'a Arc<super::openai::Negotiated>,
+}
+
+/// The summaries an LLM prompt carries of what is older than its recent window: the LLM's own,
+/// rolled forward by each call, and the extractive one (the builtin engine's, and the fallback).
+#[derive(Debug, Clone, Default)]
+pub struct Rolling {
+    pub extractive: Option<super::window::RollingSummary>,
+    pub llm: Option<String>,
 }
 
 /// Runs the company's LLM over the rolling summary and the recent window of `candidates` (messages
 /// newer than what the rolling summary covers); on any failure the builtin profile stands and says
-/// why. Returns the rolling summary to keep.
+/// why. Returns the summaries to keep: the LLM's new one replaces its previous one.
 pub async fn overlay_llm(
     env: LlmEnv<'_>,
     rt: &CompanyRuntime,
     s: &IntelligenceSettings,
-    rolling: Option<super::window::RollingSummary>,
+    summaries: Rolling,
     candidates: &[Message],
     profile: &mut Profile,
-) -> Option<super::window::RollingSummary> {
+) -> Rolling {
+    let Rolling {
+        extractive: rolling,
+        llm: llm_summary,
+    } = summaries;
     let provider = match llm_provider(env, &rt.config.providers, s) {
         Ok(Some(p)) => p,
-        Ok(None) => return rolling,
+        Ok(None) => {
+            return Rolling {
+                extractive: rolling,
+                llm: llm_summary,
+            };
+        }
         Err(why) => {
             profile.provider_note = Some(why);
-            return rolling;
+            return Rolling {
+                extractive: rolling,
+                llm: llm_summary,
+            };
         }
     };
     let since = rolling.as_ref().and_then(|r| r.covered_until);
@@ -506,20 +540,32 @@ pub async fn overlay_llm(
         .map(|(m, o)| format!("{m} {o}"))
         .collect();
     let baseline = profile.clone();
+    // The LLM's own summary when it has written one, else the extractive one.
+    let summary = llm_summary
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+        .or((!rolling.text.is_empty()).then_some(rolling.text.as_str()));
     let input = AnalysisInput {
         templates: env.templates,
         company_name: &rt.config.name,
         profile: &baseline,
-        summary: (!rolling.text.is_empty()).then_some(rolling.text.as_str()),
+        summary,
         recent,
         stages: &s.stages,
         catalog_models: &catalog_models,
+        fields: rt.fields.defs(),
     };
+    let mut llm_summary = llm_summary.clone();
     match provider.extract(&input).await {
         Ok(x) => {
             let ids: HashSet<&str> = recent.iter().map(|m| m.id.as_str()).collect();
-            let ok = apply_extraction(profile, &x, &ids, &s.stages);
+            let ok = apply_extraction(profile, &x, &ids, &s.stages, &rt.fields);
             profile.provider = provider.name().to_owned();
+            if let Some(text) = x.summary.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                // Bounded, so the next prompt stays the same size however long the conversation.
+                let max = env.summary.summary_tokens * 4;
+                llm_summary = Some(text.chars().take(max).collect());
+            }
             if !ok {
                 profile.provider_note = Some("the model's answer was partly invalid; kept builtin values there".into());
             }
@@ -530,7 +576,10 @@ pub async fn overlay_llm(
             profile.provider_note = Some(format!("{} failed ({e}); builtin analysis shown", provider.name()));
         }
     }
-    Some(rolling)
+    Rolling {
+        extractive: Some(rolling),
+        llm: llm_summary,
+    }
 }
 
 fn evidence(ids: &[String], known: &HashSet<&str>) -> Vec<MessageId> {
@@ -542,8 +591,30 @@ fn evidence(ids: &[String], known: &HashSet<&str>) -> Vec<MessageId> {
 
 /// Lays a validated extraction over the builtin profile. Values without evidence in the window
 /// or outside the allowed vocabularies are ignored. Returns false when something was dropped.
-pub fn apply_extraction(p: &mut Profile, x: &Extraction, known: &HashSet<&str>, stages: &[String]) -> bool {
+pub fn apply_extraction(
+    p: &mut Profile,
+    x: &Extraction,
+    known: &HashSet<&str>,
+    stages: &[String],
+    fields: &super::custom::Fields,
+) -> bool {
     let mut clean = true;
+    for (name, v) in &x.custom {
+        match fields.def(name) {
+            Some(def) if def.accepts(&v.value) => {
+                p.custom.insert(
+                    name.clone(),
+                    dossier_core::profile::CustomFact {
+                        value: v.value.clone(),
+                        confidence: 0.8,
+                        evidence: evidence(&v.evidence, known),
+                        source: None,
+                    },
+                );
+            }
+            _ => clean = false,
+        }
+    }
     if let Some(st) = &x.stage {
         if stages.contains(&st.value) {
             let changed = p.stage.as_ref().is_none_or(|f| f.value != st.value);

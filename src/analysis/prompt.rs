@@ -145,6 +145,10 @@ pub fn render_analyze(input: &AnalysisInput<'_>) -> Result<(String, String), Pro
         "profile_json": profile_json(input.profile),
         "summary": input.summary,
         "messages": message_views(input.recent),
+        "fields": input.fields.iter().map(|f| json!({
+            "name": f.name, "description": f.description,
+            "values": f.values.keys().collect::<Vec<_>>(), "pattern": f.pattern.is_some(),
+        })).collect::<Vec<_>>(),
     });
     let user = render(input.templates, "analyze.user.txt.j2", ctx)?;
     Ok((system, user))
@@ -201,12 +205,12 @@ fn nullable_enum(values: &[&str]) -> serde_json::Value {
 /// The strict JSON Schema of [`Extraction`] for the default stages.
 pub fn extraction_schema() -> serde_json::Value {
     let stages: Vec<String> = STAGES.iter().map(|s| s.to_string()).collect();
-    extraction_schema_for(&stages)
+    extraction_schema_for(&stages, &[])
 }
 
 /// The strict JSON Schema of [`Extraction`] for a company's stages. Strict mode (OpenAI) wants
 /// every property listed as required and no additional properties; optional means nullable.
-pub fn extraction_schema_for(stages: &[String]) -> serde_json::Value {
+pub fn extraction_schema_for(stages: &[String], fields: &[super::custom::FieldDef]) -> serde_json::Value {
     let text = json!({"type": "string"});
     let interest = json!({
         "type": "object",
@@ -222,15 +226,15 @@ pub fn extraction_schema_for(stages: &[String]) -> serde_json::Value {
     let budget = json!({
         "type": "object",
         "properties": {
-            "amount": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]{1,2})?$", "description": "Plain decimal, no thousands separators."},
-            "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code."},
+            "amount": {"type": "string", "description": "Plain decimal, no thousands separators, e.g. 25000 or 450.50."},
+            "currency": {"type": "string", "description": "ISO 4217 code, e.g. USD."},
             "period": {"type": "string", "enum": ["total", "monthly"]},
             "evidence": evidence(),
         },
         "required": ["amount", "currency", "period", "evidence"],
         "additionalProperties": false,
     });
-    json!({
+    let mut schema = json!({
         "type": "object",
         "properties": {
             "stage": nullable(with_evidence(json!({"type": "string", "enum": stages}))),
@@ -254,7 +258,29 @@ pub fn extraction_schema_for(stages: &[String]) -> serde_json::Value {
             "name", "email", "language", "objections", "open_questions", "summary", "next_best_action",
         ],
         "additionalProperties": false,
-    })
+    });
+    // The company's own fields, each nullable, enums limited to their values.
+    if !fields.is_empty() {
+        let props: serde_json::Map<String, serde_json::Value> = fields
+            .iter()
+            .map(|f| {
+                let value = if f.pattern.is_some() {
+                    json!({"type": "string", "description": f.description})
+                } else {
+                    json!({"type": "string", "enum": f.values.keys().collect::<Vec<_>>(), "description": f.description})
+                };
+                (f.name.clone(), nullable(with_evidence(value)))
+            })
+            .collect();
+        let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+        schema["properties"]["custom"] = json!({
+            "type": "object", "properties": props, "required": names, "additionalProperties": false,
+        });
+        if let Some(req) = schema["required"].as_array_mut() {
+            req.push(json!("custom"));
+        }
+    }
+    schema
 }
 
 /// Turns a provider's JSON answer into a checked [`Extraction`]: placeholders are restored,
@@ -452,6 +478,7 @@ pub(crate) mod tests {
             recent: msgs,
             stages,
             catalog_models: catalog,
+            fields: &[],
         }
     }
 
@@ -492,7 +519,7 @@ pub(crate) mod tests {
         let (_, user) = render_analyze(&inp).unwrap();
         assert!(user.contains("- lead\n- closed_won\n"), "{user}");
         assert!(user.contains("(nothing earlier)"));
-        let schema = extraction_schema_for(&st);
+        let schema = extraction_schema_for(&st, &[]);
         assert_eq!(
             schema["properties"]["stage"]["anyOf"][0]["properties"]["value"]["enum"],
             json!(["lead", "closed_won"])

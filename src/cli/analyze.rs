@@ -18,6 +18,12 @@ pub struct AnalysisArgs {
     /// Catalog feed (CSV) to match interests against, instead of the company's.
     #[arg(long)]
     pub catalog: Option<PathBuf>,
+    /// Rate table (TOML) for payment estimates, instead of the company's.
+    #[arg(long)]
+    pub rates: Option<PathBuf>,
+    /// Incentive programs (TOML), instead of the company's.
+    #[arg(long)]
+    pub programs: Option<PathBuf>,
     /// Company id when the file names none (default: demo-motors).
     #[arg(long)]
     pub company: Option<String>,
@@ -32,8 +38,16 @@ pub struct AnalysisArgs {
 }
 
 /// A company runtime for the CLI: its config (or defaults), with `--catalog` and `--provider` applied.
-fn runtime(settings: &Settings, company: &str, args: &AnalysisArgs) -> Result<CompanyRuntime, CliError> {
+pub(crate) fn runtime(settings: &Settings, company: &str, args: &AnalysisArgs) -> Result<CompanyRuntime, CliError> {
     let mut config = settings.company_or_default(company);
+    for (slot, given) in [(&mut config.rates, &args.rates), (&mut config.programs, &args.programs)] {
+        if let Some(p) = given {
+            if !p.is_file() {
+                return Err(CliError::bad_input(format!("{}: no such file", p.display())));
+            }
+            *slot = Some(p.clone());
+        }
+    }
     if let Some(c) = &args.catalog {
         let loaded = Catalog::load(c).map_err(|e| CliError::bad_input(e.to_string()))?;
         if loaded.vehicles.is_empty() {
@@ -84,7 +98,7 @@ fn runtime(settings: &Settings, company: &str, args: &AnalysisArgs) -> Result<Co
     CompanyRuntime::build(config).map_err(|e| CliError::bad_input(format!("{e:#}")))
 }
 
-fn read_conversation(path: &Path) -> Result<Conversation, CliError> {
+pub(crate) fn read_conversation(path: &Path) -> Result<Conversation, CliError> {
     let bytes = std::fs::read(path).map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))?;
     Conversation::from_json(&bytes)
         .map_err(|e| CliError::bad_input(format!("{}: not a conversation file: {e}", path.display())))
@@ -97,6 +111,7 @@ pub struct CliLlm {
     secrets: Secrets,
     policy: crate::config::LlmConfig,
     templates: crate::templates::Templates,
+    negotiated: std::sync::Arc<crate::analysis::openai::Negotiated>,
 }
 
 impl CliLlm {
@@ -118,7 +133,12 @@ impl CliLlm {
             secrets: Secrets::from_env(),
             templates: settings.templates()?,
             policy,
+            negotiated: Default::default(),
         })
+    }
+
+    pub fn templates(&self) -> &crate::templates::Templates {
+        &self.templates
     }
 
     pub fn env<'a>(&'a self, settings: &'a Settings) -> crate::analysis::pipeline::LlmEnv<'a> {
@@ -128,12 +148,13 @@ impl CliLlm {
             summary: &settings.service.summary,
             policy: &self.policy,
             templates: &self.templates,
+            negotiated: &self.negotiated,
         }
     }
 }
 
 /// Analyses one conversation with the runtime's analyzer and, if chosen, its LLM.
-async fn analyze_conversation(
+pub(crate) async fn analyze_conversation(
     settings: &Settings,
     llm: &CliLlm,
     rt: &CompanyRuntime,
@@ -141,9 +162,24 @@ async fn analyze_conversation(
     company: &str,
 ) -> Profile {
     let mut profile = rt.analyzer.analyze(conv, company);
+    let mut found = Default::default();
+    let mut ordered = conv.messages.clone();
+    ordered.sort_by_key(|m| m.timestamp);
+    for m in &ordered {
+        rt.fields.observe(&mut found, m);
+    }
+    profile.custom = rt.fields.facts(&found);
     let s = &rt.config.intelligence;
     if s.provider != ProviderKind::Builtin {
-        overlay_llm(llm.env(settings), rt, s, None, &conv.messages, &mut profile).await;
+        overlay_llm(
+            llm.env(settings),
+            rt,
+            s,
+            Default::default(),
+            &conv.messages,
+            &mut profile,
+        )
+        .await;
     }
     profile.facts = rt.tools.profile_facts(&profile);
     profile

@@ -11,6 +11,7 @@ macro_rules! out {
 
 pub mod analyze;
 pub mod demo;
+pub mod draft;
 pub mod serve;
 pub mod tools;
 
@@ -49,6 +50,15 @@ pub enum Command {
         #[command(flatten)]
         args: analyze::AnalysisArgs,
     },
+    /// Print the reply dossier would propose to a conversation file's latest customer message.
+    Draft {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        args: analyze::AnalysisArgs,
+        /// The agent's language, for the gloss (default: the company's `copilot.agent_language`).
+        #[arg(long)]
+        agent_language: Option<String>,
+    },
     /// Score the analysis of every conversation in DIR against its `*.labels.json` twin.
     Eval {
         dir: std::path::PathBuf,
@@ -57,6 +67,10 @@ pub enum Command {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
+        /// Score drafted replies instead (labels with a `draft` object; `rates.toml` and
+        /// `programs.toml` in DIR are used when present).
+        #[arg(long)]
+        drafts: bool,
     },
     /// The business tools from the command line (JSON out).
     Tools(tools::ToolsArgs),
@@ -117,7 +131,18 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Demo(args) => demo::run(&cli.config, args).await,
         Command::CheckConfig => check_config(&cli.config),
         Command::Analyze { file, args } => analyze::analyze(&cli.config, &file, args).await,
-        Command::Eval { dir, args, json } => analyze::eval(&cli.config, &dir, args, json).await,
+        Command::Draft {
+            file,
+            args,
+            agent_language,
+        } => draft::draft(&cli.config, &file, args, agent_language).await,
+        Command::Eval {
+            dir,
+            args,
+            json,
+            drafts: true,
+        } => draft::eval(&cli.config, &dir, args, json).await,
+        Command::Eval { dir, args, json, .. } => analyze::eval(&cli.config, &dir, args, json).await,
         Command::Tools(args) => tools::run(&cli.config, args),
     }
 }

@@ -315,6 +315,30 @@ pub struct CompanyConfig {
     /// The LLM endpoints (and key variables) the operator allows for this company.
     #[serde(default)]
     pub providers: Providers,
+    #[serde(default)]
+    pub copilot: CopilotConfig,
+    /// Profile fields of the company's own, found in the messages like the built-in ones.
+    #[serde(default)]
+    pub fields: Vec<crate::analysis::custom::FieldDef>,
+}
+
+/// How the copilot speaks to the company's own people.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CopilotConfig {
+    /// The agents' language: a draft's gloss (its meaning) is written in it.
+    pub agent_language: String,
+    /// The managers' language, for handoff summaries (the agents' when unset).
+    pub managers_language: Option<String>,
+}
+
+impl Default for CopilotConfig {
+    fn default() -> Self {
+        CopilotConfig {
+            agent_language: "en".into(),
+            managers_language: None,
+        }
+    }
 }
 
 impl CompanyConfig {
@@ -333,6 +357,8 @@ impl CompanyConfig {
             mattermost: None,
             intelligence: IntelligenceSettings::default(),
             providers: Providers::default(),
+            copilot: CopilotConfig::default(),
+            fields: Vec::new(),
         }
     }
 
@@ -392,6 +418,20 @@ impl CompanyConfig {
         c.intelligence
             .validate(&c.providers)
             .map_err(|(k, p)| bad(&format!("intelligence.{k}"), p))?;
+        let mut names = std::collections::HashSet::new();
+        for (i, f) in c.fields.iter().enumerate() {
+            f.validate().map_err(|p| bad(&format!("fields[{i}]"), p))?;
+            if !names.insert(f.name.clone()) {
+                return Err(bad(&format!("fields[{i}]"), format!("`{}` is declared twice", f.name)));
+            }
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, f) in c.fields.iter().enumerate() {
+            f.validate().map_err(|p| bad(&format!("fields[{i}]"), p))?;
+            if !names.insert(f.name.clone()) {
+                return Err(bad(&format!("fields[{i}]"), format!("`{}` is declared twice", f.name)));
+            }
+        }
         for (key, p) in [
             ("catalog", &mut c.catalog),
             ("rates", &mut c.rates),

@@ -145,6 +145,9 @@ impl ProfileCard {
             };
             push("Sentiment", v.to_owned(), Vec::new());
         }
+        for (name, f) in &p.custom {
+            push(&human(name), human(&f.value), quotes(&f.evidence));
+        }
         if let Some(a) = &p.contact.assignee {
             push("Assigned to", a.clone(), Vec::new());
         }

@@ -140,7 +140,12 @@ pub fn test_secrets() -> Secrets {
             ("OPENAI_API_KEY", "test-openai-key"),
             ("ANTHROPIC_API_KEY", "test-anthropic-key"),
         ]
-        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .into_iter()
+        .chain([(
+            "LOCAL_ANTHROPIC_KEY".to_owned(),
+            std::env::var("DOSSIER_TEST_ANTHROPIC_KEY").unwrap_or_else(|_| "sk-local-0000".into()),
+        )]),
     )
 }
 

@@ -7,6 +7,7 @@ mod api_messages;
 mod concurrency;
 mod faults;
 mod health;
+mod local_llm;
 mod logs;
 mod mattermost;
 mod profile;

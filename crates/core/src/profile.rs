@@ -143,6 +143,17 @@ pub struct Note {
     pub evidence: Vec<MessageId>,
 }
 
+/// A company-defined field's value, with the messages that show it (or the outside source).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomFact {
+    pub value: String,
+    pub confidence: f32,
+    #[serde(default)]
+    pub evidence: Vec<MessageId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
 /// An operational fact from a business tool (stock, lowest price, payment estimate).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolFact {
@@ -225,6 +236,9 @@ pub struct Profile {
     /// How facts changed over time. Returned only on request (`?trail=true`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trail: Vec<TrailEntry>,
+    /// The company's own fields (its file's `[[fields]]`), by name.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub custom: std::collections::BTreeMap<String, CustomFact>,
 }
 
 impl Profile {
@@ -256,6 +270,7 @@ impl Profile {
             provider_note: None,
             updated_at: None,
             trail: Vec::new(),
+            custom: Default::default(),
         }
     }
 

@@ -113,21 +113,18 @@ async fn new_draft(
     for_pos: Option<u64>,
 ) -> anyhow::Result<Draft> {
     let profile = &inputs.profile;
-    let facts = if profile.facts.is_empty() {
-        rt.tools.profile_facts(profile)
-    } else {
-        profile.facts.clone()
-    };
-    let (mut text, language, intent, mut template) = compose::compose(&app.templates, profile, &facts)?;
+    let agent = compose::agent_language(Some(&rt.config.copilot.agent_language));
+    let mut draft = compose::compose(
+        &app.templates,
+        &rt.tools,
+        profile,
+        &inputs.recent,
+        &rt.config.name,
+        &agent,
+    )?;
     if settings.provider != ProviderKind::Builtin {
-        match llm::llm_draft(app, rt, settings, profile, &inputs.recent, instructions).await {
-            Ok((t, name)) => {
-                text = t;
-                template = name;
-            }
-            // The builtin draft stands; the agent still gets a reply to approve.
-            Err(e) => tracing::warn!(error = %format!("{e:#}"), "LLM draft failed; using the template draft"),
-        }
+        let llm = llm::llm_draft(app.llm_env(), rt, settings, profile, &inputs.recent, instructions).await;
+        draft = compose::prefer_llm(draft, llm, settings.provider.as_str(), profile, &inputs.recent);
     }
     for _ in 0..8 {
         let current = load(app, company, contact).await?;
@@ -147,13 +144,13 @@ async fn new_draft(
             update_cards(app, company, contact, &old).await;
             expected = v + 1;
         }
-        let draft = Draft {
+        let new = Draft {
             seq,
             status: DraftStatus::Pending,
-            text: text.clone(),
-            language: language.clone(),
-            intent: intent.clone(),
-            template: template.clone(),
+            text: draft.text.clone(),
+            language: draft.language.clone(),
+            intent: draft.intent.clone(),
+            template: draft.template.clone(),
             instructions: instructions.map(str::to_owned),
             created_at: Timestamp::now(),
             context: context_line(profile, inputs.record.as_ref(), contact),
@@ -163,10 +160,13 @@ async fn new_draft(
             window_closed: false,
             template_offer: rt.config.whatsapp.template.as_ref().map(|t| t.name.clone()),
             for_pos,
+            gloss: (!draft.gloss.is_empty() && draft.gloss != draft.text).then(|| draft.gloss.clone()),
+            asks: draft.asks.clone(),
+            set_aside: draft.note.clone(),
         };
-        if save(app, company, contact, expected, &draft).await? {
+        if save(app, company, contact, expected, &new).await? {
             metrics::counter!("dossier_drafts_total", "outcome" => "drafted").increment(1);
-            return Ok(draft);
+            return Ok(new);
         }
     }
     anyhow::bail!("the draft kept changing under us")

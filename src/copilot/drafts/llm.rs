@@ -2,27 +2,27 @@
 //! tools; prices and payments can only come from the tool calls it makes.
 
 use super::DRAFT_MAX;
+use crate::analysis::pipeline::LlmEnv;
 use crate::analysis::{AnalysisInput, ToolSpec};
 use crate::companies::CompanyRuntime;
 use crate::config::IntelligenceSettings;
 use crate::copilot::card::clip;
-use crate::state::App;
 use anyhow::Context;
 use dossier_core::{Message, Profile};
 
 /// The LLM's draft text and the name it goes by (`llm:openai`).
 pub async fn llm_draft(
-    app: &App,
+    env: LlmEnv<'_>,
     rt: &CompanyRuntime,
     settings: &IntelligenceSettings,
     profile: &Profile,
     recent: &[Message],
     instructions: Option<&str>,
 ) -> anyhow::Result<(String, String)> {
-    let provider = crate::analysis::pipeline::llm_provider(app.llm_env(), &rt.config.providers, settings)
+    let provider = crate::analysis::pipeline::llm_provider(env, &rt.config.providers, settings)
         .map_err(anyhow::Error::msg)?
         .context("no LLM provider configured")?;
-    let (_, window) = crate::analysis::window::select_recent(recent, app.settings.service.summary.recent_tokens);
+    let (_, window) = crate::analysis::window::select_recent(recent, env.summary.recent_tokens);
     let models: Vec<String> = rt
         .catalog
         .models()
@@ -30,13 +30,14 @@ pub async fn llm_draft(
         .map(|(m, o)| format!("{m} {o}"))
         .collect();
     let input = AnalysisInput {
-        templates: &app.templates,
+        templates: env.templates,
         company_name: &rt.config.name,
         profile,
         summary: profile.summary.as_deref(),
         recent: window,
         stages: &settings.stages,
         catalog_models: &models,
+        fields: rt.fields.defs(),
     };
     let tools: Vec<ToolSpec> = dossier_tools::definitions()
         .into_iter()

@@ -1,8 +1,11 @@
 //! Drafted replies: the contact's current draft (the per-contact doc `draft`), how it is composed
 //! and how it lives.
 //!
-//! - [`compose`]: the builtin composer (templates filled with profile and tool facts only).
-//! - [`llm`]: drafting with the company's LLM and the business tools, checked like the builtin.
+//! - [`plan`]: what the answer depends on, from the tools, checked against the customer's limits.
+//! - [`compose`]: the builtin composer: the plan in the customer's language, and the gloss.
+//! - [`llm`]: drafting with the company's LLM and the business tools.
+//! - [`check`]: what a draft must pass (language, grounded numbers, nothing asked twice, size);
+//!   an LLM draft that fails is set aside for the builtin one, with the reason on the card.
 //! - [`lifecycle`]: a draft job (a reply is due), `/dossier draft`, superseding the pending draft,
 //!   posting and updating the cards through the team-chat port.
 //!
@@ -10,9 +13,11 @@
 //! the cards that show it. A newer customer message supersedes a pending draft. Nothing is sent
 //! from here: only an agent's Approve ([`super::approve`]) sends.
 
+pub mod check;
 pub mod compose;
 pub mod lifecycle;
 pub mod llm;
+pub mod plan;
 
 pub use lifecycle::{draft_on_demand, on_draft_due, update_cards};
 
@@ -76,6 +81,15 @@ pub struct Draft {
     /// The customer message (position) this draft replies to, when a draft job made it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub for_pos: Option<u64>,
+    /// The reply in the agent's language, when the customer writes another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gloss: Option<String>,
+    /// What the reply asks the customer for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asks: Vec<String>,
+    /// Why the LLM's draft was set aside for this builtin one, shown on the card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_aside: Option<String>,
 }
 
 /// What a renderer needs to show a draft.
