@@ -245,12 +245,13 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 }
 
 /// Whether a failure means the server does not take this way of asking (the request's shape),
-/// rather than a passing fault: a 4xx other than auth and rate limits, or a 5xx (llama.cpp answers
-/// 500 to `json_schema`), or an answer that is not the structure asked for.
+/// rather than a passing fault: a 4xx other than auth and rate limits, a 5xx whose body names the
+/// feature (llama.cpp answers 500 to some `json_schema`s), or an answer that is not the structure
+/// asked for. A bare 5xx is a passing fault: it is retried in the same mode, never downgraded.
 fn unsupported(e: &ProviderError) -> bool {
     match e {
-        ProviderError::Status { status, .. } => {
-            matches!(status, 400 | 404 | 405 | 415 | 422 | 500 | 501)
+        ProviderError::Status { status, body } => {
+            matches!(status, 400 | 404 | 405 | 415 | 422) || (matches!(status, 500 | 501) && says_unsupported(body))
         }
         ProviderError::Invalid(why) => !why.contains("refused") && !why.contains("cut off"),
         ProviderError::Transport(_) => false,
@@ -764,14 +765,15 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn does_not_retry_400() {
+    async fn a_400_is_never_retried_only_asked_once_in_each_mode() {
         let server = MockServer::start().await;
         Mock::given(method("POST"))
             .respond_with(
                 ResponseTemplate::new(400)
                     .set_body_json(json!({"error": {"message": "Invalid schema", "type": "invalid_request_error"}})),
             )
-            .expect(1)
+            // json_schema, json_object, then the forced tool: once each.
+            .expect(3)
             .mount(&server)
             .await;
         let (p, msgs, st, cat) = (profile(), messages(), stages(), catalog());

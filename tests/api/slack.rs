@@ -424,7 +424,8 @@ async fn incoming_message_draft_approve_sends_and_logs_the_outgoing_message() {
         .await
         .unwrap()
         .unwrap();
-    assert!(draft.text.starts_with("¡Hola María!"), "{}", draft.text);
+    assert!(draft.text.starts_with("¡Hola, María!"), "{}", draft.text);
+    assert!(draft.text.contains("Corolla"), "{}", draft.text);
     let value = button_value(&posts[0]["blocks"], "draft_approve").expect("an Approve button");
 
     assert_eq!(

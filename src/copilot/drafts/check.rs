@@ -127,8 +127,15 @@ pub fn numbers(text: &str) -> Vec<(String, Vec<String>)> {
     while i < chars.len() {
         let glued_left =
             i > 0 && (chars[i - 1].is_alphabetic() || chars[i - 1] == '-' && i > 1 && chars[i - 2].is_alphanumeric());
-        if !chars[i].is_ascii_digit() || glued_left {
+        if !chars[i].is_ascii_digit() {
             i += 1;
+            continue;
+        }
+        if glued_left {
+            // `CX-30`, `A4`: the digits belong to a name.
+            while i < chars.len() && chars[i].is_alphanumeric() {
+                i += 1;
+            }
             continue;
         }
         let start = i;
