@@ -38,7 +38,7 @@ pub async fn draft_for(
         &rt.tools,
         &profile,
         &messages,
-        &rt.config.name,
+        &rt.config,
         agent_language,
     )
     .map_err(|e| CliError::failure(format!("{e:#}")))?;

@@ -320,6 +320,50 @@ pub struct CompanyConfig {
     /// Profile fields of the company's own, found in the messages like the built-in ones.
     #[serde(default)]
     pub fields: Vec<crate::analysis::custom::FieldDef>,
+    /// Where each branch is and when it opens, for replies to "where are you?".
+    #[serde(default)]
+    pub branches: Vec<BranchInfo>,
+}
+
+/// A branch as customers ask about it. Its text goes into drafts as written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BranchInfo {
+    /// As the catalog's `branch` column writes it.
+    pub name: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Opening hours as the customer should read them ("Mon–Sat 9:00–19:00").
+    #[serde(default)]
+    pub hours: Option<String>,
+    /// A map link (https) sent with the address.
+    #[serde(default)]
+    pub maps_url: Option<String>,
+}
+
+impl BranchInfo {
+    fn validate(&self) -> Result<(), String> {
+        if self.name.trim().is_empty() {
+            return Err("`name` is empty".into());
+        }
+        for (k, v) in [
+            ("name", Some(&self.name)),
+            ("address", self.address.as_ref()),
+            ("hours", self.hours.as_ref()),
+        ] {
+            if v.is_some_and(|v| v.chars().count() > 200 || v.contains(['\n', '<', '>'])) {
+                return Err(format!(
+                    "`{k}` must be one line of at most 200 characters, without < or >"
+                ));
+            }
+        }
+        if let Some(u) = &self.maps_url
+            && (!u.starts_with("https://") || u.len() > 300 || u.contains(char::is_whitespace))
+        {
+            return Err("`maps_url` must be an https:// link of at most 300 characters".into());
+        }
+        Ok(())
+    }
 }
 
 /// How the copilot speaks to the company's own people.
@@ -359,6 +403,7 @@ impl CompanyConfig {
             providers: Providers::default(),
             copilot: CopilotConfig::default(),
             fields: Vec::new(),
+            branches: Vec::new(),
         }
     }
 
@@ -425,12 +470,8 @@ impl CompanyConfig {
                 return Err(bad(&format!("fields[{i}]"), format!("`{}` is declared twice", f.name)));
             }
         }
-        let mut names = std::collections::HashSet::new();
-        for (i, f) in c.fields.iter().enumerate() {
-            f.validate().map_err(|p| bad(&format!("fields[{i}]"), p))?;
-            if !names.insert(f.name.clone()) {
-                return Err(bad(&format!("fields[{i}]"), format!("`{}` is declared twice", f.name)));
-            }
+        for (i, b) in c.branches.iter().enumerate() {
+            b.validate().map_err(|p| bad(&format!("branches[{i}]"), p))?;
         }
         for (key, p) in [
             ("catalog", &mut c.catalog),

@@ -220,6 +220,17 @@ impl Catalog {
         self.vehicles.iter().find(|v| v.id == id)
     }
 
+    /// The branches the catalog lists, in the order they first appear.
+    pub fn branches(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for v in &self.vehicles {
+            if !out.contains(&v.branch) {
+                out.push(v.branch.clone());
+            }
+        }
+        out
+    }
+
     /// Distinct (make, model) pairs as the catalog writes them.
     pub fn models(&self) -> Vec<(String, String)> {
         let mut set: Vec<(String, String)> = self

@@ -93,8 +93,10 @@ pub fn detect_language(text: &str) -> Option<&'static str> {
     if letters == 0 {
         return None;
     }
+    // Arabic replies carry Latin model and branch names ("Hyundai Tucson", "São Paulo Moema"):
+    // a third of the letters in Arabic script is an Arabic text.
     let arabic = text.chars().filter(|c| ('\u{0600}'..='\u{06FF}').contains(c)).count();
-    if arabic * 2 > letters {
+    if arabic * 3 >= letters {
         return Some("ar");
     }
     let lower = text.to_lowercase();
@@ -227,7 +229,7 @@ fn ungrounded(text: &str, g: &Grounds<'_>) -> Vec<String> {
 }
 
 /// Words that, in a question, ask for each fact a customer may already have given.
-const ASK_WORDS: [(&str, &[&str]); 6] = [
+const ASK_WORDS: [(&str, &[&str]); 7] = [
     (
         "name",
         &[
@@ -286,6 +288,9 @@ const ASK_WORDS: [(&str, &[&str]); 6] = [
             "pie ",
             "entrada",
             "dar de inicial",
+            "pago inicial",
+            "de inicial",
+            "quanto de entrada",
             "دفعة",
             "المقدم",
             "مقدم",
@@ -322,6 +327,26 @@ const ASK_WORDS: [(&str, &[&str]); 6] = [
             "استبدال",
             "سيارتك القديمة",
             "بدل",
+        ],
+    ),
+    (
+        "day_time",
+        &[
+            "what day",
+            "which day",
+            "what time",
+            "qué día",
+            "que día",
+            "a qué hora",
+            "qué hora",
+            "que dia",
+            "qual dia",
+            "que horas",
+            "qual horário",
+            "أي يوم",
+            "اليوم والوقت",
+            "الوقت المناسب",
+            "متى يناسبك",
         ],
     ),
 ];
@@ -389,6 +414,13 @@ mod tests {
         );
         assert_eq!(detect_language("مرحباً أحمد! لدينا تويوتا كامري في الفرع."), Some("ar"));
         assert_eq!(detect_language("Corolla 2022"), None);
+        // Latin model and branch names inside an Arabic reply.
+        assert_eq!(
+            detect_language(
+                "سيارة Hyundai Palisade غير متوفرة حالياً. Hyundai Santa Fe Limited 2025، فرع São Paulo Moema"
+            ),
+            Some("ar")
+        );
     }
 
     #[test]

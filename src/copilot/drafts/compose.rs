@@ -4,7 +4,8 @@
 //! still knows what they approve). The result is the draft contract of
 //! docs/conversation-and-profile.md §8.
 
-use super::plan::{self, LANGUAGES, Plan};
+use super::plan::{self, Dealer, LANGUAGES, Plan};
+use crate::config::company::CompanyConfig;
 use crate::templates::Templates;
 use dossier_core::profile::ToolFact;
 use dossier_core::{Message, Profile};
@@ -53,17 +54,21 @@ pub fn compose(
     tools: &Tools,
     profile: &Profile,
     recent: &[Message],
-    company: &str,
+    company: &CompanyConfig,
     agent_language: &str,
 ) -> anyhow::Result<Composed> {
-    let plan = plan::plan(tools, profile, recent, company);
+    let dealer = Dealer {
+        company: &company.name,
+        branches: &company.branches,
+    };
+    let plan = plan::plan(tools, profile, recent, dealer);
     let (text, template) = render(templates, &plan)?;
     let gloss = if agent_language == plan.language {
         text.clone()
     } else {
         let mut other = profile.clone();
         other.contact.language = Some(agent_language.to_owned());
-        render(templates, &plan::plan(tools, &other, recent, company))?.0
+        render(templates, &plan::plan(tools, &other, recent, dealer))?.0
     };
     Ok(Composed {
         text,
@@ -90,7 +95,7 @@ pub fn prefer_llm(
 ) -> Composed {
     match llm {
         Ok((text, name)) => {
-            let known = super::plan::known(profile);
+            let known = super::plan::known_in(profile, recent);
             let grounds = super::check::Grounds {
                 facts: &builtin.facts,
                 profile,

@@ -114,14 +114,7 @@ async fn new_draft(
 ) -> anyhow::Result<Draft> {
     let profile = &inputs.profile;
     let agent = compose::agent_language(Some(&rt.config.copilot.agent_language));
-    let mut draft = compose::compose(
-        &app.templates,
-        &rt.tools,
-        profile,
-        &inputs.recent,
-        &rt.config.name,
-        &agent,
-    )?;
+    let mut draft = compose::compose(&app.templates, &rt.tools, profile, &inputs.recent, &rt.config, &agent)?;
     if settings.provider != ProviderKind::Builtin {
         let llm = llm::llm_draft(app.llm_env(), rt, settings, profile, &inputs.recent, instructions).await;
         draft = compose::prefer_llm(draft, llm, settings.provider.as_str(), profile, &inputs.recent);

@@ -13,8 +13,10 @@
 //! the cards that show it. A newer customer message supersedes a pending draft. Nothing is sent
 //! from here: only an agent's Approve ([`super::approve`]) sends.
 
+pub mod bodies;
 pub mod check;
 pub mod compose;
+pub mod hints;
 pub mod lifecycle;
 pub mod llm;
 pub mod plan;

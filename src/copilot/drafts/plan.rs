@@ -7,6 +7,9 @@
 //! only arrange it in a language. So every number in a builtin draft comes from a tool result,
 //! the profile or the conversation, by construction.
 
+use super::bodies;
+use super::hints::{self, BranchQuestion, UnitHints, When};
+use crate::config::company::BranchInfo;
 use dossier_core::money::{Currency, format_amount};
 use dossier_core::profile::{BudgetPeriod, ToolFact};
 use dossier_core::{Message, Profile};
@@ -41,6 +44,9 @@ pub struct Unit {
     pub fuel: Option<String>,
     pub transmission: Option<String>,
     pub body: Option<String>,
+    /// The monthly payment at the customer's own down payment and term, when the reply weighs
+    /// units against a monthly cap.
+    pub monthly: Option<String>,
     #[serde(skip)]
     raw_price: Decimal,
 }
@@ -112,6 +118,12 @@ pub struct Plan {
     pub branch: Option<String>,
     /// The customer wants financing.
     pub financing: bool,
+    /// When the customer asked to come, as they said it.
+    pub when: Option<When>,
+    /// The customer asks where the branch is or when it opens.
+    pub asks_branch: BranchQuestion,
+    /// What the company file says about the branch the customer would come to.
+    pub branch_info: Option<BranchInfo>,
     /// What the reply asks for; never something the customer already said.
     pub asks: Vec<String>,
     /// The tool results the reply rests on.
@@ -141,6 +153,16 @@ pub fn known(p: &Profile) -> Vec<&'static str> {
     }
     if p.trade_in.is_some() {
         k.push("trade_in");
+    }
+    k
+}
+
+/// What the profile and the customer's latest messages hold: [`known`], and the day and time
+/// when the customer named one.
+pub fn known_in(p: &Profile, recent: &[Message]) -> Vec<&'static str> {
+    let mut k = known(p);
+    if hints::requested_when(recent).is_some() {
+        k.push("day_time");
     }
     k
 }
@@ -200,6 +222,7 @@ fn unit(v: &Item, language: &str) -> Unit {
         fuel: v.fuel.clone(),
         transmission: v.transmission.clone(),
         body: v.body.clone(),
+        monthly: None,
         raw_price: v.price,
     }
 }
@@ -218,8 +241,15 @@ fn latest_media(recent: &[Message]) -> Option<String> {
     .then(|| kind.to_owned())
 }
 
+/// Who the reply is from: the company and what its file says about its branches.
+#[derive(Debug, Clone, Copy)]
+pub struct Dealer<'a> {
+    pub company: &'a str,
+    pub branches: &'a [BranchInfo],
+}
+
 /// Plans the reply to `profile`'s latest customer message.
-pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], company: &str) -> Plan {
+pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], dealer: Dealer<'_>) -> Plan {
     let language = reply_language(profile);
     let stage = profile.stage.as_ref().map(|s| s.value.clone());
     let support = stage.as_deref() == Some("support");
@@ -232,13 +262,30 @@ pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], company: &str)
     if support && matches!(intent.as_str(), "greeting" | "other" | "features" | "availability") {
         intent = "service".into();
     }
-    let known = known(profile);
+    // An upset customer about a car they bought gets an apology and a person first, whatever
+    // the last question was about.
+    let negative = profile.sentiment == Some(dossier_core::profile::Sentiment::Negative);
+    if support && negative && matches!(intent.as_str(), "service" | "documents" | "other" | "features") {
+        intent = "complaint".into();
+    }
+    let when = hints::requested_when(recent);
+    let mut known = known(profile);
+    if when.is_some() {
+        known.push("day_time");
+    }
+    let branches = tools.catalog().branches();
+    // The branch the customer deals with: the profile's, else the one the conversation names.
+    let home = profile
+        .contact
+        .branch
+        .clone()
+        .or_else(|| hints::branch_named(recent, &branches).map(str::to_owned));
     let mut p = Plan {
         language: language.clone(),
         intent: intent.clone(),
         stage,
         support,
-        company: company.to_owned(),
+        company: dealer.company.to_owned(),
         name: profile
             .contact
             .name
@@ -268,8 +315,11 @@ pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], company: &str)
             .filter(|t| t.has)
             .map(|t| t.description.clone().unwrap_or_default()),
         programs: Vec::new(),
-        branch: profile.contact.branch.clone(),
+        branch: home.clone(),
         financing: profile.financing.as_ref().is_some_and(|f| f.interested),
+        when,
+        asks_branch: hints::branch_question(recent),
+        branch_info: None,
         asks: Vec::new(),
         facts: Vec::new(),
     };
@@ -277,36 +327,62 @@ pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], company: &str)
     p.vehicle = interest.map(|i| format!("{} {}", i.make, i.model));
     let sales = !support && !matches!(intent.as_str(), "complaint" | "service" | "documents");
     if let Some(i) = interest {
-        // Stock of the wanted model (the year the customer named, when some is in stock).
+        // Every unit of the wanted model (of the year the customer named, when some is in stock),
+        // narrowed to what the customer said ("the new one", "the hybrid") when some fit.
         let search = |year: Option<i32>| SearchInput {
             make: Some(i.make.clone()),
             model: Some(i.model.clone()),
             year_min: year,
             year_max: year,
-            limit: Some(3),
+            limit: Some(50),
             ..Default::default()
         };
         let mut found = tools.inventory_search(&search(i.year)).ok();
         if i.year.is_some() && found.as_ref().is_some_and(|f| f.total == 0) {
             found = tools.inventory_search(&search(None)).ok();
         }
+        let mut wanted: UnitHints = hints::unit_hints(recent, &i.evidence);
+        if wanted.fuel.is_none()
+            && i.trim
+                .as_deref()
+                .is_some_and(|t| dossier_core::text::fold(t).contains("hybrid"))
+        {
+            wanted.fuel = Some("hybrid");
+        }
+        let mut narrowed = false;
         if let Some(mut f) = found {
-            f.items.sort_by_key(|v| v.price);
+            let fit: Vec<Item> = f.items.iter().filter(|v| wanted.fits(v)).cloned().collect();
+            if !wanted.is_empty() && !fit.is_empty() && fit.len() < f.items.len() {
+                f.total = fit.len();
+                f.items = fit;
+                narrowed = true;
+            }
+            // The customer's branch first, then the cheapest.
+            f.items
+                .sort_by_key(|v| (home.as_deref().is_some_and(|h| v.branch != h), v.price));
             p.stock_count = f.total;
-            p.stock = f.items.iter().map(|v| unit(v, &language)).collect();
+            p.stock = f.items.iter().take(3).map(|v| unit(v, &language)).collect();
+            f.items.truncate(10);
             p.facts.push(ToolFact {
                 tool: "inventory_search".into(),
                 text: format!("{} {} in stock", f.total, p.vehicle.as_deref().unwrap_or("")),
                 data: to_json(&f),
             });
+            if narrowed || home.is_some() {
+                found = Some(f);
+            } else {
+                found = None;
+            }
         }
-        // The unit the customer pointed at, if still for sale; else the cheapest match.
+        // The unit the customer pointed at, if still for sale and what they asked for; else the
+        // first of the narrowed stock at their branch; else the cheapest match.
         let pointed = i
             .catalog_ref
             .as_deref()
             .and_then(|r| tools.catalog().get(r))
             .filter(|v| v.is_available())
-            .map(|v| Item::new(v, None));
+            .map(|v| Item::new(v, None))
+            .filter(|v| wanted.fits(v));
         let lowest = tools
             .lowest_price(&LowestPriceInput {
                 make: i.make.clone(),
@@ -326,7 +402,9 @@ pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], company: &str)
                 data: to_json(o),
             });
         }
-        let chosen = pointed.or_else(|| lowest.and_then(|o| o.lowest));
+        let chosen = pointed
+            .or_else(|| found.and_then(|f| f.items.into_iter().next()))
+            .or_else(|| lowest.and_then(|o| o.lowest));
         p.lowest = chosen.as_ref().map(|v| unit(v, &language));
         p.not_in_stock = p.stock_count == 0;
         if p.branch.is_none() {
@@ -336,9 +414,20 @@ pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], company: &str)
             .as_ref()
             .and_then(|v| v.body.clone())
             .or_else(|| body_of_model(tools, &i.make, &i.model));
+        let branch = p.branch.clone();
+        let near = Near {
+            make: &i.make,
+            model: &i.model,
+            body: body_hint.as_deref(),
+            branch: branch.as_deref(),
+            price: chosen
+                .as_ref()
+                .map(|v| v.price)
+                .or_else(|| price_of_model(tools, &i.make, &i.model)),
+        };
         if sales {
             if p.not_in_stock {
-                p.alternatives = closest(tools, &language, &i.make, &i.model, body_hint.as_deref(), None, &[]);
+                p.alternatives = closest(tools, &language, &near, None, &[]);
                 push_search_fact(&mut p, "alternatives");
             }
             if let (Some(b), Some(v)) = (&profile.budget, &chosen)
@@ -347,15 +436,7 @@ pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], company: &str)
                 && v.price > b.amount
             {
                 p.over_budget = true;
-                p.alternatives = closest(
-                    tools,
-                    &language,
-                    &i.make,
-                    &i.model,
-                    body_hint.as_deref(),
-                    Some(b.amount),
-                    &[],
-                );
+                p.alternatives = closest(tools, &language, &near, Some(b.amount), &[]);
                 push_search_fact(&mut p, "fits the budget");
             }
             if let Some(v) = &chosen
@@ -366,7 +447,7 @@ pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], company: &str)
                         .as_ref()
                         .is_some_and(|b| b.period == BudgetPeriod::Monthly))
             {
-                payment_plan(tools, profile, &language, v, body_hint.as_deref(), &mut p);
+                payment_plan(tools, profile, &language, v, &near, &mut p);
             }
             if matches!(intent.as_str(), "financing" | "reservation" | "price")
                 && let Some(v) = &chosen
@@ -402,11 +483,44 @@ pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], company: &str)
             }
         }
     }
+    // What the company file says about the branch the customer would come to (the only one,
+    // when it lists one).
+    p.branch_info = match (p.branch.as_deref(), dealer.branches) {
+        (_, [only]) => Some(only.clone()),
+        (Some(b), all) => all.iter().find(|x| x.name.eq_ignore_ascii_case(b)).cloned(),
+        _ => None,
+    };
+    if let Some(b) = &p.branch_info {
+        p.facts.push(ToolFact {
+            tool: "branch".into(),
+            text: b.name.clone(),
+            data: to_json(b),
+        });
+    }
+    if let Some(w) = &p.when {
+        p.facts.push(ToolFact {
+            tool: "conversation".into(),
+            text: "the time the customer asked for".into(),
+            data: to_json(w),
+        });
+    }
     p.asks = asks(&p, &known, profile);
     p
 }
 
-/// The body type of a model the catalog has (sold or reserved included).
+/// What the alternatives should be close to: the wanted model, its body type, the customer's
+/// branch.
+struct Near<'a> {
+    make: &'a str,
+    model: &'a str,
+    body: Option<&'a str>,
+    branch: Option<&'a str>,
+    /// The wanted model's price, when the catalog has (or had) it.
+    price: Option<Decimal>,
+}
+
+/// The body type of a model: the catalog's (sold or reserved units included), else the
+/// knowledge table's (`config/knowledge/bodies.toml`) for a model the catalog never had.
 fn body_of_model(tools: &Tools, make: &str, model: &str) -> Option<String> {
     tools
         .inventory_search(&SearchInput {
@@ -419,46 +533,74 @@ fn body_of_model(tools: &Tools, make: &str, model: &str) -> Option<String> {
         .ok()
         .and_then(|o| o.items.into_iter().next())
         .and_then(|v| v.body)
+        .or_else(|| bodies::body_of(make, model).map(str::to_owned))
 }
 
-/// Up to 3 available units close to what the customer wants: same body type first, under `max`
-/// when there is one, other models first (the wanted one is what does not fit).
-fn closest(
-    tools: &Tools,
-    language: &str,
-    make: &str,
-    model: &str,
-    body: Option<&str>,
-    max: Option<Decimal>,
-    exclude: &[String],
-) -> Vec<Unit> {
-    let search = |body: Option<&str>| {
-        tools
+/// The price of the model's cheapest unit, sold or reserved included.
+fn price_of_model(tools: &Tools, make: &str, model: &str) -> Option<Decimal> {
+    tools
+        .inventory_search(&SearchInput {
+            make: Some(make.to_owned()),
+            model: Some(model.to_owned()),
+            include_unavailable: Some(true),
+            limit: Some(50),
+            ..Default::default()
+        })
+        .ok()
+        .and_then(|o| o.items.iter().map(|v| v.price).min())
+}
+
+/// Up to 3 available units close to what the customer wants: at the customer's branch when it
+/// has any, the same body type first, under `max` when there is one, the same make first,
+/// other models first (the wanted one is what does not fit).
+fn closest(tools: &Tools, language: &str, near: &Near<'_>, max: Option<Decimal>, exclude: &[String]) -> Vec<Unit> {
+    let search = |body: Option<&str>, branch: Option<&str>| {
+        let mut items = tools
             .inventory_search(&SearchInput {
                 body: body.map(str::to_owned),
+                branch: branch.map(str::to_owned),
                 price_max: max,
-                limit: Some(50),
+                limit: Some(100),
                 ..Default::default()
             })
             .map(|o| o.items)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        // Under a limit, the wanted model's cheaper units are the best offer; otherwise it is
+        // what is missing.
+        items.retain(|v| {
+            let same = v.make.eq_ignore_ascii_case(near.make) && v.model.eq_ignore_ascii_case(near.model);
+            !exclude.contains(&v.id) && (max.is_some() || !same)
+        });
+        items
     };
-    let mut items = search(body);
-    if items.is_empty() && body.is_some() {
-        items = search(None);
+    // The same body at the customer's branch, then anywhere; then any body.
+    let mut tries = Vec::new();
+    if near.body.is_some() {
+        tries.extend([(near.body, near.branch), (near.body, None)]);
     }
-    let wanted_price = items.iter().map(|v| v.price).max();
-    // Same make first, then the priciest that fits (closest to what they wanted), for under-max;
-    // the nearest price otherwise.
-    items.retain(|v| !(v.make.eq_ignore_ascii_case(make) && v.model.eq_ignore_ascii_case(model)) || max.is_some());
-    items.retain(|v| !exclude.contains(&v.id));
+    tries.extend([(None, near.branch), (None, None)]);
+    tries.dedup();
+    let mut items = Vec::new();
+    for (body, branch) in tries {
+        items = search(body, branch);
+        if !items.is_empty() {
+            break;
+        }
+    }
+    let same = |v: &Item| v.make.eq_ignore_ascii_case(near.make) && v.model.eq_ignore_ascii_case(near.model);
+    // Without the wanted price (a model the catalog never had), the best equipped first.
+    let top = near.price.or_else(|| items.iter().map(|v| v.price).max());
     items.sort_by(|a, b| {
-        let same_make = |v: &Item| !v.make.eq_ignore_ascii_case(make);
-        same_make(a).cmp(&same_make(b)).then_with(|| match (max, wanted_price) {
-            (Some(_), _) => b.price.cmp(&a.price),
-            (None, Some(w)) => (a.price - w).abs().cmp(&(b.price - w).abs()),
-            _ => a.price.cmp(&b.price),
-        })
+        let other_make = |v: &Item| !v.make.eq_ignore_ascii_case(near.make);
+        (!same(a))
+            .cmp(&!same(b))
+            .then_with(|| other_make(a).cmp(&other_make(b)))
+            .then_with(|| match (max, top) {
+                // The priciest that fits: closest to what they wanted.
+                (Some(_), _) => b.price.cmp(&a.price),
+                (None, Some(w)) => (a.price - w).abs().cmp(&(b.price - w).abs()),
+                _ => a.price.cmp(&b.price),
+            })
     });
     let mut out: Vec<Unit> = Vec::new();
     for v in items {
@@ -481,15 +623,15 @@ fn push_search_fact(p: &mut Plan, what: &str) {
         tool: "inventory_search".into(),
         text: what.into(),
         data: json!({ "items": p.alternatives.iter().map(|u| json!({
-            "id": u.id, "make": u.make, "model": u.model, "year": u.year, "price": u.raw_price.to_string(),
-            "branch": u.branch })).collect::<Vec<_>>() }),
+            "id": u.id, "make": u.make, "model": u.model, "year": u.year, "trim": u.trim,
+            "price": u.raw_price.to_string(), "branch": u.branch, "mileage": u.mileage })).collect::<Vec<_>>() }),
     });
 }
 
 /// The monthly payment of `v` at the customer's down payment and term, with the company's rate
 /// table; when over the customer's monthly cap, what fits: a longer term, a bigger down payment,
 /// a cheaper unit.
-fn payment_plan(tools: &Tools, profile: &Profile, language: &str, v: &Item, body: Option<&str>, p: &mut Plan) {
+fn payment_plan(tools: &Tools, profile: &Profile, language: &str, v: &Item, near: &Near<'_>, p: &mut Plan) {
     let fin = profile.financing.as_ref();
     let term = fin
         .and_then(|f| f.term_months)
@@ -534,22 +676,29 @@ fn payment_plan(tools: &Tools, profile: &Profile, language: &str, v: &Item, body
         };
         let needed = (v.price - financed).max(Decimal::ZERO).round_dp(0);
         if needed > down && needed < v.price {
-            // Round up to the next hundred, so the payment really is under the cap.
+            // Round up to the next hundred, and check it with the payment tool (its result is
+            // the fact the reply rests on).
             let hundred = Decimal::from(100);
             let needed = (needed / hundred).ceil() * hundred;
-            p.needed_down = Some(money(needed, v.currency, language));
+            if estimate(tools, language, v, needed, term, p).is_some_and(|e| e.raw_monthly <= cap) {
+                p.needed_down = Some(money(needed, v.currency, language));
+            }
         }
-        // A cheaper unit that fits at the customer's own terms.
+        // Cheaper units whose payment at the customer's own terms is under the cap.
         let max_price = (financed + down).round_dp(0);
-        let fits = closest(
-            tools,
-            language,
-            &v.make,
-            &v.model,
-            body,
-            Some(max_price),
-            std::slice::from_ref(&v.id),
-        );
+        let mut fits = closest(tools, language, near, Some(max_price), std::slice::from_ref(&v.id));
+        fits.retain_mut(|u| {
+            let Some(item) = tools.catalog().get(&u.id).map(|x| Item::new(x, None)) else {
+                return false;
+            };
+            match estimate(tools, language, &item, down, term, p) {
+                Some(e) if e.raw_monthly <= cap => {
+                    u.monthly = Some(e.monthly);
+                    true
+                }
+                _ => false,
+            }
+        });
         if !fits.is_empty() {
             p.alternatives = fits;
             push_search_fact(p, "fits the monthly cap");
