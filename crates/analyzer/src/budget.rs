@@ -68,6 +68,15 @@ pub(crate) struct MoneyFacts {
     pub trade_value: bool,
     /// The message names a sum of money.
     pub sum: bool,
+    /// Sentences (bit per sentence index, first 64) where the customer offers a sum for the car
+    /// ("can you do 29k?", "¿me la dejas en 29?", "faz 25.500?", "تسويها 29؟"): a price request.
+    pub offer_sents: u64,
+}
+
+impl MoneyFacts {
+    pub(crate) fn offers_in(&self, sent: usize) -> bool {
+        sent < 64 && self.offer_sents & (1u64 << sent) != 0
+    }
 }
 
 /// Is the amount right after a "don't have" cue ("i dont have 2k down", "no tengo 10 mil")?
@@ -306,7 +315,24 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
             .mentions(an, m, st)
             .iter()
             .any(|x| st.owned_models.contains(&an.vehicles.key(x.model)));
+    // A counter-offer: a sum right after (or just before) an offer phrase, outside a down
+    // payment, a term or a trade-in clause.
+    let mut offer_sents = 0u64;
+    for a in &amts {
+        if a.term || a.year_like || a.unit || a.monthly || !(a.money_like() || a.value >= Decimal::from(10)) {
+            continue;
+        }
+        if near(an, m, a, "budget.down", 3, 3) || trade_clause(a) || !near(an, m, a, "budget.offer", 4, 2) {
+            continue;
+        }
+        if let Some(&s) = m.doc.sentence.get(a.start)
+            && s < 64
+        {
+            offer_sents |= 1u64 << s;
+        }
+    }
     MoneyFacts {
+        offer_sents,
         budget: found_budget,
         terms: decline == 0 && (down.is_some() || (term.is_some() && (term_prep || down_said))),
         trade_value: owned && sum,

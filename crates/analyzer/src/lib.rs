@@ -537,8 +537,13 @@ impl Msg<'_> {
                 return false; // the negation is part of the phrase itself ("no rush")
             }
             let before = n.end <= h.start && h.start - n.end <= 2 && self.doc.same_clause(n.start, h.start);
-            let after =
-                n.start >= h.end && n.start - h.end <= 1 && self.doc.same_clause(n.start, h.end.saturating_sub(1));
+            // "financed with no credit history": a "no" after "with" negates the noun that
+            // follows it, not the cue before it.
+            let with_no = n.start == h.end + 1 && matches!(self.doc.word(h.end), "with" | "con" | "com");
+            let after = n.start >= h.end
+                && n.start - h.end <= 1
+                && !with_no
+                && self.doc.same_clause(n.start, h.end.saturating_sub(1));
             before || after
         })
     }

@@ -125,7 +125,10 @@ pub(crate) fn weak_support(an: &Analyzer, st: &AnalyzerState, m: &Msg, money: Mo
     if in_sales && !own {
         return false;
     }
-    own || !m.doc.in_question(h.start)
+    // "عندي كامري مو منكم، تسوون صيانة؟", "I have a 2017 Camry, do you do oil changes?": a
+    // service question about a car the customer has, before any shopping talk.
+    let possess = m.has_cat(an, "trade_in.possession") && st.interests.is_empty() && st.stage.is_none();
+    own || possess || !m.doc.in_question(h.start)
 }
 
 /// Evidence classes of a stage, by strength of the cue behind it; `[confidence]` in
@@ -196,7 +199,8 @@ fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], 
         }
         return (NEGOTIATING, b("stage.negotiating_terms"));
     }
-    if specific && !competitor && (conditional || m.has_pos(an, "stage.negotiating")) {
+    let offer = money.offer_sents != 0;
+    if specific && !competitor && (conditional || offer || m.has_pos(an, "stage.negotiating")) {
         if weighing {
             return (COMPARING, b("stage.comparing_weak"));
         }
@@ -205,7 +209,20 @@ fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], 
     if m.has_cat(an, "stage.comparing_strong") || m.has_cat(an, "stage.competitor") {
         return (COMPARING, b("stage.comparing_strong"));
     }
-    if specific && m.has_cat(an, "stage.comparing_weak") {
+    // "Qual o valor do Pilot?", "which one is the price of…": a "which" inside a price or
+    // features phrase weighs nothing.
+    let weak = an.cat("stage.comparing_weak");
+    let own_phrase = [
+        an.cat("intent.price"),
+        an.cat("intent.features"),
+        an.cat("intent.financing"),
+    ];
+    let weak_cmp = m.hits_of(weak).any(|h| {
+        !m.hits.iter().any(|o| {
+            own_phrase.contains(&o.payload) && o.start <= h.start && h.end <= o.end && o.end - o.start > h.end - h.start
+        })
+    });
+    if specific && weak_cmp {
         return (COMPARING, b("stage.comparing_weak"));
     }
     if st.interests.len() >= 2 && !wanted.is_empty() {
@@ -314,6 +331,42 @@ pub(crate) fn observe(
         && !m.has_pos(an, "stage.support")
         && !weak_support(an, st, m, money)
         && (weighing || sales_context(an, m, money));
+    // A sum offered while the trade-in value is the topic ("I'd want 16 for it. Can you do
+    // 16?") is about the trade-in.
+    let trade_cat = an.cat("intent.trade_in");
+    let trade_talk = eligible.iter().any(|(p, _)| *p == trade_cat)
+        || (wanted.is_empty() && st.intent.as_ref().is_some_and(|i| i.value == "trade_in"));
+    let avail_cat = an.cat("intent.availability");
+    let features_cat = an.cat("intent.features");
+    let bare_cat = an.cat("intent.bare_have");
+    let colour_cat = an.cat("intent.colour");
+    let sent_of = |w: usize| m.doc.sentence.get(w).copied().unwrap_or(u16::MAX) as usize;
+    let bare_have_features = |sent: usize| -> bool {
+        let vehicles = an.vehicles.hits(m);
+        // Every availability cue of the sentence is a bare "have" that reads "it has": a
+        // longer phrase ("does it have"), a subject before it ("O Highlander tem"), or no
+        // vehicle after it ("Tem teto solar?" — but "Tem Corolla automático?" asks for stock).
+        let bare_ok = |b: &Hit| {
+            b.end - b.start >= 2
+                || (b.start > 0 && sent_of(b.start - 1) == sent)
+                || !vehicles.iter().any(|v| v.start >= b.end && sent_of(v.start) == sent)
+        };
+        let mut avail = m.hits_of(avail_cat).filter(|h| sent_of(h.start) == sent).peekable();
+        if avail.peek().is_none() {
+            return false;
+        }
+        let all_bare = avail.all(|h| {
+            m.hits_of(bare_cat)
+                .any(|b| b.start <= h.start && h.end <= b.end && bare_ok(b))
+        });
+        // Colours asked with a bare "have" ("Tem em vermelho?") are a stock question.
+        let features = m.hits_of(features_cat).any(|f| {
+            sent_of(f.start) == sent
+                && !m.negated(an, f)
+                && !m.hits_of(colour_cat).any(|c| c.start <= f.start && f.end <= c.end)
+        });
+        all_bare && features
+    };
     let in_sentence = |sent: usize| -> Option<(&'static str, u8)> {
         for &(name, c) in &an.intent_ids {
             if name == "service" && sales_service {
@@ -329,6 +382,11 @@ pub(crate) fn observe(
             if name == "trade_in" && money.trade_value && !money.terms {
                 return Some(("trade_in", 1));
             }
+            // A counter-offer ("can you do 29k?", "86 والشحن عليكم، deal?") asks for a price,
+            // even with a logistics or payment condition beside it.
+            if matches!(name, "other" | "price" | "financing") && money.offers_in(sent) && !trade_talk && !money.terms {
+                return Some(("price", (count_in(an.cat("intent.price"), sent) + 1).min(5) as u8));
+            }
             let n = count_in(c, sent);
             // "Tem câmbio automático?": a bare "do you have" about a feature, no vehicle named.
             if name == "availability"
@@ -336,6 +394,11 @@ pub(crate) fn observe(
                 && wanted.is_empty()
                 && count_in(an.cat("intent.features"), sent) >= n.max(2)
             {
+                return Some(("features", n.min(5) as u8));
+            }
+            // "O Highlander tem sete lugares?", "¿Tiene cámara de reversa?", "does it have a
+            // sunroof?": a bare "have" that asks what the car has, not what the dealer stocks.
+            if name == "availability" && n > 0 && bare_have_features(sent) {
                 return Some(("features", n.min(5) as u8));
             }
             if n > 0 {
@@ -362,6 +425,16 @@ pub(crate) fn observe(
             .rev()
             .find_map(in_sentence)
             .map(|(v, n)| (v, n, ib("intent.statement_cue")));
+    }
+    // "How do I pay the deposit? Zelle ok?": a payment method asked beside a commitment is
+    // part of the reservation.
+    let reserve_cat = an.cat("intent.reservation");
+    if found.is_some_and(|(v, _, _)| v == "other")
+        && !after_sale
+        && !conditional
+        && eligible.iter().any(|(p, _)| *p == reserve_cat)
+    {
+        found = Some(("reservation", 1, ib("intent.question_cue")));
     }
     if money.trade_value && !money.terms && found.is_none_or(|(v, _, _)| matches!(v, "price" | "service" | "features"))
     {
