@@ -710,6 +710,7 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     let answers_trade = st.agent_asked_trade && m.has_cat(an, "trade_in.possession");
     let trade_cat = an.cat("trade_in.cue");
     let poss_cat = an.cat("trade_in.possession");
+    let buy_cat = an.cat("interest.buy");
     let words: HashSet<&str> = (0..m.doc.words.len()).map(|w| m.doc.word(w)).collect();
     let drop_cat = an.cat("interest.drop");
     let settle_cat = an.cat("interest.settle");
@@ -768,9 +769,14 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
         {
             settled = Some(key.clone());
         }
-        let trade = m
-            .hits_of(trade_cat)
-            .any(|h| !m.negated(an, h) && m.doc.same_clause(h.start, men.start));
+        // "How much would you give me for it if I buy the Sorento?": the car after a purchase
+        // verb is the one wanted, not the trade-in.
+        let bought = m
+            .hits_of(buy_cat)
+            .any(|h| h.end <= men.start && men.start - h.end <= 2 && m.doc.same_clause(h.start, men.start));
+        let trade = !bought
+            && m.hits_of(trade_cat)
+                .any(|h| !m.negated(an, h) && m.doc.same_clause(h.start, men.start));
         let possessed = m
             .hits_of(poss_cat)
             .any(|h| h.end <= men.start && men.start - h.end <= 3 && m.doc.same_clause(h.start, men.start));

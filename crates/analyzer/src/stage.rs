@@ -189,7 +189,10 @@ fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], 
         .is_some_and(|f| st.interests.iter().any(|i| an.vehicles.key_of(&i.make, &i.model) == *f));
     let weighing = st.interests.len() >= 2 && wanted.len() != 1 && !focused;
     let fin = m.has_pos(an, "financing.interest");
-    let trade = m.has_pos(an, "trade_in.cue");
+    // A trade-in value asked about the customer's own car ("I have a 2018 Elantra, how much
+    // could you give me for it?") is trade-in talk even without a trade-in word.
+    let trade = m.has_pos(an, "trade_in.cue")
+        || (m.has_pos(an, "intent.trade_in") && (m.has_cat(an, "trade_in.possession") || !st.owned_models.is_empty()));
     // A price that a competitor offered ("the other dealer offered me 27,500 out the door") is
     // weighed against ours: comparing, not haggling (financing or a trade-in still negotiate).
     let competitor = m.has_pos(an, "stage.competitor");
