@@ -71,6 +71,9 @@ pub(crate) struct MoneyFacts {
     /// Sentences (bit per sentence index, first 64) where the customer offers a sum for the car
     /// ("can you do 29k?", "¿me la dejas en 29?", "faz 25.500?", "تسويها 29؟"): a price request.
     pub offer_sents: u64,
+    /// A loan term of whole half-years, 12 months or more ("60 months", "a 72 meses", "48x",
+    /// "٤٨ شهر"): a financing question even without a financing word.
+    pub loan_term: bool,
 }
 
 impl MoneyFacts {
@@ -331,7 +334,11 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
             offer_sents |= 1u64 << s;
         }
     }
+    let loan_term = amts
+        .iter()
+        .any(|a| a.term && a.value >= Decimal::from(12) && (a.value % Decimal::from(6)).is_zero());
     MoneyFacts {
+        loan_term,
         offer_sents,
         budget: found_budget,
         terms: decline == 0 && (down.is_some() || (term.is_some() && (term_prep || down_said))),

@@ -196,7 +196,7 @@ fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], 
     // A price that a competitor offered ("the other dealer offered me 27,500 out the door") is
     // weighed against ours: comparing, not haggling (financing or a trade-in still negotiate).
     let competitor = m.has_pos(an, "stage.competitor");
-    if specific && (fin || trade || money.terms) {
+    if specific && (fin || trade || money.terms || money.loan_term) {
         if weighing {
             return (COMPARING, b("stage.comparing_weak"));
         }
@@ -429,6 +429,11 @@ pub(crate) fn observe(
             .find_map(in_sentence)
             .map(|(v, n)| (v, n, ib("intent.statement_cue")));
     }
+    // "I'm interested in the Tucson you have listed", "vi la Tahoe en su página": with no
+    // other request, interest in a listed car asks whether it is there.
+    if found.is_none() && m.has_pos(an, "intent.interest") && (!wanted.is_empty() || !st.interests.is_empty()) {
+        found = Some(("availability", 1, ib("intent.statement_cue")));
+    }
     // "How do I pay the deposit? Zelle ok?": a payment method asked beside a commitment is
     // part of the reservation.
     let reserve_cat = an.cat("intent.reservation");
@@ -447,6 +452,10 @@ pub(crate) fn observe(
         found = Some(("price", 1, ib("intent.money")));
     }
     if money.terms && found.is_none_or(|(v, _, _)| v == "price") {
+        found = Some(("financing", 1, ib("intent.money")));
+    }
+    // "What would 60 months look like?": a loan term asks about financing.
+    if money.loan_term && found.is_none_or(|(v, _, _)| v == "price") {
         found = Some(("financing", 1, ib("intent.money")));
     }
     if found.is_none() && money.budget {
