@@ -37,6 +37,16 @@ fn main() {
         let parts: Vec<&str> = line.split(" | ").collect();
         let mut head = parts[0].split_whitespace();
         let (want_i, want_s) = (head.next().unwrap_or("-"), head.next().unwrap_or("-"));
+        // Optional `i=make model;make model` (interests, any order; `i=` for none).
+        let want_int: Option<Vec<String>> = head.collect::<Vec<_>>().join(" ").strip_prefix("i=").map(|l| {
+            let mut v: Vec<String> = l
+                .split(';')
+                .map(|x| x.trim().to_lowercase())
+                .filter(|x| !x.is_empty())
+                .collect();
+            v.sort();
+            v
+        });
         let messages = parts[1..]
             .iter()
             .enumerate()
@@ -62,16 +72,23 @@ fn main() {
             messages,
         };
         let p = an.analyze(&conv, "probe");
+        let mut got_int: Vec<String> = p
+            .interests
+            .iter()
+            .map(|i| format!("{} {}", i.make, i.model).to_lowercase())
+            .collect();
+        got_int.sort();
         let gi = p.intent.map(|f| f.value).unwrap_or_default();
         let gs = p.stage.map(|f| f.value).unwrap_or_default();
         total += 1;
         let ok_i = want_i == "-" || want_i == gi;
         let ok_s = want_s == "-" || want_s == gs;
-        if ok_i && ok_s {
+        let ok_int = want_int.as_ref().is_none_or(|w| *w == got_int);
+        if ok_i && ok_s && ok_int {
             pass += 1;
         } else {
             println!(
-                "line {}: want {want_i}/{want_s} got {gi}/{gs}\n    {}",
+                "line {}: want {want_i}/{want_s} {want_int:?} got {gi}/{gs} {got_int:?}\n    {}",
                 ln + 1,
                 parts[1..].join(" | ")
             );

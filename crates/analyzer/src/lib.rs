@@ -586,6 +586,9 @@ impl Analyzer {
 mod rules_tests;
 
 #[cfg(test)]
+mod rules6_tests;
+
+#[cfg(test)]
 pub(crate) mod tests_support {
     use super::*;
     use dossier_core::{Direction, MessageId};
