@@ -334,9 +334,12 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
             offer_sents |= 1u64 << s;
         }
     }
-    let loan_term = amts
-        .iter()
-        .any(|a| a.term && a.value >= Decimal::from(12) && (a.value % Decimal::from(6)).is_zero());
+    // "can the 5 years be 6 years?" once financing is on the table.
+    let fin_on = fin_context || st.financing.as_ref().is_some_and(|f| f.interested);
+    let loan_term = amts.iter().any(|a| {
+        (a.term && a.value >= Decimal::from(12) && (a.value % Decimal::from(6)).is_zero())
+            || (a.years && fin_on && a.value >= Decimal::from(2) && a.value <= Decimal::from(8))
+    });
     MoneyFacts {
         loan_term,
         offer_sents,

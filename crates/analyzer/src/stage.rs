@@ -96,14 +96,28 @@ pub(crate) fn conditional_ready(an: &Analyzer, m: &Msg) -> bool {
     for h in m.hits.iter().filter(|h| ready.contains(&h.payload)) {
         any = true;
         let sent = m.doc.sentence.get(h.start);
+        // "Y si me lo dejás en 29.500, ¿qué papeles necesito?": the condition may stand just
+        // before the question mark that opens the next sentence.
         if !m
             .hits_of(cond)
-            .any(|c| c.start < h.start && m.doc.sentence.get(c.start) == sent)
+            .any(|c| c.start < h.start && (m.doc.sentence.get(c.start) == sent || h.start - c.start <= 12))
         {
             return false;
         }
     }
     any
+}
+
+/// A purchase cue said of the customer, not of someone else ("my colleague purchased from
+/// you", "a friend who bought from you in Recife" is a referral, not an after-sale case).
+pub(crate) fn own_support(an: &Analyzer, m: &Msg) -> bool {
+    let people = an.cat("others.people");
+    m.hits_of(an.cat("stage.support")).any(|h| {
+        !m.negated(an, h)
+            && !m
+                .hits_of(people)
+                .any(|p| p.end <= h.start && h.start - p.end <= 3 && m.doc.same_clause(p.start, h.start))
+    })
 }
 
 /// An after-sale word that a prospect also uses ("warranty", "mantenimiento", "صيانة") shows a
@@ -165,7 +179,7 @@ fn basis_of(name: &str, table: &[&str]) -> u8 {
 fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], money: MoneyFacts) -> (u8, u8) {
     let b = |n: &str| basis_of(n, &STAGE_BASIS);
     if !m.has_pos(an, "stage.new_purchase") {
-        if m.has_pos(an, "stage.support") {
+        if own_support(an, m) {
             return (SUPPORT, b("stage.support_strong"));
         }
         if weak_support(an, st, m, money) {
@@ -176,7 +190,14 @@ fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], 
     // commitment.
     // "Se me fizerem 375 ... fechamos negócio", "إذا نزلت لـ 300 نتفاهم": a commitment under a
     // condition is a counter-offer.
-    let conditional = conditional_ready(an, m);
+    // "Te ofrezco 29 y lo cerramos", "87 e fecho": a close offered with a sum is a counter-offer.
+    let offered = {
+        let ready = an.cat("stage.ready");
+        let mut hits = m.hits_of(ready).peekable();
+        hits.peek().is_some()
+            && hits.all(|h| money.offers_in(m.doc.sentence.get(h.start).copied().unwrap_or(u16::MAX) as usize))
+    };
+    let conditional = conditional_ready(an, m) || offered;
     if m.has_pos(an, "stage.ready") && !m.has_pos(an, "urgency.low") && !conditional {
         return (READY, b("stage.ready"));
     }
@@ -253,6 +274,39 @@ pub(crate) fn observe(
         });
     }
     let (level, basis) = message_level(an, st, m, wanted, money);
+    // Committed to one model, the customer weighs another ("hold on with the Camry, what's the
+    // Elantra's full price?", back after ten days asking the Frontier's price): the latest state
+    // is comparing again.
+    if st.stage.as_ref().is_some_and(|s| s.level == READY)
+        && level < READY
+        && let Some(committed) = st.ready_model.clone()
+        && wanted.iter().any(|w| *w != committed)
+        && [
+            "intent.price",
+            "intent.comparison",
+            "stage.comparing_strong",
+            "stage.comparing_weak",
+        ]
+        .iter()
+        .any(|c| m.has_pos(an, c))
+    {
+        st.stage = Some(StageState {
+            level: COMPARING,
+            since: msg.timestamp,
+            evidence: vec![msg.id.clone()],
+            basis: basis_of("stage.comparing_models", &STAGE_BASIS),
+        });
+        st.ready_model = None;
+    }
+    if level == READY && st.stage.as_ref().is_none_or(|s| s.level < READY) {
+        st.ready_model = match wanted {
+            [one] => Some(one.clone()),
+            _ => st.focus.clone().or_else(|| match st.interests.as_slice() {
+                [one] => Some(an.vehicles.key_of(&one.make, &one.model)),
+                _ => None,
+            }),
+        };
+    }
     if level > 0 {
         match &mut st.stage {
             Some(s) if s.level == level => {
@@ -294,11 +348,36 @@ pub(crate) fn observe(
     // ("colores" in "en otros colores") counts once with it.
     // The longest phrase wins: a cue inside a longer cue of another intent ("قديش" in "قديش
     // بتمشي بالشحنة") or of a package phrase ("contrato de manutenção") counts for that one.
+    let docs_weak = an.cat("intent.documents_weak");
     let mut longer_cats: Vec<u32> = an.intent_ids.iter().map(|(_, c)| *c).collect();
     longer_cats.push(an.cat("stage.package"));
+    longer_cats.push(docs_weak);
     let conditional = conditional_ready(an, m);
     // Every intent cue that asks for something, with its sentence: found once per message.
-    let intent_cats: Vec<u32> = an.intent_ids.iter().map(|(_, c)| *c).collect();
+    let mut intent_cats: Vec<u32> = an.intent_ids.iter().map(|(_, c)| *c).collect();
+    intent_cats.push(docs_weak);
+    let sent_of = |w: usize| m.doc.sentence.get(w).copied().unwrap_or(u16::MAX) as usize;
+    // "the full price with registration and insurance", "بكم بعد الترخيص والتأمين": papers
+    // named as cost items of a price question are part of the price.
+    let price_cat = an.cat("intent.price");
+    let documents_cat = an.cat("intent.documents");
+    let item_prep = an.cat("intent.cost_item_prep");
+    let cost_item = |h: &Hit| {
+        (h.payload == documents_cat || h.payload == docs_weak)
+            && m.hits_of(price_cat).any(|p| sent_of(p.start) == sent_of(h.start))
+            && m.hits_of(item_prep)
+                .any(|w| w.end <= h.start && h.start - w.end <= 3 && m.doc.same_clause(w.start, h.start))
+    };
+    // "¿Y si falla fuera de garantía?": a fault said under "if" is a hypothetical, no complaint.
+    let complaint_cat = an.cat("intent.complaint");
+    let cond_cat = an.cat("stage.conditional");
+    let after_sale_now = st.stage.as_ref().is_some_and(|s| s.level == SUPPORT);
+    let hypothetical = |h: &Hit| {
+        !after_sale_now
+            && h.payload == complaint_cat
+            && m.hits_of(cond_cat)
+                .any(|c| c.end <= h.start && h.start - c.end <= 3 && m.doc.same_clause(c.start, h.start))
+    };
     let eligible: Vec<(u32, u16)> = m
         .hits
         .iter()
@@ -307,6 +386,8 @@ pub(crate) fn observe(
             !m.negated(an, h)
                 && !in_time(h)
                 && !in_closing(h)
+                && !cost_item(h)
+                && !hypothetical(h)
                 && !m.hits.iter().any(|o| {
                     longer_cats.contains(&o.payload)
                         && o.start <= h.start
@@ -343,7 +424,6 @@ pub(crate) fn observe(
     let features_cat = an.cat("intent.features");
     let bare_cat = an.cat("intent.bare_have");
     let colour_cat = an.cat("intent.colour");
-    let sent_of = |w: usize| m.doc.sentence.get(w).copied().unwrap_or(u16::MAX) as usize;
     let bare_have_features = |sent: usize| -> bool {
         let vehicles = an.vehicles.hits(m);
         // Every availability cue of the sentence is a bare "have" that reads "it has": a
@@ -411,10 +491,17 @@ pub(crate) fn observe(
                 if name == "reservation" && !sales_service && count_in(service, sent) > 0 {
                     return Some(("service", n.min(5) as u8));
                 }
+                // "apártame el sábado 10 am para manejar las dos": booking a test drive.
+                if name == "reservation" && count_in(an.cat("intent.test_drive"), sent) > 0 {
+                    return Some(("test_drive", n.min(5) as u8));
+                }
                 return Some((name, n.min(5) as u8));
             }
         }
-        None
+        // Insurance words ask about papers only when nothing else is asked ("¿el seguro va
+        // dentro de la cuota?" is financing, "comparación de mantenimiento y seguro" comparison).
+        let weak = count_in(docs_weak, sent);
+        (weak > 0).then_some(("documents", weak.min(5) as u8))
     };
     let is_q = |sent: usize| m.doc.sentence_q.get(sent).copied().unwrap_or(false);
     let ib = |n: &str| basis_of(n, &INTENT_BASIS);
@@ -428,6 +515,20 @@ pub(crate) fn observe(
             .rev()
             .find_map(in_sentence)
             .map(|(v, n)| (v, n, ib("intent.statement_cue")));
+    }
+    // "33,500 dollars, cash. If ok I will bring my wife to see the colour": a sum offered
+    // outweighs what the customer says they will do once it is accepted.
+    if money.offer_sents != 0
+        && !trade_talk
+        && found.is_some_and(|(v, _, b)| {
+            b == ib("intent.statement_cue")
+                && matches!(
+                    v,
+                    "test_drive" | "other" | "availability" | "features" | "service" | "comparison"
+                )
+        })
+    {
+        found = Some(("price", 1, ib("intent.money")));
     }
     // "I'm interested in the Tucson you have listed", "vi la Tahoe en su página": with no
     // other request, interest in a listed car asks whether it is there.
@@ -461,6 +562,16 @@ pub(crate) fn observe(
     if found.is_none() && money.budget {
         found = Some(("price", 1, ib("intent.money")));
     }
+    // An opening request and a short follow-up on it ("¿reciben carros como parte de pago?" …
+    // "primero quiero saber cuánto me darían por el Accent") are still a first inquiry.
+    if st.first_substantive.as_ref() == Some(&msg.id) {
+        st.first_intent = Some(found.map(|f| f.0).unwrap_or_default().to_owned());
+    } else if st.first_substantive.is_some()
+        && (money.budget
+            || found.is_some_and(|(v, _, b)| st.first_intent.as_deref() != Some(v) || b == ib("intent.question_cue")))
+    {
+        st.new_request = true;
+    }
     match found {
         Some((v, n, basis)) => {
             st.intent = Some(IntentState {
@@ -486,7 +597,8 @@ pub(crate) fn fill(an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
     let (level, since, evidence, basis) = match &st.stage {
         Some(s) if s.level >= EXPLORING => (s.level, Some(s.since), s.evidence.clone(), s.basis),
         _ => {
-            if st.substantive_in >= 2 || (st.returning && st.substantive_in >= 1) {
+            let follow_up = st.substantive_in == 2 && !st.new_request;
+            if (st.substantive_in >= 2 && !follow_up) || (st.returning && st.substantive_in >= 1) {
                 let ev = st.second_substantive.iter().cloned().collect();
                 (
                     EXPLORING,
@@ -545,7 +657,9 @@ pub(crate) fn fill(an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
                 source: None,
             })
         }
-        None if st.substantive_in > 0 => Some(Fact {
+        // "Hello po, just wanna ask po", "Aqui é a Tainá, a Jéssica me passou esse número": a
+        // greeting with no request in the whole conversation is a greeting.
+        None if st.substantive_in > 0 && !(st.greeting.is_some() && level == FIRST_INQUIRY) => Some(Fact {
             value: "other".into(),
             confidence: round2(conf("intent.other_default")),
             since: None,
