@@ -350,6 +350,18 @@ impl Analyzer {
             let hidden = [self.cat("stage.ready"), self.cat("intent.reservation")];
             hits.retain(|h| !hidden.contains(&h.payload) || !closing.iter().any(|&(s, e)| s <= h.start && h.end <= e));
         }
+        // "موظفة بالضمان الاجتماعي", "social security": an after-sale word inside such a phrase
+        // says nothing about a purchase.
+        let mask = self.cat("mask.support");
+        let spans: Vec<(usize, usize)> = hits
+            .iter()
+            .filter(|h| h.payload == mask)
+            .map(|h| (h.start, h.end))
+            .collect();
+        if !spans.is_empty() {
+            let hidden = [self.cat("stage.support"), self.cat("stage.support_weak")];
+            hits.retain(|h| !hidden.contains(&h.payload) || !spans.iter().any(|&(s, e)| s <= h.start && h.end <= e));
+        }
         let mask = self.cat("mask.ready");
         let spans: Vec<(usize, usize)> = hits
             .iter()

@@ -501,7 +501,7 @@ pub(crate) fn observe(
         // Insurance words ask about papers only when nothing else is asked ("¿el seguro va
         // dentro de la cuota?" is financing, "comparación de mantenimiento y seguro" comparison).
         let weak = count_in(docs_weak, sent);
-        (weak > 0).then_some(("documents", weak.min(5) as u8))
+        (weak > 0 && eligible.iter().all(|(p, _)| *p == docs_weak)).then_some(("documents", weak.min(5) as u8))
     };
     let is_q = |sent: usize| m.doc.sentence_q.get(sent).copied().unwrap_or(false);
     let ib = |n: &str| basis_of(n, &INTENT_BASIS);
