@@ -254,6 +254,10 @@ impl VehicleIndex {
                     && norm(&idx.models[c].make) == make
                     && ct.len() < bt.len()
                     && bt.starts_with(&ct)
+                    // Only a number or a trim word extends it: "Hilux SW4" is another vehicle.
+                    && bt[ct.len()..]
+                        .iter()
+                        .all(|t| t.chars().all(|ch| ch.is_ascii_digit()) || idx.trims.contains(t))
             });
             if let Some(c) = head {
                 let extra = names_of[b].clone();
@@ -411,6 +415,7 @@ impl VehicleIndex {
         let mut out = Vec::new();
         let intro = an.cat("contact.name_intro");
         let not_after = an.cat("ambiguous.not_after");
+        let not_before = an.cat("ambiguous.not_before");
         let article = an.cat("ambiguous.article");
         // Ambiguous names without support of their own, kept to see whether the customer
         // coordinates them with a sure mention ("the Tucson or the Venue").
@@ -452,18 +457,32 @@ impl VehicleIndex {
             // A name that is also a word is no word in another script: "السنتافي" is the car.
             let other_script =
                 (h.start..h.end).all(|w| d.word(w).chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)));
+            // "for city driving", "March 2": an ambiguous name used as a common word or a date.
+            if entry.ambiguous && !other_script {
+                let next_small = d.is_num(h.end) && d.word(h.end).parse::<u32>().is_ok_and(|n| (1..=31).contains(&n));
+                if next_small || m.hits.iter().any(|i| i.payload == not_before && i.start == h.end) {
+                    continue;
+                }
+            }
             if (entry.ambiguous && !other_script) || weak {
                 let key = self.key(h.payload as usize);
+                // "Passport original is required": a capital that opens a sentence proves nothing.
+                let opens = h.start == 0 || d.sentence.get(h.start - 1) != d.sentence.get(h.start);
                 // "in March" is a month: a capital after such a word proves nothing.
                 let written = if weak {
                     raw_span(m, h.start, h.end)
                 } else {
                     Some(entry.model.clone())
                 };
+                // "el Compass Limited": a trim of the model right after it supports the name.
+                let next = norm(d.word(h.end));
+                let trim_after =
+                    !next.is_empty() && entry.stock.iter().any(|(_, t, _)| t.iter().any(|w| norm(w) == next));
                 let capitalised = written
                     .as_deref()
                     .is_some_and(|w| w.chars().next().is_some_and(char::is_uppercase) && m.raw.contains(w))
-                    && !m.hits.iter().any(|i| i.payload == not_after && i.end == h.start);
+                    && (!opens || trim_after)
+                    && (trim_after || !m.hits.iter().any(|i| i.payload == not_after && i.end == h.start));
                 // Another model of the same make already in the conversation ("the Peugeot
                 // 3008?" … "and the 2008?"); a number needs an article right before it.
                 let numeric = entry.model.chars().all(|c| c.is_ascii_digit());
@@ -529,7 +548,10 @@ impl VehicleIndex {
                         && d.sentence.get(gap_from) == d.sentence.get(gap_to)
                         && (gap_from..gap_to).any(|w| m.hits.iter().any(|h| h.payload == coord && h.start == w))
                 });
-                if joined {
+                // The same model named surely elsewhere in the message ("Tava pensando na Ranger
+                // Raptor … Ranger não").
+                let same = out.iter().any(|o| o.model == p.model);
+                if joined || same {
                     out.push(p);
                 }
             }
@@ -714,6 +736,7 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     let words: HashSet<&str> = (0..m.doc.words.len()).map(|w| m.doc.word(w)).collect();
     let drop_cat = an.cat("interest.drop");
     let settle_cat = an.cat("interest.settle");
+    let settle_after_cat = an.cat("interest.settle_after");
     let n_words = m.doc.words.len();
     let mut settled: Option<String> = None;
     let mut wanted = Vec::new();
@@ -734,8 +757,15 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
             let last = (0..m.doc.words.len()).rev().find(|&x| m.doc.sentence.get(x) == sent);
             m.doc.in_question(w) && last.is_some_and(|l| m.doc.same_clause(l, w))
         };
+        // "وإذا ما عجبتني بستنى السوناتا", "if I don't like it": a rule-out under "if" is none.
+        let cond_cat = an.cat("stage.conditional");
+        let conditional = |h: &crate::lex::Hit| {
+            m.hits_of(cond_cat)
+                .any(|c| c.end <= h.start && h.start - c.end <= 3 && m.doc.same_clause(c.start, h.start))
+        };
         let dropped = m.hits_of(drop_cat).any(|h| {
             !asked(h.start)
+                && !conditional(h)
                 && m.doc.sentence.get(h.start) == m.doc.sentence.get(men.start)
                 && ((h.end <= men.start
                     && men.start - h.end <= 2
@@ -762,6 +792,13 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
             .any(|h| h.start > men.start && h.start - men.start <= 4 && m.doc.same_clause(h.start, men.start))
         {
             st.focus = Some(key.clone());
+        }
+        // "خلاص البرادو أحسن لي": a model said to suit the customer best is the one settled on.
+        if settled.is_none()
+            && m.hits_of(settle_after_cat)
+                .any(|h| h.start > men.start && h.start - men.start <= 3 && m.doc.same_clause(h.start, men.start))
+        {
+            settled = Some(key.clone());
         }
         if settled.is_none()
             && m.hits_of(settle_cat)
@@ -891,6 +928,25 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     if wanted.len() >= 2 && settled.is_none() {
         st.focus = None;
     }
+    // "So Hilux vs Frontier", "Fica entre Nivus e T-Cross mesmo": two models named after such a
+    // cue are the ones left in play.
+    let pair_cat = an.cat("interest.settle_pair");
+    if settled.is_none()
+        && let Some(h) = m.hits_of(pair_cat).next()
+    {
+        let pair: Vec<String> = mentions
+            .iter()
+            .filter(|x| x.start >= h.end && m.doc.sentence.get(x.start) == m.doc.sentence.get(h.start))
+            .map(|x| vi.key(x.model))
+            .collect();
+        if pair.len() >= 2
+            && pair
+                .iter()
+                .all(|k| st.interests.iter().any(|i| vi.key_of(&i.make, &i.model) == *k))
+        {
+            st.interests.retain(|i| pair.contains(&vi.key_of(&i.make, &i.model)));
+        }
+    }
     if let Some(k) = settled
         && st.interests.iter().any(|i| vi.key_of(&i.make, &i.model) == k)
     {
@@ -1013,6 +1069,9 @@ fn referenced(an: &Analyzer, st: &AnalyzerState, m: &Msg) -> Option<Mention> {
     } else if st.agent_list_age == 0
         && let Some(h) = hit("reference.that_one")
         && (h.end - h.start >= 2 || h.start <= 1)
+        // "لا ده كتير أوي", "no, that one is too much": a rejected offer is no interest.
+        && !m.hits_of(an.neg_id).any(|n| n.start == 0)
+        && !m.has_cat(an, "objection.cue")
     {
         pick = Some((0, h.start));
     }
