@@ -149,6 +149,12 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
             }
         })
         .collect();
+    // "خليها ٣٥ وبنمشي فيها", "87 e fecho": a close right after the sum makes it an offer.
+    let offer_cat = an.cat("budget.offer");
+    let offered_after = |a: &Amount| {
+        m.hits_of(offer_cat)
+            .any(|h| h.start >= a.end && h.start - a.end <= 2 && m.doc.same_clause(h.start, a.end.saturating_sub(1)))
+    };
     let mut found_budget = false;
     let mut cue_based: Option<&Amount> = None;
     let mut asked_based: Option<&Amount> = None;
@@ -196,7 +202,12 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
             down = Some(a.value);
             continue;
         }
-        if near(an, m, a, "budget.exclude", 5, 3) || trade_clause(a) {
+        // "خليها ٣٥ وبنمشي فيها", "te ofrezco 29": a sum offered for the car is no budget.
+        if near(an, m, a, "budget.exclude", 5, 3)
+            || trade_clause(a)
+            || offered_after(a)
+            || (near(an, m, a, "budget.offer", 4, 0) && !near(an, m, a, "budget.limit", 6, 4))
+        {
             continue;
         }
         if a.monthly {
@@ -254,6 +265,10 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
     let mut interest = 0;
     let mut decline = 0;
     for h in m.hits_of(interest_cat) {
+        // "I drive maybe 1,200 km a month": a distance per month is no payment.
+        if amts.iter().any(|a| a.unit && a.end <= h.start && h.start - a.end <= 1) {
+            continue;
+        }
         if m.negated(an, h) {
             decline += 1;
         } else {
