@@ -340,7 +340,13 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
         if a.term || a.year_like || a.unit || a.monthly || !(a.money_like() || a.value >= Decimal::from(10)) {
             continue;
         }
-        if near(an, m, a, "budget.down", 3, 3) || trade_clause(a) || !near(an, m, a, "budget.offer", 4, 2) {
+        // "I will tell you my final. 33,500 dollars": the offer cue may close the sentence
+        // right before the sum.
+        let just_before = m.hits_of(offer_cat).any(|h| h.end <= a.start && a.start - h.end <= 1);
+        if near(an, m, a, "budget.down", 3, 3)
+            || trade_clause(a)
+            || !(just_before || near(an, m, a, "budget.offer", 4, 2))
+        {
             continue;
         }
         if let Some(&s) = m.doc.sentence.get(a.start)

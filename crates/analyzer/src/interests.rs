@@ -26,6 +26,8 @@ pub(crate) struct ModelEntry {
     pub make_idx: usize,
     /// Catalog vehicles of this model: (year, folded trim words, id).
     pub stock: Vec<(i32, Vec<String>, String)>,
+    /// Body types the catalog gives this model ("pickup", "suv"), folded.
+    pub bodies: Vec<String>,
 }
 
 /// The alias index.
@@ -133,6 +135,7 @@ impl VehicleIndex {
                 ambiguous: ambiguous.contains(&key.1),
                 make_idx: usize::MAX,
                 stock: Vec::new(),
+                bodies: Vec::new(),
             });
             by_key.insert(key, i);
             aliases.push(Vec::new());
@@ -146,6 +149,11 @@ impl VehicleIndex {
                 .map(|t| dossier_core::text::tokens(&fold(t)).map(str::to_owned).collect())
                 .unwrap_or_default();
             idx.models[i].stock.push((v.year, trim, v.id.clone()));
+            if let Some(b) = v.body.as_deref().map(fold)
+                && !idx.models[i].bodies.contains(&b)
+            {
+                idx.models[i].bodies.push(b);
+            }
         }
         for va in &k.vehicles {
             // The catalog's spelling wins: same make and model up to spacing/case/hyphens.
@@ -723,6 +731,29 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     if !make_drops.is_empty() {
         st.interests.retain(|i| !make_drops.contains(&i.make));
     }
+    // "lo de la pickup lo descarto", "forget the pickup": a body type ruled out takes the
+    // models of that body with it.
+    let drop_cat = an.cat("interest.drop");
+    for h in m.hits_of(an.cat("interest.body")) {
+        let body: String = (h.start..h.end).map(|w| m.doc.word(w)).collect::<Vec<_>>().join(" ");
+        let Some(kind) = an.knowledge.map("body_words").and_then(|b| b.get(&body)).cloned() else {
+            continue;
+        };
+        let ruled_out = m.hits_of(drop_cat).any(|d| {
+            m.doc.sentence.get(d.start) == m.doc.sentence.get(h.start)
+                && ((d.end <= h.start && h.start - d.end <= 3) || (d.start >= h.end && d.start - h.end <= 3))
+        });
+        if ruled_out
+            && !mentions
+                .iter()
+                .any(|x| m.doc.sentence.get(x.start) == m.doc.sentence.get(h.start))
+        {
+            st.interests.retain(|i| {
+                let key = vi.key_of(&i.make, &i.model);
+                !(0..vi.models.len()).any(|j| vi.key(j) == key && vi.models[j].bodies.contains(&kind))
+            });
+        }
+    }
     let unlisted = vi.unlisted(an, m, &mentions);
     if mentions.is_empty() && unlisted.is_empty() {
         return Vec::new();
@@ -734,7 +765,6 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     let poss_cat = an.cat("trade_in.possession");
     let buy_cat = an.cat("interest.buy");
     let words: HashSet<&str> = (0..m.doc.words.len()).map(|w| m.doc.word(w)).collect();
-    let drop_cat = an.cat("interest.drop");
     let settle_cat = an.cat("interest.settle");
     let settle_after_cat = an.cat("interest.settle_after");
     let n_words = m.doc.words.len();

@@ -387,3 +387,235 @@ fn interest_in_a_listed_car_and_greetings() {
         pair("first_inquiry", "price")
     );
 }
+
+// Rules from the r6 error kinds (each made up, in several languages).
+
+#[test]
+fn a_purchase_said_of_someone_else_is_no_support() {
+    let s = si(&[
+        ("in", "Hello, I'm interested in the Tucson"),
+        ("out", "It's 31,900"),
+        (
+            "in",
+            "Last time my colleague purchased from you he got a good discount. Can you do 29k?",
+        ),
+    ]);
+    assert_eq!(s, pair("negotiating", "price"));
+    assert_ne!(
+        si(&[(
+            "in",
+            "A friend who bought from you recommended you. I'm looking at the Hilux"
+        )])
+        .0,
+        "support"
+    );
+    assert_ne!(
+        si(&[("in", "Mi hermano compró con ustedes, busco una Hilux")]).0,
+        "support"
+    );
+}
+
+#[test]
+fn a_close_offered_with_a_sum_is_a_counter_offer() {
+    let quote = ("out", "31,990");
+    for (like, offer) in [
+        ("Me interesa el Jeep Compass", "Te ofrezco 29 y lo cerramos"),
+        ("O Onix Plus ainda tá aí?", "87 e fecho. Ou isso ou vou em outro"),
+        ("مرحبا، عجبتني التوسان", "خليها 29 وبنمشي فيها"),
+        (
+            "I like the Tucson",
+            "Ok I will tell you my final. 29,500 dollars, cash. If ok I will bring my wife to see it.",
+        ),
+    ] {
+        assert_eq!(
+            si(&[("in", like), quote, ("in", offer)]),
+            pair("negotiating", "price"),
+            "{offer}"
+        );
+        assert!(run(&[("in", like), quote, ("in", offer)]).budget.is_none(), "{offer}");
+    }
+}
+
+#[test]
+fn weighing_another_model_after_committing_is_comparing() {
+    let s = si(&[
+        (
+            "in",
+            "I want to buy the Camry. Please reserve it for me, I will bring the deposit Saturday",
+        ),
+        ("out", "Done, it's on hold"),
+        (
+            "in",
+            "Please hold on a bit. Can you send me the full price of the Elantra? Then we decide between the two.",
+        ),
+    ]);
+    assert_eq!(s, pair("comparing", "price"));
+    let s = si(&[
+        ("in", "Quiero la Hilux, sepárela por favor"),
+        ("out", "Listo, separada"),
+        ("in", "Oiga, mejor espéreme. ¿Me puede mandar el precio de la Frontier?"),
+    ]);
+    assert_eq!(s, pair("comparing", "price"));
+}
+
+#[test]
+fn an_opening_request_and_its_follow_up_stay_a_first_inquiry() {
+    assert_eq!(
+        si(&[
+            ("in", "Hola, ¿reciben carros como parte de pago? Tengo un Accent 2015"),
+            ("out", "Sí, ¿qué auto le interesa?"),
+            (
+                "in",
+                "Todavía no sé, primero quiero saber cuánto me darían por el Accent"
+            ),
+        ]),
+        pair("first_inquiry", "trade_in")
+    );
+    assert_eq!(
+        si(&[
+            (
+                "in",
+                "Boa tarde. É possível marcar um test drive ao Corolla num destes dias? Estou disponível de manhã."
+            ),
+            ("out", "Quinta às 9h ou 10h30?"),
+            ("in", "Quinta às 10h30 está ótimo. Obrigado."),
+        ]),
+        pair("first_inquiry", "test_drive")
+    );
+    // A new question is a second request.
+    assert_eq!(
+        si(&[
+            ("in", "Esse Tiggo 8 tem teto solar?"),
+            ("out", "Tem"),
+            ("in", "E câmera 360? E o motor é turbo?")
+        ])
+        .0,
+        "exploring"
+    );
+}
+
+#[test]
+fn insurance_and_papers_as_cost_items() {
+    assert_eq!(
+        intent(&[
+            ("in", "Quiero el Raize a 60 meses"),
+            ("in", "¿Y el seguro vehicular va dentro de la cuota?")
+        ]),
+        "financing"
+    );
+    assert_eq!(
+        intent(&[
+            ("in", "Between the Camry and the Elantra"),
+            (
+                "in",
+                "Can you send me the full price of the Elantra, with registration and insurance?"
+            )
+        ]),
+        "price"
+    );
+    assert_eq!(
+        intent(&[("in", "بكم الترايتون بعد الترخيص والتأمين؟ أريد أقارن السعر الكامل")]),
+        "price"
+    );
+    assert_eq!(
+        intent(&[
+            ("in", "Ando entre la Tucson y la Kicks"),
+            ("in", "Pásame una comparación de las dos, mantenimiento y seguro")
+        ]),
+        "comparison"
+    );
+}
+
+#[test]
+fn hypotheticals_and_acknowledgements_carry_no_feeling() {
+    use dossier_core::profile::Sentiment;
+    let s = |t: &[(&str, &str)]| run(t).sentiment.unwrap();
+    assert_eq!(
+        s(&[("in", "Quinta às 10h30 está ótimo. Obrigado.")]),
+        Sentiment::Neutral
+    );
+    assert_eq!(
+        s(&[("in", "طيب بدي أجربها، وإذا ما عجبتني بستنى السوناتا")]),
+        Sentiment::Neutral
+    );
+    assert_eq!(
+        s(&[(
+            "in",
+            "Oi, boa noite! Aqui é a Tainá, a Jéssica que trabalha aí me passou esse número 😊"
+        )]),
+        Sentiment::Neutral
+    );
+    assert_eq!(s(&[("in", "Lovely, ta 👍")]), Sentiment::Neutral);
+    // A fault under "if" before buying is no complaint; after a purchase it still is.
+    assert_ne!(
+        intent(&[(
+            "in",
+            "¿la batería híbrida qué garantía tiene? ¿Y si falla fuera de garantía, es carísimo?"
+        )]),
+        "complaint"
+    );
+}
+
+#[test]
+fn ambiguous_names_as_dates_common_words_and_sentence_openers() {
+    let models = |msgs: &[(&str, &str)]| -> Vec<String> { run(msgs).interests.into_iter().map(|i| i.model).collect() };
+    assert!(
+        !models(&[(
+            "in",
+            "I want the Tacoma. I start on site March 2 and need a truck by then"
+        )])
+        .contains(&"March".to_owned())
+    );
+    assert_eq!(
+        models(&[(
+            "in",
+            "The Civic or the HR-V, which one would you pick for city driving?"
+        )])
+        .len(),
+        2
+    );
+    assert_eq!(
+        models(&[(
+            "in",
+            "I'll take the Civic. What documents? Passport original is required?"
+        )]),
+        ["Civic"]
+    );
+    // A rule-out under "if" rules nothing out; "fica entre" keeps the two.
+    assert_eq!(
+        models(&[
+            ("in", "Quero ver o Compass e o Kicks"),
+            ("in", "Fica entre Kicks e Tucson mesmo")
+        ])
+        .len(),
+        2
+    );
+}
+
+#[test]
+fn a_body_type_ruled_out_takes_its_models() {
+    let models = |msgs: &[(&str, &str)]| -> Vec<String> { run(msgs).interests.into_iter().map(|i| i.model).collect() };
+    assert_eq!(
+        models(&[
+            ("in", "Estoy mirando una pickup diésel, tipo Tacoma"),
+            (
+                "in",
+                "Al final lo de la pickup lo descarto. Lo que nos gusta es algo tipo RAV4"
+            )
+        ]),
+        ["RAV4"]
+    );
+}
+
+#[test]
+fn names_start_in_their_intro_sentence() {
+    let name = |t: &str, p: Option<&str>| run_with(&[("in", t)], p).contact.name;
+    assert_eq!(name("Sí, a mi nombre. Pero soy colombiana", None), None);
+    assert_eq!(name("شو الأوراق عشان أسجلها باسمي؟ بيكفي جواز السفر؟", None), None);
+    assert_eq!(name("Sou agrônomo, trabalho em Petrolina", None), None);
+    assert_eq!(
+        name("oi", Some("Raimundo Nonato Sales")).as_deref(),
+        Some("Raimundo Nonato Sales")
+    );
+    assert_eq!(name("oi", Some("Best Auto Sales")), None);
+}

@@ -108,6 +108,15 @@ pub(crate) fn conditional_ready(an: &Analyzer, m: &Msg) -> bool {
     any
 }
 
+/// "Te ofrezco 29 y lo cerramos", "87 e fecho": every commitment cue stands in a sentence where
+/// a sum is offered, so the close is a counter-offer.
+pub(crate) fn offered_close(an: &Analyzer, m: &Msg, money: MoneyFacts) -> bool {
+    let ready = [an.cat("stage.ready"), an.cat("intent.reservation")];
+    let mut hits = m.hits.iter().filter(|h| ready.contains(&h.payload)).peekable();
+    hits.peek().is_some()
+        && hits.all(|h| money.offers_in(m.doc.sentence.get(h.start).copied().unwrap_or(u16::MAX) as usize))
+}
+
 /// A purchase cue said of the customer, not of someone else ("my colleague purchased from
 /// you", "a friend who bought from you in Recife" is a referral, not an after-sale case).
 pub(crate) fn own_support(an: &Analyzer, m: &Msg) -> bool {
@@ -190,14 +199,7 @@ fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], 
     // commitment.
     // "Se me fizerem 375 ... fechamos negócio", "إذا نزلت لـ 300 نتفاهم": a commitment under a
     // condition is a counter-offer.
-    // "Te ofrezco 29 y lo cerramos", "87 e fecho": a close offered with a sum is a counter-offer.
-    let offered = {
-        let ready = an.cat("stage.ready");
-        let mut hits = m.hits_of(ready).peekable();
-        hits.peek().is_some()
-            && hits.all(|h| money.offers_in(m.doc.sentence.get(h.start).copied().unwrap_or(u16::MAX) as usize))
-    };
-    let conditional = conditional_ready(an, m) || offered;
+    let conditional = conditional_ready(an, m) || offered_close(an, m, money);
     if m.has_pos(an, "stage.ready") && !m.has_pos(an, "urgency.low") && !conditional {
         return (READY, b("stage.ready"));
     }
@@ -224,7 +226,12 @@ fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], 
         return (NEGOTIATING, b("stage.negotiating_terms"));
     }
     let offer = money.offer_sents != 0;
-    if specific && !competitor && (conditional || offer || m.has_pos(an, "stage.negotiating")) {
+    // "الكامري غالية عليّ": a price remark that rules the model out is no haggling.
+    let drop = an.cat("interest.drop");
+    let haggles = m
+        .hits_of(an.cat("stage.negotiating"))
+        .any(|h| !m.negated(an, h) && !m.hits_of(drop).any(|d| d.start <= h.start && h.end <= d.end));
+    if specific && !competitor && (conditional || offer || haggles) {
         if weighing {
             return (COMPARING, b("stage.comparing_weak"));
         }
@@ -352,7 +359,7 @@ pub(crate) fn observe(
     let mut longer_cats: Vec<u32> = an.intent_ids.iter().map(|(_, c)| *c).collect();
     longer_cats.push(an.cat("stage.package"));
     longer_cats.push(docs_weak);
-    let conditional = conditional_ready(an, m);
+    let conditional = conditional_ready(an, m) || offered_close(an, m, money);
     // Every intent cue that asks for something, with its sentence: found once per message.
     let mut intent_cats: Vec<u32> = an.intent_ids.iter().map(|(_, c)| *c).collect();
     intent_cats.push(docs_weak);
@@ -491,8 +498,13 @@ pub(crate) fn observe(
                 if name == "reservation" && !sales_service && count_in(service, sent) > 0 {
                     return Some(("service", n.min(5) as u8));
                 }
-                // "apártame el sábado 10 am para manejar las dos": booking a test drive.
-                if name == "reservation" && count_in(an.cat("intent.test_drive"), sent) > 0 {
+                // "apártame el sábado 10 am para manejar las dos": booking a test drive (the drive
+                // after the booking word; "متى أجي أوقع" is coming to sign).
+                let drive = an.cat("intent.test_drive");
+                let first_res = m.hits_of(c).filter(|h| sent_of(h.start) == sent).map(|h| h.start).min();
+                let drive_after =
+                    first_res.is_some_and(|r| m.hits_of(drive).any(|d| sent_of(d.start) == sent && d.start > r));
+                if name == "reservation" && count_in(drive, sent) > 0 && drive_after {
                     return Some(("test_drive", n.min(5) as u8));
                 }
                 return Some((name, n.min(5) as u8));
