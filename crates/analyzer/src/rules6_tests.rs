@@ -619,3 +619,69 @@ fn names_start_in_their_intro_sentence() {
     );
     assert_eq!(name("oi", Some("Best Auto Sales")), None);
 }
+
+#[test]
+fn registers_of_r6_markets() {
+    // Nigerian Pidgin, Taglish, Indian and UK English.
+    assert_eq!(
+        si(&[
+            ("in", "I dey interested for the Camry"),
+            ("out", "28,900"),
+            ("in", "Na too much o. Abeg do am 26 make we close")
+        ]),
+        pair("negotiating", "price")
+    );
+    assert_eq!(
+        intent(&[("in", "Please sir, una get Highlander for ground?")]),
+        "availability"
+    );
+    assert_eq!(intent(&[("in", "Hi po, magkano po yung Civic?")]), "price");
+    assert_eq!(
+        intent(&[
+            ("in", "Interested po ako sa Civic"),
+            ("in", "Pwede po ba installment? Magkano po downpayment?")
+        ]),
+        "financing"
+    );
+    assert_eq!(
+        intent(&[
+            ("in", "I like the Civic"),
+            ("in", "What is EMI for 5 years with 20% down payment?")
+        ]),
+        "financing"
+    );
+    assert_eq!(
+        intent(&[
+            ("in", "Looking for a small SUV"),
+            ("out", "Kicks or HR-V"),
+            ("in", "Could I pop in Saturday for a test drive?")
+        ]),
+        "test_drive"
+    );
+    // Chilean/Venezuelan Spanish, Northeast Brazil and European Portuguese, Iraqi Arabic.
+    assert_eq!(
+        si(&[
+            ("in", "Me gusta la Tucson"),
+            ("out", "31 mil"),
+            ("in", "Está cara igual, ¿me hace un descuentito?")
+        ]),
+        pair("negotiating", "price")
+    );
+    assert_eq!(
+        si(&[
+            ("in", "Oxe, gostei da Hilux"),
+            ("out", "45 mil"),
+            ("in", "Tá carinho viu, dá pra fazer um precinho melhor?")
+        ]),
+        pair("negotiating", "price")
+    );
+    assert_eq!(
+        si(&[("in", "Bom dia, qual é o preço do Tucson?")]),
+        pair("first_inquiry", "price")
+    );
+    assert_eq!(
+        intent(&[("in", "Eita, vocês têm Strada cabine dupla aí?")]),
+        "availability"
+    );
+    assert_eq!(intent(&[("in", "هلو، شكد سعر الكامري؟")]), "price");
+}
