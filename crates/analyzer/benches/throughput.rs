@@ -13,6 +13,12 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// Nanoseconds this thread has run on a CPU (Linux `/proc/thread-self/schedstat`).
+fn thread_cpu_ns() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
     let catalog = Catalog::load(&root.join("catalog/demo-motors.csv")).expect("catalog");
@@ -33,10 +39,13 @@ fn main() {
     }
     println!("corpus: {} messages from the 24 sample conversations", msgs.len());
 
-    // 1. Throughput of observe (all messages, one state per round).
+    // 1. Throughput of observe (all messages, one state per round): per wall-clock second and
+    // per second this thread spent on a CPU (the per-core rate, steady on a shared machine).
     let mut rates = Vec::new();
+    let mut cpu_rates = Vec::new();
     for _ in 0..7 {
         let mut st = AnalyzerState::default();
+        let cpu0 = thread_cpu_ns();
         let t = Instant::now();
         let mut n = 0usize;
         while t.elapsed().as_millis() < 300 {
@@ -47,8 +56,19 @@ fn main() {
             st = AnalyzerState::default();
         }
         rates.push(n as f64 / t.elapsed().as_secs_f64());
+        if let (Some(a), Some(b)) = (cpu0, thread_cpu_ns())
+            && b > a
+        {
+            cpu_rates.push(n as f64 / ((b - a) as f64 / 1e9));
+        }
     }
     println!("observe throughput: median {:.0} msg/s (7 rounds)", median(rates));
+    if !cpu_rates.is_empty() {
+        println!(
+            "observe throughput per CPU-second: median {:.0} msg/s",
+            median(cpu_rates)
+        );
+    }
 
     // 2. Cost of one more message after 10 vs 1,000 prior messages.
     let probe = msgs

@@ -289,6 +289,13 @@ fn word_number(an: &Analyzer, m: &Msg, w: usize) -> Option<(u32, usize)> {
         {
             return Some(*v);
         }
+        // "لخمسة وعشرين ألف", "بعشرين": a preposition glued to the first number word.
+        if first
+            && let Some(rest) = t.strip_prefix('ل').or_else(|| t.strip_prefix('ب'))
+            && let Some(v) = an.number_words.get(rest)
+        {
+            return Some(*v);
+        }
         None
     };
     let and = an.cat("numbers.and");

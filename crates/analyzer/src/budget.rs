@@ -68,6 +68,18 @@ pub(crate) struct MoneyFacts {
     pub trade_value: bool,
     /// The message names a sum of money.
     pub sum: bool,
+    /// Sentences (bit per sentence index, first 64) where the customer offers a sum for the car
+    /// ("can you do 29k?", "¿me la dejas en 29?", "faz 25.500?", "تسويها 29؟"): a price request.
+    pub offer_sents: u64,
+    /// A loan term of whole half-years, 12 months or more ("60 months", "a 72 meses", "48x",
+    /// "٤٨ شهر"): a financing question even without a financing word.
+    pub loan_term: bool,
+}
+
+impl MoneyFacts {
+    pub(crate) fn offers_in(&self, sent: usize) -> bool {
+        sent < 64 && self.offer_sents & (1u64 << sent) != 0
+    }
 }
 
 /// Is the amount right after a "don't have" cue ("i dont have 2k down", "no tengo 10 mil")?
@@ -137,6 +149,12 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
             }
         })
         .collect();
+    // "خليها ٣٥ وبنمشي فيها", "87 e fecho": a close right after the sum makes it an offer.
+    let offer_cat = an.cat("budget.offer");
+    let offered_after = |a: &Amount| {
+        m.hits_of(offer_cat)
+            .any(|h| h.start >= a.end && h.start - a.end <= 2 && m.doc.same_clause(h.start, a.end.saturating_sub(1)))
+    };
     let mut found_budget = false;
     let mut cue_based: Option<&Amount> = None;
     let mut asked_based: Option<&Amount> = None;
@@ -184,7 +202,12 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
             down = Some(a.value);
             continue;
         }
-        if near(an, m, a, "budget.exclude", 5, 3) || trade_clause(a) {
+        // "خليها ٣٥ وبنمشي فيها", "te ofrezco 29": a sum offered for the car is no budget.
+        if near(an, m, a, "budget.exclude", 5, 3)
+            || trade_clause(a)
+            || offered_after(a)
+            || (near(an, m, a, "budget.offer", 4, 0) && !near(an, m, a, "budget.limit", 6, 4))
+        {
             continue;
         }
         if a.monthly {
@@ -242,6 +265,10 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
     let mut interest = 0;
     let mut decline = 0;
     for h in m.hits_of(interest_cat) {
+        // "I drive maybe 1,200 km a month": a distance per month is no payment.
+        if amts.iter().any(|a| a.unit && a.end <= h.start && h.start - a.end <= 1) {
+            continue;
+        }
         if m.negated(an, h) {
             decline += 1;
         } else {
@@ -306,7 +333,37 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
             .mentions(an, m, st)
             .iter()
             .any(|x| st.owned_models.contains(&an.vehicles.key(x.model)));
+    // A counter-offer: a sum right after (or just before) an offer phrase, outside a down
+    // payment, a term or a trade-in clause.
+    let mut offer_sents = 0u64;
+    for a in &amts {
+        if a.term || a.year_like || a.unit || a.monthly || !(a.money_like() || a.value >= Decimal::from(10)) {
+            continue;
+        }
+        // "I will tell you my final. 33,500 dollars": the offer cue may close the sentence
+        // right before the sum.
+        let just_before = m.hits_of(offer_cat).any(|h| h.end <= a.start && a.start - h.end <= 1);
+        if near(an, m, a, "budget.down", 3, 3)
+            || trade_clause(a)
+            || !(just_before || near(an, m, a, "budget.offer", 4, 2))
+        {
+            continue;
+        }
+        if let Some(&s) = m.doc.sentence.get(a.start)
+            && s < 64
+        {
+            offer_sents |= 1u64 << s;
+        }
+    }
+    // "can the 5 years be 6 years?" once financing is on the table.
+    let fin_on = fin_context || st.financing.as_ref().is_some_and(|f| f.interested);
+    let loan_term = amts.iter().any(|a| {
+        (a.term && a.value >= Decimal::from(12) && (a.value % Decimal::from(6)).is_zero())
+            || (a.years && fin_on && a.value >= Decimal::from(2) && a.value <= Decimal::from(8))
+    });
     MoneyFacts {
+        loan_term,
+        offer_sents,
         budget: found_budget,
         terms: decline == 0 && (down.is_some() || (term.is_some() && (term_prep || down_said))),
         trade_value: owned && sum,

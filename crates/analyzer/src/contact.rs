@@ -147,6 +147,17 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
         if weak && s > 0 && !m.doc.same_clause(s - 1, s) {
             continue;
         }
+        // Any intro: the name starts in its sentence, a colon allowed ("Nome: Ana Silva"), so
+        // "a mi nombre. Pero soy…" and "باسمي؟ بيكفي" give none.
+        let colon = m
+            .doc
+            .tok_index(s)
+            .and_then(|i| i.checked_sub(1))
+            .and_then(|i| m.doc.toks.get(i))
+            .is_some_and(|t| t.text == ":");
+        if s > 0 && !colon && m.doc.sentence.get(s - 1) != m.doc.sentence.get(s) {
+            continue;
+        }
         let clause = m.doc.clause.get(s).copied();
         let mut words: Vec<&str> = Vec::new();
         if is_arabic(first) {
@@ -389,6 +400,7 @@ pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
         return false;
     }
     let n_words = words.len();
+    let mut stops = 0;
     for (i, w) in words.iter().enumerate() {
         // Initials ("M.K.", "J", "Andrés M.") are not a name: every part needs two letters,
         // but for a middle initial between two names ("Robert T. Hayes").
@@ -404,8 +416,13 @@ pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
         if PARTICLES.contains(&f.as_str()) {
             continue;
         }
+        // "Best Auto Sales" is a slogan; "Raimundo Nonato Sales" is a name whose surname is
+        // also a word: one such word after two name words is kept.
         if stop.iter().any(|s| fold(s) == f) {
-            return false;
+            stops += 1;
+            if i < 2 || n_words < 3 || stops > 1 {
+                return false;
+            }
         }
         if !is_arabic(w) && !w.chars().next().is_some_and(char::is_uppercase) && !PARTICLES.contains(&f.as_str()) {
             return false;

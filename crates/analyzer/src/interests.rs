@@ -26,6 +26,8 @@ pub(crate) struct ModelEntry {
     pub make_idx: usize,
     /// Catalog vehicles of this model: (year, folded trim words, id).
     pub stock: Vec<(i32, Vec<String>, String)>,
+    /// Body types the catalog gives this model ("pickup", "suv"), folded.
+    pub bodies: Vec<String>,
 }
 
 /// The alias index.
@@ -133,6 +135,7 @@ impl VehicleIndex {
                 ambiguous: ambiguous.contains(&key.1),
                 make_idx: usize::MAX,
                 stock: Vec::new(),
+                bodies: Vec::new(),
             });
             by_key.insert(key, i);
             aliases.push(Vec::new());
@@ -146,6 +149,11 @@ impl VehicleIndex {
                 .map(|t| dossier_core::text::tokens(&fold(t)).map(str::to_owned).collect())
                 .unwrap_or_default();
             idx.models[i].stock.push((v.year, trim, v.id.clone()));
+            if let Some(b) = v.body.as_deref().map(fold)
+                && !idx.models[i].bodies.contains(&b)
+            {
+                idx.models[i].bodies.push(b);
+            }
         }
         for va in &k.vehicles {
             // The catalog's spelling wins: same make and model up to spacing/case/hyphens.
@@ -254,6 +262,10 @@ impl VehicleIndex {
                     && norm(&idx.models[c].make) == make
                     && ct.len() < bt.len()
                     && bt.starts_with(&ct)
+                    // Only a number or a trim word extends it: "Hilux SW4" is another vehicle.
+                    && bt[ct.len()..]
+                        .iter()
+                        .all(|t| t.chars().all(|ch| ch.is_ascii_digit()) || idx.trims.contains(t))
             });
             if let Some(c) = head {
                 let extra = names_of[b].clone();
@@ -411,6 +423,7 @@ impl VehicleIndex {
         let mut out = Vec::new();
         let intro = an.cat("contact.name_intro");
         let not_after = an.cat("ambiguous.not_after");
+        let not_before = an.cat("ambiguous.not_before");
         let article = an.cat("ambiguous.article");
         // Ambiguous names without support of their own, kept to see whether the customer
         // coordinates them with a sure mention ("the Tucson or the Venue").
@@ -452,18 +465,32 @@ impl VehicleIndex {
             // A name that is also a word is no word in another script: "السنتافي" is the car.
             let other_script =
                 (h.start..h.end).all(|w| d.word(w).chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)));
+            // "for city driving", "March 2": an ambiguous name used as a common word or a date.
+            if entry.ambiguous && !other_script {
+                let next_small = d.is_num(h.end) && d.word(h.end).parse::<u32>().is_ok_and(|n| (1..=31).contains(&n));
+                if next_small || m.hits.iter().any(|i| i.payload == not_before && i.start == h.end) {
+                    continue;
+                }
+            }
             if (entry.ambiguous && !other_script) || weak {
                 let key = self.key(h.payload as usize);
+                // "Passport original is required": a capital that opens a sentence proves nothing.
+                let opens = h.start == 0 || d.sentence.get(h.start - 1) != d.sentence.get(h.start);
                 // "in March" is a month: a capital after such a word proves nothing.
                 let written = if weak {
                     raw_span(m, h.start, h.end)
                 } else {
                     Some(entry.model.clone())
                 };
+                // "el Compass Limited": a trim of the model right after it supports the name.
+                let next = norm(d.word(h.end));
+                let trim_after =
+                    !next.is_empty() && entry.stock.iter().any(|(_, t, _)| t.iter().any(|w| norm(w) == next));
                 let capitalised = written
                     .as_deref()
                     .is_some_and(|w| w.chars().next().is_some_and(char::is_uppercase) && m.raw.contains(w))
-                    && !m.hits.iter().any(|i| i.payload == not_after && i.end == h.start);
+                    && (!opens || trim_after)
+                    && (trim_after || !m.hits.iter().any(|i| i.payload == not_after && i.end == h.start));
                 // Another model of the same make already in the conversation ("the Peugeot
                 // 3008?" … "and the 2008?"); a number needs an article right before it.
                 let numeric = entry.model.chars().all(|c| c.is_ascii_digit());
@@ -529,7 +556,10 @@ impl VehicleIndex {
                         && d.sentence.get(gap_from) == d.sentence.get(gap_to)
                         && (gap_from..gap_to).any(|w| m.hits.iter().any(|h| h.payload == coord && h.start == w))
                 });
-                if joined {
+                // The same model named surely elsewhere in the message ("Tava pensando na Ranger
+                // Raptor … Ranger não").
+                let same = out.iter().any(|o| o.model == p.model);
+                if joined || same {
                     out.push(p);
                 }
             }
@@ -701,6 +731,29 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     if !make_drops.is_empty() {
         st.interests.retain(|i| !make_drops.contains(&i.make));
     }
+    // "lo de la pickup lo descarto", "forget the pickup": a body type ruled out takes the
+    // models of that body with it.
+    let drop_cat = an.cat("interest.drop");
+    for h in m.hits_of(an.cat("interest.body")) {
+        let body: String = (h.start..h.end).map(|w| m.doc.word(w)).collect::<Vec<_>>().join(" ");
+        let Some(kind) = an.knowledge.map("body_words").and_then(|b| b.get(&body)).cloned() else {
+            continue;
+        };
+        let ruled_out = m.hits_of(drop_cat).any(|d| {
+            m.doc.sentence.get(d.start) == m.doc.sentence.get(h.start)
+                && ((d.end <= h.start && h.start - d.end <= 3) || (d.start >= h.end && d.start - h.end <= 3))
+        });
+        if ruled_out
+            && !mentions
+                .iter()
+                .any(|x| m.doc.sentence.get(x.start) == m.doc.sentence.get(h.start))
+        {
+            st.interests.retain(|i| {
+                let key = vi.key_of(&i.make, &i.model);
+                !(0..vi.models.len()).any(|j| vi.key(j) == key && vi.models[j].bodies.contains(&kind))
+            });
+        }
+    }
     let unlisted = vi.unlisted(an, m, &mentions);
     if mentions.is_empty() && unlisted.is_empty() {
         return Vec::new();
@@ -710,9 +763,10 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     let answers_trade = st.agent_asked_trade && m.has_cat(an, "trade_in.possession");
     let trade_cat = an.cat("trade_in.cue");
     let poss_cat = an.cat("trade_in.possession");
+    let buy_cat = an.cat("interest.buy");
     let words: HashSet<&str> = (0..m.doc.words.len()).map(|w| m.doc.word(w)).collect();
-    let drop_cat = an.cat("interest.drop");
     let settle_cat = an.cat("interest.settle");
+    let settle_after_cat = an.cat("interest.settle_after");
     let n_words = m.doc.words.len();
     let mut settled: Option<String> = None;
     let mut wanted = Vec::new();
@@ -733,8 +787,15 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
             let last = (0..m.doc.words.len()).rev().find(|&x| m.doc.sentence.get(x) == sent);
             m.doc.in_question(w) && last.is_some_and(|l| m.doc.same_clause(l, w))
         };
+        // "وإذا ما عجبتني بستنى السوناتا", "if I don't like it": a rule-out under "if" is none.
+        let cond_cat = an.cat("stage.conditional");
+        let conditional = |h: &crate::lex::Hit| {
+            m.hits_of(cond_cat)
+                .any(|c| c.end <= h.start && h.start - c.end <= 3 && m.doc.same_clause(c.start, h.start))
+        };
         let dropped = m.hits_of(drop_cat).any(|h| {
             !asked(h.start)
+                && !conditional(h)
                 && m.doc.sentence.get(h.start) == m.doc.sentence.get(men.start)
                 && ((h.end <= men.start
                     && men.start - h.end <= 2
@@ -762,15 +823,27 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
         {
             st.focus = Some(key.clone());
         }
+        // "خلاص البرادو أحسن لي": a model said to suit the customer best is the one settled on.
+        if settled.is_none()
+            && m.hits_of(settle_after_cat)
+                .any(|h| h.start > men.start && h.start - men.start <= 3 && m.doc.same_clause(h.start, men.start))
+        {
+            settled = Some(key.clone());
+        }
         if settled.is_none()
             && m.hits_of(settle_cat)
                 .any(|h| h.end <= men.start && men.start - h.end <= 2 && m.doc.same_clause(h.start, men.start))
         {
             settled = Some(key.clone());
         }
-        let trade = m
-            .hits_of(trade_cat)
-            .any(|h| !m.negated(an, h) && m.doc.same_clause(h.start, men.start));
+        // "How much would you give me for it if I buy the Sorento?": the car after a purchase
+        // verb is the one wanted, not the trade-in.
+        let bought = m
+            .hits_of(buy_cat)
+            .any(|h| h.end <= men.start && men.start - h.end <= 2 && m.doc.same_clause(h.start, men.start));
+        let trade = !bought
+            && m.hits_of(trade_cat)
+                .any(|h| !m.negated(an, h) && m.doc.same_clause(h.start, men.start));
         let possessed = m
             .hits_of(poss_cat)
             .any(|h| h.end <= men.start && men.start - h.end <= 3 && m.doc.same_clause(h.start, men.start));
@@ -884,6 +957,25 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     }
     if wanted.len() >= 2 && settled.is_none() {
         st.focus = None;
+    }
+    // "So Hilux vs Frontier", "Fica entre Nivus e T-Cross mesmo": two models named after such a
+    // cue are the ones left in play.
+    let pair_cat = an.cat("interest.settle_pair");
+    if settled.is_none()
+        && let Some(h) = m.hits_of(pair_cat).next()
+    {
+        let pair: Vec<String> = mentions
+            .iter()
+            .filter(|x| x.start >= h.end && m.doc.sentence.get(x.start) == m.doc.sentence.get(h.start))
+            .map(|x| vi.key(x.model))
+            .collect();
+        if pair.len() >= 2
+            && pair
+                .iter()
+                .all(|k| st.interests.iter().any(|i| vi.key_of(&i.make, &i.model) == *k))
+        {
+            st.interests.retain(|i| pair.contains(&vi.key_of(&i.make, &i.model)));
+        }
     }
     if let Some(k) = settled
         && st.interests.iter().any(|i| vi.key_of(&i.make, &i.model) == k)
@@ -1007,6 +1099,9 @@ fn referenced(an: &Analyzer, st: &AnalyzerState, m: &Msg) -> Option<Mention> {
     } else if st.agent_list_age == 0
         && let Some(h) = hit("reference.that_one")
         && (h.end - h.start >= 2 || h.start <= 1)
+        // "لا ده كتير أوي", "no, that one is too much": a rejected offer is no interest.
+        && !m.hits_of(an.neg_id).any(|n| n.start == 0)
+        && !m.has_cat(an, "objection.cue")
     {
         pick = Some((0, h.start));
     }

@@ -175,8 +175,20 @@ pub fn lex(s: &str) -> Vec<Tok<'_>> {
             i = j;
         } else if c.is_alphabetic() {
             let mut j = i + 1;
-            while j < b.len() && b[j].1.is_alphanumeric() {
-                j += 1;
+            loop {
+                while j < b.len() && b[j].1.is_alphanumeric() {
+                    j += 1;
+                }
+                // Arabizi "3'" / "7'" (غ, خ) stay inside the word: "a3'ayyerha" is one word.
+                if j + 1 < b.len()
+                    && b[j].1 == '\''
+                    && matches!(b[j - 1].1, '3' | '7' | '9' | '6')
+                    && b[j + 1].1.is_alphabetic()
+                {
+                    j += 1;
+                    continue;
+                }
+                break;
             }
             out.push(Tok {
                 text: &s[start..end_of(j)],

@@ -350,6 +350,18 @@ impl Analyzer {
             let hidden = [self.cat("stage.ready"), self.cat("intent.reservation")];
             hits.retain(|h| !hidden.contains(&h.payload) || !closing.iter().any(|&(s, e)| s <= h.start && h.end <= e));
         }
+        // "موظفة بالضمان الاجتماعي", "social security": an after-sale word inside such a phrase
+        // says nothing about a purchase.
+        let mask = self.cat("mask.support");
+        let spans: Vec<(usize, usize)> = hits
+            .iter()
+            .filter(|h| h.payload == mask)
+            .map(|h| (h.start, h.end))
+            .collect();
+        if !spans.is_empty() {
+            let hidden = [self.cat("stage.support"), self.cat("stage.support_weak")];
+            hits.retain(|h| !hidden.contains(&h.payload) || !spans.iter().any(|&(s, e)| s <= h.start && h.end <= e));
+        }
         let mask = self.cat("mask.ready");
         let spans: Vec<(usize, usize)> = hits
             .iter()
@@ -537,8 +549,13 @@ impl Msg<'_> {
                 return false; // the negation is part of the phrase itself ("no rush")
             }
             let before = n.end <= h.start && h.start - n.end <= 2 && self.doc.same_clause(n.start, h.start);
-            let after =
-                n.start >= h.end && n.start - h.end <= 1 && self.doc.same_clause(n.start, h.end.saturating_sub(1));
+            // "financed with no credit history": a "no" after "with" negates the noun that
+            // follows it, not the cue before it.
+            let with_no = n.start == h.end + 1 && matches!(self.doc.word(h.end), "with" | "con" | "com");
+            let after = n.start >= h.end
+                && n.start - h.end <= 1
+                && !with_no
+                && self.doc.same_clause(n.start, h.end.saturating_sub(1));
             before || after
         })
     }
@@ -579,6 +596,9 @@ impl Analyzer {
 
 #[cfg(test)]
 mod rules_tests;
+
+#[cfg(test)]
+mod rules6_tests;
 
 #[cfg(test)]
 pub(crate) mod tests_support {

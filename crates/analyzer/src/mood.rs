@@ -69,11 +69,24 @@ pub(crate) fn sentiment_score(an: &Analyzer, m: &Msg) -> f32 {
         words().all(covered) && words().any(plain_ack)
     };
     let is_closing_word = |h: &crate::lex::Hit| m.hits_of(close).any(|c| c.start <= h.start && h.end <= c.end);
+    // "está ótimo", "works for me": an approval inside an acknowledgement of a slot or an
+    // answer carries no feeling.
+    let ack_phrase = an.cat("sentiment.ack_phrase");
+    let in_ack = |h: &crate::lex::Hit| m.hits_of(ack_phrase).any(|a| a.start <= h.start && h.end <= a.end);
+    // "وإذا ما عجبتني", "if I like it": feeling under "if" is a hypothetical.
+    let cond = an.cat("stage.conditional");
+    let hypothetical = |h: &crate::lex::Hit| {
+        m.hits_of(cond)
+            .any(|c| c.end <= h.start && h.start - c.end <= 3 && m.doc.same_clause(c.start, h.start))
+    };
     let mut s = 0.0;
     let counts = |cat: u32| {
         m.hits_of(cat)
             .filter(|h| {
-                !m.negated(an, h) && !in_greeting(h) && !((polite_only || polite_sentence(h)) && is_closing_word(h))
+                !m.negated(an, h)
+                    && !in_greeting(h)
+                    && !hypothetical(h)
+                    && !((polite_only || polite_sentence(h)) && is_closing_word(h))
             })
             .count() as f32
     };
@@ -89,7 +102,9 @@ pub(crate) fn sentiment_score(an: &Analyzer, m: &Msg) -> f32 {
             && !m.doc.in_exclamation(h.start)
     };
     let keep = |h: &&crate::lex::Hit| {
-        !m.negated(an, h)
+        !in_ack(h)
+            && !hypothetical(h)
+            && !m.negated(an, h)
             && !in_greeting(h)
             && !((polite_only || polite_sentence(h) || ack_sentence(h)) && is_closing_word(h))
     };
@@ -107,6 +122,9 @@ pub(crate) fn sentiment_score(an: &Analyzer, m: &Msg) -> f32 {
     s += m.hits_of(an.cat("sentiment.specific_thanks")).count() as f32;
     s += an.tuning("sentiment.laugh", 0.5) * m.hits_of(laugh).count() as f32;
     s -= 2.0 * m.hits_of(neg).filter(|h| !m.negated(an, h)).count() as f32;
+    // A smiley beside plain words ("Aqui é a Tainá, a Jéssica me passou esse número 😊") is
+    // politeness too; it adds to feeling only where feeling words are.
+    let strong_words = s.abs() >= 1.0;
     let k = &an.knowledge;
     if m.raw.is_ascii() {
         return s.clamp(-6.0, 4.0); // no emoji
@@ -118,7 +136,11 @@ pub(crate) fn sentiment_score(an: &Analyzer, m: &Msg) -> f32 {
     s += an.tuning("sentiment.emoji", 1.0)
         * k.cues("sentiment.positive_emoji")
             .iter()
-            .filter(|e| m.raw.contains(e.as_str()) && !(polite_only && polite.contains(e)) && !ack.contains(e))
+            .filter(|e| {
+                m.raw.contains(e.as_str())
+                    && !((polite_only || !strong_words) && polite.contains(e))
+                    && !ack.contains(e)
+            })
             .count() as f32;
     s -= 1.5
         * k.cues("sentiment.negative_emoji")

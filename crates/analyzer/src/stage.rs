@@ -96,14 +96,37 @@ pub(crate) fn conditional_ready(an: &Analyzer, m: &Msg) -> bool {
     for h in m.hits.iter().filter(|h| ready.contains(&h.payload)) {
         any = true;
         let sent = m.doc.sentence.get(h.start);
+        // "Y si me lo dejás en 29.500, ¿qué papeles necesito?": the condition may stand just
+        // before the question mark that opens the next sentence.
         if !m
             .hits_of(cond)
-            .any(|c| c.start < h.start && m.doc.sentence.get(c.start) == sent)
+            .any(|c| c.start < h.start && (m.doc.sentence.get(c.start) == sent || h.start - c.start <= 12))
         {
             return false;
         }
     }
     any
+}
+
+/// "Te ofrezco 29 y lo cerramos", "87 e fecho": every commitment cue stands in a sentence where
+/// a sum is offered, so the close is a counter-offer.
+pub(crate) fn offered_close(an: &Analyzer, m: &Msg, money: MoneyFacts) -> bool {
+    let ready = [an.cat("stage.ready"), an.cat("intent.reservation")];
+    let mut hits = m.hits.iter().filter(|h| ready.contains(&h.payload)).peekable();
+    hits.peek().is_some()
+        && hits.all(|h| money.offers_in(m.doc.sentence.get(h.start).copied().unwrap_or(u16::MAX) as usize))
+}
+
+/// A purchase cue said of the customer, not of someone else ("my colleague purchased from
+/// you", "a friend who bought from you in Recife" is a referral, not an after-sale case).
+pub(crate) fn own_support(an: &Analyzer, m: &Msg) -> bool {
+    let people = an.cat("others.people");
+    m.hits_of(an.cat("stage.support")).any(|h| {
+        !m.negated(an, h)
+            && !m
+                .hits_of(people)
+                .any(|p| p.end <= h.start && h.start - p.end <= 3 && m.doc.same_clause(p.start, h.start))
+    })
 }
 
 /// An after-sale word that a prospect also uses ("warranty", "mantenimiento", "صيانة") shows a
@@ -125,7 +148,10 @@ pub(crate) fn weak_support(an: &Analyzer, st: &AnalyzerState, m: &Msg, money: Mo
     if in_sales && !own {
         return false;
     }
-    own || !m.doc.in_question(h.start)
+    // "عندي كامري مو منكم، تسوون صيانة؟", "I have a 2017 Camry, do you do oil changes?": a
+    // service question about a car the customer has, before any shopping talk.
+    let possess = m.has_cat(an, "trade_in.possession") && st.interests.is_empty() && st.stage.is_none();
+    own || possess || !m.doc.in_question(h.start)
 }
 
 /// Evidence classes of a stage, by strength of the cue behind it; `[confidence]` in
@@ -162,7 +188,7 @@ fn basis_of(name: &str, table: &[&str]) -> u8 {
 fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], money: MoneyFacts) -> (u8, u8) {
     let b = |n: &str| basis_of(n, &STAGE_BASIS);
     if !m.has_pos(an, "stage.new_purchase") {
-        if m.has_pos(an, "stage.support") {
+        if own_support(an, m) {
             return (SUPPORT, b("stage.support_strong"));
         }
         if weak_support(an, st, m, money) {
@@ -173,7 +199,7 @@ fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], 
     // commitment.
     // "Se me fizerem 375 ... fechamos negócio", "إذا نزلت لـ 300 نتفاهم": a commitment under a
     // condition is a counter-offer.
-    let conditional = conditional_ready(an, m);
+    let conditional = conditional_ready(an, m) || offered_close(an, m, money);
     if m.has_pos(an, "stage.ready") && !m.has_pos(an, "urgency.low") && !conditional {
         return (READY, b("stage.ready"));
     }
@@ -186,17 +212,26 @@ fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], 
         .is_some_and(|f| st.interests.iter().any(|i| an.vehicles.key_of(&i.make, &i.model) == *f));
     let weighing = st.interests.len() >= 2 && wanted.len() != 1 && !focused;
     let fin = m.has_pos(an, "financing.interest");
-    let trade = m.has_pos(an, "trade_in.cue");
+    // A trade-in value asked about the customer's own car ("I have a 2018 Elantra, how much
+    // could you give me for it?") is trade-in talk even without a trade-in word.
+    let trade = m.has_pos(an, "trade_in.cue")
+        || (m.has_pos(an, "intent.trade_in") && (m.has_cat(an, "trade_in.possession") || !st.owned_models.is_empty()));
     // A price that a competitor offered ("the other dealer offered me 27,500 out the door") is
     // weighed against ours: comparing, not haggling (financing or a trade-in still negotiate).
     let competitor = m.has_pos(an, "stage.competitor");
-    if specific && (fin || trade || money.terms) {
+    if specific && (fin || trade || money.terms || money.loan_term) {
         if weighing {
             return (COMPARING, b("stage.comparing_weak"));
         }
         return (NEGOTIATING, b("stage.negotiating_terms"));
     }
-    if specific && !competitor && (conditional || m.has_pos(an, "stage.negotiating")) {
+    let offer = money.offer_sents != 0;
+    // "الكامري غالية عليّ": a price remark that rules the model out is no haggling.
+    let drop = an.cat("interest.drop");
+    let haggles = m
+        .hits_of(an.cat("stage.negotiating"))
+        .any(|h| !m.negated(an, h) && !m.hits_of(drop).any(|d| d.start <= h.start && h.end <= d.end));
+    if specific && !competitor && (conditional || offer || haggles) {
         if weighing {
             return (COMPARING, b("stage.comparing_weak"));
         }
@@ -205,7 +240,20 @@ fn message_level(an: &Analyzer, st: &AnalyzerState, m: &Msg, wanted: &[String], 
     if m.has_cat(an, "stage.comparing_strong") || m.has_cat(an, "stage.competitor") {
         return (COMPARING, b("stage.comparing_strong"));
     }
-    if specific && m.has_cat(an, "stage.comparing_weak") {
+    // "Qual o valor do Pilot?", "which one is the price of…": a "which" inside a price or
+    // features phrase weighs nothing.
+    let weak = an.cat("stage.comparing_weak");
+    let own_phrase = [
+        an.cat("intent.price"),
+        an.cat("intent.features"),
+        an.cat("intent.financing"),
+    ];
+    let weak_cmp = m.hits_of(weak).any(|h| {
+        !m.hits.iter().any(|o| {
+            own_phrase.contains(&o.payload) && o.start <= h.start && h.end <= o.end && o.end - o.start > h.end - h.start
+        })
+    });
+    if specific && weak_cmp {
         return (COMPARING, b("stage.comparing_weak"));
     }
     if st.interests.len() >= 2 && !wanted.is_empty() {
@@ -233,6 +281,39 @@ pub(crate) fn observe(
         });
     }
     let (level, basis) = message_level(an, st, m, wanted, money);
+    // Committed to one model, the customer weighs another ("hold on with the Camry, what's the
+    // Elantra's full price?", back after ten days asking the Frontier's price): the latest state
+    // is comparing again.
+    if st.stage.as_ref().is_some_and(|s| s.level == READY)
+        && level < READY
+        && let Some(committed) = st.ready_model.clone()
+        && wanted.iter().any(|w| *w != committed)
+        && [
+            "intent.price",
+            "intent.comparison",
+            "stage.comparing_strong",
+            "stage.comparing_weak",
+        ]
+        .iter()
+        .any(|c| m.has_pos(an, c))
+    {
+        st.stage = Some(StageState {
+            level: COMPARING,
+            since: msg.timestamp,
+            evidence: vec![msg.id.clone()],
+            basis: basis_of("stage.comparing_models", &STAGE_BASIS),
+        });
+        st.ready_model = None;
+    }
+    if level == READY && st.stage.as_ref().is_none_or(|s| s.level < READY) {
+        st.ready_model = match wanted {
+            [one] => Some(one.clone()),
+            _ => st.focus.clone().or_else(|| match st.interests.as_slice() {
+                [one] => Some(an.vehicles.key_of(&one.make, &one.model)),
+                _ => None,
+            }),
+        };
+    }
     if level > 0 {
         match &mut st.stage {
             Some(s) if s.level == level => {
@@ -274,11 +355,36 @@ pub(crate) fn observe(
     // ("colores" in "en otros colores") counts once with it.
     // The longest phrase wins: a cue inside a longer cue of another intent ("قديش" in "قديش
     // بتمشي بالشحنة") or of a package phrase ("contrato de manutenção") counts for that one.
+    let docs_weak = an.cat("intent.documents_weak");
     let mut longer_cats: Vec<u32> = an.intent_ids.iter().map(|(_, c)| *c).collect();
     longer_cats.push(an.cat("stage.package"));
-    let conditional = conditional_ready(an, m);
+    longer_cats.push(docs_weak);
+    let conditional = conditional_ready(an, m) || offered_close(an, m, money);
     // Every intent cue that asks for something, with its sentence: found once per message.
-    let intent_cats: Vec<u32> = an.intent_ids.iter().map(|(_, c)| *c).collect();
+    let mut intent_cats: Vec<u32> = an.intent_ids.iter().map(|(_, c)| *c).collect();
+    intent_cats.push(docs_weak);
+    let sent_of = |w: usize| m.doc.sentence.get(w).copied().unwrap_or(u16::MAX) as usize;
+    // "the full price with registration and insurance", "بكم بعد الترخيص والتأمين": papers
+    // named as cost items of a price question are part of the price.
+    let price_cat = an.cat("intent.price");
+    let documents_cat = an.cat("intent.documents");
+    let item_prep = an.cat("intent.cost_item_prep");
+    let cost_item = |h: &Hit| {
+        (h.payload == documents_cat || h.payload == docs_weak)
+            && m.hits_of(price_cat).any(|p| sent_of(p.start) == sent_of(h.start))
+            && m.hits_of(item_prep)
+                .any(|w| w.end <= h.start && h.start - w.end <= 3 && m.doc.same_clause(w.start, h.start))
+    };
+    // "¿Y si falla fuera de garantía?": a fault said under "if" is a hypothetical, no complaint.
+    let complaint_cat = an.cat("intent.complaint");
+    let cond_cat = an.cat("stage.conditional");
+    let after_sale_now = st.stage.as_ref().is_some_and(|s| s.level == SUPPORT);
+    let hypothetical = |h: &Hit| {
+        !after_sale_now
+            && h.payload == complaint_cat
+            && m.hits_of(cond_cat)
+                .any(|c| c.end <= h.start && h.start - c.end <= 3 && m.doc.same_clause(c.start, h.start))
+    };
     let eligible: Vec<(u32, u16)> = m
         .hits
         .iter()
@@ -287,6 +393,8 @@ pub(crate) fn observe(
             !m.negated(an, h)
                 && !in_time(h)
                 && !in_closing(h)
+                && !cost_item(h)
+                && !hypothetical(h)
                 && !m.hits.iter().any(|o| {
                     longer_cats.contains(&o.payload)
                         && o.start <= h.start
@@ -314,6 +422,41 @@ pub(crate) fn observe(
         && !m.has_pos(an, "stage.support")
         && !weak_support(an, st, m, money)
         && (weighing || sales_context(an, m, money));
+    // A sum offered while the trade-in value is the topic ("I'd want 16 for it. Can you do
+    // 16?") is about the trade-in.
+    let trade_cat = an.cat("intent.trade_in");
+    let trade_talk = eligible.iter().any(|(p, _)| *p == trade_cat)
+        || (wanted.is_empty() && st.intent.as_ref().is_some_and(|i| i.value == "trade_in"));
+    let avail_cat = an.cat("intent.availability");
+    let features_cat = an.cat("intent.features");
+    let bare_cat = an.cat("intent.bare_have");
+    let colour_cat = an.cat("intent.colour");
+    let bare_have_features = |sent: usize| -> bool {
+        let vehicles = an.vehicles.hits(m);
+        // Every availability cue of the sentence is a bare "have" that reads "it has": a
+        // longer phrase ("does it have"), a subject before it ("O Highlander tem"), or no
+        // vehicle after it ("Tem teto solar?" — but "Tem Corolla automático?" asks for stock).
+        let bare_ok = |b: &Hit| {
+            b.end - b.start >= 2
+                || (b.start > 0 && sent_of(b.start - 1) == sent)
+                || !vehicles.iter().any(|v| v.start >= b.end && sent_of(v.start) == sent)
+        };
+        let mut avail = m.hits_of(avail_cat).filter(|h| sent_of(h.start) == sent).peekable();
+        if avail.peek().is_none() {
+            return false;
+        }
+        let all_bare = avail.all(|h| {
+            m.hits_of(bare_cat)
+                .any(|b| b.start <= h.start && h.end <= b.end && bare_ok(b))
+        });
+        // Colours asked with a bare "have" ("Tem em vermelho?") are a stock question.
+        let features = m.hits_of(features_cat).any(|f| {
+            sent_of(f.start) == sent
+                && !m.negated(an, f)
+                && !m.hits_of(colour_cat).any(|c| c.start <= f.start && f.end <= c.end)
+        });
+        all_bare && features
+    };
     let in_sentence = |sent: usize| -> Option<(&'static str, u8)> {
         for &(name, c) in &an.intent_ids {
             if name == "service" && sales_service {
@@ -329,6 +472,11 @@ pub(crate) fn observe(
             if name == "trade_in" && money.trade_value && !money.terms {
                 return Some(("trade_in", 1));
             }
+            // A counter-offer ("can you do 29k?", "86 والشحن عليكم، deal?") asks for a price,
+            // even with a logistics or payment condition beside it.
+            if matches!(name, "other" | "price" | "financing") && money.offers_in(sent) && !trade_talk && !money.terms {
+                return Some(("price", (count_in(an.cat("intent.price"), sent) + 1).min(5) as u8));
+            }
             let n = count_in(c, sent);
             // "Tem câmbio automático?": a bare "do you have" about a feature, no vehicle named.
             if name == "availability"
@@ -338,6 +486,11 @@ pub(crate) fn observe(
             {
                 return Some(("features", n.min(5) as u8));
             }
+            // "O Highlander tem sete lugares?", "¿Tiene cámara de reversa?", "does it have a
+            // sunroof?": a bare "have" that asks what the car has, not what the dealer stocks.
+            if name == "availability" && n > 0 && bare_have_features(sent) {
+                return Some(("features", n.min(5) as u8));
+            }
             if n > 0 {
                 // "book a service appointment": booking is the means, the service the request.
                 // (Not "the service plan" of a deal: the same exclusions as any cue.)
@@ -345,10 +498,22 @@ pub(crate) fn observe(
                 if name == "reservation" && !sales_service && count_in(service, sent) > 0 {
                     return Some(("service", n.min(5) as u8));
                 }
+                // "apártame el sábado 10 am para manejar las dos": booking a test drive (the drive
+                // after the booking word; "متى أجي أوقع" is coming to sign).
+                let drive = an.cat("intent.test_drive");
+                let first_res = m.hits_of(c).filter(|h| sent_of(h.start) == sent).map(|h| h.start).min();
+                let drive_after =
+                    first_res.is_some_and(|r| m.hits_of(drive).any(|d| sent_of(d.start) == sent && d.start > r));
+                if name == "reservation" && count_in(drive, sent) > 0 && drive_after {
+                    return Some(("test_drive", n.min(5) as u8));
+                }
                 return Some((name, n.min(5) as u8));
             }
         }
-        None
+        // Insurance words ask about papers only when nothing else is asked ("¿el seguro va
+        // dentro de la cuota?" is financing, "comparación de mantenimiento y seguro" comparison).
+        let weak = count_in(docs_weak, sent);
+        (weak > 0 && eligible.iter().all(|(p, _)| *p == docs_weak)).then_some(("documents", weak.min(5) as u8))
     };
     let is_q = |sent: usize| m.doc.sentence_q.get(sent).copied().unwrap_or(false);
     let ib = |n: &str| basis_of(n, &INTENT_BASIS);
@@ -363,6 +528,35 @@ pub(crate) fn observe(
             .find_map(in_sentence)
             .map(|(v, n)| (v, n, ib("intent.statement_cue")));
     }
+    // "33,500 dollars, cash. If ok I will bring my wife to see the colour": a sum offered
+    // outweighs what the customer says they will do once it is accepted.
+    if money.offer_sents != 0
+        && !trade_talk
+        && found.is_some_and(|(v, _, b)| {
+            b == ib("intent.statement_cue")
+                && matches!(
+                    v,
+                    "test_drive" | "other" | "availability" | "features" | "service" | "comparison"
+                )
+        })
+    {
+        found = Some(("price", 1, ib("intent.money")));
+    }
+    // "I'm interested in the Tucson you have listed", "vi la Tahoe en su página": with no
+    // other request, interest in a listed car asks whether it is there.
+    if found.is_none() && m.has_pos(an, "intent.interest") && (!wanted.is_empty() || !st.interests.is_empty()) {
+        found = Some(("availability", 1, ib("intent.statement_cue")));
+    }
+    // "How do I pay the deposit? Zelle ok?": a payment method asked beside a commitment is
+    // part of the reservation.
+    let reserve_cat = an.cat("intent.reservation");
+    if found.is_some_and(|(v, _, _)| v == "other")
+        && !after_sale
+        && !conditional
+        && eligible.iter().any(|(p, _)| *p == reserve_cat)
+    {
+        found = Some(("reservation", 1, ib("intent.question_cue")));
+    }
     if money.trade_value && !money.terms && found.is_none_or(|(v, _, _)| matches!(v, "price" | "service" | "features"))
     {
         found = Some(("trade_in", 1, ib("intent.money")));
@@ -373,8 +567,22 @@ pub(crate) fn observe(
     if money.terms && found.is_none_or(|(v, _, _)| v == "price") {
         found = Some(("financing", 1, ib("intent.money")));
     }
+    // "What would 60 months look like?": a loan term asks about financing.
+    if money.loan_term && found.is_none_or(|(v, _, _)| v == "price") {
+        found = Some(("financing", 1, ib("intent.money")));
+    }
     if found.is_none() && money.budget {
         found = Some(("price", 1, ib("intent.money")));
+    }
+    // An opening request and a short follow-up on it ("¿reciben carros como parte de pago?" …
+    // "primero quiero saber cuánto me darían por el Accent") are still a first inquiry.
+    if st.first_substantive.as_ref() == Some(&msg.id) {
+        st.first_intent = Some(found.map(|f| f.0).unwrap_or_default().to_owned());
+    } else if st.first_substantive.is_some()
+        && (money.budget
+            || found.is_some_and(|(v, _, b)| st.first_intent.as_deref() != Some(v) || b == ib("intent.question_cue")))
+    {
+        st.new_request = true;
     }
     match found {
         Some((v, n, basis)) => {
@@ -401,7 +609,8 @@ pub(crate) fn fill(an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
     let (level, since, evidence, basis) = match &st.stage {
         Some(s) if s.level >= EXPLORING => (s.level, Some(s.since), s.evidence.clone(), s.basis),
         _ => {
-            if st.substantive_in >= 2 || (st.returning && st.substantive_in >= 1) {
+            let follow_up = st.substantive_in == 2 && !st.new_request;
+            if (st.substantive_in >= 2 && !follow_up) || (st.returning && st.substantive_in >= 1) {
                 let ev = st.second_substantive.iter().cloned().collect();
                 (
                     EXPLORING,
@@ -460,7 +669,9 @@ pub(crate) fn fill(an: &Analyzer, st: &AnalyzerState, p: &mut Profile) {
                 source: None,
             })
         }
-        None if st.substantive_in > 0 => Some(Fact {
+        // "Hello po, just wanna ask po", "Aqui é a Tainá, a Jéssica me passou esse número": a
+        // greeting with no request in the whole conversation is a greeting.
+        None if st.substantive_in > 0 && !(st.greeting.is_some() && level == FIRST_INQUIRY) => Some(Fact {
             value: "other".into(),
             confidence: round2(conf("intent.other_default")),
             since: None,
@@ -483,211 +694,5 @@ pub(crate) fn round2(x: f32) -> f32 {
 }
 
 #[cfg(test)]
-mod tests {
-    use crate::tests_support::*;
-
-    fn stage(msgs: &[(&str, &str)]) -> (String, String) {
-        let p = run(msgs);
-        (
-            p.stage.map(|s| s.value).unwrap_or_default(),
-            p.intent.map(|s| s.value).unwrap_or_default(),
-        )
-    }
-
-    #[test]
-    fn stages_in_four_languages() {
-        assert_eq!(stage(&[("in", "hello")]).0, "first_inquiry");
-        assert_eq!(
-            stage(&[("in", "Hola"), ("in", "buenas tardes")]),
-            ("first_inquiry".into(), "greeting".into())
-        );
-        assert_eq!(
-            stage(&[("in", "Is the 2022 Civic still available?")]),
-            ("first_inquiry".into(), "availability".into())
-        );
-        assert_eq!(
-            stage(&[("in", "what SUVs do you have?"), ("in", "which ones have a third row?")]).0,
-            "exploring"
-        );
-        assert_eq!(
-            stage(&[("in", "Tô em dúvida entre o Compass e o Tucson")]).0,
-            "comparing"
-        );
-        assert_eq!(
-            stage(&[("in", "me interesa el Wrangler"), ("in", "cuánto es lo menos?")]).0,
-            "negotiating"
-        );
-        assert_eq!(stage(&[("in", "عايزة أحجز النترا ٢٠٢٣")]).0, "ready_to_buy");
-        assert_eq!(
-            stage(&[("in", "Comprei um Corolla com vocês, quero agendar a revisão")]).0,
-            "support"
-        );
-        assert_eq!(stage(&[("in", "اشتريت منكم تاكوما والحين فيها مشكلة")]).0, "support");
-    }
-
-    #[test]
-    fn closing_keeps_intent() {
-        assert_eq!(
-            stage(&[
-                ("in", "can I test drive the Mazda CX-5 on saturday?"),
-                ("in", "thanks!")
-            ])
-            .1,
-            "test_drive"
-        );
-        assert_eq!(stage(&[("in", "Quanto tá o Model Y?"), ("in", "valeu")]).1, "price");
-    }
-
-    #[test]
-    fn support_customer_shopping_again() {
-        let bought = |t: &str| stage(&[("in", "I bought a Tucson from you and need an oil change"), ("in", t)]).0;
-        assert_eq!(bought("also looking to buy a second car for my wife"), "exploring");
-        assert_eq!(
-            bought("also looking to buy a second car, the Civic or the Corolla?"),
-            "comparing"
-        );
-        let s = stage(&[
-            ("in", "compré una Tucson con ustedes, toca servicio"),
-            ("in", "queremos comprar otro carro"),
-        ])
-        .0;
-        assert_eq!(s, "exploring");
-        let s = stage(&[
-            ("in", "comprei um Corolla com vocês, quero agendar a revisão"),
-            ("in", "queremos comprar outro carro"),
-        ])
-        .0;
-        assert_eq!(s, "exploring");
-        let s = stage(&[
-            ("in", "اشتريت منكم تاكوما وأبي موعد صيانة"),
-            ("in", "وبعد ابي اشتري سيارة ثانية"),
-        ])
-        .0;
-        assert_eq!(s, "exploring");
-        // A ready customer asking a price question about the same car stays ready.
-        let s = stage(&[
-            ("in", "I'll take the Civic, can I put a deposit?"),
-            ("in", "what's the best price on the Civic with taxes?"),
-        ])
-        .0;
-        assert_eq!(s, "ready_to_buy");
-    }
-
-    #[test]
-    fn general_rules_round2() {
-        // A competitor's out-the-door price is weighed, not haggled.
-        let s = stage(&[
-            ("in", "I like the Civic you have"),
-            ("in", "another dealer offered me a Corolla for 21,000 out the door"),
-        ]);
-        assert_eq!(s.0, "comparing");
-        // "La quiero + next step" is not a commitment; "señar" (Argentina) is.
-        assert_eq!(
-            stage(&[("in", "me interesa el Wrangler"), ("in", "la quiero sacar a crédito")]).0,
-            "negotiating"
-        );
-        assert_eq!(stage(&[("in", "quiero señar el Wrangler hoy")]).0, "ready_to_buy");
-        // Portuguese "no" (= "in the") does not negate.
-        assert_eq!(
-            stage(&[("in", "gostei do Compass"), ("in", "qual a taxa no financiamento?")]).1,
-            "financing"
-        );
-        // Booking a service appointment is a service request.
-        assert_eq!(
-            stage(&[(
-                "in",
-                "I bought a Civic from you last year, I want to book a service appointment"
-            )])
-            .1,
-            "service"
-        );
-    }
-
-    #[test]
-    fn warranty_and_service_words_while_negotiating_are_no_support() {
-        // English.
-        let s = stage(&[
-            ("in", "I like the Tucson SEL"),
-            ("in", "what's your best price? does it include the extended warranty?"),
-        ]);
-        assert_eq!(s.0, "negotiating");
-        assert_ne!(s.1, "service");
-        let s = stage(&[
-            ("in", "I'm interested in the Civic, can you do 24k?"),
-            ("in", "and does the warranty cover the battery?"),
-        ]);
-        assert_eq!(s.0, "negotiating");
-        // Spanish, Portuguese, Arabic.
-        let s = stage(&[
-            ("in", "me interesa la Hilux"),
-            ("in", "¿me la dejan en 30 mil si incluyen los mantenimientos gratis?"),
-        ]);
-        assert_eq!(s.0, "negotiating");
-        assert_ne!(s.1, "service");
-        let s = stage(&[
-            ("in", "gostei do Compass"),
-            ("in", "faz por 150 mil com as revisões grátis?"),
-        ]);
-        assert_eq!(s.0, "negotiating");
-        assert_ne!(s.1, "service");
-        let s = stage(&[("in", "عجبتني الكامري"), ("in", "آخر سعر مع صيانة مجانية؟")]);
-        assert_eq!(s.0, "negotiating");
-        assert_ne!(s.1, "service");
-        // A warranty question before buying is no support either.
-        assert_ne!(
-            stage(&[("in", "How long is the warranty on the Corolla?")]).0,
-            "support"
-        );
-        // The customer's own car still is.
-        assert_eq!(
-            stage(&[("in", "my car is due for maintenance, can I book it?")]).0,
-            "support"
-        );
-        assert_eq!(
-            stage(&[(
-                "in",
-                "A minha garantia cobre o ar condicionado? meu carro tá com problema"
-            )])
-            .0,
-            "support"
-        );
-        assert_eq!(stage(&[("in", "سيارتي محتاجة صيانة")]).0, "support");
-        assert_eq!(
-            stage(&[("in", "Mi camioneta ya le toca el mantenimiento de los 20 mil")]).0,
-            "support"
-        );
-    }
-
-    #[test]
-    fn a_yes_that_puts_off_the_decision_commits_to_nothing() {
-        let base = [("in", "gostei da L200"), ("in", "dá pra parcelar em 24x?")];
-        let s = stage(&[base[0], base[1], ("in", "Fechado, vou ver com meu banco e te falo")]);
-        assert_eq!(s, ("negotiating".into(), "financing".into()));
-        let s = stage(&[
-            ("in", "me interesa la Hilux, me la dejan en 30 mil?"),
-            ("in", "Listo, lo consulto con mi esposa y te aviso"),
-        ]);
-        assert_eq!(s.0, "negotiating");
-        // A yes alone still commits.
-        assert_eq!(
-            stage(&[base[0], base[1], ("in", "Fechado! quero reservar")]).0,
-            "ready_to_buy"
-        );
-    }
-
-    #[test]
-    fn cues_of_other_languages_do_not_fire() {
-        // Spanish: Portuguese "entrada" (down payment) and "indica".
-        let p = run(&[("in", "¿me indica dónde está la entrada de la agencia?")]);
-        assert!(p.financing.is_none());
-        // Portuguese: Spanish "firma" (sign).
-        let s = stage(&[("in", "trabalho numa firma grande e queria ver um carro pra mim")]).0;
-        assert_ne!(s, "ready_to_buy");
-        // English: Portuguese "legal" (cool).
-        let p = run(&[("in", "is it legal to drive it home without the plates?")]);
-        assert_eq!(p.sentiment, Some(dossier_core::profile::Sentiment::Neutral));
-        // Arabic-script cues stay on in mixed text, English ones too.
-        assert_eq!(stage(&[("in", "عايز احجز the Elantra please")]).0, "ready_to_buy");
-        assert_eq!(stage(&[("in", "ممكن test drive بكرة للنترا؟")]).1, "test_drive");
-    }
-}
+#[path = "stage_tests.rs"]
+mod tests;

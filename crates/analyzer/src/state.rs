@@ -159,6 +159,16 @@ pub struct AnalyzerState {
     pub stage: Option<StageState>,
     pub intent: Option<IntentState>,
     pub greeting: Option<MessageId>,
+    /// The model the customer committed to (ready_to_buy): another model weighed after it
+    /// brings the stage back to comparing.
+    #[serde(default)]
+    pub ready_model: Option<String>,
+    /// The intent of the first substantive message, and whether a later one asked something
+    /// else (an opening request plus a short follow-up on it is still a first inquiry).
+    #[serde(default)]
+    pub first_intent: Option<String>,
+    #[serde(default)]
+    pub new_request: bool,
     pub urgency: Option<(Urgency, MessageId)>,
     pub sentiment: f32,
     pub sentiment_evidence: Vec<MessageId>,

@@ -80,10 +80,21 @@ fn heldout_targets() {
         &root().join("tests/heldout/round5"),
         &root().join("tests/heldout/round5/catalog.csv"),
     );
-    assert!(round5.mean >= 0.95, "{round5:?}");
+    assert!(round5.mean >= 0.97, "{round5:?}");
     assert!(
         round5.fields["stage"] >= 0.90 && round5.fields["intent"] >= 0.90,
         "{round5:?}"
+    );
+    // Round 6: the r6 set (Recife/Fortaleza/Lima/Amman, USD), scored once before anyone read it
+    // (0.888), then used to fix general rules; see ANALYZER-ROUND6.md.
+    let round6 = run_dir(
+        &root().join("tests/heldout/round6"),
+        &root().join("tests/heldout/round6/catalog.csv"),
+    );
+    assert!(round6.mean >= 0.98, "{round6:?}");
+    assert!(
+        round6.fields["stage"] >= 0.95 && round6.fields["intent"] >= 0.95,
+        "{round6:?}"
     );
 }
 
