@@ -505,6 +505,17 @@ fn insurance_and_papers_as_cost_items() {
     );
     assert_eq!(
         intent(&[
+            ("in", "Tengo 6 mil de pie, a 48 meses. ¿Cuánto me quedaría la cuota?"),
+            ("in", "y el seguro va aparte?")
+        ]),
+        "financing"
+    );
+    assert_eq!(
+        intent(&[("in", "Hola, ¿qué necesito para el seguro del carro que compré?")]),
+        "documents"
+    );
+    assert_eq!(
+        intent(&[
             ("in", "Between the Camry and the Elantra"),
             (
                 "in",

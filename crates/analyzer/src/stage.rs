@@ -511,9 +511,16 @@ pub(crate) fn observe(
             }
         }
         // Insurance words ask about papers only when nothing else is asked ("¿el seguro va
-        // dentro de la cuota?" is financing, "comparación de mantenimiento y seguro" comparison).
+        // dentro de la cuota?" is financing, "comparación de mantenimiento y seguro" comparison),
+        // and not while the customer is working out a payment or a price: "¿y el seguro va
+        // aparte?" right after the monthly payment asks what the deal costs.
         let weak = count_in(docs_weak, sent);
-        (weak > 0 && eligible.iter().all(|(p, _)| *p == docs_weak)).then_some(("documents", weak.min(5) as u8))
+        let costing = st
+            .intent
+            .as_ref()
+            .is_some_and(|i| matches!(i.value.as_str(), "financing" | "price"));
+        (weak > 0 && !costing && eligible.iter().all(|(p, _)| *p == docs_weak))
+            .then_some(("documents", weak.min(5) as u8))
     };
     let is_q = |sent: usize| m.doc.sentence_q.get(sent).copied().unwrap_or(false);
     let ib = |n: &str| basis_of(n, &INTENT_BASIS);
