@@ -359,6 +359,54 @@ fn hour(t: &str) -> Option<(u32, u32)> {
     None
 }
 
+/// The unit of a model the conversation is about: the one whose price a message quotes (the
+/// dealership's quote, or the customer repeating it), else the one whose own trim word a message
+/// names ("the GT-Line"); the newest message that points at one decides.
+pub fn discussed<'a>(recent: &[Message], units: &'a [Item]) -> Option<&'a Item> {
+    if units.len() < 2 {
+        return None;
+    }
+    let own_words = |v: &Item| -> Vec<String> {
+        let words = |x: &Item| -> Vec<String> {
+            x.trim
+                .as_deref()
+                .map(fold)
+                .unwrap_or_default()
+                .split_whitespace()
+                .filter(|w| w.chars().count() >= 3 && w.chars().any(char::is_alphabetic))
+                .map(str::to_owned)
+                .collect()
+        };
+        words(v)
+            .into_iter()
+            .filter(|w| !units.iter().all(|o| words(o).contains(w)))
+            .collect()
+    };
+    for m in recent.iter().rev() {
+        let text = m.text();
+        if text.trim().is_empty() {
+            continue;
+        }
+        let nums: Vec<String> = super::check::numbers(text).into_iter().flat_map(|(_, r)| r).collect();
+        let by_price = units
+            .iter()
+            .filter(|v| nums.contains(&v.price.normalize().to_string()))
+            .min_by_key(|v| v.price);
+        if by_price.is_some() {
+            return by_price;
+        }
+        let folded = fold(text);
+        let by_trim = units
+            .iter()
+            .filter(|v| own_words(v).iter().any(|w| has_word(&folded, &[w.as_str()])))
+            .min_by_key(|v| v.price);
+        if by_trim.is_some() {
+            return by_trim;
+        }
+    }
+    None
+}
+
 /// What the customer asks about the branch itself.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct BranchQuestion {

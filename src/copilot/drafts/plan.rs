@@ -124,6 +124,9 @@ pub struct Plan {
     pub asks_branch: BranchQuestion,
     /// What the company file says about the branch the customer would come to.
     pub branch_info: Option<BranchInfo>,
+    /// The dealership has already written in this conversation: what it talked about (the model,
+    /// say) is known to the agent even when the analysis missed it, so the reply does not ask.
+    pub established: bool,
     /// What the reply asks for; never something the customer already said.
     pub asks: Vec<String>,
     /// The tool results the reply rests on.
@@ -320,6 +323,7 @@ pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], dealer: Dealer
         when,
         asks_branch: hints::branch_question(recent),
         branch_info: None,
+        established: recent.iter().any(|m| !m.is_inbound()),
         asks: Vec::new(),
         facts: Vec::new(),
     };
@@ -350,6 +354,7 @@ pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], dealer: Dealer
             wanted.fuel = Some("hybrid");
         }
         let mut narrowed = false;
+        let mut discussed: Option<Item> = None;
         if let Some(mut f) = found {
             let fit: Vec<Item> = f.items.iter().filter(|v| wanted.fits(v)).cloned().collect();
             if !wanted.is_empty() && !fit.is_empty() && fit.len() < f.items.len() {
@@ -362,12 +367,22 @@ pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], dealer: Dealer
                 .sort_by_key(|v| (home.as_deref().is_some_and(|h| v.branch != h), v.price));
             p.stock_count = f.total;
             p.stock = f.items.iter().take(3).map(|v| unit(v, &language)).collect();
+            discussed = hints::discussed(recent, &f.items).cloned();
             f.items.truncate(10);
             p.facts.push(ToolFact {
                 tool: "inventory_search".into(),
                 text: format!("{} {} in stock", f.total, p.vehicle.as_deref().unwrap_or("")),
                 data: to_json(&f),
             });
+            if let Some(d) = &discussed
+                && !f.items.iter().any(|v| v.id == d.id)
+            {
+                p.facts.push(ToolFact {
+                    tool: "inventory_search".into(),
+                    text: "the unit the conversation is about".into(),
+                    data: to_json(d),
+                });
+            }
             if narrowed || home.is_some() {
                 found = Some(f);
             } else {
@@ -375,7 +390,8 @@ pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], dealer: Dealer
             }
         }
         // The unit the customer pointed at, if still for sale and what they asked for; else the
-        // first of the narrowed stock at their branch; else the cheapest match.
+        // one the conversation quoted; else the first of the narrowed stock at their branch;
+        // else the cheapest match.
         let pointed = i
             .catalog_ref
             .as_deref()
@@ -403,6 +419,7 @@ pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], dealer: Dealer
             });
         }
         let chosen = pointed
+            .or(discussed)
             .or_else(|| found.and_then(|f| f.items.into_iter().next()))
             .or_else(|| lowest.and_then(|o| o.lowest));
         p.lowest = chosen.as_ref().map(|v| unit(v, &language));
@@ -424,10 +441,30 @@ pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], dealer: Dealer
                 .as_ref()
                 .map(|v| v.price)
                 .or_else(|| price_of_model(tools, &i.make, &i.model)),
+            fuel: wanted
+                .fuel
+                .map(str::to_owned)
+                .or_else(|| fuel_of_model(tools, chosen.as_ref(), &i.make, &i.model)),
         };
         if sales {
             if p.not_in_stock {
-                p.alternatives = closest(tools, &language, &near, None, &[]);
+                // Within the customer's total budget, when they gave one.
+                let max = profile
+                    .budget
+                    .as_ref()
+                    .filter(|b| {
+                        b.period == BudgetPeriod::Total
+                            && tools
+                                .catalog()
+                                .vehicles
+                                .first()
+                                .is_some_and(|v| v.currency == b.currency)
+                    })
+                    .map(|b| b.amount);
+                p.alternatives = closest(tools, &language, &near, max, &[]);
+                if p.alternatives.is_empty() && max.is_some() {
+                    p.alternatives = closest(tools, &language, &near, None, &[]);
+                }
                 push_search_fact(&mut p, "alternatives");
             }
             if let (Some(b), Some(v)) = (&profile.budget, &chosen)
@@ -478,7 +515,7 @@ pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], dealer: Dealer
                 p.facts.push(ToolFact {
                     tool: "lowest_price".into(),
                     text: "compared".into(),
-                    data: json!({ "compared": p.compare.iter().map(|u| json!({"id": u.id, "price": u.raw_price.to_string()})).collect::<Vec<_>>() }),
+                    data: json!({ "compared": p.compare.iter().map(|u| json!({"id": u.id, "price": u.raw_price.to_string(), "trim": u.trim, "mileage": u.mileage})).collect::<Vec<_>>() }),
                 });
             }
         }
@@ -517,6 +554,8 @@ struct Near<'a> {
     branch: Option<&'a str>,
     /// The wanted model's price, when the catalog has (or had) it.
     price: Option<Decimal>,
+    /// Its fuel when it is electric, hybrid or diesel (folded): alternatives run on the same.
+    fuel: Option<String>,
 }
 
 /// The body type of a model: the catalog's (sold or reserved units included), else the
@@ -534,6 +573,35 @@ fn body_of_model(tools: &Tools, make: &str, model: &str) -> Option<String> {
         .and_then(|o| o.items.into_iter().next())
         .and_then(|v| v.body)
         .or_else(|| bodies::body_of(make, model).map(str::to_owned))
+}
+
+/// The model's fuel when it is not plain petrol: the unit's, the catalog's (sold or reserved
+/// included), else the knowledge table's.
+fn fuel_of_model(tools: &Tools, unit: Option<&Item>, make: &str, model: &str) -> Option<String> {
+    let special = |f: &str| {
+        let f = dossier_core::text::fold(f);
+        ["electric", "hybrid", "diesel"]
+            .into_iter()
+            .find(|k| f.contains(k))
+            .map(str::to_owned)
+    };
+    if let Some(v) = unit {
+        return v.fuel.as_deref().and_then(special);
+    }
+    let listed = tools
+        .inventory_search(&SearchInput {
+            make: Some(make.to_owned()),
+            model: Some(model.to_owned()),
+            include_unavailable: Some(true),
+            limit: Some(1),
+            ..Default::default()
+        })
+        .ok()
+        .and_then(|o| o.items.into_iter().next());
+    match listed {
+        Some(v) => v.fuel.as_deref().and_then(special),
+        None => bodies::fuel_of(make, model).map(str::to_owned),
+    }
 }
 
 /// The price of the model's cheapest unit, sold or reserved included.
@@ -588,14 +656,29 @@ fn closest(tools: &Tools, language: &str, near: &Near<'_>, max: Option<Decimal>,
         }
     }
     let same = |v: &Item| v.make.eq_ignore_ascii_case(near.make) && v.model.eq_ignore_ascii_case(near.model);
-    // Without the wanted price (a model the catalog never had), the best equipped first.
-    let top = near.price.or_else(|| items.iter().map(|v| v.price).max());
+    // The price to be near: the wanted model's; without it (a model the catalog never had),
+    // the middle of what there is.
+    let target = near.price.or_else(|| {
+        let mut prices: Vec<Decimal> = items.iter().map(|v| v.price).collect();
+        prices.sort();
+        prices.get(prices.len() / 2).copied()
+    });
+    // The same make counts only near the wanted price: a GLA buyer is not offered a G-Class.
+    let in_band = |v: &Item| target.is_none_or(|t| (v.price - t).abs() * Decimal::from(100) <= t * Decimal::from(35));
+    let same_make = |v: &Item| v.make.eq_ignore_ascii_case(near.make) && in_band(v);
+    let same_fuel = |v: &Item| {
+        near.fuel.as_deref().is_none_or(|f| {
+            v.fuel
+                .as_deref()
+                .is_some_and(|x| dossier_core::text::fold(x).contains(f))
+        })
+    };
     items.sort_by(|a, b| {
-        let other_make = |v: &Item| !v.make.eq_ignore_ascii_case(near.make);
         (!same(a))
             .cmp(&!same(b))
-            .then_with(|| other_make(a).cmp(&other_make(b)))
-            .then_with(|| match (max, top) {
+            .then_with(|| (!same_fuel(a)).cmp(&!same_fuel(b)))
+            .then_with(|| (!same_make(a)).cmp(&!same_make(b)))
+            .then_with(|| match (max, target) {
                 // The priciest that fits: closest to what they wanted.
                 (Some(_), _) => b.price.cmp(&a.price),
                 (None, Some(w)) => (a.price - w).abs().cmp(&(b.price - w).abs()),
@@ -780,7 +863,7 @@ fn programs(tools: &Tools, profile: &Profile, v: &Item, p: &mut Plan) {
 fn asks(p: &Plan, known: &[&str], profile: &Profile) -> Vec<String> {
     let mut asks = Vec::new();
     let mut ask = |what: &str| {
-        if !known.contains(&what) {
+        if !known.contains(&what) && !(what == "vehicle" && p.established) {
             asks.push(what.to_owned());
         }
     };
@@ -808,9 +891,9 @@ fn asks(p: &Plan, known: &[&str], profile: &Profile) -> Vec<String> {
             if p.vehicle.is_none() {
                 ask("vehicle");
             }
-            asks.push("day_time".into());
+            ask("day_time");
         }
-        "service" => asks.push("day_time".into()),
+        "service" => ask("day_time"),
         _ => {}
     }
     asks
