@@ -97,6 +97,8 @@ pub struct DraftLabels {
 struct LabelsFile {
     language: Option<String>,
     intent: String,
+    #[serde(default)]
+    interests: Vec<String>,
     draft: Option<DraftLabels>,
 }
 
@@ -446,11 +448,16 @@ pub async fn eval(dir: &Path, data: &Path, args: AnalysisArgs, json: bool) -> Re
         let mut branches: Vec<String> = rt.catalog.vehicles.iter().map(|v| v.branch.clone()).collect();
         branches.sort();
         branches.dedup();
-        let wanted: Vec<String> = profile
-            .interests
-            .iter()
-            .map(|i| format!("{} {}", i.make, i.model))
-            .collect();
+        // What the customer wants, as the labels say (the analysis may have missed a model).
+        let wanted: Vec<String> = if labels.interests.is_empty() {
+            profile
+                .interests
+                .iter()
+                .map(|i| format!("{} {}", i.make, i.model))
+                .collect()
+        } else {
+            labels.interests.clone()
+        };
         let lang = labels.language.clone().unwrap_or_else(|| "en".into());
         let s = score(&d, &lang, &labels.intent, &dl, &grounds, &branches, &wanted);
         let name = f
@@ -482,10 +489,10 @@ pub async fn eval(dir: &Path, data: &Path, args: AnalysisArgs, json: bool) -> Re
         return Ok(());
     }
     let header = format!(
-        "{:<14} {:>3} {}  {:>8}",
+        "{:<20} {:>3} {}  {:>8}",
         "group",
         "n",
-        CHECKS.map(|c| format!("{c:>15}")).join(""),
+        CHECKS.map(|c| format!("{c:>16}")).join(""),
         "all pass"
     );
     out!("{header}");
@@ -497,8 +504,8 @@ pub async fn eval(dir: &Path, data: &Path, args: AnalysisArgs, json: bool) -> Re
     groups.insert("all".into(), all.clone());
     for (g, v) in &groups {
         let (per, pass) = rates(v);
-        let cells: String = CHECKS.iter().map(|c| format!("{:>15.3}", per[c])).collect();
-        out!("{g:<14} {:>3} {cells}  {pass:>8.3}", v.len());
+        let cells: String = CHECKS.iter().map(|c| format!("{:>16.3}", per[c])).collect();
+        out!("{g:<20} {:>3} {cells}  {pass:>8.3}", v.len());
     }
     for (n, s, _) in &scores {
         if !s.problems.is_empty() {

@@ -4,6 +4,7 @@
 //! (`seq`) and that it is still pending; a claim (`Sending`) written compare-and-set keeps a
 //! double click from sending twice.
 
+use super::drafts::outcomes::{self, Outcome};
 use super::drafts::{self, Draft, DraftStatus};
 use super::ports::{Outgoing, SendError, window_open};
 use crate::state::App;
@@ -59,6 +60,9 @@ pub async fn decide(
             true
         })
         .await?;
+        if let Some(d) = &d {
+            outcomes::record(app, company, d, Outcome::Discarded).await;
+        }
         return finish(app, company, contact, d).await;
     }
     let Some(draft) = claim(app, company, contact, seq).await? else {
@@ -131,6 +135,11 @@ pub async fn decide(
                 true
             })
             .await?;
+            if let Some(d) = &d
+                && kind == "text"
+            {
+                outcomes::record(app, company, d, Outcome::sent(&draft.text, &text)).await;
+            }
             finish(app, company, contact, d).await
         }
         Err(SendError::WindowClosed) => {

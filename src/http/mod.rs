@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/companies/{company}/settings",
             get(api::settings::get_settings).put(api::settings::put_settings),
         )
+        .route("/v1/companies/{company}/drafts/stats", get(api::drafts::get_stats))
         .route("/slack/commands", post(crate::channels::slack::routes::commands))
         .route(
             "/slack/interactions",

@@ -53,6 +53,7 @@ struct Inner {
     seen: HashMap<(String, String, String), Instant>,
     settings: HashMap<String, Vec<u8>>,
     kv: HashMap<(String, String), (Vec<u8>, Instant)>,
+    counters: HashMap<(String, String), std::collections::BTreeMap<String, i64>>,
     queues: HashMap<Queue, QueueData>,
     next_id: u64,
     dead: HashMap<&'static str, Vec<DeadLetter>>,
@@ -403,6 +404,34 @@ impl Store for MemoryStore {
             .get(&(company.to_string(), name.to_owned()))
             .filter(|(_, until)| *until > Instant::now())
             .map(|(v, _)| v.clone()))
+    }
+
+    async fn claim_kv(&self, company: &CompanyId, name: &str, ttl_secs: u64) -> StoreResult<bool> {
+        let mut g = self.lock();
+        let key = (company.to_string(), name.to_owned());
+        let now = Instant::now();
+        if g.kv.get(&key).is_some_and(|(_, until)| *until > now) {
+            return Ok(false);
+        }
+        g.kv.insert(key, (b"1".to_vec(), now + Duration::from_secs(ttl_secs.max(1))));
+        Ok(true)
+    }
+
+    async fn incr_counters(&self, company: &CompanyId, name: &str, fields: &[(String, i64)]) -> StoreResult<()> {
+        let mut g = self.lock();
+        let h = g.counters.entry((company.to_string(), name.to_owned())).or_default();
+        for (f, by) in fields {
+            *h.entry(f.clone()).or_default() += by;
+        }
+        Ok(())
+    }
+
+    async fn counters(&self, company: &CompanyId, name: &str) -> StoreResult<Vec<(String, i64)>> {
+        let g = self.lock();
+        Ok(g.counters
+            .get(&(company.to_string(), name.to_owned()))
+            .map(|h| h.iter().map(|(k, v)| (k.clone(), *v)).collect())
+            .unwrap_or_default())
     }
 
     async fn enqueue(

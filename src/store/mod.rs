@@ -22,7 +22,8 @@
 //! | `P{c:CO:CT}:doc:draft` | HASH | `v` and `body`: the contact's current drafted reply; written compare-and-set |
 //! | `P{co:CO}:contacts` | ZSET | contact ids by last activity (lookup by name in team chat; the sweep of contacts whose profile is behind) |
 //! | `P{co:CO}:settings` | STRING | Customer Intelligence settings JSON set through the API |
-//! | `P{co:CO}:kv:<name>` | STRING | small company-scoped values with a TTL (pending button actions…) |
+//! | `P{co:CO}:kv:<name>` | STRING | small company-scoped values with a TTL (pending button actions, one-vote marks…) |
+//! | `P{co:CO}:counters:<name>` | HASH | company-scoped counters (`drafts`: each draft's outcome and feedback per language and intent, edit distances), added to with HINCRBY |
 //! | `P{jobs:n}` | STREAM | analysis jobs, `n` = hash(company, contact) mod `redis.job_streams`; group `analysis` |
 //! | `P{jobs:n}:later` | ZSET | analysis jobs waiting for a retry; score = due time in ms |
 //! | `P{drafts:n}` | STREAM | draft jobs (compose and post a reply), same sharding; group `drafts` |
@@ -388,6 +389,14 @@ pub trait Store: Send + Sync + 'static {
     /// A small company-scoped value with a time to live.
     async fn put_kv(&self, company: &CompanyId, name: &str, value: &[u8], ttl_secs: u64) -> StoreResult<()>;
     async fn kv(&self, company: &CompanyId, name: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Sets `name` only if it is not set (SET NX): `true` for the first caller, so a thing is
+    /// done once however many instances race.
+    async fn claim_kv(&self, company: &CompanyId, name: &str, ttl_secs: u64) -> StoreResult<bool>;
+
+    /// Adds each `(field, by)` to the company's counter hash `name`.
+    async fn incr_counters(&self, company: &CompanyId, name: &str, fields: &[(String, i64)]) -> StoreResult<()>;
+    /// Every field of the company's counter hash `name`.
+    async fn counters(&self, company: &CompanyId, name: &str) -> StoreResult<Vec<(String, i64)>>;
 
     /// Queues a job for `contact` on `queue` (sharded by contact).
     async fn enqueue(&self, queue: Queue, company: &CompanyId, contact: &ContactId, payload: &str) -> StoreResult<()>;

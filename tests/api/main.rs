@@ -5,6 +5,8 @@ mod helpers;
 
 mod api_messages;
 mod concurrency;
+mod drafts_eval;
+mod drafts_stats;
 mod faults;
 mod health;
 mod local_llm;

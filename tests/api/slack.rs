@@ -28,6 +28,8 @@ pub const MM_TOKEN: &str = "mm-test-token";
 pub const BETA_MM_TEAM: &str = "mmteam02";
 pub const BETA_MM_TOKEN: &str = "mm-beta-token";
 pub const PUBLIC_URL: &str = "https://dossier.example.test";
+/// Acme's bearer token for the JSON API.
+pub const ACME_API: &str = "acme-chat-api-token";
 
 pub struct ChatApp {
     pub address: String,
@@ -65,7 +67,7 @@ pub async fn spawn_chat_app() -> ChatApp {
     std::fs::write(
         dir.join("companies/acme.toml"),
         format!(
-            "id = \"acme\"\nname = \"Acme Motors\"\ncatalog = \"{}\"\n\
+            "id = \"acme\"\nname = \"Acme Motors\"\ncatalog = \"{}\"\napi_token_env = \"ACME_CHAT_API_TOKEN\"\n\
              [whatsapp]\nphone_number_ids = [\"{PNID}\"]\ntemplate = {{ name = \"follow_up_es_en\", language = \"en_US\" }}\n\
              [slack]\nteam_id = \"{TEAM}\"\ndrafts_channel = \"C0DRAFTS\"\nmanagers_channel = \"C0MANAGERS\"\n\
              [mattermost]\nteam_id = \"{MM_TEAM}\"\n",
@@ -90,6 +92,7 @@ pub async fn spawn_chat_app() -> ChatApp {
             ("WHATSAPP_RETRY_CAP_MS", "10"),
             ("MATTERMOST_TOKEN", MM_TOKEN),
             ("BETA_MM_TOKEN", BETA_MM_TOKEN),
+            ("ACME_CHAT_API_TOKEN", ACME_API),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned())),
     );

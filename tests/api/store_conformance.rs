@@ -127,6 +127,19 @@ async fn conformance(s: Arc<dyn Store>) {
     s.put_kv(&co, "k", b"v", 60).await.unwrap();
     assert_eq!(s.kv(&co, "k").await.unwrap().unwrap(), b"v");
     assert!(s.kv(&co, "missing").await.unwrap().is_none());
+    // A claim is won once; counters add up and come back whole.
+    assert!(s.claim_kv(&co, "vote:1", 60).await.unwrap());
+    assert!(!s.claim_kv(&co, "vote:1", 60).await.unwrap());
+    assert!(s.claim_kv(&co, "vote:2", 60).await.unwrap());
+    s.incr_counters(&co, "drafts", &[("a".into(), 2), ("b".into(), 1)])
+        .await
+        .unwrap();
+    s.incr_counters(&co, "drafts", &[("a".into(), 3)]).await.unwrap();
+    s.incr_counters(&co, "drafts", &[]).await.unwrap();
+    let mut c = s.counters(&co, "drafts").await.unwrap();
+    c.sort();
+    assert_eq!(c, [("a".to_owned(), 5), ("b".to_owned(), 1)]);
+    assert!(s.counters(&co, "other").await.unwrap().is_empty());
 
     // Erase: everything about the contact goes; the dedupe mark stays.
     s.erase_contact(&co, &ct).await.unwrap();

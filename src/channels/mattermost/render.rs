@@ -91,11 +91,34 @@ pub fn draft_card(card: &DraftCard, key: &[u8], url: &str) -> (String, Value) {
             .join("\n")
     };
     let mut text = vec![format!("**{title}** · {}", esc(&d.context)), body];
+    if let Some(g) = &d.gloss {
+        text.push(format!(
+            "**In your language:**\n{}",
+            g.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| format!("> _{}_", esc(l.trim())))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ));
+    }
     let mut small = format!("{} · {} · draft #{}", d.language, d.intent, d.seq);
+    if !d.asks.is_empty() {
+        small.push_str(&format!(
+            " · asks for: {}",
+            d.asks
+                .iter()
+                .map(|a| crate::copilot::card::human(a).to_lowercase())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     if let Some(w) = &d.wamid {
         small.push_str(&format!(" · wamid {w}"));
     }
     text.push(format!("_{small}_"));
+    if let Some(why) = &d.set_aside {
+        text.push(format!(":information_source: {}", esc(why)));
+    }
     if let Some(n) = &d.note {
         text.push(format!("{}{}", if d.window_closed { ":warning: " } else { "" }, esc(n)));
     }

@@ -3,7 +3,7 @@
 //! 10 elements, button text 75, button value 2000, confirm dialog title 100 / text 300 / buttons 30.
 //! Every message also carries a top-level `text` (notifications and fallback).
 
-use crate::copilot::card::{ProfileCard, clip};
+use crate::copilot::card::{ProfileCard, clip, human};
 use crate::copilot::contact::Candidate;
 use crate::copilot::drafts::{DraftCard, DraftStatus};
 use crate::copilot::{Reply, token};
@@ -26,6 +26,9 @@ pub const ACTION_EDIT: &str = "draft_edit";
 pub const ACTION_DISCARD: &str = "draft_discard";
 pub const ACTION_TEMPLATE: &str = "draft_template";
 pub const ACTION_EVIDENCE: &str = "card_evidence";
+/// Thumbs up / down on a draft: feeds the company's draft statistics.
+pub const ACTION_VOTE_UP: &str = "draft_vote_up";
+pub const ACTION_VOTE_DOWN: &str = "draft_vote_down";
 /// Pick-list buttons: `pick_<subcommand>`.
 pub const ACTION_PICK_PREFIX: &str = "pick_";
 /// The Edit modal's `callback_id`.
@@ -191,7 +194,29 @@ pub fn draft_card(card: &DraftCard, key: &[u8]) -> (String, Value) {
         quoted
     };
     blocks.push(json!({ "type": "section", "block_id": format!("draft:{}", d.seq), "text": mrkdwn(&draft_text, SECTION_TEXT_MAX) }));
+    if let Some(g) = &d.gloss {
+        let meaning: String = g
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| format!(">_{}_", esc(l.trim())))
+            .collect::<Vec<_>>()
+            .join("\n");
+        blocks.push(section(&clip(
+            &format!("*In your language:*\n{meaning}"),
+            SECTION_TEXT_MAX,
+        )));
+    }
     let mut small = vec![format!("{} · {} · draft #{}", d.language, d.intent, d.seq)];
+    if !d.asks.is_empty() {
+        small.push(format!(
+            "asks for: {}",
+            d.asks
+                .iter()
+                .map(|a| human(a).to_lowercase())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     if let Some(i) = &d.instructions {
         small.push(format!("asked: {}", esc(i)));
     }
@@ -199,6 +224,9 @@ pub fn draft_card(card: &DraftCard, key: &[u8]) -> (String, Value) {
         small.push(format!("wamid {}", esc(w)));
     }
     blocks.push(context(&small.join(" · ")));
+    if let Some(why) = &d.set_aside {
+        blocks.push(context(&format!(":information_source: {}", esc(why))));
+    }
     if let Some(n) = &d.note {
         let icon = if d.window_closed { ":warning: " } else { "" };
         blocks.push(section(&format!("{icon}{}", esc(n))));
@@ -234,6 +262,14 @@ pub fn draft_card(card: &DraftCard, key: &[u8]) -> (String, Value) {
         discard["confirm"] = confirm("Discard this draft?", "Nothing is sent to the customer.", "Discard");
         buttons.push(discard);
         blocks.push(json!({ "type": "actions", "block_id": format!("draft_actions:{}", d.seq), "elements": buttons }));
+    }
+    if matches!(d.status, DraftStatus::Pending | DraftStatus::Sent) {
+        blocks.push(
+            json!({ "type": "actions", "block_id": format!("draft_feedback:{}", d.seq), "elements": [
+            button(":+1: Good draft", ACTION_VOTE_UP, sign(ACTION_VOTE_UP), None),
+            button(":-1: Not usable", ACTION_VOTE_DOWN, sign(ACTION_VOTE_DOWN), None),
+        ] }),
+        );
     }
     let text = format!("{title}: {}", d.context);
     (fallback(&text), Value::Array(blocks))
@@ -388,9 +424,12 @@ mod tests {
                 template: "drafts/availability.es.txt.j2".into(),
                 instructions: None,
                 for_pos: None,
-                gloss: None,
-                asks: Vec::new(),
-                set_aside: None,
+                gloss: Some("Hi María! Yes, we have the Corolla.\n\nWould you like to see it?".into()),
+                asks: vec!["down_payment".into()],
+                set_aside: Some(
+                    "The model's draft was set aside: it states numbers no tool, profile or message gave (19,900)."
+                        .into(),
+                ),
                 created_at: "2026-11-20T15:00:00Z".parse().unwrap(),
                 context: "María Souza · +5215512345678 · Negotiating · Toyota Corolla 2022".into(),
                 cards: vec![],
@@ -419,7 +458,14 @@ mod tests {
     fn draft_card_states() {
         let (_, pending) = draft_card(&draft(DraftStatus::Pending, false), b"k");
         check_limits(&pending).unwrap();
-        let actions = pending.as_array().unwrap().last().unwrap();
+        let blocks = pending.as_array().unwrap();
+        let actions = blocks
+            .iter()
+            .find(|b| b["block_id"].as_str().is_some_and(|id| id.starts_with("draft_actions")))
+            .unwrap();
+        let votes = blocks.last().unwrap();
+        assert_eq!(votes["elements"][0]["action_id"], ACTION_VOTE_UP);
+        assert_eq!(votes["elements"][1]["action_id"], ACTION_VOTE_DOWN);
         let ids: Vec<&str> = actions["elements"]
             .as_array()
             .unwrap()
@@ -434,7 +480,13 @@ mod tests {
         let s = closed.to_string();
         assert!(s.contains(ACTION_TEMPLATE) && !s.contains(ACTION_APPROVE), "{s}");
         let (_, sent) = draft_card(&draft(DraftStatus::Sent, false), b"k");
-        assert!(!sent.to_string().contains("\"actions\""));
+        let s = sent.to_string();
+        assert!(
+            !s.contains(ACTION_APPROVE) && s.contains(ACTION_VOTE_UP),
+            "a sent draft can still be rated"
+        );
+        let (_, gone) = draft_card(&draft(DraftStatus::Superseded, false), b"k");
+        assert!(!gone.to_string().contains("\"actions\""));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use super::blocks::{
     self, ACTION_APPROVE, ACTION_DISCARD, ACTION_EDIT, ACTION_EVIDENCE, ACTION_PICK_PREFIX, ACTION_TEMPLATE,
-    EDIT_CALLBACK,
+    ACTION_VOTE_DOWN, ACTION_VOTE_UP, EDIT_CALLBACK,
 };
 use super::signature;
 use crate::copilot::approve::{self, Decision};
@@ -213,6 +213,17 @@ async fn block_action(
         let result = match action_id.as_str() {
             ACTION_EVIDENCE => evidence(&app, &company, &contact, &response_url).await,
             ACTION_EDIT => open_edit(&app, &key, &company, &contact, seq, &trigger, &response_url).await,
+            ACTION_VOTE_UP | ACTION_VOTE_DOWN => {
+                voted(
+                    &app,
+                    &company,
+                    &contact,
+                    seq,
+                    action_id == ACTION_VOTE_UP,
+                    &response_url,
+                )
+                .await
+            }
             ACTION_APPROVE | ACTION_DISCARD | ACTION_TEMPLATE => {
                 let decision = match action_id.as_str() {
                     ACTION_APPROVE => Decision::Approve { text: None },
@@ -251,6 +262,32 @@ async fn block_action(
         }
     });
     Ok(StatusCode::OK.into_response())
+}
+
+/// A thumbs up or down on the contact's current draft `seq`; the first vote on a draft counts.
+async fn voted(
+    app: &AppState,
+    company: &CompanyId,
+    contact: &ContactId,
+    seq: u64,
+    up: bool,
+    response_url: &str,
+) -> anyhow::Result<()> {
+    let Some((_, d)) = crate::copilot::drafts::load(app, company, contact).await? else {
+        return Ok(());
+    };
+    if d.seq != seq {
+        return Ok(());
+    }
+    let counted = crate::copilot::drafts::outcomes::vote(app, company, contact, &d, up).await;
+    let text = if counted {
+        "Thanks: your vote counts in this company's draft statistics."
+    } else {
+        "This draft already has a vote."
+    };
+    let body = json!({ "response_type": "ephemeral", "replace_original": false, "text": text });
+    crate::channels::respond(&app.http, response_url, &body).await?;
+    Ok(())
 }
 
 async fn evidence(app: &AppState, company: &CompanyId, contact: &ContactId, response_url: &str) -> anyhow::Result<()> {

@@ -2,7 +2,7 @@
 //! draft`), superseding the pending one, posted to the company's drafts channels and kept up to
 //! date there through the team-chat port.
 
-use super::{Draft, DraftCard, DraftStatus, compose, context_line, llm, load, modify, save};
+use super::{Draft, DraftCard, DraftStatus, compose, context_line, llm, load, modify, outcomes, save};
 use crate::analysis::doc::ProfileDoc;
 use crate::companies::CompanyRuntime;
 use crate::config::{IntelligenceSettings, ProviderKind};
@@ -134,6 +134,7 @@ async fn new_draft(
             if !save(app, company, contact, *v, &old).await? {
                 continue;
             }
+            outcomes::record(app, company, &old, outcomes::Outcome::Superseded).await;
             update_cards(app, company, contact, &old).await;
             expected = v + 1;
         }

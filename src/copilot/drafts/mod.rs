@@ -6,6 +6,8 @@
 //! - [`llm`]: drafting with the company's LLM and the business tools.
 //! - [`check`]: what a draft must pass (language, grounded numbers, nothing asked twice, size);
 //!   an LLM draft that fails is set aside for the builtin one, with the reason on the card.
+//! - [`outcomes`]: what became of each draft (approved as is, edited, discarded, superseded)
+//!   and the agents' votes, counted per company, language and intent.
 //! - [`lifecycle`]: a draft job (a reply is due), `/dossier draft`, superseding the pending draft,
 //!   posting and updating the cards through the team-chat port.
 //!
@@ -19,6 +21,7 @@ pub mod compose;
 pub mod hints;
 pub mod lifecycle;
 pub mod llm;
+pub mod outcomes;
 pub mod plan;
 
 pub use lifecycle::{draft_on_demand, on_draft_due, update_cards};

@@ -863,7 +863,8 @@ fn programs(tools: &Tools, profile: &Profile, v: &Item, p: &mut Plan) {
 fn asks(p: &Plan, known: &[&str], profile: &Profile) -> Vec<String> {
     let mut asks = Vec::new();
     let mut ask = |what: &str| {
-        if !known.contains(&what) && !(what == "vehicle" && p.established) {
+        let said = known.contains(&what) || (what == "vehicle" && p.established);
+        if !said {
             asks.push(what.to_owned());
         }
     };

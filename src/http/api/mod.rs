@@ -1,5 +1,6 @@
 //! The JSON API under `/v1/companies/{company}` (bearer auth, see [`crate::http::auth`]).
 
+pub mod drafts;
 pub mod messages;
 pub mod profile;
 pub mod settings;

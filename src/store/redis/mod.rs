@@ -722,6 +722,39 @@ impl Store for RedisStore {
             .map_err(unavailable)
     }
 
+    async fn claim_kv(&self, company: &CompanyId, name: &str, ttl_secs: u64) -> StoreResult<bool> {
+        let set: Option<String> = ::redis::cmd("SET")
+            .arg(self.co(company, &format!("kv:{name}")))
+            .arg(1)
+            .arg("NX")
+            .arg("EX")
+            .arg(ttl_secs.max(1))
+            .query_async(&mut self.c())
+            .await
+            .map_err(unavailable)?;
+        Ok(set.is_some())
+    }
+
+    async fn incr_counters(&self, company: &CompanyId, name: &str, fields: &[(String, i64)]) -> StoreResult<()> {
+        if fields.is_empty() {
+            return Ok(());
+        }
+        let key = self.co(company, &format!("counters:{name}"));
+        let mut pipe = ::redis::pipe();
+        for (f, by) in fields {
+            pipe.cmd("HINCRBY").arg(&key).arg(f).arg(*by).ignore();
+        }
+        pipe.query_async::<()>(&mut self.c()).await.map_err(unavailable)
+    }
+
+    async fn counters(&self, company: &CompanyId, name: &str) -> StoreResult<Vec<(String, i64)>> {
+        ::redis::cmd("HGETALL")
+            .arg(self.co(company, &format!("counters:{name}")))
+            .query_async(&mut self.c())
+            .await
+            .map_err(unavailable)
+    }
+
     async fn enqueue(&self, queue: Queue, company: &CompanyId, contact: &ContactId, payload: &str) -> StoreResult<()> {
         self.queue_enqueue(queue, company, contact, payload).await
     }
