@@ -204,36 +204,68 @@ pub async fn run(dir: &Path, args: DemoArgs) -> Result<(), CliError> {
             crate::copilot::card::ProfileCard::build(&company_id, contact, &p, record.as_ref(), &messages, &p.facts);
         out!("{}", indent(&card.to_text(true)));
     }
-    // Drafts are their own jobs, after the analysis: give the last one a moment.
+    // Drafts are their own jobs, after the analysis: give them a moment. One conversation in
+    // each language the composer writes, each with its meaning in the agents' language.
+    let mut shown = vec![(file.clone(), contact.clone())];
+    for lang in ["es", "pt", "ar"] {
+        for (f, c) in &contacts {
+            let p = crate::analysis::pipeline::read_profile(&state, &company_id, c)
+                .await
+                .map_err(fail)?;
+            if p.and_then(|p| p.contact.language).as_deref() == Some(lang) {
+                shown.push((f.clone(), c.clone()));
+                break;
+            }
+        }
+    }
+    for (file, contact) in &shown {
+        print_draft(&state, &company_id, contact, file).await?;
+    }
+    shutdown.cancel();
+    let _ = server.await;
+    Ok(())
+}
+
+/// Prints the reply drafted for `contact`'s latest message, waiting a moment for its draft job.
+async fn print_draft(state: &AppState, company: &CompanyId, contact: &ContactId, file: &str) -> Result<(), CliError> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut draft = None;
     while draft.is_none() && Instant::now() < deadline {
-        draft = crate::copilot::drafts::load(&state, &company_id, contact)
+        draft = crate::copilot::drafts::load(state, company, contact)
             .await
             .map_err(fail)?;
         if draft.is_none() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-    match draft {
-        Some((_, d)) => {
-            out!(
-                "DRAFTED REPLY to the customer's latest message (posted to the drafts channel; nothing is sent until an agent approves):\n"
-            );
-            out!("   {}", d.context);
-            for line in d.text.lines() {
-                out!("   │ {line}");
-            }
-            out!(
-                "   [Approve & send]  [Edit]  [Discard]        language {}, template {}\n",
-                d.language,
-                d.template
-            );
-        }
-        None => out!("(no draft: auto-draft is off for this company)\n"),
+    let Some((_, d)) = draft else {
+        out!("(no draft for {file}: auto-draft is off for this company)\n");
+        return Ok(());
+    };
+    out!(
+        "DRAFTED REPLY ({file}, in {}) to the customer's latest message (posted to the drafts channel; nothing is sent until an agent approves):",
+        d.language
+    );
+    out!("   {}", d.context);
+    for line in d.text.lines() {
+        out!("   │ {line}");
     }
-    shutdown.cancel();
-    let _ = server.await;
+    if let Some(g) = &d.gloss {
+        out!("   In your language:");
+        for line in g.lines().filter(|l| !l.trim().is_empty()) {
+            out!("   ┆ {line}");
+        }
+    }
+    let asks = if d.asks.is_empty() {
+        String::new()
+    } else {
+        format!(", asks for {}", d.asks.join(", "))
+    };
+    out!(
+        "   [Approve & send]  [Edit]  [Discard]  [👍] [👎]      {} · template {}{asks}\n",
+        d.intent,
+        d.template
+    );
     Ok(())
 }
 

@@ -44,3 +44,55 @@ fn builtin_drafts_pass_the_checks_on_both_held_out_sets() {
         assert!(all >= 0.80, "{set}: all pass {all}");
     }
 }
+
+/// What an agent reads: the drafts (and their meaning in the agent's language) for
+/// representative conversations in every language: over a budget, over a monthly cap, a model
+/// not in stock, a comparison with a time named, a test drive, a complaint, a media message.
+#[test]
+fn representative_drafts_in_every_language() {
+    let root = format!("{}/tests/heldout/drafts", env!("CARGO_MANIFEST_DIR"));
+    for name in [
+        "d1/d1en03",
+        "d1/d1en06",
+        "d1/d1en11",
+        "d1/d1es05",
+        "d1/d1es08",
+        "d2/d2es03",
+        "d1/d1pt07",
+        "d2/d2pt03",
+        "d2/d2pt05",
+        "d1/d1ar02",
+        "d1/d1ar08",
+        "d2/d2ar08",
+    ] {
+        let (set, file) = name.split_once('/').unwrap();
+        let dir = format!("{root}/{set}");
+        let out = Command::new(env!("CARGO_BIN_EXE_dossier"))
+            .args([
+                "draft",
+                &format!("{dir}/{file}.json"),
+                "--catalog",
+                &format!("{dir}/catalog.csv"),
+                "--rates",
+                &format!("{dir}/rates.toml"),
+                "--programs",
+                &format!("{dir}/programs.toml"),
+            ])
+            .env_remove("REDIS_URL")
+            .env("RUST_LOG", "error")
+            .output()
+            .expect("dossier runs");
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let shown = format!(
+            "{} · {} · {} · asks {}\n\n{}\n\n--- in the agent's language ---\n{}",
+            d["language"].as_str().unwrap(),
+            d["intent"].as_str().unwrap(),
+            d["template"].as_str().unwrap(),
+            d["asks"],
+            d["text"].as_str().unwrap(),
+            d["gloss"].as_str().unwrap(),
+        );
+        insta::assert_snapshot!(format!("draft_{file}"), shown);
+    }
+}

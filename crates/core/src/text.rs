@@ -6,6 +6,16 @@ use unicode_normalization::UnicodeNormalization;
 /// Folds text for matching: lowercase, no accents (é → e), no Arabic harakat or tatweel, unified
 /// alef/yeh/teh-marbuta forms, ASCII digits. Keeps other characters (and so word boundaries).
 pub fn fold(input: &str) -> String {
+    if input.is_ascii() {
+        // Nothing to decompose: lowercase, and the backtick as an apostrophe.
+        return input
+            .bytes()
+            .map(|b| match b {
+                b'`' => '\'',
+                b => char::from(b.to_ascii_lowercase()),
+            })
+            .collect();
+    }
     let mut out = String::with_capacity(input.len());
     for c in input.nfd() {
         if unicode_normalization::char::is_combining_mark(c) && !is_arabic(c) {

@@ -66,9 +66,7 @@ pub fn compose(
     let gloss = if agent_language == plan.language {
         text.clone()
     } else {
-        let mut other = profile.clone();
-        other.contact.language = Some(agent_language.to_owned());
-        render(templates, &plan::plan(tools, &other, recent, dealer))?.0
+        render(templates, &plan.localized(agent_language))?.0
     };
     Ok(Composed {
         text,

@@ -10,6 +10,7 @@ use dossier_core::Message;
 use dossier_core::text::fold;
 use dossier_tools::search::Item;
 use serde::Serialize;
+use std::sync::LazyLock;
 
 /// The condition and fuel the customer asked for, when they said.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -86,17 +87,24 @@ const FUELS: [(&str, &[&str]); 3] = [
     ("diesel", &["diesel", "ديزل", "الديزل"]),
 ];
 
-/// Whole words (or phrases of whole words) of `list` in folded `text`. An Arabic word may carry
-/// a one-letter prefix (و، ب، ل، ف، ع، ك: "and", "with", "for", "on"…).
-fn has_word(text: &str, list: &[&str]) -> bool {
-    let words: Vec<&str> = text
-        .split(|c: char| !c.is_alphanumeric() && c != '-')
+/// Folds a word list once (the lists are written for people, with accents and hamzas).
+fn folded(list: &[&str]) -> Vec<String> {
+    list.iter().map(|w| fold(w)).collect()
+}
+
+/// The words of folded text, split once and matched against many lists.
+fn words(text: &str) -> Vec<&str> {
+    text.split(|c: char| !c.is_alphanumeric() && c != '-')
         .filter(|w| !w.is_empty())
-        .collect();
+        .collect()
+}
+
+/// Whole words (or phrases of whole words) of folded `list` among `words`. An Arabic word may
+/// carry a one-letter prefix (و، ب، ل، ف، ع، ك: "and", "with", "for", "on"…).
+fn has_word<S: AsRef<str>>(words: &[&str], list: &[S]) -> bool {
     list.iter().any(|w| {
-        let w = fold(w);
-        let parts: Vec<&str> = w.split(' ').collect();
-        if parts.len() == 1 {
+        let w = w.as_ref();
+        if !w.contains(' ') {
             return words.iter().any(|x| {
                 *x == w
                     || x.strip_prefix(['و', 'ب', 'ل', 'ف', 'ع', 'ك']).is_some_and(|rest| {
@@ -104,9 +112,22 @@ fn has_word(text: &str, list: &[&str]) -> bool {
                     })
             });
         }
+        let parts: Vec<&str> = w.split(' ').collect();
         words.windows(parts.len()).any(|win| win == parts.as_slice())
     })
 }
+
+static NEW_F: LazyLock<Vec<String>> = LazyLock::new(|| folded(&NEW));
+static USED_F: LazyLock<Vec<String>> = LazyLock::new(|| folded(&USED));
+static FUELS_F: LazyLock<Vec<(&str, Vec<String>)>> =
+    LazyLock::new(|| FUELS.iter().map(|(k, w)| (*k, folded(w))).collect());
+static DAYS_F: LazyLock<Vec<(&str, Vec<String>)>> =
+    LazyLock::new(|| DAYS.iter().map(|(k, w)| (*k, folded(w))).collect());
+static PARTS_F: LazyLock<Vec<(&str, Vec<String>)>> =
+    LazyLock::new(|| PARTS.iter().map(|(k, w)| (*k, folded(w))).collect());
+static LOCATION_F: LazyLock<Vec<String>> = LazyLock::new(|| folded(&LOCATION));
+static HOURS_F: LazyLock<Vec<String>> = LazyLock::new(|| folded(&HOURS));
+static ESCALATION_F: LazyLock<Vec<String>> = LazyLock::new(|| folded(&ESCALATION));
 
 /// The unit hints in the messages that show the interest (its evidence) and the customer's
 /// latest message.
@@ -119,11 +140,12 @@ pub fn unit_hints(recent: &[Message], evidence: &[dossier_core::MessageId]) -> U
         .collect();
     let mut h = UnitHints::default();
     for t in &texts {
-        let (n, u) = (has_word(t, &NEW), has_word(t, &USED));
+        let t = &words(t);
+        let (n, u) = (has_word(t, &NEW_F), has_word(t, &USED_F));
         if n != u {
             h.new = Some(n);
         }
-        if let Some((fuel, _)) = FUELS.iter().find(|(_, words)| has_word(t, words)) {
+        if let Some((fuel, _)) = FUELS_F.iter().find(|(_, words)| has_word(t, words)) {
             h.fuel = Some(fuel);
         }
     }
@@ -261,7 +283,8 @@ pub fn requested_when(recent: &[Message]) -> Option<When> {
     for m in recent.iter().rev().filter(|m| m.is_inbound()).take(3) {
         let t = fold(m.text());
         let mut w = When::default();
-        if let Some((p, _)) = PARTS.iter().find(|(_, words)| has_word(&t, words)) {
+        let tw = words(&t);
+        if let Some((p, _)) = PARTS_F.iter().find(|(_, list)| has_word(&tw, list)) {
             w.part = Some(p);
         }
         // "de mañana"/"por la mañana" is the morning, not tomorrow.
@@ -270,7 +293,8 @@ pub fn requested_when(recent: &[Message]) -> Option<When> {
         } else {
             t.clone()
         };
-        if let Some((d, _)) = DAYS.iter().find(|(_, words)| has_word(&day_text, words)) {
+        let dw = words(&day_text);
+        if let Some((d, _)) = DAYS_F.iter().find(|(_, list)| has_word(&dw, list)) {
             w.day = Some(d);
         }
         if let Some((h, min)) = hour(&t) {
@@ -366,22 +390,27 @@ pub fn discussed<'a>(recent: &[Message], units: &'a [Item]) -> Option<&'a Item> 
     if units.len() < 2 {
         return None;
     }
-    let own_words = |v: &Item| -> Vec<String> {
-        let words = |x: &Item| -> Vec<String> {
-            x.trim
-                .as_deref()
-                .map(fold)
-                .unwrap_or_default()
-                .split_whitespace()
-                .filter(|w| w.chars().count() >= 3 && w.chars().any(char::is_alphabetic))
-                .map(str::to_owned)
-                .collect()
-        };
-        words(v)
-            .into_iter()
-            .filter(|w| !units.iter().all(|o| words(o).contains(w)))
+    let trim_words = |x: &Item| -> Vec<String> {
+        x.trim
+            .as_deref()
+            .map(fold)
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter(|w| w.chars().count() >= 3 && w.chars().any(char::is_alphabetic))
+            .map(str::to_owned)
             .collect()
     };
+    let all: Vec<Vec<String>> = units.iter().map(trim_words).collect();
+    // Each unit's own trim words: those not every unit of the model has.
+    let own: Vec<Vec<String>> = all
+        .iter()
+        .map(|ws| {
+            ws.iter()
+                .filter(|w| !all.iter().all(|o| o.contains(w)))
+                .cloned()
+                .collect()
+        })
+        .collect();
     for m in recent.iter().rev() {
         let text = m.text();
         if text.trim().is_empty() {
@@ -396,15 +425,56 @@ pub fn discussed<'a>(recent: &[Message], units: &'a [Item]) -> Option<&'a Item> 
             return by_price;
         }
         let folded = fold(text);
+        let tw = words(&folded);
         let by_trim = units
             .iter()
-            .filter(|v| own_words(v).iter().any(|w| has_word(&folded, &[w.as_str()])))
+            .zip(&own)
+            .filter(|(_, ws)| has_word(&tw, ws))
+            .map(|(v, _)| v)
             .min_by_key(|v| v.price);
         if by_trim.is_some() {
             return by_trim;
         }
     }
     None
+}
+
+const ESCALATION: [&str; 24] = [
+    "manager",
+    "supervisor",
+    "someone in charge",
+    "speak to someone",
+    "talk to someone",
+    "gerente",
+    "supervisora",
+    "encargado",
+    "encargada",
+    "alguien responsable",
+    "poder de decision",
+    "responsavel",
+    "alguem responsavel",
+    "falar com alguem",
+    "reclamacao",
+    "queja",
+    "complaint",
+    "مسؤول",
+    "المسؤول",
+    "المدير",
+    "مدير",
+    "شكوى",
+    "اشتكي",
+    "حماية المستهلك",
+];
+
+/// Whether the customer's latest messages ask for a manager or someone in charge, or say they
+/// will complain: a support case is then a complaint, answered with an apology and a person.
+pub fn escalation(recent: &[Message]) -> bool {
+    recent
+        .iter()
+        .rev()
+        .filter(|m| m.is_inbound())
+        .take(3)
+        .any(|m| has_word(&words(&fold(m.text())), &ESCALATION_F))
 }
 
 /// What the customer asks about the branch itself.
@@ -458,8 +528,9 @@ pub fn branch_question(recent: &[Message]) -> BranchQuestion {
     let mut q = BranchQuestion::default();
     for m in recent.iter().rev().filter(|m| m.is_inbound()).take(2) {
         let t = fold(m.text());
-        q.location |= has_word(&t, &LOCATION);
-        q.hours |= has_word(&t, &HOURS);
+        let t = words(&t);
+        q.location |= has_word(&t, &LOCATION_F);
+        q.hours |= has_word(&t, &HOURS_F);
     }
     q
 }
@@ -467,30 +538,29 @@ pub fn branch_question(recent: &[Message]) -> BranchQuestion {
 /// The branch the conversation names (by its full name or a distinctive word of it, such as
 /// "Moema" for "São Paulo Moema"), the latest mention first.
 pub fn branch_named<'a>(recent: &[Message], branches: &'a [String]) -> Option<&'a str> {
-    for m in recent.iter().rev() {
-        let t = fold(m.text());
-        for b in branches {
-            let fb = fold(b);
-            if t.contains(&fb) {
-                return Some(b);
-            }
-        }
-        // A word of one branch's name that no other branch has.
-        for b in branches {
-            let own = fold(b)
-                .split_whitespace()
+    let names: Vec<String> = branches.iter().map(|b| fold(b)).collect();
+    // A word of one branch's name that no other branch has.
+    let own: Vec<Vec<String>> = names
+        .iter()
+        .map(|n| {
+            n.split_whitespace()
                 .filter(|w| w.chars().count() >= 4)
-                .filter(|w| {
-                    branches
-                        .iter()
-                        .filter(|o| fold(o).split_whitespace().any(|x| x == *w))
-                        .count()
-                        == 1
-                })
-                .any(|w| has_word(&t, &[w]));
-            if own {
-                return Some(b);
-            }
+                .filter(|w| names.iter().filter(|o| o.split_whitespace().any(|x| x == *w)).count() == 1)
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect();
+    for m in recent.iter().rev() {
+        if m.text().trim().is_empty() {
+            continue;
+        }
+        let t = fold(m.text());
+        if let Some(i) = names.iter().position(|n| t.contains(n.as_str())) {
+            return Some(&branches[i]);
+        }
+        let tw = words(&t);
+        if let Some(i) = own.iter().position(|ws| has_word(&tw, ws)) {
+            return Some(&branches[i]);
         }
     }
     None
@@ -562,5 +632,15 @@ mod tests {
             Some("Bogotá Norte")
         );
         assert_eq!(branch_named(&msgs(&["hola"]), &branches), None);
+    }
+
+    #[test]
+    fn asking_for_a_manager_is_an_escalation() {
+        assert!(escalation(&msgs(&["أبي أحد مسؤول يكلمني اليوم"])));
+        assert!(escalation(&msgs(&["I want to talk to a manager today"])));
+        assert!(escalation(&msgs(&[
+            "Quiero hablar con alguien que tenga poder de decisión"
+        ])));
+        assert!(!escalation(&msgs(&["Can I book a service for Friday?"])));
     }
 }

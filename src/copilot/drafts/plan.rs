@@ -49,6 +49,12 @@ pub struct Unit {
     pub monthly: Option<String>,
     #[serde(skip)]
     raw_price: Decimal,
+    #[serde(skip)]
+    raw_mileage: Option<u64>,
+    #[serde(skip)]
+    raw_monthly: Option<Decimal>,
+    #[serde(skip)]
+    currency: Currency,
 }
 
 /// A monthly payment estimate.
@@ -65,6 +71,10 @@ pub struct Payment {
     pub unit: Unit,
     #[serde(skip)]
     raw_monthly: Decimal,
+    #[serde(skip)]
+    raw_down: Decimal,
+    #[serde(skip)]
+    raw_apr: Decimal,
 }
 
 /// The customer's stated limit.
@@ -72,6 +82,10 @@ pub struct Payment {
 pub struct Limit {
     pub amount: String,
     pub monthly: bool,
+    #[serde(skip)]
+    raw: Decimal,
+    #[serde(skip)]
+    currency: Currency,
 }
 
 /// Everything a reply may say, with the tool results behind it.
@@ -132,6 +146,45 @@ pub struct Plan {
     /// The tool results the reply rests on.
     #[serde(skip)]
     pub facts: Vec<ToolFact>,
+    #[serde(skip)]
+    raw_needed_down: Option<(Decimal, Currency)>,
+}
+
+impl Plan {
+    /// The same plan for a reader of `language`: the same facts, numbers written its way (the
+    /// gloss is the reply in the agent's language, without planning it twice).
+    pub fn localized(&self, language: &str) -> Plan {
+        let mut p = self.clone();
+        p.language = language.to_owned();
+        let unit = |u: &mut Unit| {
+            u.price = money(u.raw_price, u.currency, language);
+            u.mileage = u.raw_mileage.filter(|m| *m > 100).map(|m| km(m, language));
+            u.monthly = u.raw_monthly.map(|m| money(m, u.currency, language));
+        };
+        let payment = |x: &mut Payment| {
+            unit(&mut x.unit);
+            x.monthly = money(x.raw_monthly, x.unit.currency, language);
+            x.down = (!x.raw_down.is_zero()).then(|| money(x.raw_down, x.unit.currency, language));
+            x.apr = percent(x.raw_apr, language);
+        };
+        p.stock.iter_mut().for_each(unit);
+        p.compare.iter_mut().for_each(unit);
+        p.alternatives.iter_mut().for_each(unit);
+        p.lowest.iter_mut().for_each(unit);
+        p.payment.iter_mut().for_each(payment);
+        p.longer.iter_mut().for_each(payment);
+        if let Some(l) = &mut p.limit {
+            l.amount = money(l.raw, l.currency, language);
+        }
+        p.needed_down = p.raw_needed_down.map(|(v, c)| money(v, c, language));
+        p
+    }
+}
+
+/// A rate as the language writes it: `7.95` / `7,95` (pt).
+fn percent(apr: Decimal, language: &str) -> String {
+    let a = apr.normalize().to_string();
+    if language == "pt" { a.replace('.', ",") } else { a }
 }
 
 /// What the profile already holds, so the reply never asks for it again.
@@ -227,6 +280,9 @@ fn unit(v: &Item, language: &str) -> Unit {
         body: v.body.clone(),
         monthly: None,
         raw_price: v.price,
+        raw_mileage: v.mileage_km,
+        raw_monthly: None,
+        currency: v.currency,
     }
 }
 
@@ -265,10 +321,13 @@ pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], dealer: Dealer
     if support && matches!(intent.as_str(), "greeting" | "other" | "features" | "availability") {
         intent = "service".into();
     }
-    // An upset customer about a car they bought gets an apology and a person first, whatever
-    // the last question was about.
+    // An upset customer about a car they bought (or one asking for a manager) gets an apology
+    // and a person first, whatever the last question was about.
     let negative = profile.sentiment == Some(dossier_core::profile::Sentiment::Negative);
-    if support && negative && matches!(intent.as_str(), "service" | "documents" | "other" | "features") {
+    if support
+        && (negative || hints::escalation(recent))
+        && matches!(intent.as_str(), "service" | "documents" | "other" | "features")
+    {
         intent = "complaint".into();
     }
     let when = hints::requested_when(recent);
@@ -305,6 +364,8 @@ pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], dealer: Dealer
         limit: profile.budget.as_ref().map(|b| Limit {
             amount: money(b.amount, b.currency, &language),
             monthly: b.period == BudgetPeriod::Monthly,
+            raw: b.amount,
+            currency: b.currency,
         }),
         over_budget: false,
         over_cap: false,
@@ -326,6 +387,7 @@ pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], dealer: Dealer
         established: recent.iter().any(|m| !m.is_inbound()),
         asks: Vec::new(),
         facts: Vec::new(),
+        raw_needed_down: None,
     };
     let interest = profile.leading_interest();
     p.vehicle = interest.map(|i| format!("{} {}", i.make, i.model));
@@ -765,6 +827,7 @@ fn payment_plan(tools: &Tools, profile: &Profile, language: &str, v: &Item, near
             let needed = (needed / hundred).ceil() * hundred;
             if estimate(tools, language, v, needed, term, p).is_some_and(|e| e.raw_monthly <= cap) {
                 p.needed_down = Some(money(needed, v.currency, language));
+                p.raw_needed_down = Some((needed, v.currency));
             }
         }
         // Cheaper units whose payment at the customer's own terms is under the cap.
@@ -777,6 +840,7 @@ fn payment_plan(tools: &Tools, profile: &Profile, language: &str, v: &Item, near
             match estimate(tools, language, &item, down, term, p) {
                 Some(e) if e.raw_monthly <= cap => {
                     u.monthly = Some(e.monthly);
+                    u.raw_monthly = Some(e.raw_monthly);
                     true
                 }
                 _ => false,
@@ -824,14 +888,13 @@ fn estimate(tools: &Tools, language: &str, v: &Item, down: Decimal, term: u32, p
         monthly: money(out.monthly_payment, v.currency, language),
         term,
         down: (!down.is_zero()).then(|| money(down, v.currency, language)),
-        apr: {
-            let a = apr.normalize().to_string();
-            if language == "pt" { a.replace('.', ",") } else { a }
-        },
+        apr: percent(apr, language),
         apr_assumed: assumed,
         tier,
         unit: unit(v, language),
         raw_monthly: out.monthly_payment,
+        raw_down: down,
+        raw_apr: apr,
     })
 }
 
