@@ -27,8 +27,29 @@ pub const SIGNAL_KINDS: [&str; 11] = [
     "assignee",
 ];
 
-/// Checks an outside signal's value; the error names what is wrong.
-pub fn validate_signal(kind: &str, value: &Value, stages: &[String]) -> Result<(), String> {
+/// Checks an outside signal's value; the error names what is wrong. `fields` are the company's
+/// own fields: a signal may set one by its name (an enum field only to one of its values).
+pub fn validate_signal(
+    kind: &str,
+    value: &Value,
+    stages: &[String],
+    fields: &[crate::analysis::custom::FieldDef],
+) -> Result<(), String> {
+    if let Some(f) = fields.iter().find(|f| f.name == kind) {
+        let v = value
+            .as_str()
+            .ok_or_else(|| format!("{kind}: value must be a string"))?;
+        if v.trim().is_empty() || v.chars().count() > 200 {
+            return Err(format!("{kind}: value must be 1 to 200 characters"));
+        }
+        if !f.values.is_empty() && !f.values.keys().any(|k| k == v) {
+            return Err(format!(
+                "{kind}: `{v}` is not one of {}",
+                f.values.keys().cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        return Ok(());
+    }
     let s = |v: &Value| {
         v.as_str()
             .map(str::to_owned)
@@ -84,8 +105,9 @@ pub fn validate_signal(kind: &str, value: &Value, stages: &[String]) -> Result<(
             .map(|_| ())
             .ok_or_else(|| "trade_in: `has` must be true or false".into()),
         other => Err(format!(
-            "unknown signal kind `{other}`; known: {}",
-            SIGNAL_KINDS.join(", ")
+            "unknown signal kind `{other}`; known: {}{}",
+            SIGNAL_KINDS.join(", "),
+            fields.iter().map(|f| format!(", {}", f.name)).collect::<String>()
         )),
     }
 }
@@ -172,7 +194,20 @@ pub fn apply_external(p: &mut Profile, external: &[Signal]) {
                     });
                 }
             }
-            _ => {}
+            // A company-defined field (its name was checked against the company's fields).
+            other => {
+                if let Some(value) = v.as_str() {
+                    p.custom.insert(
+                        other.to_owned(),
+                        dossier_core::profile::CustomFact {
+                            value: value.to_owned(),
+                            confidence: sig.confidence,
+                            evidence: Vec::new(),
+                            source: Some(sig.source.clone()),
+                        },
+                    );
+                }
+            }
         }
     }
 }
@@ -299,10 +334,10 @@ mod tests {
     #[test]
     fn signals_are_validated() {
         let stages: Vec<String> = dossier_core::profile::STAGES.iter().map(|s| s.to_string()).collect();
-        assert!(validate_signal("stage", &json!("negotiating"), &stages).is_ok());
-        assert!(validate_signal("stage", &json!("dreaming"), &stages).is_err());
-        assert!(validate_signal("budget", &json!({"amount": "25000", "currency": "USD"}), &stages).is_ok());
-        assert!(validate_signal("budget", &json!({"amount": 25000}), &stages).is_err());
-        assert!(validate_signal("colour", &json!("red"), &stages).is_err());
+        assert!(validate_signal("stage", &json!("negotiating"), &stages, &[]).is_ok());
+        assert!(validate_signal("stage", &json!("dreaming"), &stages, &[]).is_err());
+        assert!(validate_signal("budget", &json!({"amount": "25000", "currency": "USD"}), &stages, &[]).is_ok());
+        assert!(validate_signal("budget", &json!({"amount": 25000}), &stages, &[]).is_err());
+        assert!(validate_signal("colour", &json!("red"), &stages, &[]).is_err());
     }
 }

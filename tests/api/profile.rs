@@ -390,3 +390,86 @@ async fn tools_answer_over_http_with_clear_errors() {
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }
+
+/// A company's own fields: found by the builtin engine with evidence, on the profile and the
+/// API, set by an agent through the signals API (an enum only to one of its values), and scored
+/// by `dossier eval` when labels carry them.
+#[tokio::test]
+async fn company_fields_are_found_set_by_signals_and_scored() {
+    let fields = r#"
+[[fields]]
+name = "color"
+description = "The exterior colour the customer wants"
+values = { white = { en = ["white"], es = ["blanco", "blanca"], pt = ["branco", "branca"], ar = ["أبيض", "ابيض"] }, black = { en = ["black"], es = ["negro", "negra"], pt = ["preto", "preta"], ar = ["أسود", "اسود"] } }
+
+[[fields]]
+name = "plate"
+description = "Licence plate of the trade-in"
+pattern = '\b[A-Z]{3}-?\d{3,4}\b'
+"#;
+    let app = spawn_app_configured(Backend::Redis, "", fields).await;
+    app.ingest(
+        C,
+        "cf.1",
+        "in",
+        "2026-10-01T10:00:00Z",
+        "Oi! Quero o Corolla, de preferência preto. Minha placa é ABC-1234",
+    )
+    .await;
+    app.drain_jobs().await;
+    let url = format!("/v1/companies/acme/contacts/{C}/profile");
+    let p: Value = app.api(Method::GET, &url, ACME_TOKEN, None).await.json().await.unwrap();
+    assert_eq!(p["custom"]["color"]["value"], "black", "{p}");
+    assert_eq!(p["custom"]["color"]["evidence"][0], "cf.1");
+    assert_eq!(p["custom"]["plate"]["value"], "ABC-1234");
+
+    let signals = format!("/v1/companies/acme/contacts/{C}/signals");
+    let ok = json!({ "signals": [ { "kind": "color", "value": "white", "source": "agent:U7" } ] });
+    let r = app.api(Method::POST, &signals, ACME_TOKEN, Some(ok)).await;
+    assert_eq!(r.status(), 200);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["custom"]["color"]["value"], "white");
+    assert_eq!(p["custom"]["color"]["source"], "agent:U7");
+    for bad in [
+        json!({ "signals": [ { "kind": "color", "value": "purple", "source": "agent" } ] }),
+        json!({ "signals": [ { "kind": "color", "value": 3, "source": "agent" } ] }),
+        json!({ "signals": [ { "kind": "plate", "value": "", "source": "agent" } ] }),
+    ] {
+        let r = app.api(Method::POST, &signals, ACME_TOKEN, Some(bad.clone())).await;
+        assert_eq!(r.status(), 422, "{bad}");
+    }
+
+    // `dossier eval` scores the fields the labels carry, apart from the mean.
+    let data = std::env::temp_dir().join(format!("dossier-fields-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&data).unwrap();
+    let convs = [
+        ("f1", "es", "Hola, busco una Hilux blanca", Some("white")),
+        ("f2", "en", "Hi, do you have the RAV4 in black?", Some("black")),
+        ("f3", "ar", "السلام عليكم، أبي كامري لونها أبيض", Some("white")),
+        ("f4", "pt", "Bom dia, quanto custa o Civic?", None),
+    ];
+    for (name, lang, text, color) in convs {
+        let conv = json!({ "company": "acme", "contact": { "wa_id": "5215500000001" },
+            "messages": [ { "id": format!("wamid.{name}"), "direction": "in", "timestamp": "2026-10-01T10:00:00Z", "text": text } ] });
+        std::fs::write(data.join(format!("{name}.json")), conv.to_string()).unwrap();
+        let labels = json!({ "stage": "first_inquiry", "intent": "availability", "language": lang, "interests": [],
+            "budget": null, "financing": false, "trade_in": false, "name": null, "email": null,
+            "urgency": "normal", "sentiment": "neutral", "returning": false, "custom": { "color": color } });
+        std::fs::write(data.join(format!("{name}.labels.json")), labels.to_string()).unwrap();
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dossier"))
+        .args([
+            "--config",
+            app.config_dir.to_str().unwrap(),
+            "eval",
+            data.to_str().unwrap(),
+            "--json",
+        ])
+        .env_remove("REDIS_URL")
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let t: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(t["table"]["custom"]["color"], json!([1.0, 4]), "{}", t["table"]);
+}

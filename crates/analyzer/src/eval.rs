@@ -35,6 +35,10 @@ pub struct Labels {
     pub sentiment: String,
     #[serde(default)]
     pub returning: bool,
+    /// Company-defined fields: name → the value (`null`: the conversation does not show one).
+    /// Scored only where labels carry them, apart from the mean.
+    #[serde(default)]
+    pub custom: BTreeMap<String, Option<String>>,
 }
 
 /// The fields, in table order.
@@ -76,6 +80,8 @@ pub struct Score {
     pub pairs: BTreeMap<String, (String, String)>,
     /// (field, stated confidence, right?) for every value the profile states a confidence for.
     pub confidences: Vec<(String, f64, bool)>,
+    /// Company-defined field → right?, for the fields the labels carry.
+    pub custom: BTreeMap<String, bool>,
 }
 
 /// Stated confidence of the profile's signal of a kind.
@@ -96,6 +102,15 @@ fn enum_str<T: Serialize>(v: &Option<T>) -> String {
 /// Scores one profile against its labels.
 pub fn score(p: &Profile, l: &Labels) -> Score {
     let mut s = Score::default();
+    for (name, expected) in &l.custom {
+        let got = p.custom.get(name).map(|f| f.value.clone());
+        let ok = got.as_deref().map(str::to_lowercase) == expected.as_deref().map(str::to_lowercase);
+        if !ok {
+            s.misses
+                .insert(format!("custom.{name}"), (format!("{expected:?}"), format!("{got:?}")));
+        }
+        s.custom.insert(name.clone(), ok);
+    }
     let put = |s: &mut Score, field: &str, expected: String, got: String, ok: bool| {
         s.exact.insert(field.to_owned(), if ok { 1.0 } else { 0.0 });
         if !ok {
@@ -242,6 +257,8 @@ pub struct Table {
     pub confusion: BTreeMap<String, Confusion>,
     /// Reliability of the stated confidences, per field and `all` pooled.
     pub calibration: BTreeMap<String, Calibration>,
+    /// Company-defined field → (accuracy, conversations whose labels carry it).
+    pub custom: BTreeMap<String, (f64, usize)>,
 }
 
 /// A confusion matrix: `counts[i][j]` conversations labelled `labels[i]` predicted `labels[j]`.
@@ -398,6 +415,18 @@ pub fn aggregate(scores: &[Score]) -> Table {
         }
     }
     t.calibration = by_field.into_iter().map(|(f, v)| (f, calibrate(&v))).collect();
+    let mut custom: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for s in scores {
+        for (f, ok) in &s.custom {
+            let e = custom.entry(f.clone()).or_default();
+            e.0 += usize::from(*ok);
+            e.1 += 1;
+        }
+    }
+    t.custom = custom
+        .into_iter()
+        .map(|(f, (ok, n))| (f, (ok as f64 / n as f64, n)))
+        .collect();
     t
 }
 
@@ -479,6 +508,15 @@ pub fn render(t: &Table) -> String {
     if !t.calibration.is_empty() {
         s.push('\n');
         s.push_str(&render_calibration(&t.calibration));
+    }
+    if !t.custom.is_empty() {
+        s.push_str(&format!(
+            "\ncompany fields (not in the mean)\n{:<20} {:>5} {:>6}\n",
+            "field", "n", "score"
+        ));
+        for (f, (acc, n)) in &t.custom {
+            s.push_str(&format!("{f:<20} {n:>5} {acc:>6.3}\n"));
+        }
     }
     s
 }

@@ -81,10 +81,14 @@ pub async fn post_signals(
         return Err(ApiError::Invalid("signals: send between 1 and 50".into()));
     }
     let settings = effective_settings(&app, &company).await.map_err(ApiError::Internal)?;
+    let rt = app
+        .companies
+        .get(company.as_str())
+        .ok_or_else(|| ApiError::NotFound(format!("no company {company}")))?;
     let now = Timestamp::now();
     let mut incoming = Vec::new();
     for (i, s) in body.signals.into_iter().enumerate() {
-        validate_signal(&s.kind, &s.value, &settings.stages)
+        validate_signal(&s.kind, &s.value, &settings.stages, &rt.config.fields)
             .map_err(|e| ApiError::Invalid(format!("signals[{i}].{e}")))?;
         if s.source.trim().is_empty() {
             return Err(ApiError::Invalid(format!(
