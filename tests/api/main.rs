@@ -12,6 +12,8 @@ mod health;
 mod local_llm;
 mod logs;
 mod mattermost;
+mod openapi;
+mod ops_files;
 mod profile;
 mod queue;
 mod slack;
