@@ -45,6 +45,8 @@ pub fn redis_options(settings: &Settings, prefix: &str) -> RedisOptions {
         streams: s.redis.job_streams,
         dedupe_ttl_secs: s.whatsapp.dedupe_ttl_secs,
         response_timeout: Duration::from_millis(s.redis.response_timeout_ms),
+        ack_replicas: s.redis.ack_replicas,
+        ack_timeout: Duration::from_millis(s.redis.ack_replicas_timeout_ms),
     }
 }
 

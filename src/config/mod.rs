@@ -81,6 +81,19 @@ pub struct RedisConfig {
     /// messages). Off: `serve` warns and `dossier_redis_durable` shows 0.
     #[serde(default)]
     pub require_aof: bool,
+    /// Replicas that must confirm a stored message before it is acknowledged (Redis `WAIT`).
+    /// 0: the master's word (replication is asynchronous: a master killed within its
+    /// replication lag loses what it acknowledged). 1 or more: a failover loses nothing
+    /// acknowledged; when the replicas do not confirm within `ack_replicas_timeout_ms` the
+    /// webhook answers 503 and Meta retries.
+    #[serde(default)]
+    pub ack_replicas: u32,
+    #[serde(default = "default_ack_replicas_timeout_ms")]
+    pub ack_replicas_timeout_ms: u64,
+}
+
+fn default_ack_replicas_timeout_ms() -> u64 {
+    500
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -233,6 +246,8 @@ impl Default for ServiceConfig {
                 job_streams: 4,
                 response_timeout_ms: 2000,
                 require_aof: false,
+                ack_replicas: 0,
+                ack_replicas_timeout_ms: default_ack_replicas_timeout_ms(),
             },
             worker: WorkerConfig {
                 enabled: true,
@@ -539,6 +554,14 @@ fn validate_service(s: &ServiceConfig, file: &str) -> Result<(), ConfigError> {
         return bad(
             "worker.claim_idle_secs",
             "must be longer than worker.block_ms, or live jobs get stolen".into(),
+        );
+    }
+    if s.redis.ack_replicas > 0
+        && (s.redis.ack_replicas_timeout_ms == 0 || s.redis.ack_replicas_timeout_ms >= s.redis.response_timeout_ms)
+    {
+        return bad(
+            "redis.ack_replicas_timeout_ms",
+            "must be at least 1 and shorter than redis.response_timeout_ms (0 would wait forever)".into(),
         );
     }
     if s.redis.response_timeout_ms <= s.worker.block_ms {

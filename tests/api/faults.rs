@@ -356,3 +356,62 @@ async fn a_corrupt_profile_document_is_rebuilt_from_the_conversation() {
     assert_eq!(snap.folded, snap.stored);
     let _ = Job::analyze(&acme(), &ct);
 }
+
+/// `[redis] ack_replicas`: a message is acknowledged only once a replica holds it. Without a
+/// replica the webhook answers 503 (stored on the master, so Meta's retry is a duplicate that
+/// waits again); once a replica follows, the retry is acknowledged, and the replica has it.
+#[tokio::test]
+async fn ack_replicas_acknowledges_only_what_a_replica_holds() {
+    let master = PrivateRedis::start(&["--appendonly", "no"]);
+    let app = private_app(
+        &master,
+        "[worker]\nenabled = false\n[redis]\nack_replicas = 1\nack_replicas_timeout_ms = 150\n",
+    )
+    .await;
+    let wa = "5215550002301";
+    let started = Instant::now();
+    let r = app
+        .post_texts(wa, &[("wamid.ack1", 1_780_000_000, "Hola, busco un Corolla")])
+        .await;
+    assert_eq!(r.status(), 503, "no replica: not acknowledged");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "waited {:?}",
+        started.elapsed()
+    );
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unavailable");
+
+    let replica = PrivateRedis::start(&[
+        "--appendonly",
+        "no",
+        "--replicaof",
+        "127.0.0.1",
+        &master.port.to_string(),
+    ]);
+    until("the retry to be acknowledged once a replica follows", 20, async || {
+        app.post_texts(wa, &[("wamid.ack1", 1_780_000_000, "Hola, busco un Corolla")])
+            .await
+            .status()
+            == 200
+    })
+    .await;
+    let r = app
+        .post_texts(wa, &[("wamid.ack2", 1_780_000_060, "¿Y el precio?")])
+        .await;
+    assert_eq!(r.status(), 200);
+    // The replica holds both: read them there.
+    let mut c = redis::Client::open(replica.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}*{wa}*:msg", app.prefix))
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let n: usize = redis::cmd("HLEN").arg(&keys[0]).query_async(&mut c).await.unwrap();
+    assert_eq!(n, 2);
+}

@@ -40,6 +40,32 @@ impl ConnectionLike for Conn {
     }
 }
 
+impl Conn {
+    /// `WAIT numreplicas timeout` on the node that holds `key` (on a single node, that node):
+    /// how many replicas hold this connection's writes to it.
+    pub async fn wait(&mut self, key: &str, replicas: u32, timeout_ms: u64) -> Result<i64, RedisError> {
+        let mut cmd = ::redis::cmd("WAIT");
+        cmd.arg(replicas).arg(timeout_ms);
+        let v = match self {
+            Conn::Single(c) => cmd.query_async::<Value>(c).await?,
+            Conn::Cluster(c) => {
+                use ::redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
+                let route = Route::with_key(key.as_bytes(), SlotAddr::Master);
+                c.route_command(cmd, RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(route)))
+                    .await?
+            }
+        };
+        match v {
+            Value::Int(n) => Ok(n),
+            other => Err(RedisError::from((
+                ::redis::ErrorKind::UnexpectedReturnType,
+                "WAIT answered",
+                format!("{other:?}"),
+            ))),
+        }
+    }
+}
+
 /// Opens a connection from a `redis://`, `rediss://` or `redis+cluster://h1,h2` URL.
 pub async fn connect(url: &str, response_timeout: Duration) -> Result<Conn, RedisError> {
     if let Some(rest) = url.strip_prefix("redis+cluster://") {

@@ -28,6 +28,10 @@ pub struct RedisOptions {
     pub streams: u32,
     pub dedupe_ttl_secs: u64,
     pub response_timeout: Duration,
+    /// Replicas that must hold a stored message before it is acknowledged (`WAIT`); 0 trusts
+    /// the master alone.
+    pub ack_replicas: u32,
+    pub ack_timeout: Duration,
 }
 
 /// [`Store`] on Redis.
@@ -50,10 +54,21 @@ pub struct RedisStore {
     behind_script: Script,
     retry_script: Script,
     promote_script: Script,
+    /// With `ack_replicas > 0`, appends run here: `WAIT` blocks its connection until the
+    /// replicas answer, so it must not be the connection everything else shares, and it must be
+    /// the one that wrote (WAIT covers the writes of its own connection).
+    acked: Vec<tokio::sync::Mutex<Conn>>,
+    next_acked: AtomicUsize,
+    ack_replicas: u32,
+    ack_timeout: Duration,
     /// Test-only fault injection: the next N enqueues that follow a stored message in a Cluster
     /// fail, as a crash between the two commands would leave them.
     enqueue_faults: AtomicU32,
 }
+
+/// Connections kept for acknowledged appends (`ack_replicas > 0`): as many appends wait for
+/// their replicas at once.
+const ACKED_CONNECTIONS: usize = 16;
 
 pub(super) fn unavailable(e: RedisError) -> StoreError {
     StoreError::Unavailable(e.to_string())
@@ -88,9 +103,21 @@ impl RedisStore {
             tokio::sync::Mutex::new(connect(url, o.response_timeout).await.map_err(unavailable)?),
             tokio::sync::Mutex::new(connect(url, o.response_timeout).await.map_err(unavailable)?),
         ];
+        let mut acked = Vec::new();
+        if o.ack_replicas > 0 {
+            for _ in 0..ACKED_CONNECTIONS {
+                acked.push(tokio::sync::Mutex::new(
+                    connect(url, o.response_timeout).await.map_err(unavailable)?,
+                ));
+            }
+        }
         let store = RedisStore {
             conn,
             blocking,
+            acked,
+            next_acked: AtomicUsize::new(0),
+            ack_replicas: o.ack_replicas,
+            ack_timeout: o.ack_timeout,
             prefix: o.prefix,
             streams: o.streams.max(1),
             dedupe_ttl_secs: o.dedupe_ttl_secs,
@@ -174,6 +201,56 @@ impl RedisStore {
         update: &ContactUpdate,
         analysis: Option<&str>,
     ) -> StoreResult<Appended> {
+        if self.acked.is_empty() {
+            return self
+                .append_on(self.c(), company, contact, message, update, analysis)
+                .await;
+        }
+        let i = self.next_acked.fetch_add(1, Ordering::Relaxed) % self.acked.len();
+        let conn = self.acked[i].lock().await;
+        let appended = self
+            .append_on(conn.clone(), company, contact, message, update, analysis)
+            .await?;
+        // A duplicate waits too: its first delivery may have been answered 503 for want of
+        // replicas, and this retry is what makes it safe.
+        let mut keys = vec![self.ck(company, contact, "arr")];
+        if self.is_cluster() {
+            keys.push(self.co(company, "contacts"));
+            if analysis.is_some() {
+                keys.push(self.shard_key(Queue::Analysis, company, contact));
+            }
+        }
+        self.wait_replicas(&mut conn.clone(), &keys).await?;
+        Ok(appended)
+    }
+
+    /// Waits until `ack_replicas` replicas hold this connection's writes to the nodes of
+    /// `keys`, or fails (the caller answers 503 and the sender retries; the retry is a duplicate
+    /// that waits again).
+    async fn wait_replicas(&self, conn: &mut Conn, keys: &[String]) -> StoreResult<()> {
+        let _t = timed("wait_replicas");
+        let timeout = self.ack_timeout.as_millis() as u64;
+        for key in keys {
+            let n = conn.wait(key, self.ack_replicas, timeout).await.map_err(unavailable)?;
+            if n < i64::from(self.ack_replicas) {
+                return Err(StoreError::Unavailable(format!(
+                    "stored, but only {n} of {} replicas confirmed within {timeout} ms",
+                    self.ack_replicas
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    async fn append_on(
+        &self,
+        mut conn: Conn,
+        company: &CompanyId,
+        contact: &ContactId,
+        message: &Message,
+        update: &ContactUpdate,
+        analysis: Option<&str>,
+    ) -> StoreResult<Appended> {
         let _t = timed("append_message");
         let json = serde_json::to_string(message).map_err(corrupt)?;
         let single = !self.is_cluster();
@@ -201,7 +278,7 @@ impl RedisStore {
                 call.key(self.shard_key(Queue::Analysis, company, contact)).arg(job);
             }
         }
-        let stored: i64 = call.invoke_async(&mut self.c()).await.map_err(unavailable)?;
+        let stored: i64 = call.invoke_async(&mut conn).await.map_err(unavailable)?;
         if stored == 0 {
             return Ok(Appended::Duplicate);
         }
@@ -211,7 +288,7 @@ impl RedisStore {
                 .arg("GT")
                 .arg(message.timestamp.as_second())
                 .arg(contact.as_str())
-                .query_async::<()>(&mut self.c())
+                .query_async::<()>(&mut conn)
                 .await
                 .map_err(unavailable)?;
             if stored == 2
@@ -222,7 +299,8 @@ impl RedisStore {
                     self.enqueue_faults.store(faults - 1, Ordering::SeqCst);
                     Err(StoreError::Unavailable("injected fault: enqueue after append".into()))
                 } else {
-                    self.enqueue(Queue::Analysis, company, contact, job).await
+                    self.queue_enqueue_on(&mut conn, Queue::Analysis, company, contact, job)
+                        .await
                 };
                 if let Err(e) = queued {
                     // No job is waiting after all: lift the mark so the sweep (or the next

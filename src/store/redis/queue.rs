@@ -64,13 +64,27 @@ impl RedisStore {
         contact: &ContactId,
         payload: &str,
     ) -> StoreResult<()> {
+        self.queue_enqueue_on(&mut self.c(), queue, company, contact, payload)
+            .await
+    }
+
+    /// [`Self::queue_enqueue`] on a given connection (an acknowledged append waits for the
+    /// replicas of what it wrote on its own connection).
+    pub(super) async fn queue_enqueue_on(
+        &self,
+        conn: &mut Conn,
+        queue: Queue,
+        company: &CompanyId,
+        contact: &ContactId,
+        payload: &str,
+    ) -> StoreResult<()> {
         let _t = timed("enqueue");
         ::redis::cmd("XADD")
             .arg(self.shard_key(queue, company, contact))
             .arg("*")
             .arg("job")
             .arg(payload)
-            .query_async::<String>(&mut self.c())
+            .query_async::<String>(conn)
             .await
             .map(|_| ())
             .map_err(unavailable)
