@@ -118,6 +118,7 @@ pub async fn build_state(settings: Settings, secrets: Secrets, store: Arc<dyn St
         health: Health::default(),
         templates,
         llm_modes: Default::default(),
+        live: Default::default(),
     })))
 }
 
@@ -137,7 +138,8 @@ pub async fn run_background(state: AppState, shutdown: CancellationToken) {
         }
     };
     let watcher = crate::companies::watch(&state.companies, Duration::from_secs(10), shutdown.clone());
-    tokio::join!(worker, sweeper, watcher);
+    let live = state.live.relay(state.store.as_ref(), shutdown.clone());
+    tokio::join!(worker, sweeper, watcher, live);
 }
 
 async fn sweep_loop(state: &AppState, shutdown: &CancellationToken) {

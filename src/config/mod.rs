@@ -278,6 +278,8 @@ pub struct Settings {
     pub by_slack_team: HashMap<String, String>,
     /// Mattermost team id → company id.
     pub by_mattermost_team: HashMap<String, String>,
+    /// Chatwoot (account id, inbox id) → company id.
+    pub by_chatwoot_inbox: HashMap<(u64, u64), String>,
 }
 
 const SERVICE_FILE: &str = "dossier.toml";
@@ -372,6 +374,7 @@ impl Settings {
             by_phone_number_id: HashMap::new(),
             by_slack_team: HashMap::new(),
             by_mattermost_team: HashMap::new(),
+            by_chatwoot_inbox: HashMap::new(),
         };
         let companies_dir = dir.join("companies");
         if companies_dir.is_dir() {
@@ -428,6 +431,23 @@ impl Settings {
                 "mattermost.team_id",
                 format!("team {team} already belongs to `{other}`"),
             ));
+        }
+        if let Some(cw) = &company.chatwoot {
+            for inbox in &cw.inbox_ids {
+                if let Some(other) = self
+                    .by_chatwoot_inbox
+                    .insert((cw.account_id, *inbox), company.id.clone())
+                {
+                    return Err(ConfigError::new(
+                        &file,
+                        "chatwoot.inbox_ids",
+                        format!(
+                            "Chatwoot account {} inbox {inbox} already belongs to `{other}`",
+                            cw.account_id
+                        ),
+                    ));
+                }
+            }
         }
         if let Some(m) = &company.mattermost {
             if !company::is_env_name(&m.command_token_env) {
