@@ -4,6 +4,7 @@
 mod helpers;
 
 mod api_messages;
+mod chatwoot;
 mod concurrency;
 mod drafts_eval;
 mod drafts_stats;
