@@ -165,7 +165,7 @@ async fn view_for(
     let Some(id) = find_contact(app, company, hint).await? else {
         return Ok((None, true));
     };
-    let view = render::contact_view(app, company, &id, panel.show_phone)
+    let view = render::contact_view(app, company, &id, hint.trim(), panel.show_phone)
         .await
         .map_err(ApiError::Internal)?;
     let missing = view.is_none();
@@ -323,7 +323,7 @@ pub async fn action(
     decide(&app, &id, &contact, body.seq, decision, &agent)
         .await
         .map_err(ApiError::Internal)?;
-    let view = render::contact_view(&app, &id, &contact, panel.show_phone)
+    let view = render::contact_view(&app, &id, &contact, body.contact.trim(), panel.show_phone)
         .await
         .map_err(ApiError::Internal)?;
     html(&app, &company, panel, "panel/view.html.j2", (view, false)).await

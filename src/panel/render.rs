@@ -66,6 +66,9 @@ pub struct DraftView {
 /// One contact's panel.
 #[derive(Debug, Clone, Serialize)]
 pub struct ContactView {
+    /// How the page refers to the contact in its data calls: the hint it was opened with (the
+    /// phone as the host or the URL wrote it), so the page holds nothing the viewer did not
+    /// already have — the stored id is the full number, which a masked panel must not show.
     pub id: String,
     pub name: Option<String>,
     pub initials: String,
@@ -170,6 +173,7 @@ pub async fn contact_view(
     app: &App,
     company: &CompanyId,
     contact: &ContactId,
+    reference: &str,
     show_phone: bool,
 ) -> anyhow::Result<Option<ContactView>> {
     let (profile, record, draft) = tokio::try_join!(
@@ -271,7 +275,7 @@ pub async fn contact_view(
     }
     let name = display_name(record.as_ref(), Some(&p));
     Ok(Some(ContactView {
-        id: contact.to_string(),
+        id: reference.to_owned(),
         initials: initials(name.as_deref()),
         name,
         phone: phone(contact, show_phone),

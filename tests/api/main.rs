@@ -13,6 +13,7 @@ mod health;
 mod local_llm;
 mod logs;
 mod mattermost;
+mod panel;
 mod profile;
 mod queue;
 mod slack;
