@@ -4,6 +4,7 @@
 mod helpers;
 
 mod api_messages;
+mod browser;
 mod chatwoot;
 mod concurrency;
 mod drafts_eval;
