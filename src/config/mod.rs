@@ -681,4 +681,42 @@ mod tests {
         assert_eq!(e.key, "whatsapp.phone_number_ids");
         assert!(e.file.ends_with("b.toml"));
     }
+
+    #[test]
+    fn chatwoot_and_panel_sections_are_checked() {
+        let d = tmp();
+        let cw = |id: &str, inbox: u64| {
+            format!(
+                "id = \"{id}\"\nname = \"X\"\n[chatwoot]\naccount_id = 7\ninbox_ids = [{inbox}]\nwebhook_secret_env = \"CW_{}\"\n",
+                id.to_uppercase()
+            )
+        };
+        write(&d, "companies/a.toml", &cw("a", 1));
+        write(&d, "companies/b.toml", &cw("b", 1));
+        let e = Settings::load_with(&d, no_env()).unwrap_err();
+        assert_eq!(e.key, "chatwoot.inbox_ids", "{e}");
+        write(&d, "companies/b.toml", &cw("b", 2));
+        let s = Settings::load_with(&d, no_env()).unwrap();
+        assert_eq!(s.by_chatwoot_inbox.get(&(7, 2)).map(String::as_str), Some("b"));
+        write(
+            &d,
+            "companies/b.toml",
+            &format!("{}write_back = true\n", cw("b", 2)),
+        );
+        let e = Settings::load_with(&d, no_env()).unwrap_err();
+        assert_eq!(e.key, "chatwoot.write_back", "{e}");
+        write(
+            &d,
+            "companies/b.toml",
+            "id = \"b\"\nname = \"X\"\n[panel]\nkey_env = \"B_PANEL\"\nframe_ancestors = [\"https://cw.example.com/app; script-src *\"]\n",
+        );
+        let e = Settings::load_with(&d, no_env()).unwrap_err();
+        assert_eq!(e.key, "panel.frame_ancestors", "{e}");
+        write(
+            &d,
+            "companies/b.toml",
+            "id = \"b\"\nname = \"X\"\n[panel]\nkey_env = \"B_PANEL\"\nframe_ancestors = [\"https://cw.example.com\", \"http://localhost:3000\"]\n",
+        );
+        assert!(Settings::load_with(&d, no_env()).is_ok());
+    }
 }

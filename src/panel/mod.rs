@@ -329,6 +329,23 @@ pub async fn action(
     html(&app, &company, panel, "panel/view.html.j2", (view, false)).await
 }
 
+/// The panel's address for `contact`, key included, for the team-chat cards to link to: only
+/// when the company has a panel with its key set and `[server] public_url` is known (a link
+/// built from a request's `Host` header could point anywhere). The key in a card opens no more
+/// than the card's own buttons already do: that company's profiles and drafts.
+pub fn link(app: &crate::state::App, company: &CompanyId, contact: &ContactId) -> Option<String> {
+    let public = app.settings.service.server.public_url.as_deref()?;
+    let panel = app.settings.companies.get(company.as_str())?.panel.as_ref()?;
+    let key = app.secrets.var(&panel.key_env)?;
+    let contact = if contact.is_phone() {
+        format!("+{contact}")
+    } else {
+        contact.to_string()
+    };
+    let query = serde_urlencoded::to_string([("key", key.expose_secret()), ("contact", contact.as_str())]).ok()?;
+    Some(format!("{}/panel/{company}?{query}", public.trim_end_matches('/')))
+}
+
 /// The page's script and style: no key (they hold nothing), cached for an hour.
 pub async fn asset(Path((_, file)): Path<(String, String)>) -> ApiResult<Response> {
     let (body, ct) = match file.as_str() {
