@@ -79,7 +79,10 @@ async fn main() -> anyhow::Result<()> {
     let (mut contacts, mut paints, mut panels, mut updates) = (200usize, 2000usize, 200usize, 100usize);
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let v: usize = it.next().and_then(|v| v.parse().ok()).expect("a number after each flag");
+        let v: usize = it
+            .next()
+            .and_then(|v| v.parse().ok())
+            .expect("a number after each flag");
         match flag.as_str() {
             "--contacts" => contacts = v,
             "--paints" => paints = v,
@@ -152,7 +155,11 @@ async fn main() -> anyhow::Result<()> {
         anyhow::ensure!(start.elapsed() < Duration::from_secs(300), "analysis did not finish");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    println!("seeded {contacts} contacts ({} messages) in {:?}", contacts * texts.len(), start.elapsed());
+    println!(
+        "seeded {contacts} contacts ({} messages) in {:?}",
+        contacts * texts.len(),
+        start.elapsed()
+    );
 
     // 1. First paint.
     let url = |i: usize| format!("{base}/panel/bench?key={KEY}&contact=%2B{}", wa(i));
@@ -210,14 +217,24 @@ async fn main() -> anyhow::Result<()> {
     for n in 0..updates {
         let i = (n * 104_729) % panels;
         let sent = Instant::now();
-        post(&client, &base, &event(i, 1_000_000 + n as u64, follow[n % follow.len()])).await;
+        post(
+            &client,
+            &base,
+            &event(i, 1_000_000 + n as u64, follow[n % follow.len()]),
+        )
+        .await;
         let deadline = sent + Duration::from_secs(5);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match tokio::time::timeout(left, rx.recv()).await {
                 Ok(Some((who, at))) if who == i => {
                     to_event.push(at - sent);
-                    client.get(url(i).replace("/panel/bench?", "/panel/bench/view?")).send().await?.text().await?;
+                    client
+                        .get(url(i).replace("/panel/bench?", "/panel/bench/view?"))
+                        .send()
+                        .await?
+                        .text()
+                        .await?;
                     to_view.push(sent.elapsed());
                     break;
                 }
@@ -234,8 +251,14 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(150)).await;
         while rx.try_recv().is_ok() {}
     }
-    report(&format!("live update, webhook → change event ({panels} open panels)"), to_event);
-    report(&format!("live update, webhook → refreshed view ({panels} open panels)"), to_view);
+    report(
+        &format!("live update, webhook → change event ({panels} open panels)"),
+        to_event,
+    );
+    report(
+        &format!("live update, webhook → refreshed view ({panels} open panels)"),
+        to_view,
+    );
 
     for s in streams {
         s.abort();
@@ -245,7 +268,10 @@ async fn main() -> anyhow::Result<()> {
     // Clean up the bench's keys.
     let client = redis::Client::open(redis.as_str())?;
     let mut conn = client.get_multiplexed_async_connection().await?;
-    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await?;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut conn)
+        .await?;
     for chunk in keys.chunks(500) {
         redis::cmd("DEL").arg(chunk).query_async::<()>(&mut conn).await?;
     }

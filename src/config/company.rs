@@ -392,7 +392,10 @@ impl CompanyChatwoot {
             return Err(("chatwoot.inbox_ids", "list at least one inbox id".into()));
         }
         if !is_env_name(&self.webhook_secret_env) {
-            return Err(("chatwoot.webhook_secret_env", "must be an environment variable name".into()));
+            return Err((
+                "chatwoot.webhook_secret_env",
+                "must be an environment variable name".into(),
+            ));
         }
         if !(30..=3600).contains(&self.max_clock_skew_secs) {
             return Err(("chatwoot.max_clock_skew_secs", "must be between 30 and 3600".into()));

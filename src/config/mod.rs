@@ -698,11 +698,7 @@ mod tests {
         write(&d, "companies/b.toml", &cw("b", 2));
         let s = Settings::load_with(&d, no_env()).unwrap();
         assert_eq!(s.by_chatwoot_inbox.get(&(7, 2)).map(String::as_str), Some("b"));
-        write(
-            &d,
-            "companies/b.toml",
-            &format!("{}write_back = true\n", cw("b", 2)),
-        );
+        write(&d, "companies/b.toml", &format!("{}write_back = true\n", cw("b", 2)));
         let e = Settings::load_with(&d, no_env()).unwrap_err();
         assert_eq!(e.key, "chatwoot.write_back", "{e}");
         write(

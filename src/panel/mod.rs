@@ -99,7 +99,9 @@ fn authorize<'a>(
                 .is_some_and(|s| eq(key, s.expose_secret()))
     });
     if other {
-        return Err(ApiError::Forbidden(format!("this key does not open company `{company}`")));
+        return Err(ApiError::Forbidden(format!(
+            "this key does not open company `{company}`"
+        )));
     }
     Err(ApiError::Unauthorized("unknown panel key".into()))
 }
@@ -238,29 +240,32 @@ pub async fn events(
     let rx = app.live.listen();
     let closing = app.live.closing();
     let (co, ct) = (id.to_string(), contact.to_string());
-    let stream = futures::stream::unfold((rx, closing, co, ct, true), |(mut rx, closing, co, ct, first)| async move {
-        if first {
-            let ready = Event::default().event("ready").data("ok");
-            return Some((Ok::<_, Infallible>(ready), (rx, closing, co, ct, false)));
-        }
-        loop {
-            tokio::select! {
-                _ = closing.cancelled() => return None,
-                r = rx.recv() => match r {
-                    Ok(n) if n.co == co && n.ct == ct => {
-                        let e = Event::default().event("change").data(n.what);
-                        return Some((Ok(e), (rx, closing, co, ct, false)));
+    let stream = futures::stream::unfold(
+        (rx, closing, co, ct, true),
+        |(mut rx, closing, co, ct, first)| async move {
+            if first {
+                let ready = Event::default().event("ready").data("ok");
+                return Some((Ok::<_, Infallible>(ready), (rx, closing, co, ct, false)));
+            }
+            loop {
+                tokio::select! {
+                    _ = closing.cancelled() => return None,
+                    r = rx.recv() => match r {
+                        Ok(n) if n.co == co && n.ct == ct => {
+                            let e = Event::default().event("change").data(n.what);
+                            return Some((Ok(e), (rx, closing, co, ct, false)));
+                        }
+                        Ok(_) => continue,
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            let e = Event::default().event("change").data("lagged");
+                            return Some((Ok(e), (rx, closing, co, ct, false)));
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                     }
-                    Ok(_) => continue,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        let e = Event::default().event("change").data("lagged");
-                        return Some((Ok(e), (rx, closing, co, ct, false)));
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 }
             }
-        }
-    });
+        },
+    );
     let mut resp = Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response();

@@ -186,7 +186,12 @@ pub async fn contact_view(
     }
     let p = profile.unwrap_or_else(|| Profile::empty(company.as_str(), Some(contact.as_str())));
     let mut ids = crate::copilot::profile_evidence(&p);
-    ids.extend(p.open_questions.iter().chain(&p.objections).flat_map(|n| n.evidence.clone()));
+    ids.extend(
+        p.open_questions
+            .iter()
+            .chain(&p.objections)
+            .flat_map(|n| n.evidence.clone()),
+    );
     ids.extend(p.custom.values().flat_map(|f| f.evidence.clone()));
     ids.sort();
     ids.dedup();

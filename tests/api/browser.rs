@@ -53,7 +53,11 @@ impl Drop for Driver {
 
 impl Driver {
     async fn start(chromium: &str, chromedriver: &str) -> Driver {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let child = std::process::Command::new(chromedriver)
             .arg(format!("--port={port}"))
             .stdout(std::process::Stdio::null())
@@ -64,7 +68,10 @@ impl Driver {
         let base = format!("http://127.0.0.1:{port}");
         let start = Instant::now();
         while http.get(format!("{base}/status")).send().await.is_err() {
-            assert!(start.elapsed() < Duration::from_secs(15), "chromedriver did not come up");
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "chromedriver did not come up"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let caps = json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": {
@@ -114,7 +121,8 @@ impl Driver {
     }
 
     async fn js(&self, script: &str) -> Value {
-        self.post("/execute/sync", json!({ "script": script, "args": [] })).await
+        self.post("/execute/sync", json!({ "script": script, "args": [] }))
+            .await
     }
 
     /// Polls `script` until it returns something truthy.
@@ -131,7 +139,9 @@ impl Driver {
     }
 
     async fn element(&self, css: &str) -> String {
-        let v = self.post("/element", json!({ "using": "css selector", "value": css })).await;
+        let v = self
+            .post("/element", json!({ "using": "css selector", "value": css }))
+            .await;
         v[ELEMENT]
             .as_str()
             .unwrap_or_else(|| panic!("no element {css}: {v}"))
@@ -239,7 +249,9 @@ async fn the_panel_in_a_real_browser_inside_a_chatwoot_like_host() {
     let panel_url = Arc::new(OnceLock::new());
     let host = host_page(panel_url.clone()).await;
     let app = spawn_cw_app(true, &[&host]).await;
-    panel_url.set(format!("{}/panel/acme?key={PANEL_KEY}", app.address)).unwrap();
+    panel_url
+        .set(format!("{}/panel/acme?key={PANEL_KEY}", app.address))
+        .unwrap();
 
     // A customer writes, with markup in the message; the app's own worker analyses it.
     let markup = r#"<img src=x onerror="window.__pwned=1"><b>Hola</b>, quiero financiar el Toyota Corolla 2022"#;
@@ -247,7 +259,9 @@ async fn the_panel_in_a_real_browser_inside_a_chatwoot_like_host() {
     let contact = ContactId::parse(WA).unwrap();
     let start = Instant::now();
     let (profile, first_seq) = loop {
-        let d = dossier::copilot::drafts::load(&app.state, &acme(), &contact).await.unwrap();
+        let d = dossier::copilot::drafts::load(&app.state, &acme(), &contact)
+            .await
+            .unwrap();
         if let Some((_, d)) = d {
             let p = dossier::analysis::pipeline::read_profile(&app.state, &acme(), &contact)
                 .await
@@ -304,7 +318,10 @@ async fn the_panel_in_a_real_browser_inside_a_chatwoot_like_host() {
         .await;
     assert_eq!(open, json!([false, true]));
     driver
-        .until("return document.getElementById('dossier').dataset.live==='on'", Duration::from_secs(5))
+        .until(
+            "return document.getElementById('dossier').dataset.live==='on'",
+            Duration::from_secs(5),
+        )
         .await;
     let no_budget = driver.js("return !document.querySelector('[data-field=budget]')").await;
     assert_eq!(no_budget, json!(true));
@@ -317,8 +334,12 @@ async fn the_panel_in_a_real_browser_inside_a_chatwoot_like_host() {
 
     // A new message arrives through the webhook: the open panel updates by itself.
     let sent = Instant::now();
-    app.post_event(&incoming(2, "wamid.BR2", "Mi presupuesto es de 25 mil dólares, a 48 meses"))
-        .await;
+    app.post_event(&incoming(
+        2,
+        "wamid.BR2",
+        "Mi presupuesto es de 25 mil dólares, a 48 meses",
+    ))
+    .await;
     let budget = driver
         .until(
             "var e=document.querySelector('[data-field=budget] dd');return e&&e.textContent",
@@ -331,7 +352,9 @@ async fn the_panel_in_a_real_browser_inside_a_chatwoot_like_host() {
     // The new message made a new draft (superseding the first): the panel shows it by itself.
     let start = Instant::now();
     let seq = loop {
-        let d = dossier::copilot::drafts::load(&app.state, &acme(), &contact).await.unwrap();
+        let d = dossier::copilot::drafts::load(&app.state, &acme(), &contact)
+            .await
+            .unwrap();
         if let Some((_, d)) = d
             && d.seq > first_seq
         {
@@ -375,7 +398,10 @@ async fn the_panel_in_a_real_browser_inside_a_chatwoot_like_host() {
         .goto(&format!("{}/panel/acme?key={PANEL_KEY}&contact=%2B{WA}", app.address))
         .await;
     driver
-        .until("return document.querySelector('[data-field=budget]')", Duration::from_secs(5))
+        .until(
+            "return document.querySelector('[data-field=budget]')",
+            Duration::from_secs(5),
+        )
         .await;
     driver
         .js("document.querySelectorAll('details').forEach(function(d,i){if(i<2)d.open=true});return true")

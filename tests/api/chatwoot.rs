@@ -52,24 +52,31 @@ async fn fake_chatwoot() -> (String, Received) {
     use axum::extract::{Path, State};
     use axum::http::HeaderMap;
     let received: Received = Arc::default();
-    let app = axum::Router::new()
-        .route(
-            "/api/v1/accounts/{account}/contacts/{contact}",
-            axum::routing::put(
-                |State(r): State<Received>, Path((a, c)): Path<(u64, u64)>, h: HeaderMap, body: axum::Json<Value>| async move {
-                    let token = h
-                        .get("api_access_token")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("")
-                        .to_owned();
-                    r.lock()
-                        .unwrap()
-                        .push(("PUT".into(), format!("/api/v1/accounts/{a}/contacts/{c}"), token, body.0.clone()));
-                    axum::Json(json!({ "payload": { "id": c, "custom_attributes": body.0["custom_attributes"] } }))
-                },
-            ),
-        )
-        .with_state(received.clone());
+    let app =
+        axum::Router::new()
+            .route(
+                "/api/v1/accounts/{account}/contacts/{contact}",
+                axum::routing::put(
+                    |State(r): State<Received>,
+                     Path((a, c)): Path<(u64, u64)>,
+                     h: HeaderMap,
+                     body: axum::Json<Value>| async move {
+                        let token = h
+                            .get("api_access_token")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("")
+                            .to_owned();
+                        r.lock().unwrap().push((
+                            "PUT".into(),
+                            format!("/api/v1/accounts/{a}/contacts/{c}"),
+                            token,
+                            body.0.clone(),
+                        ));
+                        axum::Json(json!({ "payload": { "id": c, "custom_attributes": body.0["custom_attributes"] } }))
+                    },
+                ),
+            )
+            .with_state(received.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -273,7 +280,12 @@ async fn every_documented_event_is_accepted_and_only_conversation_is_stored() {
         msgs.iter().all(|m| !m.text().contains("Nota interna")),
         "a private note is never conversation"
     );
-    let record = app.store.contact(&acme(), &ContactId::parse(WA).unwrap()).await.unwrap().unwrap();
+    let record = app
+        .store
+        .contact(&acme(), &ContactId::parse(WA).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.profile_name.as_deref(), Some("Carla Ruiz"));
     assert_eq!(record.messages_in, 1);
 }
@@ -298,7 +310,11 @@ async fn a_message_from_both_webhooks_is_stored_once() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let (s, body) = status_of(app.post_event(&incoming(777, wamid, "¿Cuánto cuesta el Corolla?")).await).await;
+    let (s, body) = status_of(
+        app.post_event(&incoming(777, wamid, "¿Cuánto cuesta el Corolla?"))
+            .await,
+    )
+    .await;
     assert_eq!((s, body["status"].as_str()), (200, Some("duplicate")), "{body}");
     assert_eq!(app.messages().await.len(), 1);
 }
@@ -338,8 +354,16 @@ async fn bad_signatures_stale_timestamps_and_replays_are_refused() {
     assert_eq!(app.post_signed(&body, CW_SECRET, now + 600, None).await.status(), 401);
     assert!(app.messages().await.is_empty());
     // Replay: the same delivery twice is stored once and answered `duplicate`.
-    let (s1, b1) = status_of(app.post_signed(&body, CW_SECRET, now, Some("5f1b7c2e-0000-4000-8000-000000000001")).await).await;
-    let (s2, b2) = status_of(app.post_signed(&body, CW_SECRET, now, Some("5f1b7c2e-0000-4000-8000-000000000001")).await).await;
+    let (s1, b1) = status_of(
+        app.post_signed(&body, CW_SECRET, now, Some("5f1b7c2e-0000-4000-8000-000000000001"))
+            .await,
+    )
+    .await;
+    let (s2, b2) = status_of(
+        app.post_signed(&body, CW_SECRET, now, Some("5f1b7c2e-0000-4000-8000-000000000001"))
+            .await,
+    )
+    .await;
     assert_eq!((s1, b1["status"].as_str()), (200, Some("stored")));
     assert_eq!((s2, b2["status"].as_str()), (200, Some("duplicate")));
     assert_eq!(app.messages().await.len(), 1);
@@ -406,7 +430,10 @@ async fn write_back_puts_stage_intent_and_vehicle_on_the_chatwoot_contact_after_
         ))
         .await;
     assert_eq!(r.status(), 200);
-    assert!(app.chatwoot.lock().unwrap().is_empty(), "nothing written on the webhook path");
+    assert!(
+        app.chatwoot.lock().unwrap().is_empty(),
+        "nothing written on the webhook path"
+    );
     app.drain_jobs().await;
     let got = app.chatwoot.lock().unwrap().clone();
     assert_eq!(got.len(), 1, "{got:?}");
@@ -422,9 +449,10 @@ async fn write_back_puts_stage_intent_and_vehicle_on_the_chatwoot_contact_after_
         .await
         .unwrap()
         .unwrap();
-    let again = dossier::channels::chatwoot::client::write_back(&app.state, &acme(), &ContactId::parse(WA).unwrap(), &profile)
-        .await
-        .unwrap();
+    let again =
+        dossier::channels::chatwoot::client::write_back(&app.state, &acme(), &ContactId::parse(WA).unwrap(), &profile)
+            .await
+            .unwrap();
     assert!(!again);
     assert_eq!(app.chatwoot.lock().unwrap().len(), 1);
 }

@@ -45,7 +45,12 @@ pub fn check_time(timestamp: Option<&str>, now: i64, max_skew: i64) -> Result<()
 }
 
 /// Checks `signature` for `body` at `timestamp` under `secret`.
-pub fn verify(secret: &[u8], timestamp: Option<&str>, signature: Option<&str>, body: &[u8]) -> Result<(), SignatureError> {
+pub fn verify(
+    secret: &[u8],
+    timestamp: Option<&str>,
+    signature: Option<&str>,
+    body: &[u8],
+) -> Result<(), SignatureError> {
     let (Some(ts), Some(sig)) = (timestamp, signature) else {
         return Err(SignatureError::Missing);
     };

@@ -95,7 +95,10 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Byte
     if event.account_id() != Some(cw.account_id) {
         let reason = format!(
             "account {} is not this company's Chatwoot account",
-            event.account_id().map(|a| a.to_string()).unwrap_or_else(|| "(none)".into())
+            event
+                .account_id()
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "(none)".into())
         );
         app.store
             .dead_letter(DeadKind::Webhooks, &reason, &String::from_utf8_lossy(&body))
@@ -106,11 +109,14 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Byte
         match app.settings.by_chatwoot_inbox.get(&(cw.account_id, inbox)) {
             Some(owner) if owner == company => {}
             Some(_) => {
-                return Err(ApiError::Forbidden(format!(
-                    "inbox {inbox} belongs to another company"
-                )));
+                return Err(ApiError::Forbidden(format!("inbox {inbox} belongs to another company")));
             }
-            None => return Ok(outcome("ignored", Some(format!("inbox {inbox} is not mapped to a company")))),
+            None => {
+                return Ok(outcome(
+                    "ignored",
+                    Some(format!("inbox {inbox} is not mapped to a company")),
+                ));
+            }
         }
     } else if event.event.starts_with("message_") {
         return Ok(outcome("ignored", Some("a message event without an inbox".into())));
@@ -129,7 +135,10 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Byte
         }
     }
     if event.event != "message_created" {
-        return Ok(outcome("ignored", Some(format!("`{}` carries no message", event.event))));
+        return Ok(outcome(
+            "ignored",
+            Some(format!("`{}` carries no message", event.event)),
+        ));
     }
     store_message(&app, &company_id, cw, &event).await
 }
@@ -171,7 +180,12 @@ async fn store_message(
     let direction = match e.kind() {
         Kind::Incoming => Direction::In,
         Kind::Outgoing => Direction::Out,
-        other => return Ok(outcome("ignored", Some(format!("message_type {other:?} is not conversation")))),
+        other => {
+            return Ok(outcome(
+                "ignored",
+                Some(format!("message_type {other:?} is not conversation")),
+            ));
+        }
     };
     let Some(contact) = contact_id(e) else {
         return Ok(outcome("ignored", Some("no contact to key the message by".into())));
@@ -195,7 +209,10 @@ async fn store_message(
         .and_then(|a| a.get("file_type"))
         .and_then(Value::as_str)
     {
-        t.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(32).collect()
+        t.chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(32)
+            .collect()
     } else {
         return Ok(outcome("ignored", Some("an empty message".into())));
     };
@@ -213,7 +230,10 @@ async fn store_message(
         } })),
     };
     let update = ContactUpdate {
-        profile_name: e.contact().and_then(|p| p.name.clone()).filter(|n| !n.trim().is_empty()),
+        profile_name: e
+            .contact()
+            .and_then(|p| p.name.clone())
+            .filter(|n| !n.trim().is_empty()),
         wa_id: contact.is_phone().then(|| contact.to_string()),
         user_id: None,
     };
@@ -221,7 +241,12 @@ async fn store_message(
     if let Some(cw_contact) = e.chatwoot_contact_id() {
         let link = json!({ "account": cw.account_id, "contact": cw_contact }).to_string();
         app.store
-            .put_kv(company, &format!("cw:contact:{contact}"), link.as_bytes(), CONTACT_TTL_SECS)
+            .put_kv(
+                company,
+                &format!("cw:contact:{contact}"),
+                link.as_bytes(),
+                CONTACT_TTL_SECS,
+            )
             .await?;
     }
     tracing::debug!(company = %company, contact = %contact.masked(), ?appended, "Chatwoot message");

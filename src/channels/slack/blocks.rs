@@ -135,7 +135,10 @@ pub fn profile_card(card: &ProfileCard, key: &[u8]) -> (String, Value) {
     }
     match &card.panel_url {
         // Slack's link syntax: the URL is ours (no `|` or `>`), the label fixed.
-        Some(url) => blocks.push(context(&format!("{} · <{url}|Open the profile panel>", esc(&card.context)))),
+        Some(url) => blocks.push(context(&format!(
+            "{} · <{url}|Open the profile panel>",
+            esc(&card.context)
+        ))),
         None => blocks.push(context(&esc(&card.context))),
     }
     if card.has_evidence() {
@@ -515,9 +518,8 @@ mod tests {
         assert!(!plain.to_string().contains("profile panel"));
         c.panel_url = Some("https://dossier.example/panel/demo-motors?key=k&contact=%2B5215512345678".into());
         let (_, b) = profile_card(&c, b"k");
-        assert!(
-            b.to_string()
-                .contains("<https://dossier.example/panel/demo-motors?key=k&contact=%2B5215512345678|Open the profile panel>")
-        );
+        assert!(b.to_string().contains(
+            "<https://dossier.example/panel/demo-motors?key=k&contact=%2B5215512345678|Open the profile panel>"
+        ));
     }
 }
