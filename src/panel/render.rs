@@ -308,6 +308,83 @@ pub async fn contact_view(
 mod tests {
     use super::*;
 
+    fn field(field: &str, label: &str, value: &str, evidence: &[&str]) -> FieldView {
+        FieldView {
+            field: field.into(),
+            label: label.into(),
+            value: value.into(),
+            evidence: evidence.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// A fixed contact with one of everything, markup in the customer's words included.
+    fn sample() -> ContactView {
+        ContactView {
+            id: "+52 1 55 1234 5678".into(),
+            name: Some("María <Souza>".into()),
+            initials: "MS".into(),
+            phone: "+52 ••• 5678".into(),
+            stage: Some(field("stage", "Stage", "Negotiating", &["Mi presupuesto es de 25 mil"])),
+            stage_since: Some("Nov 20, 2026".into()),
+            trail: vec![StepView {
+                from: "Exploring".into(),
+                to: "Negotiating".into(),
+                at: "Nov 20".into(),
+            }],
+            facts: vec![
+                field("intent", "Intent", "Financing", &["<script>alert(1)</script> ¿financian?"]),
+                field("budget", "Budget", "25,000 USD", &["Mi presupuesto es de 25 mil"]),
+                field("urgency", "Urgency", "High", &[]),
+            ],
+            interests: vec![InterestView {
+                item: "Toyota Corolla 2022".into(),
+                mentions: 2,
+                stock: Some("3 in stock".into()),
+                lowest: Some("from 20,900 USD".into()),
+                evidence: vec!["¿Tienen el Corolla 2022?".into()],
+            }],
+            open_questions: vec![NoteView {
+                text: "Which colours?".into(),
+                evidence: vec![],
+            }],
+            objections: vec![],
+            next_best_action: Some("Send the payment estimate.".into()),
+            summary: Some("Wants a 2022 Corolla.".into()),
+            tool_facts: vec!["Lowest listed Toyota Corolla 2022: 20,900 USD".into()],
+            draft: Some(DraftView {
+                seq: 3,
+                status: "pending".into(),
+                text: "¡Hola María! Sí, tenemos el Corolla 2022.".into(),
+                gloss: Some("Hi María! Yes, we have the 2022 Corolla.".into()),
+                language: "es".into(),
+                intent: "Availability".into(),
+                note: None,
+                actionable: true,
+                template: None,
+            }),
+            context: "3 in / 1 out · analysis: builtin".into(),
+            updated: Some("2026-11-20 15:00 UTC".into()),
+        }
+    }
+
+    #[test]
+    fn the_rendered_view_of_a_fixed_contact() {
+        let ctx = serde_json::json!({
+            "company": "acme", "company_name": "Acme Motors", "origins": "[\"https://cw.example.com\"]",
+            "contact": sample(), "missing": false, "asset_version": "test",
+        });
+        let html = crate::templates::Templates::embedded()
+            .render("panel/view.html.j2", &ctx)
+            .unwrap();
+        assert!(!html.contains("<script>") && html.contains("&lt;script&gt;"));
+        assert!(html.contains("María &lt;Souza&gt;"));
+        insta::assert_snapshot!("panel_view", html);
+        let page = crate::templates::Templates::embedded()
+            .render("panel/page.html.j2", &ctx)
+            .unwrap();
+        assert!(page.contains("data-origins=\"[&quot;https:&#x2f;&#x2f;cw.example.com&quot;]\""), "{page}");
+    }
+
     #[test]
     fn phones_are_masked_unless_allowed_and_fields_keep_their_names() {
         let c = ContactId::parse("5215512345678").unwrap();
