@@ -38,6 +38,8 @@ pub struct CwApp {
     pub graph: MockServer,
     pub chatwoot_url: String,
     pub chatwoot: Received,
+    pub config_dir: std::path::PathBuf,
+    pub prefix: String,
     shutdown: CancellationToken,
 }
 
@@ -130,10 +132,11 @@ pub async fn spawn_cw_app(worker: bool, frame_ancestors: &[&str]) -> CwApp {
         ),
     )
     .unwrap();
-    let settings = Settings::load(&dir).expect("test configuration is valid");
-    let prefix = unique_prefix();
-    let store = open_backend(Backend::Redis, &settings, &prefix).await;
-    let secrets = Secrets::explicit(
+    start(dir, unique_prefix(), graph, chatwoot_url, chatwoot).await
+}
+
+fn secrets() -> Secrets {
+    Secrets::explicit(
         [
             ("WHATSAPP_APP_SECRET", APP_SECRET),
             ("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN),
@@ -147,8 +150,13 @@ pub async fn spawn_cw_app(worker: bool, frame_ancestors: &[&str]) -> CwApp {
             ("OTHER_PANEL_KEY", OTHER_PANEL_KEY),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned())),
-    );
-    let state = build_state(settings, secrets, store.clone()).await.unwrap();
+    )
+}
+
+async fn start(dir: std::path::PathBuf, prefix: String, graph: MockServer, chatwoot_url: String, chatwoot: Received) -> CwApp {
+    let settings = Settings::load(&dir).expect("test configuration is valid");
+    let store = open_backend(Backend::Redis, &settings, &prefix).await;
+    let state = build_state(settings, secrets(), store.clone()).await.unwrap();
     let app = Application::build(state.clone()).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let shutdown = CancellationToken::new();
@@ -161,7 +169,26 @@ pub async fn spawn_cw_app(worker: bool, frame_ancestors: &[&str]) -> CwApp {
         graph,
         chatwoot_url,
         chatwoot,
+        config_dir: dir,
+        prefix,
         shutdown,
+    }
+}
+
+impl CwApp {
+    /// Another instance of the same deployment (same configuration and Redis prefix; its own
+    /// listener, worker, store connections and live hub).
+    pub async fn peer(&self) -> CwApp {
+        let graph = MockServer::start().await;
+        mock_graph(&graph).await;
+        start(
+            self.config_dir.clone(),
+            self.prefix.clone(),
+            graph,
+            self.chatwoot_url.clone(),
+            self.chatwoot.clone(),
+        )
+        .await
     }
 }
 

@@ -206,6 +206,32 @@ async fn an_open_panel_hears_of_a_new_message_within_a_second() {
 }
 
 #[tokio::test]
+async fn a_panel_on_one_instance_hears_of_a_write_on_another() {
+    // Instance A serves the panel with its worker off; instance B takes the webhook and its
+    // worker writes the profile: the notice crosses through Redis pub/sub.
+    let a = spawn_cw_app(false, &[HOST]).await;
+    let b = a.peer().await;
+    b.post_event(&incoming(1, "wamid.P1", "Hola, ¿tienen el Toyota Corolla 2022?")).await;
+    b.drain_jobs().await;
+    let mut r = a
+        .panel(&format!("/panel/acme/events?key={PANEL_KEY}&contact={WA}"))
+        .await;
+    assert_eq!(r.status(), 200);
+    let mut buf = String::new();
+    assert!(next_event(&mut r, &mut buf, "ready", Duration::from_secs(2)).await);
+    // The relay subscribes at start; give it a moment on a loaded machine.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let sent = Instant::now();
+    b.post_event(&incoming(2, "wamid.P2", "Mi presupuesto es de 25 mil dólares")).await;
+    b.drain_jobs().await;
+    assert!(
+        next_event(&mut r, &mut buf, "change", Duration::from_secs(1)).await,
+        "instance A's panel heard instance B's write: {buf}"
+    );
+    eprintln!("cross-instance update after {:?}", sent.elapsed());
+}
+
+#[tokio::test]
 async fn approve_edit_and_discard_are_the_copilots_own() {
     let app = spawn_cw_app(false, &[HOST]).await;
     app.post_event(&incoming(1, "wamid.A1", "Hola, ¿tienen el Toyota Corolla 2022?"))
