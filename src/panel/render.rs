@@ -332,7 +332,12 @@ mod tests {
                 at: "Nov 20".into(),
             }],
             facts: vec![
-                field("intent", "Intent", "Financing", &["<script>alert(1)</script> ¿financian?"]),
+                field(
+                    "intent",
+                    "Intent",
+                    "Financing",
+                    &["<script>alert(1)</script> ¿financian?"],
+                ),
                 field("budget", "Budget", "25,000 USD", &["Mi presupuesto es de 25 mil"]),
                 field("urgency", "Urgency", "High", &[]),
             ],
@@ -382,7 +387,10 @@ mod tests {
         let page = crate::templates::Templates::embedded()
             .render("panel/page.html.j2", &ctx)
             .unwrap();
-        assert!(page.contains("data-origins=\"[&quot;https:&#x2f;&#x2f;cw.example.com&quot;]\""), "{page}");
+        assert!(
+            page.contains("data-origins=\"[&quot;https:&#x2f;&#x2f;cw.example.com&quot;]\""),
+            "{page}"
+        );
     }
 
     #[test]

@@ -148,7 +148,7 @@ impl Driver {
             .to_owned()
     }
 
-    async fn into_frame(&self, css: &str) {
+    async fn enter_frame(&self, css: &str) {
         let el = self.element(css).await;
         self.post("/frame", json!({ "id": { ELEMENT: el } })).await;
     }
@@ -275,7 +275,7 @@ async fn the_panel_in_a_real_browser_inside_a_chatwoot_like_host() {
 
     let driver = Driver::start(&chromium, &chromedriver).await;
     driver.goto(&format!("{host}/")).await;
-    driver.into_frame("iframe").await;
+    driver.enter_frame("iframe").await;
     // The contact came from the host's appContext (the URL has none).
     let name = driver
         .until(
@@ -330,7 +330,7 @@ async fn the_panel_in_a_real_browser_inside_a_chatwoot_like_host() {
     driver.top().await;
     let frame = driver.element("iframe").await;
     save("panel-sidebar.png", &driver.screenshot(Some(&frame)).await);
-    driver.into_frame("iframe").await;
+    driver.enter_frame("iframe").await;
 
     // A new message arrives through the webhook: the open panel updates by itself.
     let sent = Instant::now();

@@ -153,7 +153,13 @@ fn secrets() -> Secrets {
     )
 }
 
-async fn start(dir: std::path::PathBuf, prefix: String, graph: MockServer, chatwoot_url: String, chatwoot: Received) -> CwApp {
+async fn start(
+    dir: std::path::PathBuf,
+    prefix: String,
+    graph: MockServer,
+    chatwoot_url: String,
+    chatwoot: Received,
+) -> CwApp {
     let settings = Settings::load(&dir).expect("test configuration is valid");
     let store = open_backend(Backend::Redis, &settings, &prefix).await;
     let state = build_state(settings, secrets(), store.clone()).await.unwrap();

@@ -211,7 +211,8 @@ async fn a_panel_on_one_instance_hears_of_a_write_on_another() {
     // worker writes the profile: the notice crosses through Redis pub/sub.
     let a = spawn_cw_app(false, &[HOST]).await;
     let b = a.peer().await;
-    b.post_event(&incoming(1, "wamid.P1", "Hola, ¿tienen el Toyota Corolla 2022?")).await;
+    b.post_event(&incoming(1, "wamid.P1", "Hola, ¿tienen el Toyota Corolla 2022?"))
+        .await;
     b.drain_jobs().await;
     let mut r = a
         .panel(&format!("/panel/acme/events?key={PANEL_KEY}&contact={WA}"))
@@ -222,7 +223,8 @@ async fn a_panel_on_one_instance_hears_of_a_write_on_another() {
     // The relay subscribes at start; give it a moment on a loaded machine.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let sent = Instant::now();
-    b.post_event(&incoming(2, "wamid.P2", "Mi presupuesto es de 25 mil dólares")).await;
+    b.post_event(&incoming(2, "wamid.P2", "Mi presupuesto es de 25 mil dólares"))
+        .await;
     b.drain_jobs().await;
     assert!(
         next_event(&mut r, &mut buf, "change", Duration::from_secs(1)).await,
