@@ -187,7 +187,11 @@ async fn html(
     template: &str,
     view: (Option<ContactView>, bool),
 ) -> ApiResult<Response> {
-    let c = &app.settings.companies[company];
+    let c = app
+        .settings
+        .companies
+        .get(company)
+        .ok_or_else(|| ApiError::NotFound(format!("unknown company `{company}`")))?;
     let ctx = PageCtx {
         company,
         company_name: &c.name,
