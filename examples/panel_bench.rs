@@ -254,8 +254,11 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
-        // Let the contact's draft job (a second notice) pass before the next webhook.
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        // Let the contact's draft job (a second notice) pass, then wait a random part of the
+        // worker's block cycle, so webhooks arrive at random moments of it as they do in life
+        // (a fixed pace would always hit the same point of the cycle).
+        let pause = 150 + rand::random_range(0..block_ms.max(1) as u64);
+        tokio::time::sleep(Duration::from_millis(pause)).await;
         while rx.try_recv().is_ok() {}
     }
     report(
