@@ -213,6 +213,13 @@ var ctx = { event: "appContext", data: {
 var frame = document.getElementById("dashboard-app--frame-0-0");
 window.fetchInfo = 0;
 frame.addEventListener("load", function () { frame.contentWindow.postMessage(JSON.stringify(ctx), "*"); });
+// The agent opens another conversation: the host answers the next fetch-info with it.
+window.switchTo = function (phone, name) {
+  ctx.data.contact = { id: 4000, name: name, phone_number: phone, identifier: null };
+  ctx.data.conversation.meta.sender = ctx.data.contact;
+  ctx.data.conversation.contact_inbox.source_id = phone.replace("+", "");
+  frame.contentWindow.postMessage(JSON.stringify(ctx), "*");
+};
 window.addEventListener("message", function (e) {
   if (typeof e.data === "string" && e.data === "chatwoot-dashboard-app:fetch-info") {
     window.fetchInfo++;
@@ -390,6 +397,40 @@ async fn the_panel_in_a_real_browser_inside_a_chatwoot_like_host() {
         .js("return document.querySelector('[data-draft-note]').textContent")
         .await;
     assert_eq!(note, json!("Sent by Diego (panel)."), "the agent from appContext");
+
+    // The agent switches conversation: the panel follows the host, within the key's company.
+    let mut other = incoming(3, "wamid.BR3", "Buenas, ¿el Mazda 3 2021 sigue disponible?");
+    let pedro = json!({ "id": 4000, "name": "Pedro Gómez", "phone_number": "+5215599990000", "type": "contact" });
+    other["sender"] = pedro.clone();
+    other["conversation"]["meta"]["sender"] = pedro;
+    other["conversation"]["contact_inbox"]["source_id"] = json!("5215599990000");
+    assert_eq!(app.post_event(&other).await.status(), 200);
+    driver.top().await;
+    driver
+        .js("window.switchTo('+5215599990000', 'Pedro Gómez');return true")
+        .await;
+    driver.enter_frame("iframe").await;
+    let name = driver
+        .until(
+            "var e=document.querySelector('[data-field=name]');return e&&e.textContent==='Pedro Gómez'&&e.textContent",
+            Duration::from_secs(5),
+        )
+        .await;
+    assert_eq!(name, json!("Pedro Gómez"));
+    // A contact this company has never talked to shows nothing of anyone.
+    driver.top().await;
+    driver
+        .js("window.switchTo('+447700900123', 'Someone Else');return true")
+        .await;
+    driver.enter_frame("iframe").await;
+    driver
+        .until(
+            "return document.querySelector('[data-empty=missing]')",
+            Duration::from_secs(5),
+        )
+        .await;
+    let leaked = driver.js("return document.body.textContent.indexOf('Pedro')>=0").await;
+    assert_eq!(leaked, json!(false));
 
     // Wide layout: the panel on its own, selected by ?contact=.
     driver.top().await;

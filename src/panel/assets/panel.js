@@ -102,8 +102,12 @@
       setTimeout(ask, 700);
     })();
   }
-  // Chatwoot pushes nothing when the agent switches conversation: ask again on focus.
+  // Chatwoot pushes nothing when the agent switches conversation: ask again on focus, and every
+  // few seconds while the tab is visible (the answer only reloads when the contact changed).
   document.addEventListener("visibilitychange", function () { if (!document.hidden) askHost(); });
+  if (window.parent !== window) {
+    setInterval(function () { if (!document.hidden && gotContext) askHost(); }, 4000);
+  }
 
   view.addEventListener("click", function (ev) {
     var b = ev.target.closest("[data-action]");
