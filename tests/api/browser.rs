@@ -327,7 +327,7 @@ async fn the_panel_in_a_real_browser_inside_a_chatwoot_like_host() {
     driver
         .until(
             "return document.getElementById('dossier').dataset.live==='on'",
-            Duration::from_secs(5),
+            Duration::from_secs(10),
         )
         .await;
     let no_budget = driver.js("return !document.querySelector('[data-field=budget]')").await;
@@ -350,7 +350,7 @@ async fn the_panel_in_a_real_browser_inside_a_chatwoot_like_host() {
     let budget = driver
         .until(
             "var e=document.querySelector('[data-field=budget] dd');return e&&e.textContent",
-            Duration::from_secs(5),
+            Duration::from_secs(10),
         )
         .await;
     eprintln!("browser: live update after {:?}", sent.elapsed());
@@ -376,7 +376,7 @@ async fn the_panel_in_a_real_browser_inside_a_chatwoot_like_host() {
             &format!(
                 "var d=document.querySelector('[data-draft]');return d&&d.dataset.seq==='{seq}'&&d.dataset.status==='pending'&&d.querySelector('[data-action=approve]')"
             ),
-            Duration::from_secs(5),
+            Duration::from_secs(10),
         )
         .await;
     let before = app.graph.received_requests().await.unwrap().len();
@@ -413,7 +413,7 @@ async fn the_panel_in_a_real_browser_inside_a_chatwoot_like_host() {
     let name = driver
         .until(
             "var e=document.querySelector('[data-field=name]');return e&&e.textContent==='Pedro Gómez'&&e.textContent",
-            Duration::from_secs(5),
+            Duration::from_secs(10),
         )
         .await;
     assert_eq!(name, json!("Pedro Gómez"));
@@ -426,7 +426,7 @@ async fn the_panel_in_a_real_browser_inside_a_chatwoot_like_host() {
     driver
         .until(
             "return document.querySelector('[data-empty=missing]')",
-            Duration::from_secs(5),
+            Duration::from_secs(10),
         )
         .await;
     let leaked = driver.js("return document.body.textContent.indexOf('Pedro')>=0").await;
@@ -441,7 +441,7 @@ async fn the_panel_in_a_real_browser_inside_a_chatwoot_like_host() {
     driver
         .until(
             "return document.querySelector('[data-field=budget]')",
-            Duration::from_secs(5),
+            Duration::from_secs(10),
         )
         .await;
     driver

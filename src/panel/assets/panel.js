@@ -48,16 +48,21 @@
     root.dispatchEvent(new CustomEvent("dossier:rendered"));
   }
 
-  function load(what) {
+  // The view shows `wanted` (the contact reference last asked for). One fetch at a time; a
+  // change or a new contact during a fetch fetches again after it, for whatever is wanted then.
+  var wanted = null;
+  function show(what) { wanted = what; refresh(); }
+  function refresh() {
+    if (!wanted) return;
     if (loading) { again = true; return; }
     loading = true;
-    fetch(base + "/view?" + qs({ contact: what }), { cache: "no-store", headers: { accept: "text/html" } })
+    fetch(base + "/view?" + qs({ contact: wanted }), { cache: "no-store", headers: { accept: "text/html" } })
       .then(function (r) { return r.text(); })
-      .then(swap)
+      .then(function (html) { if (!again) swap(html); })
       .catch(function () { root.dataset.state = "offline"; })
       .then(function () {
         loading = false;
-        if (again) { again = false; load(contact || hint); }
+        if (again) { again = false; refresh(); }
       });
   }
 
@@ -67,7 +72,7 @@
     if (!contact || !window.EventSource) return;
     source = new EventSource(base + "/events?" + qs({ contact: contact }));
     source.addEventListener("ready", function () { root.dataset.live = "on"; });
-    source.addEventListener("change", function () { load(contact); });
+    source.addEventListener("change", refresh);
     source.onerror = function () { root.dataset.live = "retrying"; };
   }
 
@@ -86,7 +91,7 @@
     var h = c.phone_number || sender.phone_number || c.identifier ||
       (conv.contact_inbox && conv.contact_inbox.source_id) || null;
     if (d.currentAgent && d.currentAgent.name) agent = String(d.currentAgent.name);
-    if (h && h !== hint) { hint = h; load(h); }
+    if (h && h !== hint) { hint = h; show(h); }
   });
 
   function askHost() {
@@ -135,10 +140,11 @@
       body: JSON.stringify({ contact: contact, seq: Number(draft.dataset.seq), text: text, agent: agent })
     })
       .then(function (r) { return r.text().then(function (t) { return { ok: r.ok, t: t }; }); })
-      .then(function (r) { if (r.ok) swap(r.t); else load(contact); })
-      .catch(function () { load(contact); });
+      .then(function (r) { if (r.ok) swap(r.t); else refresh(); })
+      .catch(refresh);
   });
 
   contact = current();
+  wanted = contact || hint;
   listen();
 })();
