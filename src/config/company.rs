@@ -4,7 +4,7 @@ use super::ConfigError;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
     /// The offline analyzer: no network, no model.
@@ -46,7 +46,7 @@ pub const PROFILE_FIELDS: [&str; 14] = [
 /// Customer Intelligence settings a company may choose itself: the file's values are the
 /// defaults; `PUT .../settings` overrides them per company at run time (kept in the store). Which
 /// LLM endpoints and keys exist is the operator's decision ([`Providers`]), never these settings'.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct IntelligenceSettings {
     pub enabled: bool,

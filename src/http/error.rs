@@ -9,7 +9,7 @@ use axum::extract::FromRequest;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -91,7 +91,12 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(e) => tracing::warn!(error = %e, "store unavailable"),
             _ => {}
         }
-        let body = json!({ "error": { "code": self.code(), "message": self.to_string() } });
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.to_string(),
+            },
+        };
         let mut resp = (status, Json(body)).into_response();
         if let ApiError::RateLimited { retry_after_secs } = self
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
@@ -100,6 +105,50 @@ impl IntoResponse for ApiError {
         }
         resp
     }
+}
+
+/// Every error's body.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, snake_case: `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`,
+    /// `method_not_allowed`, `payload_too_large`, `invalid`, `rate_limited`, `not_configured`,
+    /// `unavailable`, `internal`.
+    #[schema(example = "invalid")]
+    pub code: &'static str,
+    /// Meant for the caller; names the field when one is wrong.
+    pub message: String,
+}
+
+/// The errors any `/v1/companies/{company}/…` route may answer (OpenAPI).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum TenantErrors {
+    /// Malformed: not JSON, a bad id, a bad query.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// No token, or one no company knows.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// A token of another company.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// No such company (or contact, where the route names one).
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// Larger than the server's body limit.
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// Well-formed but invalid; the message names the field.
+    #[response(status = 422)]
+    Invalid(ErrorBody),
+    /// The store did not answer; retry.
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
 }
 
 /// `Json` whose rejections use the error format above (400 bad JSON, 413, 415, 422 wrong shape).

@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod health;
+pub mod openapi;
 
 use crate::channels::whatsapp;
 use crate::state::AppState;
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .route("/openapi.json", get(openapi::serve))
         .route(
             "/webhooks/whatsapp",
             get(whatsapp::webhook::verify).post(whatsapp::webhook::receive),

@@ -93,6 +93,7 @@ async fn consume(app: AppState, queue: Queue, concurrency: usize, consumer: Stri
     let claim_idle = Duration::from_secs(cfg.claim_idle_secs);
     let mut last_reclaim = Instant::now();
     let mut last_promote = Instant::now() - Duration::from_secs(1);
+    let mut last_gauge = Instant::now() - Duration::from_secs(10);
     let mut failures = 0u32;
     while !shutdown.is_cancelled() {
         // Hold the slots before taking jobs, so nothing sits claimed but idle.
@@ -103,6 +104,12 @@ async fn consume(app: AppState, queue: Queue, concurrency: usize, consumer: Stri
         let mut slots = vec![first];
         while let Ok(p) = permits.clone().try_acquire_owned() {
             slots.push(p);
+        }
+        if last_gauge.elapsed() >= Duration::from_secs(5) {
+            last_gauge = Instant::now();
+            if let Ok(n) = app.store.backlog(queue).await {
+                metrics::gauge!("dossier_queue_backlog", "queue" => queue.as_str()).set(n as f64);
+            }
         }
         if last_promote.elapsed() >= Duration::from_millis(250) {
             last_promote = Instant::now();

@@ -539,6 +539,14 @@ impl Store for MemoryStore {
         Ok(self.lock().queues.get(&queue).map_or(0, |q| q.pending.len() as u64))
     }
 
+    async fn backlog(&self, queue: Queue) -> StoreResult<u64> {
+        Ok(self
+            .lock()
+            .queues
+            .get(&queue)
+            .map_or(0, |q| (q.ready.len() + q.pending.len() + q.later.len()) as u64))
+    }
+
     async fn dead_letter(&self, kind: DeadKind, reason: &str, payload: &str) -> StoreResult<()> {
         self.lock().dead.entry(kind.as_str()).or_default().push(DeadLetter {
             reason: reason.to_owned(),

@@ -428,6 +428,9 @@ pub trait Store: Send + Sync + 'static {
     /// Entries handed out but not yet acknowledged, over all consumers.
     async fn pending_jobs(&self, queue: Queue) -> StoreResult<u64>;
 
+    /// Every job not yet done: waiting, handed out, or waiting for a retry (the backlog gauge).
+    async fn backlog(&self, queue: Queue) -> StoreResult<u64>;
+
     async fn dead_letter(&self, kind: DeadKind, reason: &str, payload: &str) -> StoreResult<()>;
     async fn dead_letters(&self, kind: DeadKind, count: usize) -> StoreResult<Vec<DeadLetter>>;
 

@@ -14,6 +14,8 @@ mod health;
 mod local_llm;
 mod logs;
 mod mattermost;
+mod openapi;
+mod ops_files;
 mod panel;
 mod profile;
 mod queue;

@@ -160,12 +160,18 @@ async fn conformance(s: Arc<dyn Store>) {
     let got = s.read_jobs(Queue::Analysis, "c1", 10, 0).await.unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].payload.as_deref(), Some(job.as_str()));
+    assert_eq!(s.backlog(Queue::Analysis).await.unwrap(), 1, "a claimed job is backlog");
     assert!(
         s.read_jobs(Queue::Analysis, "c2", 10, 0).await.unwrap().is_empty(),
         "a delivered job is not handed out twice"
     );
     s.ack(&got[0]).await.unwrap();
     assert_eq!(s.pending_jobs(Queue::Analysis).await.unwrap(), 0);
+    assert_eq!(
+        s.backlog(Queue::Analysis).await.unwrap(),
+        0,
+        "an acknowledged job is not"
+    );
 
     // A failed job waits for its retry, then comes back once due.
     s.enqueue(Queue::Drafts, &co, &ct, "d1").await.unwrap();
@@ -180,6 +186,11 @@ async fn conformance(s: Arc<dyn Store>) {
         "the failed entry is acknowledged"
     );
     assert_eq!(s.promote_due(Queue::Drafts).await.unwrap(), 0, "not due yet");
+    assert_eq!(
+        s.backlog(Queue::Drafts).await.unwrap(),
+        1,
+        "a job waiting to retry is backlog"
+    );
     assert!(s.read_jobs(Queue::Drafts, "c1", 10, 0).await.unwrap().is_empty());
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     assert_eq!(s.promote_due(Queue::Drafts).await.unwrap(), 1);

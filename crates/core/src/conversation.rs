@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// Who wrote a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     /// Written by the customer.
@@ -15,10 +15,11 @@ pub enum Direction {
 }
 
 /// One message. `text` is absent for non-text messages; then `kind` (JSON `type`) names it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
     pub id: MessageId,
     pub direction: Direction,
+    #[schema(value_type = String, format = DateTime)]
     pub timestamp: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -45,7 +46,7 @@ impl Message {
 }
 
 /// The contact block of a conversation file.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConversationContact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wa_id: Option<ContactId>,
@@ -63,7 +64,7 @@ impl ConversationContact {
 }
 
 /// A conversation file (docs/conversation-and-profile.md §1).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Conversation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company: Option<String>,

@@ -9,6 +9,20 @@ use std::fmt;
 #[serde(into = "String")]
 pub struct Currency([u8; 3]);
 
+/// An ISO 4217 code, three capital letters (OpenAPI).
+impl utoipa::PartialSchema for Currency {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^[A-Z]{3}$"))
+            .description(Some("ISO 4217 currency code"))
+            .build()
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Currency {}
+
 impl Currency {
     pub const USD: Currency = Currency(*b"USD");
 

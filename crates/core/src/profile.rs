@@ -34,7 +34,7 @@ pub const INTENTS: [&str; 13] = [
     "other",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Urgency {
     Low,
@@ -42,7 +42,7 @@ pub enum Urgency {
     High,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Sentiment {
     Negative,
@@ -50,7 +50,7 @@ pub enum Sentiment {
     Positive,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BudgetPeriod {
     Total,
@@ -58,7 +58,7 @@ pub enum BudgetPeriod {
 }
 
 /// Who is this customer.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProfileContact {
     pub wa_id: Option<String>,
     pub name: Option<String>,
@@ -71,12 +71,13 @@ pub struct ProfileContact {
 }
 
 /// A labelled fact (stage, intent) with its confidence and the messages behind it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Fact {
     pub value: String,
     pub confidence: f32,
     /// When the value last changed (stage only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub since: Option<Timestamp>,
     #[serde(default)]
     pub evidence: Vec<MessageId>,
@@ -85,7 +86,7 @@ pub struct Fact {
     pub source: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Interest {
     /// Human label: "Toyota Corolla 2022".
     pub item: String,
@@ -98,12 +99,13 @@ pub struct Interest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_ref: Option<String>,
     pub mentions: u32,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_mentioned: Option<Timestamp>,
     #[serde(default)]
     pub evidence: Vec<MessageId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Budget {
     pub amount: Decimal,
     pub currency: Currency,
@@ -114,7 +116,7 @@ pub struct Budget {
     pub source: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Financing {
     pub interested: bool,
     pub term_months: Option<u32>,
@@ -125,7 +127,7 @@ pub struct Financing {
     pub source: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TradeIn {
     pub has: bool,
     pub description: Option<String>,
@@ -136,7 +138,7 @@ pub struct TradeIn {
 }
 
 /// A short text (objection, open question, commitment) with its evidence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Note {
     pub text: String,
     #[serde(default)]
@@ -144,7 +146,7 @@ pub struct Note {
 }
 
 /// A company-defined field's value, with the messages that show it (or the outside source).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CustomFact {
     pub value: String,
     pub confidence: f32,
@@ -155,7 +157,7 @@ pub struct CustomFact {
 }
 
 /// An operational fact from a business tool (stock, lowest price, payment estimate).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ToolFact {
     pub tool: String,
     pub text: String,
@@ -163,9 +165,11 @@ pub struct ToolFact {
     pub data: serde_json::Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct History {
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub first_seen: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_seen: Option<Timestamp>,
     pub messages_in: u32,
     pub messages_out: u32,
@@ -173,11 +177,12 @@ pub struct History {
     pub conversations: u32,
     /// Last customer message (opens WhatsApp's 24-hour service window).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_inbound_at: Option<Timestamp>,
 }
 
 /// A raw observation with provenance, as it was merged into the profile.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Signal {
     pub kind: String,
     pub value: serde_json::Value,
@@ -185,15 +190,17 @@ pub struct Signal {
     pub source: String,
     #[serde(default)]
     pub evidence: Vec<MessageId>,
+    #[schema(value_type = String, format = DateTime)]
     pub observed_at: Timestamp,
 }
 
 /// One change of a fact: what it was, what it became, when, and on what evidence or source.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TrailEntry {
     pub field: String,
     pub from: serde_json::Value,
     pub to: serde_json::Value,
+    #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
     #[serde(default)]
     pub evidence: Vec<MessageId>,
@@ -201,7 +208,7 @@ pub struct TrailEntry {
 }
 
 /// The smart profile of one contact (docs/conversation-and-profile.md §2).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Profile {
     pub company: String,
     pub contact: ProfileContact,
@@ -232,6 +239,7 @@ pub struct Profile {
     /// Why another provider than the configured one was used, if it was (a fallback).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_note: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub updated_at: Option<Timestamp>,
     /// How facts changed over time. Returned only on request (`?trail=true`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

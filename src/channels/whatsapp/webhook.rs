@@ -8,7 +8,7 @@
 
 use super::payload::{Envelope, WaMessage, WaStatus, parse_messages_value};
 use super::signature;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorBody};
 use crate::ingest::ingest;
 use crate::state::AppState;
 use crate::store::{ContactUpdate, DeadKind, StatusUpdate};
@@ -22,6 +22,20 @@ use std::collections::HashMap;
 use subtle::ConstantTimeEq;
 
 /// Meta's handshake: `hub.mode=subscribe&hub.verify_token=…&hub.challenge=…` → the challenge.
+#[utoipa::path(
+    get, path = "/webhooks/whatsapp", tag = "webhooks",
+    params(
+        ("hub.mode" = String, Query, example = "subscribe"),
+        ("hub.verify_token" = String, Query),
+        ("hub.challenge" = String, Query),
+    ),
+    responses(
+        (status = 200, description = "the challenge, echoed", body = String, content_type = "text/plain"),
+        (status = 400, description = "hub.mode is not subscribe, or no challenge", body = ErrorBody),
+        (status = 403, description = "wrong verify token", body = ErrorBody),
+        (status = 503, description = "WHATSAPP_VERIFY_TOKEN is not set", body = ErrorBody),
+    )
+)]
 pub async fn verify(State(app): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Result<String, ApiError> {
     let expected = app
         .secrets
@@ -48,6 +62,20 @@ struct Outcome {
     dead: u32,
 }
 
+/// Meta's Cloud API webhook. The signature is checked over the raw body before anything is
+/// parsed; every message is stored before the 200; what cannot be read is dead-lettered (and
+/// still answered 200, so Meta does not redeliver it forever).
+#[utoipa::path(
+    post, path = "/webhooks/whatsapp", tag = "webhooks",
+    params(("X-Hub-Signature-256" = String, Header, description = "sha256=<hex HMAC-SHA256 of the raw body with the app secret>")),
+    request_body(content = Object, description = "Meta's webhook envelope (`object`, `entry[].changes[]`)"),
+    responses(
+        (status = 200, description = "stored (or dead-lettered)", body = String, content_type = "text/plain"),
+        (status = 401, description = "missing or wrong signature", body = ErrorBody),
+        (status = 413, description = "larger than the body limit", body = ErrorBody),
+        (status = 503, description = "WHATSAPP_APP_SECRET is not set, or the store did not answer (Meta retries)", body = ErrorBody),
+    )
+)]
 pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<&'static str, ApiError> {
     let secret = app
         .secrets

@@ -106,7 +106,7 @@ pub async fn vote(app: &App, company: &CompanyId, contact: &ContactId, d: &Draft
 }
 
 /// Outcome counts of one group (all drafts, a language, an intent).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Counts {
     pub approved: i64,
     pub edited: i64,
@@ -137,7 +137,7 @@ impl Counts {
 }
 
 /// The company's draft statistics: all drafts, and per language and per intent.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Stats {
     pub all: Counts,
     pub by_language: BTreeMap<String, Counts>,

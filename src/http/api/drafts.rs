@@ -4,10 +4,17 @@
 
 use crate::copilot::drafts::outcomes::{self, Stats};
 use crate::http::auth::Tenant;
-use crate::http::error::{ApiResult, AppJson};
+use crate::http::error::{ApiResult, AppJson, TenantErrors};
 use crate::state::AppState;
 use axum::extract::State;
+use dossier_core::CompanyId;
 
+#[utoipa::path(
+    get, path = "/v1/companies/{company}/drafts/stats", tag = "drafts",
+    params(("company" = CompanyId, Path)),
+    responses((status = 200, body = Stats), TenantErrors),
+    security(("bearer" = []))
+)]
 pub async fn get_stats(Tenant(company): Tenant, State(app): State<AppState>) -> ApiResult<AppJson<Stats>> {
     Ok(AppJson(outcomes::stats(&app, &company).await?))
 }

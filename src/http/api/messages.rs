@@ -2,25 +2,25 @@
 //! `GET /v1/companies/{company}/contacts/{contact}/messages` (the conversation, oldest first).
 
 use crate::http::auth::Tenant;
-use crate::http::error::{ApiError, ApiResult, AppJson};
+use crate::http::error::{ApiError, ApiResult, AppJson, TenantErrors};
 use crate::ingest::ingest;
 use crate::state::AppState;
 use crate::store::{Appended, ContactUpdate};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use dossier_core::{ContactId, ConversationContact, Message};
+use dossier_core::{CompanyId, ContactId, ConversationContact, Message};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// `{ "contact": {...}, "message": {...} }`, the shapes of a conversation file (docs/conversation-and-profile.md §1).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IngestBody {
     pub contact: ConversationContact,
     pub message: Message,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IngestReply {
     pub contact: String,
     pub message_id: String,
@@ -28,6 +28,19 @@ pub struct IngestReply {
     pub stored: bool,
 }
 
+/// Stores a message from another inbox (the same path as WhatsApp's webhook: deduplicated by
+/// message id, stored before the answer, analysed after).
+#[utoipa::path(
+    post, path = "/v1/companies/{company}/messages", tag = "messages",
+    params(("company" = CompanyId, Path)),
+    request_body = IngestBody,
+    responses(
+        (status = 201, description = "stored", body = IngestReply),
+        (status = 200, description = "this message id was already stored; nothing changed", body = IngestReply),
+        TenantErrors,
+    ),
+    security(("bearer" = []))
+)]
 pub async fn ingest_message(
     Tenant(company): Tenant,
     State(app): State<AppState>,
@@ -59,14 +72,18 @@ pub async fn ingest_message(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Page size, 1 to 1000 (default 100).
     pub limit: Option<usize>,
+    /// Only messages before this RFC 3339 time.
+    #[param(format = DateTime)]
     pub before: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MessagesReply {
     pub contact: String,
     pub messages: Vec<Message>,
@@ -74,6 +91,13 @@ pub struct MessagesReply {
 
 pub const MAX_PAGE: usize = 1000;
 
+/// The conversation, oldest first.
+#[utoipa::path(
+    get, path = "/v1/companies/{company}/contacts/{contact}/messages", tag = "messages",
+    params(("company" = CompanyId, Path), ("contact" = ContactId, Path), ListQuery),
+    responses((status = 200, body = MessagesReply), TenantErrors),
+    security(("bearer" = []))
+)]
 pub async fn list_messages(
     Tenant(company): Tenant,
     State(app): State<AppState>,

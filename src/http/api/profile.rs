@@ -5,7 +5,7 @@ use crate::analysis::merge::validate_signal;
 use crate::analysis::pipeline::{self, effective_settings};
 use crate::config::IntelligenceSettings;
 use crate::http::auth::Tenant;
-use crate::http::error::{ApiError, ApiResult, AppJson};
+use crate::http::error::{ApiError, ApiResult, AppJson, ErrorBody, TenantErrors};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -14,8 +14,9 @@ use dossier_core::{CompanyId, ContactId};
 use jiff::Timestamp;
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ProfileQuery {
     /// Include how each fact changed over time.
     #[serde(default)]
@@ -35,6 +36,13 @@ pub async fn load_profile(app: &AppState, company: &CompanyId, contact: &Contact
         .ok_or_else(|| ApiError::NotFound(format!("no contact {contact}")))
 }
 
+/// The smart profile: as stored, or the builtin view of the conversation before the worker ran.
+#[utoipa::path(
+    get, path = "/v1/companies/{company}/contacts/{contact}/profile", tag = "profiles",
+    params(("company" = CompanyId, Path), ("contact" = ContactId, Path), ProfileQuery),
+    responses((status = 200, body = Profile), TenantErrors),
+    security(("bearer" = []))
+)]
 pub async fn get_profile(
     Tenant(company): Tenant,
     State(app): State<AppState>,
@@ -50,9 +58,10 @@ pub async fn get_profile(
     Ok(AppJson(p))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignalIn {
+    /// A profile field (`stage`, `budget`, …) or one of the company's own fields.
     pub kind: String,
     pub value: serde_json::Value,
     /// Who says so: `crm`, `dms`, `agent:U123`…
@@ -60,16 +69,30 @@ pub struct SignalIn {
     #[serde(default)]
     pub confidence: Option<f32>,
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub observed_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignalsBody {
+    /// 1 to 50 signals.
+    #[schema(min_items = 1, max_items = 50)]
     pub signals: Vec<SignalIn>,
 }
 
 /// Merges outside signals into the contact's profile, with provenance.
+#[utoipa::path(
+    post, path = "/v1/companies/{company}/contacts/{contact}/signals", tag = "profiles",
+    params(("company" = CompanyId, Path), ("contact" = ContactId, Path)),
+    request_body = SignalsBody,
+    responses(
+        (status = 200, description = "the profile with the signals merged", body = Profile),
+        (status = 409, description = "the profile kept changing under concurrent writers; retry", body = ErrorBody),
+        TenantErrors,
+    ),
+    security(("bearer" = []))
+)]
 pub async fn post_signals(
     Tenant(company): Tenant,
     State(app): State<AppState>,
@@ -143,6 +166,13 @@ pub async fn record_signals(
     Ok(out.profile)
 }
 
+/// Erases everything kept about the contact (messages, profile, drafts).
+#[utoipa::path(
+    delete, path = "/v1/companies/{company}/contacts/{contact}", tag = "profiles",
+    params(("company" = CompanyId, Path), ("contact" = ContactId, Path)),
+    responses((status = 204, description = "erased (also when there was nothing)"), TenantErrors),
+    security(("bearer" = []))
+)]
 pub async fn delete_contact(
     Tenant(company): Tenant,
     State(app): State<AppState>,

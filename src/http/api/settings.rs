@@ -4,10 +4,18 @@ use crate::analysis::pipeline::effective_settings;
 use crate::config::IntelligenceSettings;
 use crate::config::company::OPERATOR_ONLY_KEYS;
 use crate::http::auth::Tenant;
-use crate::http::error::{ApiError, ApiResult, AppJson};
+use crate::http::error::{ApiError, ApiResult, AppJson, TenantErrors};
 use crate::state::AppState;
 use axum::extract::State;
+use dossier_core::CompanyId;
 
+/// The company's settings: the API's override, else its file's.
+#[utoipa::path(
+    get, path = "/v1/companies/{company}/settings", tag = "settings",
+    params(("company" = CompanyId, Path)),
+    responses((status = 200, body = IntelligenceSettings), TenantErrors),
+    security(("bearer" = []))
+)]
 pub async fn get_settings(
     Tenant(company): Tenant,
     State(app): State<AppState>,
@@ -20,6 +28,13 @@ pub async fn get_settings(
 /// Replaces the settings (the whole object; omitted keys take their defaults), validated first
 /// against what the operator allows the company. A tenant chooses among the providers and models
 /// of its company file; which URL an LLM lives at and which secret it gets are not settings.
+#[utoipa::path(
+    put, path = "/v1/companies/{company}/settings", tag = "settings",
+    params(("company" = CompanyId, Path)),
+    request_body = IntelligenceSettings,
+    responses((status = 200, description = "the settings now in force", body = IntelligenceSettings), TenantErrors),
+    security(("bearer" = []))
+)]
 pub async fn put_settings(
     Tenant(company): Tenant,
     State(app): State<AppState>,

@@ -2,12 +2,24 @@
 
 use crate::http::api::profile::load_profile;
 use crate::http::auth::Tenant;
-use crate::http::error::{ApiError, ApiResult, AppJson};
+use crate::http::error::{ApiError, ApiResult, AppJson, TenantErrors};
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use dossier_core::ContactId;
+use dossier_core::{CompanyId, ContactId};
 use dossier_tools::ToolError;
 
+/// Calls one business tool with its JSON input (docs/tools.md gives each tool's input and
+/// result); `recommend_programs` may name a `contact` whose profile feeds the eligibility check.
+#[utoipa::path(
+    post, path = "/v1/companies/{company}/tools/{tool}", tag = "tools",
+    params(
+        ("company" = CompanyId, Path),
+        ("tool" = String, Path, description = "inventory_search, lowest_price, finance_payment, finance_rate or recommend_programs"),
+    ),
+    request_body(content = Object, description = "the tool's input"),
+    responses((status = 200, description = "the tool's result", body = Object), TenantErrors),
+    security(("bearer" = []))
+)]
 pub async fn call_tool(
     Tenant(company): Tenant,
     State(app): State<AppState>,

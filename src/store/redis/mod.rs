@@ -787,6 +787,24 @@ impl Store for RedisStore {
         self.queue_pending_jobs(queue).await
     }
 
+    async fn backlog(&self, queue: Queue) -> StoreResult<u64> {
+        // Entries are deleted when acknowledged, so a stream's length is its backlog.
+        let mut total = 0u64;
+        for n in 0..self.streams {
+            let stream = self.stream_key(queue, n);
+            let (len, later): (u64, u64) = ::redis::pipe()
+                .cmd("XLEN")
+                .arg(&stream)
+                .cmd("ZCARD")
+                .arg(Self::later_key(&stream))
+                .query_async(&mut self.c())
+                .await
+                .map_err(unavailable)?;
+            total += len + later;
+        }
+        Ok(total)
+    }
+
     async fn dead_letter(&self, kind: DeadKind, reason: &str, payload: &str) -> StoreResult<()> {
         self.queue_dead_letter(kind, reason, payload).await
     }
