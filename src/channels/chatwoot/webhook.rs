@@ -15,7 +15,7 @@ use super::payload::{Event, Kind};
 use super::signature::{self, SignatureError};
 use crate::config::company::CompanyChatwoot;
 use crate::copilot::contact::phone_digits;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorBody};
 use crate::ingest::ingest;
 use crate::state::AppState;
 use crate::store::{Appended, ContactUpdate, DeadKind};
@@ -37,11 +37,11 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn outcome(status: &'static str, reason: Option<String>) -> Json<Value> {
+fn outcome(status: &'static str, reason: Option<String>) -> Json<Outcome> {
     counter!("dossier_chatwoot_webhooks_total", "outcome" => status).increment(1);
-    Json(match reason {
-        Some(r) => json!({ "status": status, "reason": r }),
-        None => json!({ "status": status }),
+    Json(Outcome {
+        status: status.to_owned(),
+        reason,
     })
 }
 
@@ -73,7 +73,35 @@ fn signer<'a>(app: &'a AppState, headers: &HeaderMap, body: &[u8]) -> Result<(&'
     Err(ApiError::Unauthorized(last.to_string()))
 }
 
-pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ApiError> {
+/// What a delivery became.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Outcome {
+    /// `stored`, `duplicate` (a replayed delivery or a message already stored, e.g. through the
+    /// Cloud API webhook) or `ignored` (not conversation: other events, private notes, activity).
+    #[schema(example = "stored")]
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[utoipa::path(
+    post, path = "/webhooks/chatwoot", tag = "webhooks",
+    params(
+        ("X-Chatwoot-Signature" = String, Header, description = "sha256=<hex HMAC-SHA256 of \"{timestamp}.{raw body}\" with the company's webhook secret>"),
+        ("X-Chatwoot-Timestamp" = String, Header, description = "unix seconds; within [chatwoot] max_clock_skew_secs (300) of the server's clock"),
+        ("X-Chatwoot-Delivery" = Option<String>, Header, description = "the delivery's id; a repeat is answered `duplicate`"),
+    ),
+    request_body(content = Object, description = "a Chatwoot webhook event (`event`, `account`, `inbox`, `conversation`, …)"),
+    responses(
+        (status = 200, description = "stored, duplicate or ignored", body = Outcome),
+        (status = 400, description = "not an event, or a bad delivery id", body = ErrorBody),
+        (status = 401, description = "missing or wrong signature, or a timestamp outside the window", body = ErrorBody),
+        (status = 403, description = "the account or inbox is not the signing company's", body = ErrorBody),
+        (status = 413, description = "larger than the body limit", body = ErrorBody),
+        (status = 503, description = "no company has a Chatwoot webhook secret set, or the store did not answer", body = ErrorBody),
+    )
+)]
+pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Outcome>, ApiError> {
     let (company, cw) = signer(&app, &headers, &body)?;
     let now = jiff::Timestamp::now().as_second();
     if let Err(e) = signature::check_time(header(&headers, "x-chatwoot-timestamp"), now, cw.max_clock_skew_secs) {
@@ -173,7 +201,7 @@ async fn store_message(
     company: &CompanyId,
     cw: &CompanyChatwoot,
     e: &Event,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Outcome>, ApiError> {
     if e.private == Some(true) {
         return Ok(outcome("ignored", Some("a private note is not conversation".into())));
     }
