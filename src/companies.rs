@@ -54,10 +54,10 @@ impl CompanyRuntime {
             .map(|b| b.chat.clone())
     }
 
-    /// Whether drafted replies have somewhere to be shown (a drafts channel); composing one
-    /// nobody sees would only cost time (and LLM calls).
+    /// Whether drafted replies have somewhere to be shown (a drafts channel, or the profile
+    /// panel); composing one nobody sees would only cost time (and LLM calls).
     pub fn shows_drafts(&self) -> bool {
-        self.chats().iter().any(|b| b.drafts_channel.is_some())
+        self.config.panel.is_some() || self.chats().iter().any(|b| b.drafts_channel.is_some())
     }
 
     /// Where approved replies are sent.

@@ -14,6 +14,7 @@
 //! - [`store`]: what is kept, behind one trait: Redis (key layout documented there) or memory.
 //! - [`jobs`]: typed jobs on two queues (analysis, drafts), the worker, the sweep.
 //! - [`companies`]: per-company runtime (catalog, tools, analyzer, connections), reloadable.
+//! - [`panel`]: the live profile panel an inbox (Chatwoot) embeds beside the conversation.
 //! - [`templates`]: prompts, draft replies and pages: embedded, overridable, strict.
 //! - [`net`]: the outbound policy for requests that carry an LLM key.
 //! - [`telemetry`]: logs (scrubbed of personal data) and metrics.
@@ -32,6 +33,7 @@ pub mod http;
 pub mod ingest;
 pub mod jobs;
 pub mod net;
+pub mod panel;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -120,6 +120,7 @@ pub async fn build_state(settings: Settings, secrets: Secrets, store: Arc<dyn St
         health: Health::default(),
         templates,
         llm_modes: Default::default(),
+        live: Default::default(),
     })))
 }
 
@@ -139,7 +140,8 @@ pub async fn run_background(state: AppState, shutdown: CancellationToken) {
         }
     };
     let watcher = crate::companies::watch(&state.companies, Duration::from_secs(10), shutdown.clone());
-    tokio::join!(worker, sweeper, watcher);
+    let live = state.live.relay(state.store.as_ref(), shutdown.clone());
+    tokio::join!(worker, sweeper, watcher, live);
 }
 
 async fn sweep_loop(state: &AppState, shutdown: &CancellationToken) {
@@ -170,6 +172,7 @@ impl Application {
                 "WHATSAPP_APP_SECRET or WHATSAPP_VERIFY_TOKEN is not set: the WhatsApp webhook answers 503 until both are"
             );
         }
+        warn_missing_secrets(&state);
         Ok(Application { listener, state })
     }
 
@@ -194,6 +197,31 @@ impl Application {
         shutdown.cancel();
         let _ = background.await;
         Ok(())
+    }
+}
+
+/// Names (never shows) each Chatwoot or panel secret a company file names that the environment
+/// lacks: the route keeps answering (401/503, saying which variable), but the operator hears it
+/// at start rather than from an agent.
+fn warn_missing_secrets(state: &AppState) {
+    for c in state.settings.companies.values() {
+        let mut vars: Vec<&str> = Vec::new();
+        if let Some(cw) = &c.chatwoot {
+            vars.push(&cw.webhook_secret_env);
+            if cw.write_back
+                && let Some(t) = &cw.api_token_env
+            {
+                vars.push(t);
+            }
+        }
+        if let Some(p) = &c.panel {
+            vars.push(&p.key_env);
+        }
+        for var in vars {
+            if state.secrets.var(var).is_none() {
+                tracing::warn!(company = %c.id, variable = var, "a secret the company file names is not set");
+            }
+        }
     }
 }
 

@@ -30,6 +30,8 @@ pub struct App {
     pub templates: Arc<crate::templates::Templates>,
     /// What each OpenAI-compatible endpoint was found to accept (negotiated once).
     pub llm_modes: Arc<crate::analysis::openai::Negotiated>,
+    /// Change notices for open profile panels (this process and, through the store, the others).
+    pub live: Arc<crate::panel::live::Live>,
 }
 
 impl App {

@@ -184,6 +184,7 @@ pub async fn apply(
         };
         let body = serde_json::to_vec(&doc)?;
         if app.store.put_profile(company, contact, version, &body, folded).await? {
+            app.live.notify(app.store.as_ref(), company, contact, "profile").await;
             if matches!(change, Change::Fold) {
                 metrics::counter!("dossier_analyses_total", "provider" => doc.profile.provider.clone()).increment(1);
             }

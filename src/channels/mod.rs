@@ -1,6 +1,7 @@
-//! The channels dossier talks through: WhatsApp (customers), Slack and Mattermost (agents). Each
+//! The channels dossier talks through: WhatsApp and Chatwoot (customers), Slack and Mattermost (agents). Each
 //! implements a port the copilot owns (`copilot::ports`) and verifies its own inbound requests.
 
+pub mod chatwoot;
 pub mod mattermost;
 pub mod slack;
 pub mod whatsapp;

@@ -323,6 +323,118 @@ pub struct CompanyConfig {
     /// Where each branch is and when it opens, for replies to "where are you?".
     #[serde(default)]
     pub branches: Vec<BranchInfo>,
+    /// Chatwoot as an inbox (its signed webhooks) and, opt-in, the profile written back to it.
+    #[serde(default)]
+    pub chatwoot: Option<CompanyChatwoot>,
+    /// The profile panel an inbox embeds (`GET /panel/{company}`).
+    #[serde(default)]
+    pub panel: Option<CompanyPanel>,
+}
+
+/// A Chatwoot account whose inboxes belong to this company.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyChatwoot {
+    pub account_id: u64,
+    /// Inboxes of that account whose conversations are this company's; others are ignored.
+    pub inbox_ids: Vec<u64>,
+    /// Env variable holding the webhook's secret (`X-Chatwoot-Signature`).
+    pub webhook_secret_env: String,
+    /// Chatwoot's address (`https://chatwoot.example.com`), for write-back.
+    #[serde(default)]
+    pub api_base_url: Option<String>,
+    /// Env variable holding an access token (an agent bot's or a user's) for write-back.
+    #[serde(default)]
+    pub api_token_env: Option<String>,
+    /// Write stage, intent and the vehicle of interest to the contact's custom attributes.
+    #[serde(default)]
+    pub write_back: bool,
+    /// How old a signed request may be (Chatwoot's timestamp against our clock).
+    #[serde(default = "default_cw_skew")]
+    pub max_clock_skew_secs: i64,
+}
+
+fn default_cw_skew() -> i64 {
+    300
+}
+
+/// Who may open the company's panel, and who may frame it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyPanel {
+    /// Env variable holding the panel key, which goes in the dashboard-app URL (`?key=`).
+    pub key_env: String,
+    /// Origins allowed to frame the panel (the Chatwoot address), `https://host[:port]`; they
+    /// also are the only origins whose `appContext` the page listens to.
+    #[serde(default)]
+    pub frame_ancestors: Vec<String>,
+    /// Show the full phone number (otherwise all but the last four digits are masked).
+    #[serde(default)]
+    pub show_phone: bool,
+}
+
+/// An origin as CSP `frame-ancestors` and `postMessage` compare them: scheme, host and port only,
+/// and nothing that could end the CSP directive.
+pub fn is_origin(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")) else {
+        return false;
+    };
+    !rest.is_empty()
+        && rest.len() <= 253
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+}
+
+impl CompanyChatwoot {
+    fn validate(&self) -> Result<(), (&'static str, String)> {
+        if self.inbox_ids.is_empty() {
+            return Err(("chatwoot.inbox_ids", "list at least one inbox id".into()));
+        }
+        if !is_env_name(&self.webhook_secret_env) {
+            return Err((
+                "chatwoot.webhook_secret_env",
+                "must be an environment variable name".into(),
+            ));
+        }
+        if !(30..=3600).contains(&self.max_clock_skew_secs) {
+            return Err(("chatwoot.max_clock_skew_secs", "must be between 30 and 3600".into()));
+        }
+        if let Some(v) = &self.api_token_env
+            && !is_env_name(v)
+        {
+            return Err(("chatwoot.api_token_env", "must be an environment variable name".into()));
+        }
+        if let Some(u) = &self.api_base_url
+            && !(u.starts_with("https://") || u.starts_with("http://"))
+        {
+            return Err(("chatwoot.api_base_url", format!("`{u}` is not an http(s) URL")));
+        }
+        if self.write_back && (self.api_base_url.is_none() || self.api_token_env.is_none()) {
+            return Err((
+                "chatwoot.write_back",
+                "needs api_base_url and api_token_env (where, and with which token, to write)".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl CompanyPanel {
+    fn validate(&self) -> Result<(), (&'static str, String)> {
+        if !is_env_name(&self.key_env) {
+            return Err(("panel.key_env", "must be an environment variable name".into()));
+        }
+        for o in &self.frame_ancestors {
+            if !is_origin(o) {
+                return Err((
+                    "panel.frame_ancestors",
+                    format!("`{o}` is not an origin like https://chatwoot.example.com (no path)"),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A branch as customers ask about it. Its text goes into drafts as written.
@@ -404,6 +516,8 @@ impl CompanyConfig {
             copilot: CopilotConfig::default(),
             fields: Vec::new(),
             branches: Vec::new(),
+            chatwoot: None,
+            panel: None,
         }
     }
 
@@ -473,6 +587,12 @@ impl CompanyConfig {
         for (i, b) in c.branches.iter().enumerate() {
             b.validate().map_err(|p| bad(&format!("branches[{i}]"), p))?;
         }
+        if let Some(cw) = &c.chatwoot {
+            cw.validate().map_err(|(k, p)| bad(k, p))?;
+        }
+        if let Some(p) = &c.panel {
+            p.validate().map_err(|(k, p)| bad(k, p))?;
+        }
         for (key, p) in [
             ("catalog", &mut c.catalog),
             ("rates", &mut c.rates),
@@ -517,6 +637,13 @@ impl CompanyConfig {
         if let Some(m) = &self.mattermost {
             v.push(m.bot_token_env.clone());
             v.push(m.command_token_env.clone());
+        }
+        if let Some(cw) = &self.chatwoot {
+            v.push(cw.webhook_secret_env.clone());
+            v.extend(cw.api_token_env.iter().cloned());
+        }
+        if let Some(p) = &self.panel {
+            v.push(p.key_env.clone());
         }
         v
     }

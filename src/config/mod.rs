@@ -293,6 +293,8 @@ pub struct Settings {
     pub by_slack_team: HashMap<String, String>,
     /// Mattermost team id → company id.
     pub by_mattermost_team: HashMap<String, String>,
+    /// Chatwoot (account id, inbox id) → company id.
+    pub by_chatwoot_inbox: HashMap<(u64, u64), String>,
 }
 
 const SERVICE_FILE: &str = "dossier.toml";
@@ -387,6 +389,7 @@ impl Settings {
             by_phone_number_id: HashMap::new(),
             by_slack_team: HashMap::new(),
             by_mattermost_team: HashMap::new(),
+            by_chatwoot_inbox: HashMap::new(),
         };
         let companies_dir = dir.join("companies");
         if companies_dir.is_dir() {
@@ -443,6 +446,23 @@ impl Settings {
                 "mattermost.team_id",
                 format!("team {team} already belongs to `{other}`"),
             ));
+        }
+        if let Some(cw) = &company.chatwoot {
+            for inbox in &cw.inbox_ids {
+                if let Some(other) = self
+                    .by_chatwoot_inbox
+                    .insert((cw.account_id, *inbox), company.id.clone())
+                {
+                    return Err(ConfigError::new(
+                        &file,
+                        "chatwoot.inbox_ids",
+                        format!(
+                            "Chatwoot account {} inbox {inbox} already belongs to `{other}`",
+                            cw.account_id
+                        ),
+                    ));
+                }
+            }
         }
         if let Some(m) = &company.mattermost {
             if !company::is_env_name(&m.command_token_env) {
@@ -683,5 +703,39 @@ mod tests {
         let e = Settings::load_with(&d, no_env()).unwrap_err();
         assert_eq!(e.key, "whatsapp.phone_number_ids");
         assert!(e.file.ends_with("b.toml"));
+    }
+
+    #[test]
+    fn chatwoot_and_panel_sections_are_checked() {
+        let d = tmp();
+        let cw = |id: &str, inbox: u64| {
+            format!(
+                "id = \"{id}\"\nname = \"X\"\n[chatwoot]\naccount_id = 7\ninbox_ids = [{inbox}]\nwebhook_secret_env = \"CW_{}\"\n",
+                id.to_uppercase()
+            )
+        };
+        write(&d, "companies/a.toml", &cw("a", 1));
+        write(&d, "companies/b.toml", &cw("b", 1));
+        let e = Settings::load_with(&d, no_env()).unwrap_err();
+        assert_eq!(e.key, "chatwoot.inbox_ids", "{e}");
+        write(&d, "companies/b.toml", &cw("b", 2));
+        let s = Settings::load_with(&d, no_env()).unwrap();
+        assert_eq!(s.by_chatwoot_inbox.get(&(7, 2)).map(String::as_str), Some("b"));
+        write(&d, "companies/b.toml", &format!("{}write_back = true\n", cw("b", 2)));
+        let e = Settings::load_with(&d, no_env()).unwrap_err();
+        assert_eq!(e.key, "chatwoot.write_back", "{e}");
+        write(
+            &d,
+            "companies/b.toml",
+            "id = \"b\"\nname = \"X\"\n[panel]\nkey_env = \"B_PANEL\"\nframe_ancestors = [\"https://cw.example.com/app; script-src *\"]\n",
+        );
+        let e = Settings::load_with(&d, no_env()).unwrap_err();
+        assert_eq!(e.key, "panel.frame_ancestors", "{e}");
+        write(
+            &d,
+            "companies/b.toml",
+            "id = \"b\"\nname = \"X\"\n[panel]\nkey_env = \"B_PANEL\"\nframe_ancestors = [\"https://cw.example.com\", \"http://localhost:3000\"]\n",
+        );
+        assert!(Settings::load_with(&d, no_env()).is_ok());
     }
 }

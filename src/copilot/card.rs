@@ -34,6 +34,9 @@ pub struct ProfileCard {
     pub facts: Vec<String>,
     /// Small print: provider, message counts, last contact.
     pub context: String,
+    /// The contact's profile panel (`/panel/{company}?contact=`), when the company has one and
+    /// the service knows its public URL; the chats link to it.
+    pub panel_url: Option<String>,
 }
 
 /// `ready_to_buy` → `Ready to buy`.
@@ -182,6 +185,7 @@ impl ProfileCard {
             next_best_action: p.next_best_action.clone(),
             facts: facts.iter().map(|f| f.text.clone()).collect(),
             context: ctx.join(" · "),
+            panel_url: None,
         }
     }
 

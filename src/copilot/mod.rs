@@ -163,14 +163,9 @@ pub async fn run_on(app: &App, company: &CompanyId, then: &str, id: &ContactId) 
                 .store
                 .messages_by_id(company, id, &profile_evidence(&profile))
                 .await?;
-            Reply::Card(Box::new(card::ProfileCard::build(
-                company,
-                id,
-                &profile,
-                record.as_ref(),
-                &messages,
-                &facts,
-            )))
+            let mut card = card::ProfileCard::build(company, id, &profile, record.as_ref(), &messages, &facts);
+            card.panel_url = crate::panel::link(app, company, id);
+            Reply::Card(Box::new(card))
         }
     })
 }

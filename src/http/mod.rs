@@ -70,7 +70,13 @@ pub fn router(state: AppState) -> Router {
             "/mattermost/actions",
             post(crate::channels::mattermost::routes::actions),
         )
-        .route("/v1/companies/{company}/tools/{tool}", post(api::tools::call_tool));
+        .route("/v1/companies/{company}/tools/{tool}", post(api::tools::call_tool))
+        .route("/webhooks/chatwoot", post(crate::channels::chatwoot::webhook::receive))
+        .route("/panel/{company}", get(crate::panel::page))
+        .route("/panel/{company}/view", get(crate::panel::view))
+        .route("/panel/{company}/events", get(crate::panel::events))
+        .route("/panel/{company}/drafts/{action}", post(crate::panel::action))
+        .route("/panel/{company}/{file}", get(crate::panel::asset));
     with_middleware(routes, state, limit, timeout)
 }
 
@@ -93,6 +99,8 @@ fn with_middleware(routes: Router<AppState>, state: AppState, limit: usize, time
             header::AUTHORIZATION,
             HeaderName::from_static("x-hub-signature-256"),
             HeaderName::from_static("x-slack-signature"),
+            HeaderName::from_static("x-chatwoot-signature"),
+            HeaderName::from_static("x-dossier-panel-key"),
         ]))
         .with_state(state)
 }

@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         crate::http::health::readyz,
         crate::channels::whatsapp::webhook::verify,
         crate::channels::whatsapp::webhook::receive,
+        crate::channels::chatwoot::webhook::receive,
         api::messages::ingest_message,
         api::messages::list_messages,
         api::profile::get_profile,

@@ -262,6 +262,7 @@ async fn process(app: &AppState, job: &Job) -> Result<(), JobError> {
     match job.kind {
         JobKind::Analyze => {
             let out = pipeline::apply(app, &rt, &settings, &job.company, &job.contact, &Change::Fold).await?;
+            crate::channels::chatwoot::client::after_analysis(app, &job.company, &job.contact, &out.profile).await;
             if let Some(pos) = out.draft_due {
                 Job::draft(&job.company, &job.contact, pos)
                     .enqueue(app.store.as_ref())

@@ -30,6 +30,12 @@
 //! | `P{drafts:n}:later` | ZSET | draft jobs waiting for a retry |
 //! | `P{dead}:webhooks` | STREAM | webhook bodies that could not be used (bad JSON, unknown number), with the reason |
 //! | `P{dead}:jobs` | STREAM | jobs that failed `worker.max_attempts` times, and stream entries that are not jobs |
+//! | `P{live}` | pub/sub channel | change notices for live panels (`{"i":instance,"co":…,"ct":…,"what":…}`), not stored; in a Cluster, classic PUBLISH reaches subscribers on every node |
+//!
+//! Company kv names (`P{co:CO}:kv:<name>`) used by the Chatwoot adapter: `cw:delivery:<uuid>`
+//! (a webhook delivery seen, 8 days), `cw:contact:<contact>` (the Chatwoot contact and account
+//! ids of a contact, for write-back, 90 days), `cw:wb:<contact>` (the custom attributes last
+//! written back, so an unchanged profile is not written again, 90 days).
 //!
 //! Job streams are sharded so that one stream is not one hot slot; each is read separately
 //! (a multi-key `XREADGROUP` would cross slots in a Cluster). A stream and its `later` set share
@@ -427,6 +433,20 @@ pub trait Store: Send + Sync + 'static {
 
     async fn dead_letter(&self, kind: DeadKind, reason: &str, payload: &str) -> StoreResult<()>;
     async fn dead_letters(&self, kind: DeadKind, count: usize) -> StoreResult<Vec<DeadLetter>>;
+
+    /// Tells every instance sharing the store that something changed (live panels: a profile or
+    /// a draft). Best effort and not kept: a listener that is not connected misses it. The
+    /// embedded store has no other instance to tell.
+    async fn publish(&self, _payload: &str) -> StoreResult<()> {
+        Ok(())
+    }
+
+    /// What [`Store::publish`] sends, from every instance (this one included), as it comes;
+    /// `None` when the backend is a single process (memory). The stream ends when the
+    /// connection drops; the caller subscribes again.
+    async fn subscribe(&self) -> StoreResult<Option<futures::stream::BoxStream<'static, String>>> {
+        Ok(None)
+    }
 }
 
 /// Which job stream a contact's jobs go to.

@@ -4,6 +4,8 @@
 mod helpers;
 
 mod api_messages;
+mod browser;
+mod chatwoot;
 mod concurrency;
 mod drafts_eval;
 mod drafts_stats;
@@ -14,6 +16,7 @@ mod logs;
 mod mattermost;
 mod openapi;
 mod ops_files;
+mod panel;
 mod profile;
 mod queue;
 mod slack;

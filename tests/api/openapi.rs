@@ -40,11 +40,14 @@ fn every_json_route_is_documented() {
     let mut checked = 0;
     for c in re.captures_iter(&router) {
         let path = &c[1];
-        // Not JSON: Prometheus text, the document itself, and the team-chat routes, which speak
-        // Slack's and Mattermost's own signed form protocols.
+        // Not JSON: Prometheus text, the document itself, the team-chat routes, which speak
+        // Slack's and Mattermost's own signed form protocols, and the profile panel (HTML pages,
+        // server-sent events and its script for a browser, opened with the panel key; its
+        // contract is in docs/service.md and the browser test).
         if ["/metrics", "/openapi.json"].contains(&path)
             || path.starts_with("/slack/")
             || path.starts_with("/mattermost/")
+            || path.starts_with("/panel/")
         {
             continue;
         }

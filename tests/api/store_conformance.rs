@@ -334,6 +334,22 @@ async fn conformance(s: Arc<dyn Store>) {
         ["second", "first"]
     );
     assert!(s.dead_letters(DeadKind::Webhooks, 10).await.unwrap().is_empty());
+
+    // Live-panel notices: what one instance publishes, a subscriber hears (on a Cluster too,
+    // where the subscription is on one node and PUBLISH may land on another); the embedded store
+    // is one process and has no pub/sub.
+    match s.subscribe().await.unwrap() {
+        None => assert_eq!(s.backend(), "memory"),
+        Some(mut sub) => {
+            use futures::StreamExt;
+            s.publish("{\"hello\":1}").await.unwrap();
+            let got = tokio::time::timeout(std::time::Duration::from_secs(3), sub.next())
+                .await
+                .expect("the notice arrives");
+            assert_eq!(got.as_deref(), Some("{\"hello\":1}"));
+        }
+    }
+    s.publish("ignored").await.unwrap();
 }
 
 #[tokio::test]

@@ -133,7 +133,14 @@ pub fn profile_card(card: &ProfileCard, key: &[u8]) -> (String, Value) {
         let facts: Vec<String> = card.facts.iter().map(|f| format!("• {}", esc(f))).collect();
         blocks.push(section(&format!("*Stock, price and payment*\n{}", facts.join("\n"))));
     }
-    blocks.push(context(&esc(&card.context)));
+    match &card.panel_url {
+        // Slack's link syntax: the URL is ours (no `|` or `>`), the label fixed.
+        Some(url) => blocks.push(context(&format!(
+            "{} · <{url}|Open the profile panel>",
+            esc(&card.context)
+        ))),
+        None => blocks.push(context(&esc(&card.context))),
+    }
     if card.has_evidence() {
         let value = token::sign(key, &card.company, &card.contact, 0, ACTION_EVIDENCE);
         blocks.push(json!({ "type": "actions", "elements": [button("Show evidence", ACTION_EVIDENCE, value, None)] }));
@@ -502,5 +509,17 @@ mod tests {
         c.summary = Some("s".repeat(9000));
         let (_, b) = profile_card(&c, b"k");
         check_limits(&b).unwrap();
+    }
+
+    #[test]
+    fn the_card_links_to_the_panel_when_the_company_has_one() {
+        let mut c = card();
+        let (_, plain) = profile_card(&c, b"k");
+        assert!(!plain.to_string().contains("profile panel"));
+        c.panel_url = Some("https://dossier.example/panel/demo-motors?key=k&contact=%2B5215512345678".into());
+        let (_, b) = profile_card(&c, b"k");
+        assert!(b.to_string().contains(
+            "<https://dossier.example/panel/demo-motors?key=k&contact=%2B5215512345678|Open the profile panel>"
+        ));
     }
 }

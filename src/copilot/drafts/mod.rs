@@ -149,10 +149,14 @@ pub async fn save(
     expected: u64,
     d: &Draft,
 ) -> anyhow::Result<bool> {
-    Ok(app
+    let written = app
         .store
         .put_doc(company, contact, DRAFT_DOC, expected, &serde_json::to_vec(d)?)
-        .await?)
+        .await?;
+    if written {
+        app.live.notify(app.store.as_ref(), company, contact, "draft").await;
+    }
+    Ok(written)
 }
 
 /// Changes the current draft with `f` (compare-and-set, retried); returns the draft as written.

@@ -66,6 +66,21 @@ impl Conn {
     }
 }
 
+/// The plain `redis://` URL pub/sub subscribes on: the URL itself, or a Cluster's first node.
+pub fn pubsub_url(url: &str) -> String {
+    match url.strip_prefix("redis+cluster://") {
+        Some(rest) => {
+            let (auth, hosts) = match rest.rsplit_once('@') {
+                Some((a, h)) => (format!("{a}@"), h),
+                None => (String::new(), rest),
+            };
+            let first = hosts.split(',').find(|h| !h.is_empty()).unwrap_or("127.0.0.1:6379");
+            format!("redis://{auth}{first}")
+        }
+        None => url.to_owned(),
+    }
+}
+
 /// Opens a connection from a `redis://`, `rediss://` or `redis+cluster://h1,h2` URL.
 pub async fn connect(url: &str, response_timeout: Duration) -> Result<Conn, RedisError> {
     if let Some(rest) = url.strip_prefix("redis+cluster://") {

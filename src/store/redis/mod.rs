@@ -61,6 +61,9 @@ pub struct RedisStore {
     next_acked: AtomicUsize,
     ack_replicas: u32,
     ack_timeout: Duration,
+    /// Where pub/sub subscribes: the single node, or the Cluster's first node (classic PUBLISH
+    /// is broadcast to every node of a Cluster, so one node hears all).
+    pubsub_url: String,
     /// Test-only fault injection: the next N enqueues that follow a stored message in a Cluster
     /// fail, as a crash between the two commands would leave them.
     enqueue_faults: AtomicU32,
@@ -132,6 +135,7 @@ impl RedisStore {
             retry_script: Script::new(RETRY_LUA),
             promote_script: Script::new(PROMOTE_LUA),
             enqueue_faults: AtomicU32::new(0),
+            pubsub_url: conn::pubsub_url(url),
         };
         store.ensure_groups().await?;
         Ok(store)
@@ -885,5 +889,34 @@ impl Store for RedisStore {
 
     async fn dead_letters(&self, kind: DeadKind, count: usize) -> StoreResult<Vec<DeadLetter>> {
         self.queue_dead_letters(kind, count).await
+    }
+
+    async fn publish(&self, payload: &str) -> StoreResult<()> {
+        let _t = timed("publish");
+        ::redis::cmd("PUBLISH")
+            .arg(self.live_channel())
+            .arg(payload)
+            .query_async::<i64>(&mut self.c())
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn subscribe(&self) -> StoreResult<Option<futures::stream::BoxStream<'static, String>>> {
+        use futures::StreamExt;
+        let client = ::redis::Client::open(self.pubsub_url.as_str()).map_err(unavailable)?;
+        let mut pubsub = client.get_async_pubsub().await.map_err(unavailable)?;
+        pubsub.subscribe(self.live_channel()).await.map_err(unavailable)?;
+        let stream = pubsub
+            .into_on_message()
+            .filter_map(|m| async move { m.get_payload::<String>().ok() });
+        Ok(Some(stream.boxed()))
+    }
+}
+
+impl RedisStore {
+    /// The live-panel channel of this deployment (its prefix).
+    fn live_channel(&self) -> String {
+        format!("{}{{live}}", self.prefix)
     }
 }
