@@ -25,6 +25,10 @@ pub const ACTION_APPROVE: &str = "draft_approve";
 pub const ACTION_EDIT: &str = "draft_edit";
 pub const ACTION_DISCARD: &str = "draft_discard";
 pub const ACTION_TEMPLATE: &str = "draft_template";
+/// Send although another responder handles the conversation (takes the thread over from it).
+pub const ACTION_TAKE_OVER: &str = "draft_take_over";
+/// Pass the thread back to the responder a send took it from (Thread Control API).
+pub const ACTION_HAND_BACK: &str = "draft_hand_back";
 pub const ACTION_EVIDENCE: &str = "card_evidence";
 /// Thumbs up / down on a draft: feeds the company's draft statistics.
 pub const ACTION_VOTE_UP: &str = "draft_vote_up";
@@ -182,6 +186,12 @@ pub fn draft_card(card: &DraftCard, key: &[u8]) -> (String, Value) {
         json!({ "type": "header", "text": plain(title, HEADER_MAX) }),
         context(&esc(&d.context)),
     ];
+    if let Some(who) = d.held_by.as_ref().filter(|_| card.actionable()) {
+        blocks.push(section(&format!(
+            ":warning: *{}* is handling this conversation. Sending this reply takes the conversation over from it: it stops answering this customer.",
+            esc(who)
+        )));
+    }
     let quoted: String = d
         .text
         .lines()
@@ -224,6 +234,14 @@ pub fn draft_card(card: &DraftCard, key: &[u8]) -> (String, Value) {
         small.push(format!("wamid {}", esc(w)));
     }
     blocks.push(context(&small.join(" · ")));
+    if card.actionable() {
+        if let Some(c) = &d.cost {
+            blocks.push(context(&format!(":moneybag: {}", esc(c))));
+        }
+        if let Some(why) = d.template_blocked.as_ref().filter(|_| d.window_closed) {
+            blocks.push(context(&format!(":no_entry: {}", esc(why))));
+        }
+    }
     if let Some(why) = &d.set_aside {
         blocks.push(context(&format!(":information_source: {}", esc(why))));
     }
@@ -248,6 +266,22 @@ pub fn draft_card(card: &DraftCard, key: &[u8]) -> (String, Value) {
                 );
                 buttons.push(b);
             }
+        } else if let Some(who) = &d.held_by {
+            let mut b = button(
+                "Take over and send",
+                ACTION_TAKE_OVER,
+                sign(ACTION_TAKE_OVER),
+                Some("danger"),
+            );
+            b["confirm"] = confirm(
+                "Take over the conversation?",
+                &format!(
+                    "This takes over from {}: it stops answering this customer, and your reply is sent on WhatsApp.",
+                    esc(who)
+                ),
+                "Take over and send",
+            );
+            buttons.push(b);
         } else {
             let mut b = button("Approve & send", ACTION_APPROVE, sign(ACTION_APPROVE), Some("primary"));
             b["confirm"] = confirm(
@@ -262,6 +296,23 @@ pub fn draft_card(card: &DraftCard, key: &[u8]) -> (String, Value) {
         discard["confirm"] = confirm("Discard this draft?", "Nothing is sent to the customer.", "Discard");
         buttons.push(discard);
         blocks.push(json!({ "type": "actions", "block_id": format!("draft_actions:{}", d.seq), "elements": buttons }));
+    }
+    if let Some(to) = d.hand_back_to.as_ref().filter(|_| d.status == DraftStatus::Sent) {
+        let mut b = button(
+            &format!("Hand back to {to}"),
+            ACTION_HAND_BACK,
+            sign(ACTION_HAND_BACK),
+            None,
+        );
+        b["confirm"] = confirm(
+            "Hand the conversation back?",
+            &format!(
+                "{} answers this customer again; your agents stop getting Approve buttons for it.",
+                esc(to)
+            ),
+            "Hand back",
+        );
+        blocks.push(json!({ "type": "actions", "block_id": format!("draft_thread:{}", d.seq), "elements": [b] }));
     }
     if matches!(d.status, DraftStatus::Pending | DraftStatus::Sent) {
         blocks.push(
@@ -437,6 +488,10 @@ mod tests {
                 note: window_closed.then(|| "The 24-hour window is closed: only a template can be sent.".into()),
                 window_closed,
                 template_offer: Some("follow_up_es_en".into()),
+                held_by: None,
+                hand_back_to: None,
+                cost: Some("Approving sends a billable service message: about 0.0085 USD (service, +52 rate; billed at the utility rate).".into()),
+                template_blocked: None,
             },
         }
     }
@@ -487,6 +542,36 @@ mod tests {
         );
         let (_, gone) = draft_card(&draft(DraftStatus::Superseded, false), b"k");
         assert!(!gone.to_string().contains("\"actions\""));
+    }
+
+    #[test]
+    fn another_responder_means_take_over_never_approve_and_a_take_over_offers_hand_back() {
+        let mut held = draft(DraftStatus::Pending, false);
+        held.draft.held_by = Some("Meta's agent (Meta Business Agent)".into());
+        let (_, blocks) = draft_card(&held, b"k");
+        check_limits(&blocks).unwrap();
+        let s = blocks.to_string();
+        assert!(
+            s.contains(ACTION_TAKE_OVER) && !s.contains(ACTION_APPROVE) && !s.contains(ACTION_EDIT),
+            "{s}"
+        );
+        assert!(
+            s.contains("is handling this conversation") && s.contains("This takes over from Meta"),
+            "{s}"
+        );
+        insta::assert_json_snapshot!("slack_draft_take_over", blocks, { "[].elements[].value" => "[signed]" });
+        let mut sent = draft(DraftStatus::Sent, false);
+        sent.draft.hand_back_to = Some("Meta's agent (Meta Business Agent)".into());
+        let (_, blocks) = draft_card(&sent, b"k");
+        check_limits(&blocks).unwrap();
+        let s = blocks.to_string();
+        assert!(s.contains(ACTION_HAND_BACK) && !s.contains(ACTION_TAKE_OVER), "{s}");
+        // Closed window with a blocked template: no template button, the reason instead.
+        let mut closed = draft(DraftStatus::Pending, true);
+        closed.draft.template_offer = None;
+        closed.draft.template_blocked = Some("Marketing templates are not delivered to US (+1) numbers".into());
+        let s = draft_card(&closed, b"k").1.to_string();
+        assert!(!s.contains(ACTION_TEMPLATE) && s.contains("US (+1)"), "{s}");
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //! click from one does nothing).
 
 use super::blocks::{
-    self, ACTION_APPROVE, ACTION_DISCARD, ACTION_EDIT, ACTION_EVIDENCE, ACTION_PICK_PREFIX, ACTION_TEMPLATE,
-    ACTION_VOTE_DOWN, ACTION_VOTE_UP, EDIT_CALLBACK,
+    self, ACTION_APPROVE, ACTION_DISCARD, ACTION_EDIT, ACTION_EVIDENCE, ACTION_HAND_BACK, ACTION_PICK_PREFIX,
+    ACTION_TAKE_OVER, ACTION_TEMPLATE, ACTION_VOTE_DOWN, ACTION_VOTE_UP, EDIT_CALLBACK,
 };
 use super::signature;
 use crate::copilot::approve::{self, Decision};
@@ -224,9 +224,11 @@ async fn block_action(
                 )
                 .await
             }
-            ACTION_APPROVE | ACTION_DISCARD | ACTION_TEMPLATE => {
+            ACTION_APPROVE | ACTION_DISCARD | ACTION_TEMPLATE | ACTION_TAKE_OVER | ACTION_HAND_BACK => {
                 let decision = match action_id.as_str() {
                     ACTION_APPROVE => Decision::Approve { text: None },
+                    ACTION_TAKE_OVER => Decision::TakeOver { text: None },
+                    ACTION_HAND_BACK => Decision::HandBack,
                     ACTION_TEMPLATE => Decision::Template,
                     _ => Decision::Discard,
                 };

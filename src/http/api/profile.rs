@@ -40,14 +40,38 @@ pub async fn get_profile(
     State(app): State<AppState>,
     Path((_, contact)): Path<(String, String)>,
     query: Result<Query<ProfileQuery>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<AppJson<Profile>> {
+) -> ApiResult<AppJson<serde_json::Value>> {
     let contact = contact_id(contact)?;
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let mut p = load_profile(&app, &company, &contact).await?;
     if !q.trail {
         p.trail.clear();
     }
-    Ok(AppJson(p))
+    let mut v = serde_json::to_value(&p).map_err(|e| ApiError::Internal(e.into()))?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("conversation".into(), conversation(&app, &company, &contact).await?);
+    }
+    Ok(AppJson(v))
+}
+
+/// Who handles the conversation now (Conversation Routing): `dossier` or `other` with the other
+/// responder's role, since when and how ownership last changed. Without any routing event,
+/// dossier is the only responder.
+async fn conversation(app: &AppState, company: &CompanyId, contact: &ContactId) -> ApiResult<serde_json::Value> {
+    let t = crate::copilot::thread::load(app, company, contact)
+        .await
+        .map_err(ApiError::Internal)?;
+    Ok(match t {
+        None => serde_json::json!({ "handled_by": "dossier", "routing": false }),
+        Some(t) => serde_json::json!({
+            "handled_by": t.handler,
+            "role": t.role,
+            "since": t.since,
+            "via": t.via,
+            "description": t.describe(),
+            "routing": true,
+        }),
+    })
 }
 
 #[derive(Debug, Deserialize)]
