@@ -144,7 +144,10 @@ pub fn month_key(month: &str) -> String {
 /// Micro-units (1e-6) of a price: counters are integers, and 0.0085 must not round to 0.
 fn micros(p: Decimal) -> i64 {
     use rust_decimal::prelude::ToPrimitive;
-    (p * Decimal::from(1_000_000)).round().to_i64().unwrap_or(0)
+    // A price too large for the counters (a typo in the rate card) counts as 0, never panics.
+    p.checked_mul(Decimal::from(1_000_000))
+        .and_then(|m| m.round().to_i64())
+        .unwrap_or(0)
 }
 
 /// Counts one accepted send: Prometheus and the month's counters. A counter failure is logged,
@@ -200,22 +203,25 @@ pub async fn spend(app: &App, company: &CompanyId, month: &str) -> anyhow::Resul
         let parts: Vec<&str> = field.split(':').collect();
         match parts.as_slice() {
             ["sends", cat] => {
-                categories.entry((*cat).to_owned()).or_default().sends += n;
-                total.sends += n;
+                let c = categories.entry((*cat).to_owned()).or_default();
+                c.sends = c.sends.saturating_add(n);
+                total.sends = total.sends.saturating_add(n);
             }
             ["unpriced", cat] => {
-                categories.entry((*cat).to_owned()).or_default().unpriced += n;
-                total.unpriced += n;
+                let c = categories.entry((*cat).to_owned()).or_default();
+                c.unpriced = c.unpriced.saturating_add(n);
+                total.unpriced = total.unpriced.saturating_add(n);
             }
             ["micros", cat, cur] => {
                 let amount = Decimal::new(n, 6).normalize();
-                *categories
+                let add = |into: &mut Decimal| *into = into.checked_add(amount).unwrap_or(*into);
+                add(categories
                     .entry((*cat).to_owned())
                     .or_default()
                     .estimated
                     .entry((*cur).to_owned())
-                    .or_default() += amount;
-                *total.estimated.entry((*cur).to_owned()).or_default() += amount;
+                    .or_default());
+                add(total.estimated.entry((*cur).to_owned()).or_default());
             }
             _ => {}
         }
@@ -284,6 +290,7 @@ mod tests {
         );
         assert!(estimate(&rates, MessageCategory::Authentication, &us, None).is_none());
         assert_eq!(micros("0.0085".parse().unwrap()), 8500);
+        assert_eq!(micros(Decimal::MAX), 0, "no overflow panic");
     }
 
     #[test]

@@ -309,6 +309,32 @@ mod tests {
     }
 
     #[test]
+    fn no_input_panics() {
+        let shapes = [
+            json!(null),
+            json!(true),
+            json!(-1),
+            json!(1e308),
+            json!("s"),
+            json!([]),
+            json!({}),
+            json!({ "metadata": 5, "contacts": "x", "messages": [null, 1, {}], "message_echoes": {} }),
+            json!({ "history": [null, { "threads": [null, { "id": 5, "messages": [{ "id": 1, "timestamp": [] }] }] }] }),
+            json!({ "handovers": [{ "type": "control_taken", "timestamp": i64::MAX, "control_taken": [] }] }),
+            json!({ "type": "control_passed", "from": "1", "timestamp": "-99999999999999" }),
+            json!({ "message_template_name": [], "new_category": {}, "previous_category": 3 }),
+        ];
+        for v in &shapes {
+            let _ = metadata(v);
+            let _ = contacts(v);
+            let _ = messages(v, &["messages", "message_echoes"]);
+            let _ = handovers(v, now());
+            let _ = history(v);
+            let _ = template_category(v);
+        }
+    }
+
+    #[test]
     fn only_completed_category_changes_route() {
         let done = json!({ "message_template_id": 1, "message_template_name": "follow_up", "message_template_language": "en_US", "previous_category": "UTILITY", "new_category": "MARKETING" });
         let c = template_category(&done).unwrap().unwrap();
