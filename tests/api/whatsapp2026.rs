@@ -773,3 +773,59 @@ async fn approve_while_standby_is_refused_and_hand_back_releases_when_the_role_i
         json!({ "messaging_product": "whatsapp", "action": "release", "to": format!("+{WA_ID}") })
     );
 }
+
+#[tokio::test]
+async fn mattermost_refuses_approve_while_another_responder_owns_the_thread_and_takes_over_on_its_button() {
+    let app = spawn_chat_app().await;
+    mock_graph_ok(&app.graph).await;
+    assert_eq!(
+        app.post_webhook(&fixture("handover_control_taken.json")).await.status(),
+        200
+    );
+    app.seed_customer(jiff::SignedDuration::from_mins(5)).await;
+    let card = dossier::copilot::drafts::draft_on_demand(&app.state, &app.company, &app.contact(), None)
+        .await
+        .unwrap();
+    assert!(card.draft.held_by.is_some());
+    let rt = app.state.companies.get("acme").unwrap();
+    let key = dossier::channels::mattermost::client::button_key(&app.state.secrets, &rt.config).unwrap();
+    let (text, att) = dossier::channels::mattermost::render::draft_card(&card, &key, "https://x/mattermost/actions");
+    assert!(text.contains("is handling this conversation"), "{text}");
+    assert!(att.to_string().contains("draft_take_over") && !att.to_string().contains("draft_approve"));
+    let click =
+        |action: &'static str| {
+            let r = dossier::copilot::token::sign(&key, "acme", WA_ID, card.draft.seq, action);
+            let http = app.http.clone();
+            let url = format!("{}/mattermost/actions", app.address);
+            async move {
+                http.post(url)
+                .json(&json!({ "user_id": "u1", "user_name": "alan", "team_id": crate::slack::MM_TEAM, "post_id": "p1",
+                               "context": { "action": action, "ref": r } }))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+            }
+        };
+    let refused = click("draft_approve").await;
+    assert!(
+        refused["update"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Take over and send"),
+        "{refused}"
+    );
+    assert!(app.graph_bodies().await.is_empty());
+    let sent = click("draft_take_over").await;
+    assert!(
+        sent["update"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("taking the conversation over"),
+        "{sent}"
+    );
+    assert_eq!(app.graph_bodies().await.len(), 1);
+    assert!(sent.to_string().contains("draft_hand_back"), "{sent}");
+}
