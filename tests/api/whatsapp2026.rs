@@ -311,18 +311,31 @@ async fn a_history_backfill_is_stored_once_in_order_with_one_analysis_per_contac
     let body = fixture("history_chunk.json");
     assert_eq!(app.post_webhook(&body).await.status(), 200);
     assert_eq!(app.post_webhook(&body).await.status(), 200, "a replayed chunk");
+    // The next chunk (phase 1) arrives while the first analysis still waits: it joins that job.
+    let mut next = fixture_json("history_chunk.json");
+    let h = &mut next["entry"][0]["changes"][0]["value"]["history"][0];
+    h["metadata"]["phase"] = json!(1);
+    h["threads"] = json!([{ "id": WA_ID, "messages": [
+        { "from": WA_ID, "id": "wamid.HIST.0", "timestamp": "1764400000", "type": "text", "text": { "body": "Buenas" } }
+    ]}]);
+    assert_eq!(app.post_webhook(next.to_string().as_bytes()).await.status(), 200);
     let ms = messages(&app, WA_ID).await;
     let got: Vec<(&str, bool)> = ms.iter().map(|m| (m.id.as_str(), m.is_inbound())).collect();
     assert_eq!(
         got,
-        [("wamid.HIST.1", true), ("wamid.HIST.2", false), ("wamid.HIST.3", true)]
+        [
+            ("wamid.HIST.0", true),
+            ("wamid.HIST.1", true),
+            ("wamid.HIST.2", false),
+            ("wamid.HIST.3", true)
+        ]
     );
     assert!(ms.iter().all(|m| m.detail.as_ref().unwrap()["source"] == "history"));
     assert_eq!(messages(&app, "5215500000002").await.len(), 1);
     // Past chats do not open the Cloud API's window.
     let rec = app.store.contact(&acme(), &maria()).await.unwrap().unwrap();
-    assert_eq!((rec.messages_in, rec.messages_out, rec.last_inbound), (2, 1, None));
-    // One analysis job per contact for the chunk, none for the replay.
+    assert_eq!((rec.messages_in, rec.messages_out, rec.last_inbound), (3, 1, None));
+    // One analysis job per contact for the backfill: none for the replay, none for the next chunk.
     let jobs = app.store.read_jobs(Queue::Analysis, "t", 100, 0).await.unwrap();
     let mut contacts: Vec<String> = jobs
         .iter()

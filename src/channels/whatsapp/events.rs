@@ -342,7 +342,8 @@ async fn amend(
 }
 
 /// Stores a history chunk: per thread, in time order, deduplicated, no analysis per message;
-/// then one analysis per contact that got something new.
+/// one analysis per contact that got something new, queued with the thread's last message (and
+/// coalesced with one already waiting, as for live messages).
 async fn history(
     app: &AppState,
     company: &CompanyId,
@@ -370,8 +371,11 @@ async fn history(
             wa_id: contact.is_phone().then(|| contact.to_string()),
             user_id: None,
         };
-        let mut new = false;
-        for m in t.messages {
+        // New messages not yet covered by an analysis job (queued, or joined while one waits).
+        let mut uncovered = false;
+        let last = t.messages.len().saturating_sub(1);
+        let job = Job::analyze(company, &contact).to_payload();
+        for (i, m) in t.messages.into_iter().enumerate() {
             let m = match m {
                 Ok(m) => m,
                 Err(e) => {
@@ -393,10 +397,16 @@ async fn history(
             if let (Some(phase), Some(o)) = (&t.phase, message.detail.as_mut().and_then(Value::as_object_mut)) {
                 o.insert("history_phase".into(), Value::String(phase.clone()));
             }
-            let appended = app.store.append_message(company, &contact, &message, &update).await?;
+            // The thread's last message queues the contact's analysis (unless one already waits,
+            // so several chunks in a row coalesce into one); the others queue nothing.
+            let analysis = (i == last).then_some(job.as_str());
+            let appended = app
+                .store
+                .append_and_queue(company, &contact, &message, &update, analysis)
+                .await?;
             let outcome_label = match appended {
                 Appended::New => {
-                    new = true;
+                    uncovered = i != last;
                     outcome.accepted += 1;
                     "accepted"
                 }
@@ -407,10 +417,11 @@ async fn history(
             };
             counter!("dossier_messages_total", "source" => "history", "outcome" => outcome_label).increment(1);
         }
-        if new && !analyse.contains(&contact) {
+        if uncovered && !analyse.contains(&contact) {
             analyse.push(contact);
         }
     }
+    // Threads whose last message was already stored (a partly replayed chunk) but had new ones.
     for contact in analyse {
         Job::analyze(company, &contact).enqueue(app.store.as_ref()).await?;
     }
