@@ -842,3 +842,82 @@ async fn mattermost_refuses_approve_while_another_responder_owns_the_thread_and_
     assert_eq!(app.graph_bodies().await.len(), 1);
     assert!(sent.to_string().contains("draft_hand_back"), "{sent}");
 }
+
+/// The Slack Edit modal submitted with `text`, its reference signed for `signed_for`.
+async fn submit_edit(app: &ChatApp, signed_for: &str, seq: u64, text: &str) -> reqwest::Response {
+    let key = dossier::copilot::token::derive_key(crate::slack::SIGNING_SECRET.as_bytes());
+    let meta =
+        json!({ "ref": dossier::copilot::token::sign(&key, "acme", WA_ID, seq, signed_for), "response_url": null });
+    let payload = json!({
+        "type": "view_submission",
+        "team": { "id": TEAM },
+        "user": { "id": "U0AGENT", "team_id": TEAM },
+        "view": {
+            "callback_id": "draft_edit_submit",
+            "private_metadata": meta.to_string(),
+            "state": { "values": { "draft_text": { "text": { "value": text } } } },
+        },
+    });
+    let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+    app.signed(
+        "/slack/interactions",
+        &body,
+        dossier::channels::slack::signature::unix_now(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_edited_reply_takes_over_only_from_a_modal_that_said_so() {
+    let app = spawn_chat_app().await;
+    mock_slack_ok(&app.slack).await;
+    mock_graph_ok(&app.graph).await;
+    assert_eq!(
+        app.post_webhook(&fixture("handover_control_taken.json")).await.status(),
+        200
+    );
+    app.seed_customer(jiff::SignedDuration::from_mins(5)).await;
+    app.draft_job().await.unwrap();
+    let seq = dossier::copilot::drafts::load(&app.state, &app.company, &app.contact())
+        .await
+        .unwrap()
+        .unwrap()
+        .1
+        .seq;
+    let msgs = format!("/v25.0/{PNID}/messages");
+    // A modal signed as a plain edit (opened before the thread changed hands) is refused.
+    assert_eq!(
+        submit_edit(&app, "draft_edit_submit", seq, "Hola María").await.status(),
+        200
+    );
+    assert!(
+        eventually(|| async {
+            let d = dossier::copilot::drafts::load(&app.state, &app.company, &app.contact())
+                .await
+                .unwrap()
+                .unwrap()
+                .1;
+            d.note.as_deref().is_some_and(|n| n.contains("Take over and send"))
+        })
+        .await
+    );
+    assert!(graph_requests(&app, &msgs).await.is_empty());
+    // The take-over modal sends the edited text and takes the thread.
+    assert_eq!(
+        submit_edit(&app, "draft_edit_take_over", seq, "Hola María, aquí Ana")
+            .await
+            .status(),
+        200
+    );
+    assert!(eventually(|| async { graph_requests(&app, &msgs).await.len() == 1 }).await);
+    let sent: Value = serde_json::from_slice(&graph_requests(&app, &msgs).await[0].body).unwrap();
+    assert_eq!(sent["text"]["body"], "Hola María, aquí Ana");
+    assert!(
+        eventually(|| async {
+            thread_of(&app.state, "acme", WA_ID)
+                .await
+                .is_some_and(|t| t.handler == Handler::Dossier)
+        })
+        .await
+    );
+}

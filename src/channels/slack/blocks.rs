@@ -37,6 +37,9 @@ pub const ACTION_VOTE_DOWN: &str = "draft_vote_down";
 pub const ACTION_PICK_PREFIX: &str = "pick_";
 /// The Edit modal's `callback_id`.
 pub const EDIT_CALLBACK: &str = "draft_edit_submit";
+/// What the Edit modal's reference is signed for when sending it takes the conversation over
+/// from another responder (the modal then says so and its button reads "Take over and send").
+pub const EDIT_TAKE_OVER: &str = "draft_edit_take_over";
 
 /// Escapes text for mrkdwn (`&`, `<`, `>`), so customer text cannot mention or link.
 pub fn esc(s: &str) -> String {
@@ -282,6 +285,7 @@ pub fn draft_card(card: &DraftCard, key: &[u8]) -> (String, Value) {
                 "Take over and send",
             );
             buttons.push(b);
+            buttons.push(button("Edit", ACTION_EDIT, sign(ACTION_EDIT), None));
         } else {
             let mut b = button("Approve & send", ACTION_APPROVE, sign(ACTION_APPROVE), Some("primary"));
             b["confirm"] = confirm(
@@ -329,32 +333,48 @@ pub fn draft_card(card: &DraftCard, key: &[u8]) -> (String, Value) {
 /// The Edit modal: the draft text in a multiline input; `private_metadata` carries the signed ref.
 pub fn edit_modal(card: &DraftCard, key: &[u8], response_url: Option<&str>) -> Value {
     let d = &card.draft;
+    let signed_for = if d.held_by.is_some() {
+        EDIT_TAKE_OVER
+    } else {
+        EDIT_CALLBACK
+    };
     let meta = json!({
-        "ref": token::sign(key, &card.company, &card.contact, d.seq, EDIT_CALLBACK),
+        "ref": token::sign(key, &card.company, &card.contact, d.seq, signed_for),
         "response_url": response_url,
     });
+    let mut top = vec![json!({ "type": "context", "elements": [mrkdwn(&esc(&d.context), SECTION_TEXT_MAX)] })];
+    if let Some(who) = &d.held_by {
+        top.push(section(&format!(
+            ":warning: *{}* is handling this conversation: sending takes it over (it stops answering this customer).",
+            esc(who)
+        )));
+    }
+    let input = json!({
+        "type": "input",
+        "block_id": "draft_text",
+        "label": plain("Reply to the customer", 2000),
+        "element": {
+            "type": "plain_text_input",
+            "action_id": "text",
+            "multiline": true,
+            "initial_value": clip(&d.text, 3000),
+            "max_length": 3000,
+        },
+    });
+    top.push(input);
+    let submit = if d.held_by.is_some() {
+        "Take over and send"
+    } else {
+        "Send"
+    };
     json!({
         "type": "modal",
         "callback_id": EDIT_CALLBACK,
         "private_metadata": meta.to_string(),
         "title": plain("Edit reply", 24),
-        "submit": plain("Send", 24),
+        "submit": plain(submit, 24),
         "close": plain("Cancel", 24),
-        "blocks": [
-            { "type": "context", "elements": [mrkdwn(&esc(&d.context), SECTION_TEXT_MAX)] },
-            {
-                "type": "input",
-                "block_id": "draft_text",
-                "label": plain("Reply to the customer", 2000),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "text",
-                    "multiline": true,
-                    "initial_value": clip(&d.text, 3000),
-                    "max_length": 3000,
-                },
-            },
-        ],
+        "blocks": top,
     })
 }
 
@@ -551,10 +571,13 @@ mod tests {
         let (_, blocks) = draft_card(&held, b"k");
         check_limits(&blocks).unwrap();
         let s = blocks.to_string();
-        assert!(
-            s.contains(ACTION_TAKE_OVER) && !s.contains(ACTION_APPROVE) && !s.contains(ACTION_EDIT),
-            "{s}"
-        );
+        assert!(s.contains(ACTION_TAKE_OVER) && !s.contains(ACTION_APPROVE), "{s}");
+        // Its Edit modal says so, and what it submits is signed as a take-over.
+        let modal = edit_modal(&held, b"k", None);
+        assert_eq!(modal["submit"]["text"], "Take over and send");
+        let r: Value = serde_json::from_str(modal["private_metadata"].as_str().unwrap()).unwrap();
+        assert!(token::verify(b"k", r["ref"].as_str().unwrap(), EDIT_TAKE_OVER).is_some());
+        assert!(token::verify(b"k", r["ref"].as_str().unwrap(), EDIT_CALLBACK).is_none());
         assert!(
             s.contains("is handling this conversation") && s.contains("This takes over from Meta"),
             "{s}"
