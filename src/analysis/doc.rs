@@ -65,10 +65,11 @@ pub async fn stored_profile(
         .map(|d| d.profile))
 }
 
-/// Whether a customer message asks for a reply: a reaction or a deleted message does not.
+/// Whether a customer message asks for a reply: a reaction or a deleted message does not, nor a
+/// past chat backfilled from the WhatsApp Business app (`history`: answered long ago, if at all).
 pub fn wants_reply(m: &Message) -> bool {
     !matches!(
         m.kind.as_deref(),
         Some("reaction" | "system" | "unsupported" | "request_welcome" | "ephemeral" | "revoked")
-    )
+    ) && crate::store::message_source(m) != Some("history")
 }

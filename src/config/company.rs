@@ -225,24 +225,88 @@ impl Providers {
 pub struct TemplateRef {
     pub name: String,
     pub language: String,
+    /// The category Meta approved it in. Meta may recategorise a template after approval
+    /// (utility → marketing); a completed `template_category_update` webhook overrides this.
+    /// Unset means `utility`.
+    #[serde(default)]
+    pub category: Option<MessageCategory>,
+}
+
+/// What Meta bills a message as (field-2026.md §3.2), and the template categories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageCategory {
+    /// A non-template message inside the 24-hour window (billed since 1 Oct 2026).
+    Service,
+    Utility,
+    Marketing,
+    Authentication,
+}
+
+impl MessageCategory {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageCategory::Service => "service",
+            MessageCategory::Utility => "utility",
+            MessageCategory::Marketing => "marketing",
+            MessageCategory::Authentication => "authentication",
+        }
+    }
+
+    /// Meta's category names (`MARKETING`, `authentication-international`…) to ours.
+    pub fn parse(s: &str) -> Option<MessageCategory> {
+        let s = s.trim().to_ascii_lowercase();
+        match s.as_str() {
+            "service" => Some(MessageCategory::Service),
+            "utility" => Some(MessageCategory::Utility),
+            "marketing" | "marketing_lite" => Some(MessageCategory::Marketing),
+            "authentication" | "authentication-international" | "authentication_international" => {
+                Some(MessageCategory::Authentication)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// One line of a company's WhatsApp rate card: what Meta charges per delivered message of a
+/// category to recipients in a market. Meta publishes per-country rate cards; the company copies
+/// the rates it pays (its BSP's invoice or Meta's card) here. The card shows the estimate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateEntry {
+    /// The recipients' market: a country calling code (`"52"`, `"1"`), an ISO 3166 alpha-2 code
+    /// (`"MX"`, matched against a business-scoped user id's prefix), or `"*"` for the rest.
+    pub market: String,
+    pub category: MessageCategory,
+    /// Price per message, a decimal string (`"0.0085"`): exact, never a float.
+    pub price: rust_decimal::Decimal,
+    pub currency: dossier_core::Currency,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CompanyWhatsApp {
     pub phone_number_ids: Vec<String>,
+    /// The WhatsApp Business Account ids of the company's numbers: `template_category_update`
+    /// carries only the WABA id, so it is routed by these (by template name when none is set).
+    pub waba_ids: Vec<String>,
     /// Env variable holding the Graph API token used to send for this company.
     pub access_token_env: String,
     /// Template offered when the 24-hour window is closed.
     pub template: Option<TemplateRef>,
+    /// The rate card (`[[whatsapp.rates]]`): what each send costs, shown on draft cards and
+    /// summed per month (`GET /v1/companies/{c}/spend`).
+    pub rates: Vec<RateEntry>,
 }
 
 impl Default for CompanyWhatsApp {
     fn default() -> Self {
         CompanyWhatsApp {
             phone_number_ids: Vec::new(),
+            waba_ids: Vec::new(),
             access_token_env: "WHATSAPP_ACCESS_TOKEN".into(),
             template: None,
+            rates: Vec::new(),
         }
     }
 }
@@ -553,6 +617,21 @@ impl CompanyConfig {
                     "whatsapp.phone_number_ids",
                     format!("`{pnid}` is not a numeric phone_number_id"),
                 ));
+            }
+        }
+        for r in &c.whatsapp.rates {
+            let m = r.market.as_str();
+            let market_ok = m == "*"
+                || (!m.is_empty() && m.len() <= 4 && m.chars().all(|ch| ch.is_ascii_digit()))
+                || (m.len() == 2 && m.chars().all(|ch| ch.is_ascii_alphabetic()));
+            if !market_ok {
+                return Err(bad(
+                    "whatsapp.rates.market",
+                    format!("`{m}` is not a calling code (\"52\"), an ISO country code (\"MX\") or \"*\""),
+                ));
+            }
+            if r.price.is_sign_negative() {
+                return Err(bad("whatsapp.rates.price", format!("`{}` is negative", r.price)));
             }
         }
         if let Some(var) = &c.api_token_env

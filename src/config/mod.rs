@@ -6,7 +6,10 @@
 pub mod company;
 pub mod secrets;
 
-pub use company::{CompanyConfig, IntelligenceSettings, ProviderEndpoint, ProviderKind, Providers};
+pub use company::{
+    CompanyConfig, IntelligenceSettings, MessageCategory, ProviderEndpoint, ProviderKind, Providers, RateEntry,
+    TemplateRef,
+};
 pub use secrets::Secrets;
 
 use figment::Figment;
@@ -150,6 +153,15 @@ pub struct WhatsAppConfig {
     pub api_version: String,
     /// How long a message id is remembered for dedupe. Meta retries for 7 days; 8 days covers it.
     pub dedupe_ttl_secs: u64,
+    /// Where the Thread Control API lives (`{base}/{phone_number_id}/thread_control`): Meta's
+    /// docs give `https://api.facebook.com/business/whatsapp/phone_numbers` (field-2026.md §3.1),
+    /// not the Graph API's versioned root.
+    #[serde(default = "default_thread_control_base_url")]
+    pub thread_control_base_url: String,
+}
+
+fn default_thread_control_base_url() -> String {
+    "https://api.facebook.com/business/whatsapp/phone_numbers".into()
 }
 
 /// Where LLM requests may go (the operator's network policy). A base URL must be `https`; these
@@ -267,6 +279,7 @@ impl Default for ServiceConfig {
             whatsapp: WhatsAppConfig {
                 graph_base_url: "https://graph.facebook.com".into(),
                 api_version: "v25.0".into(),
+                thread_control_base_url: default_thread_control_base_url(),
                 dedupe_ttl_secs: 8 * 24 * 3600,
             },
             slack: SlackConfig {

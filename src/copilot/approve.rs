@@ -7,6 +7,9 @@
 use super::drafts::outcomes::{self, Outcome};
 use super::drafts::{self, Draft, DraftStatus};
 use super::ports::{Outgoing, SendError, window_open};
+use super::thread::{self, ThreadAction};
+use super::{cost, templates};
+use crate::config::MessageCategory;
 use crate::state::App;
 use crate::store::ContactUpdate;
 use anyhow::Context;
@@ -17,13 +20,21 @@ use serde_json::json;
 /// What the agent asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
-    /// Send the draft (or this edited text).
+    /// Send the draft (or this edited text). Refused while another responder handles the
+    /// conversation: sending would silently take the thread from it.
     Approve {
+        text: Option<String>,
+    },
+    /// Send the draft although another responder handles the conversation, taking the thread
+    /// over from it (the agent saw the card say so and chose this button).
+    TakeOver {
         text: Option<String>,
     },
     /// Send the company's template (window closed).
     Template,
     Discard,
+    /// Pass the thread back to the responder it was taken over from (Thread Control API).
+    HandBack,
 }
 
 /// Claims the draft for sending: `Pending` + right `seq` → `Sending`. `None` when the click is stale.
@@ -50,6 +61,10 @@ pub async fn decide(
     agent: &str,
 ) -> anyhow::Result<Option<Draft>> {
     let rt = app.companies.get(company.as_str()).context("unknown company")?;
+    if decision == Decision::HandBack {
+        let d = hand_back(app, &rt, company, contact, seq, agent).await?;
+        return finish(app, company, contact, d).await;
+    }
     if decision == Decision::Discard {
         let d = drafts::modify(app, company, contact, |d| {
             if d.seq != seq || d.status != DraftStatus::Pending {
@@ -70,8 +85,27 @@ pub async fn decide(
     };
     let record = app.store.contact(company, contact).await?;
     let open = window_open(record.as_ref().and_then(|r| r.last_inbound), Timestamp::now());
-    let (outgoing, text, kind) = match &decision {
-        Decision::Approve { text } => {
+    // Never take a thread silently: while another responder handles the conversation, only an
+    // explicit "Take over and send" sends (a template too would be a take).
+    let thread = thread::load(app, company, contact).await?;
+    let held_by = thread.as_ref().and_then(|t| t.held_by());
+    if let Some(who) = &held_by
+        && !matches!(decision, Decision::TakeOver { .. })
+    {
+        metrics::counter!("dossier_approvals_refused_total", "why" => "not_active_responder").increment(1);
+        let who = who.clone();
+        let d = release(app, company, contact, seq, |d| {
+            d.held_by = Some(who.clone());
+            d.note = Some(format!(
+                "Not sent: {who} is handling this conversation. Sending takes the conversation over from it \
+                 (it stops answering); use \"Take over and send\" to do that."
+            ));
+        })
+        .await?;
+        return finish(app, company, contact, d).await;
+    }
+    let (outgoing, text, kind, category) = match &decision {
+        Decision::Approve { text } | Decision::TakeOver { text } => {
             if !open {
                 let d = release(app, company, contact, seq, |d| {
                     d.window_closed = true;
@@ -88,6 +122,7 @@ pub async fn decide(
                 },
                 text,
                 "text",
+                MessageCategory::Service,
             )
         }
         Decision::Template => {
@@ -98,20 +133,53 @@ pub async fn decide(
                 .await?;
                 return finish(app, company, contact, d).await;
             };
+            // The category may have changed since the card was drawn: checked again.
+            let category = templates::category(app, company, &t).await;
+            if let Some(why) = templates::blocked(category, contact, record.as_ref()) {
+                let d = release(app, company, contact, seq, |d| {
+                    d.template_offer = None;
+                    d.template_blocked = Some(format!("Template `{}` is not offered: {why}", t.name));
+                    d.note = Some(format!("Not sent: {why}"));
+                })
+                .await?;
+                return finish(app, company, contact, d).await;
+            }
             (
                 Outgoing::Template {
                     to: contact.clone(),
                     name: t.name.clone(),
                     language: t.language.clone(),
+                    marketing: category == MessageCategory::Marketing,
                 },
                 format!("[template {}]", t.name),
                 "template",
+                category,
             )
         }
-        Decision::Discard => unreachable!("handled above"),
+        Decision::Discard | Decision::HandBack => unreachable!("handled above"),
     };
+    let took_over = matches!(decision, Decision::TakeOver { .. }) && held_by.is_some();
     match rt.whatsapp().send(&outgoing).await {
         Ok(sent) => {
+            let estimate = cost::estimate(&rt.config.whatsapp.rates, category, contact, record.as_ref());
+            cost::record_send(app, company, category, estimate.as_ref()).await;
+            let previous = thread.as_ref().and_then(|t| t.role.clone());
+            if took_over {
+                // The send took the thread (Meta: a service message from standby makes the
+                // sender the active handler); recorded so Approve no longer asks and the card
+                // can offer "Hand back".
+                let next = thread::Thread {
+                    handler: thread::Handler::Dossier,
+                    role: None,
+                    since: Timestamp::now(),
+                    via: thread::Via::TakeOver,
+                    phone_number_id: thread.as_ref().and_then(|t| t.phone_number_id.clone()),
+                    previous_role: previous.clone(),
+                };
+                if let Err(e) = thread::record(app, company, contact, next).await {
+                    tracing::warn!(error = %e, "could not record the take-over");
+                }
+            }
             let message = Message {
                 id: MessageId::parse(sent.wamid.clone()).context("wamid")?,
                 direction: Direction::Out,
@@ -119,7 +187,14 @@ pub async fn decide(
                 text: Some(text.clone()),
                 kind: Some(kind.into()),
                 status: Some("accepted".into()),
-                detail: Some(json!({ "approved_by": agent, "draft_seq": seq, "source": "copilot" })),
+                detail: Some(json!({
+                    "approved_by": agent,
+                    "draft_seq": seq,
+                    "source": "copilot",
+                    "category": category.as_str(),
+                    "estimate": estimate,
+                    "took_over": took_over,
+                })),
             };
             // Through the ingestion path, so the profile folds what was sent (as for any business message).
             crate::ingest::ingest(app, "copilot", company, contact, &message, &ContactUpdate::default()).await?;
@@ -131,7 +206,16 @@ pub async fn decide(
                 d.text = text.clone();
                 d.wamid = Some(sent.wamid.clone());
                 d.window_closed = false;
-                d.note = Some(format!("Sent by {agent}."));
+                d.held_by = None;
+                if took_over {
+                    d.hand_back_to = Some(thread::role_label(previous.as_deref()));
+                    d.note = Some(format!(
+                        "Sent by {agent}, taking the conversation over from {}.",
+                        thread::role_label(previous.as_deref())
+                    ));
+                } else {
+                    d.note = Some(format!("Sent by {agent}."));
+                }
                 true
             })
             .await?;
@@ -154,6 +238,87 @@ pub async fn decide(
             tracing::warn!(error = %e, "sending an approved draft failed");
             let d = release(app, company, contact, seq, |d| d.note = Some(format!("Not sent: {e}"))).await?;
             finish(app, company, contact, d).await
+        }
+    }
+}
+
+/// "Hand back": passes the thread to the role it was taken over from (`pass` with its
+/// `target_role`), or releases it when that role is not known (routing then picks the next
+/// responder on the customer's next message). Only for the draft whose send took the thread.
+async fn hand_back(
+    app: &App,
+    rt: &crate::companies::CompanyRuntime,
+    company: &CompanyId,
+    contact: &ContactId,
+    seq: u64,
+    agent: &str,
+) -> anyhow::Result<Option<Draft>> {
+    let Some((_, draft)) = drafts::load(app, company, contact).await? else {
+        return Ok(None);
+    };
+    if draft.seq != seq || draft.hand_back_to.is_none() {
+        return Ok(Some(draft));
+    }
+    let current = thread::load(app, company, contact).await?;
+    if current.as_ref().is_some_and(|t| !t.dossier_handles()) {
+        // Already with another responder (it took the thread back itself): nothing to pass.
+        return drafts::modify(app, company, contact, |d| {
+            if d.seq != seq {
+                return false;
+            }
+            d.hand_back_to = None;
+            d.note = Some("The other responder already has the conversation again.".into());
+            true
+        })
+        .await;
+    }
+    let previous = current.as_ref().and_then(|t| t.previous_role.clone());
+    let action = match &previous {
+        Some(role) => ThreadAction::Pass {
+            target_role: role.clone(),
+        },
+        None => ThreadAction::Release,
+    };
+    let pnid = current.as_ref().and_then(|t| t.phone_number_id.clone());
+    match rt.whatsapp().thread_control(pnid.as_deref(), contact, &action).await {
+        Ok(()) => {
+            metrics::counter!("dossier_thread_control_total", "action" => action.as_str(), "outcome" => "ok")
+                .increment(1);
+            let next = thread::Thread {
+                handler: thread::Handler::Other,
+                role: previous.clone(),
+                since: Timestamp::now(),
+                via: thread::Via::HandBack,
+                phone_number_id: pnid,
+                previous_role: None,
+            };
+            thread::record(app, company, contact, next).await?;
+            let who = thread::role_label(previous.as_deref());
+            drafts::modify(app, company, contact, |d| {
+                if d.seq != seq {
+                    return false;
+                }
+                d.hand_back_to = None;
+                d.note = Some(match &action {
+                    ThreadAction::Pass { .. } => format!("Handed back to {who} by {agent}."),
+                    _ => format!("Released by {agent}: routing picks the next responder when the customer writes."),
+                });
+                true
+            })
+            .await
+        }
+        Err(e) => {
+            metrics::counter!("dossier_thread_control_total", "action" => action.as_str(), "outcome" => "error")
+                .increment(1);
+            tracing::warn!(error = %e, "thread control failed");
+            drafts::modify(app, company, contact, |d| {
+                if d.seq != seq {
+                    return false;
+                }
+                d.note = Some(format!("Could not hand back: {e}"));
+                true
+            })
+            .await
         }
     }
 }

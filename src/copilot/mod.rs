@@ -18,9 +18,12 @@ pub mod approve;
 pub mod card;
 pub mod command;
 pub mod contact;
+pub mod cost;
 pub mod drafts;
 pub mod handoff;
 pub mod ports;
+pub mod templates;
+pub mod thread;
 pub mod token;
 
 use crate::state::App;
@@ -165,6 +168,10 @@ pub async fn run_on(app: &App, company: &CompanyId, then: &str, id: &ContactId) 
                 .await?;
             let mut card = card::ProfileCard::build(company, id, &profile, record.as_ref(), &messages, &facts);
             card.panel_url = crate::panel::link(app, company, id);
+            // Who handles the conversation, when another responder may (Conversation Routing).
+            if let Some(t) = thread::load(app, company, id).await? {
+                card.context = format!("{} · handled by {}", card.context, t.describe());
+            }
             Reply::Card(Box::new(card))
         }
     })

@@ -109,6 +109,9 @@ pub enum Outgoing {
         to: ContactId,
         name: String,
         language: String,
+        /// Marketing templates go to `/{phone_number_id}/marketing_messages`, others to
+        /// `/messages` (field-2026.md §3.3).
+        marketing: bool,
     },
 }
 
@@ -136,6 +139,17 @@ pub enum SendError {
 #[async_trait]
 pub trait CustomerChannel: Send + Sync {
     async fn send(&self, message: &Outgoing) -> Result<Sent, SendError>;
+
+    /// Thread Control (Conversation Routing): pass, release or take the user's thread on the
+    /// business number `phone_number_id`. Channels without routing cannot.
+    async fn thread_control(
+        &self,
+        _phone_number_id: Option<&str>,
+        _user: &ContactId,
+        _action: &super::thread::ThreadAction,
+    ) -> Result<(), SendError> {
+        Err(SendError::NotConfigured("this channel has no thread control".into()))
+    }
 }
 
 /// A company without a sending channel configured.

@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
             get(api::settings::get_settings).put(api::settings::put_settings),
         )
         .route("/v1/companies/{company}/drafts/stats", get(api::drafts::get_stats))
+        .route("/v1/companies/{company}/spend", get(api::spend::get_spend))
         .route("/slack/commands", post(crate::channels::slack::routes::commands))
         .route(
             "/slack/interactions",

@@ -34,6 +34,7 @@ use utoipa::{Modify, OpenApi};
         api::settings::put_settings,
         api::drafts::get_stats,
         api::tools::call_tool,
+        api::spend::get_spend,
     ),
     components(schemas(ErrorBody, ErrorDetail, dossier_core::CompanyId, dossier_core::ContactId)),
     modifiers(&BearerAuth),
@@ -45,6 +46,7 @@ use utoipa::{Modify, OpenApi};
         (name = "settings", description = "Customer Intelligence settings of a company"),
         (name = "drafts", description = "What became of drafted replies"),
         (name = "tools", description = "The business tools over HTTP"),
+        (name = "spend", description = "What WhatsApp sends cost, estimated from the company's rate card"),
     )
 )]
 pub struct ApiDoc;

@@ -165,7 +165,9 @@ impl Store for MemoryStore {
             r.last_seen = Some(r.last_seen.map_or(ts, |f| f.max(ts)));
             if message.is_inbound() {
                 r.messages_in += 1;
-                r.last_inbound = Some(r.last_inbound.map_or(ts, |f| f.max(ts)));
+                if opens_window(message) {
+                    r.last_inbound = Some(r.last_inbound.map_or(ts, |f| f.max(ts)));
+                }
             } else {
                 r.messages_out += 1;
             }
@@ -219,6 +221,20 @@ impl Store for MemoryStore {
             return Ok(Vec::new());
         };
         Ok(ids.iter().filter_map(|id| c.message(id.as_str())).collect())
+    }
+
+    async fn replace_message(&self, company: &CompanyId, contact: &ContactId, message: &Message) -> StoreResult<bool> {
+        let mut g = self.lock();
+        let Some(c) = g.contacts.get_mut(&key(company, contact)) else {
+            return Ok(false);
+        };
+        match c.msgs.get_mut(message.id.as_str()) {
+            Some(m) => {
+                *m = message.clone();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     async fn snapshot(

@@ -20,10 +20,11 @@
 //! | `P{c:CO:CT}:queued` | STRING | set while an analysis job for the contact waits in a queue (expires after [`QUEUED_TTL_SECS`]); further messages join that job instead of queuing their own |
 //! | `P{c:CO:CT}:doc:profile` | HASH | `v` (version), `body` (the profile document JSON) and `pos` (the last message position folded into it); written compare-and-set |
 //! | `P{c:CO:CT}:doc:draft` | HASH | `v` and `body`: the contact's current drafted reply; written compare-and-set |
+//! | `P{c:CO:CT}:doc:thread` | HASH | `v` and `body`: who handles the conversation under WhatsApp Conversation Routing (`copilot::thread`); written compare-and-set |
 //! | `P{co:CO}:contacts` | ZSET | contact ids by last activity (lookup by name in team chat; the sweep of contacts whose profile is behind) |
 //! | `P{co:CO}:settings` | STRING | Customer Intelligence settings JSON set through the API |
-//! | `P{co:CO}:kv:<name>` | STRING | small company-scoped values with a TTL (pending button actions, one-vote marks…) |
-//! | `P{co:CO}:counters:<name>` | HASH | company-scoped counters (`drafts`: each draft's outcome and feedback per language and intent, edit distances), added to with HINCRBY |
+//! | `P{co:CO}:kv:<name>` | STRING | small company-scoped values with a TTL (pending button actions, one-vote marks, `template_category:<template>` as Meta last reported it…) |
+//! | `P{co:CO}:counters:<name>` | HASH | company-scoped counters (`drafts`: each draft's outcome and feedback per language and intent, edit distances; `spend:YYYY-MM`: WhatsApp sends and estimated spend in micro-units per category and currency), added to with HINCRBY |
 //! | `P{jobs:n}` | STREAM | analysis jobs, `n` = hash(company, contact) mod `redis.job_streams`; group `analysis` |
 //! | `P{jobs:n}:later` | ZSET | analysis jobs waiting for a retry; score = due time in ms |
 //! | `P{drafts:n}` | STREAM | draft jobs (compose and post a reply), same sharding; group `drafts` |
@@ -334,6 +335,11 @@ pub trait Store: Send + Sync + 'static {
         ids: &[MessageId],
     ) -> StoreResult<Vec<Message>>;
 
+    /// Replaces the stored body of message `message.id` (its position, time order and dedupe
+    /// mark stay); `false` when no such message is stored. For edits and revokes of the business's
+    /// own messages, and for the billing a status reports, which change a message after the fact.
+    async fn replace_message(&self, company: &CompanyId, contact: &ContactId, message: &Message) -> StoreResult<bool>;
+
     /// The contact's record, profile document and messages, read atomically (see [`Snapshot`]).
     async fn snapshot(
         &self,
@@ -447,6 +453,20 @@ pub trait Store: Send + Sync + 'static {
     async fn subscribe(&self) -> StoreResult<Option<futures::stream::BoxStream<'static, String>>> {
         Ok(None)
     }
+}
+
+/// Where a message came from, when not the `messages` webhook (`detail.source`): `history` (a
+/// coexistence backfill), `business_app` (an echo of what the business typed in the WhatsApp
+/// Business app), `standby` / `standby_echo` (copies while another responder handles the thread).
+pub fn message_source(m: &Message) -> Option<&str> {
+    m.detail.as_ref()?.get("source")?.as_str()
+}
+
+/// Whether a stored message moves the contact's `last_inbound`, where the 24-hour service window
+/// runs from: a customer message, unless it was backfilled from the WhatsApp Business app's
+/// history (the Cloud API's window never saw it: the app and the API keep separate windows).
+pub fn opens_window(m: &Message) -> bool {
+    m.is_inbound() && message_source(m) != Some("history")
 }
 
 /// Which job stream a contact's jobs go to.

@@ -23,4 +23,5 @@ mod slack;
 mod store_conformance;
 mod trust;
 mod webhook;
+mod whatsapp2026;
 mod worker;

@@ -112,10 +112,15 @@ async fn a_profile_answer_has_the_documented_shape() {
         assert!(p.get(req.as_str().unwrap()).is_some(), "profile lacks required {req}");
     }
     let props = schema["properties"].as_object().unwrap();
+    // The answer is a ProfileReply: the profile, flattened, and who handles the conversation.
+    let reply = doc["components"]["schemas"]["ProfileReply"].to_string();
+    assert!(reply.contains("#/components/schemas/Profile"), "{reply}");
+    assert!(reply.contains("conversation"), "{reply}");
     for key in p.as_object().unwrap().keys() {
         assert!(
-            props.contains_key(key),
+            props.contains_key(key) || key == "conversation",
             "profile has {key}, which the schema does not describe"
         );
     }
+    assert_eq!(p["conversation"]["handled_by"], "dossier");
 }

@@ -57,8 +57,10 @@ pub async fn spawn_chat_app() -> ChatApp {
         format!(
             "[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"{PUBLIC_URL}\"\n[worker]\nenabled = false\n\
              [slack]\napi_base_url = \"{}/api\"\nmax_clock_skew_secs = 300\n\
-             [whatsapp]\ngraph_base_url = \"{}\"\napi_version = \"v25.0\"\ndedupe_ttl_secs = 691200\n",
+             [whatsapp]\ngraph_base_url = \"{}\"\napi_version = \"v25.0\"\ndedupe_ttl_secs = 691200\n\
+             thread_control_base_url = \"{}/tc\"\n",
             slack.uri(),
+            graph.uri(),
             graph.uri()
         ),
     )
@@ -70,7 +72,9 @@ pub async fn spawn_chat_app() -> ChatApp {
             "id = \"acme\"\nname = \"Acme Motors\"\ncatalog = \"{}\"\napi_token_env = \"ACME_CHAT_API_TOKEN\"\n\
              [whatsapp]\nphone_number_ids = [\"{PNID}\"]\ntemplate = {{ name = \"follow_up_es_en\", language = \"en_US\" }}\n\
              [slack]\nteam_id = \"{TEAM}\"\ndrafts_channel = \"C0DRAFTS\"\nmanagers_channel = \"C0MANAGERS\"\n\
-             [mattermost]\nteam_id = \"{MM_TEAM}\"\n",
+             [mattermost]\nteam_id = \"{MM_TEAM}\"\n\
+             [[whatsapp.rates]]\nmarket = \"52\"\ncategory = \"utility\"\nprice = \"0.0085\"\ncurrency = \"USD\"\n\
+             [[whatsapp.rates]]\nmarket = \"52\"\ncategory = \"marketing\"\nprice = \"0.0436\"\ncurrency = \"USD\"\n",
             catalog.display()
         ),
     )
@@ -93,6 +97,7 @@ pub async fn spawn_chat_app() -> ChatApp {
             ("MATTERMOST_TOKEN", MM_TOKEN),
             ("BETA_MM_TOKEN", BETA_MM_TOKEN),
             ("ACME_CHAT_API_TOKEN", ACME_API),
+            ("WHATSAPP_APP_SECRET", crate::helpers::APP_SECRET),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned())),
     );
@@ -267,6 +272,21 @@ impl ChatApp {
             .collect()
     }
 
+    /// A webhook body signed with the test app secret, posted to the WhatsApp webhook.
+    pub async fn post_webhook(&self, body: &[u8]) -> reqwest::Response {
+        self.http
+            .post(format!("{}/webhooks/whatsapp", self.address))
+            .header("content-type", "application/json")
+            .header(
+                "x-hub-signature-256",
+                dossier::channels::whatsapp::signature::sign(crate::helpers::APP_SECRET.as_bytes(), body),
+            )
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn graph_bodies(&self) -> Vec<Value> {
         self.graph
             .received_requests()
@@ -326,7 +346,7 @@ where
     false
 }
 
-fn button_value(blocks: &Value, action_id: &str) -> Option<String> {
+pub fn button_value(blocks: &Value, action_id: &str) -> Option<String> {
     blocks.as_array()?.iter().find_map(|b| {
         b["elements"]
             .as_array()?

@@ -325,6 +325,44 @@ async fn conformance(s: Arc<dyn Store>) {
     let none = s.snapshot(&co, &fresh, SnapshotRequest::document_only()).await.unwrap();
     assert!(none.messages.is_empty() && none.record.is_some());
 
+    // Replacing a message's body keeps its place; an unknown id is not created.
+    let w = ContactId::parse("5215550008888").unwrap();
+    s.append_message(&co, &w, &m("wamid.r1", 500, Direction::Out), &upd)
+        .await
+        .unwrap();
+    s.append_message(&co, &w, &m("wamid.r2", 600, Direction::In), &upd)
+        .await
+        .unwrap();
+    let mut edited = m("wamid.r1", 500, Direction::Out);
+    edited.text = Some("edited".into());
+    assert!(s.replace_message(&co, &w, &edited).await.unwrap());
+    assert!(
+        !s.replace_message(&co, &w, &m("wamid.nope", 1, Direction::Out))
+            .await
+            .unwrap()
+    );
+    assert!(!s.replace_message(&co, &other, &edited).await.unwrap());
+    let got = s.messages(&co, &w, 10, None).await.unwrap();
+    assert_eq!(
+        got.iter().map(|m| (m.id.as_str(), m.text())).collect::<Vec<_>>(),
+        [("wamid.r1", "edited"), ("wamid.r2", "text of wamid.r2")]
+    );
+    // A history backfill counts as inbound but does not open the 24-hour window.
+    let h = ContactId::parse("5215550009999").unwrap();
+    let mut past = m("wamid.h1", 700, Direction::In);
+    past.detail = Some(serde_json::json!({ "source": "history" }));
+    s.append_message(&co, &h, &past, &upd).await.unwrap();
+    let rec = s.contact(&co, &h).await.unwrap().unwrap();
+    assert_eq!((rec.messages_in, rec.last_inbound), (1, None));
+    s.append_message(&co, &h, &m("wamid.h2", 800, Direction::In), &upd)
+        .await
+        .unwrap();
+    let rec = s.contact(&co, &h).await.unwrap().unwrap();
+    assert_eq!(
+        (rec.messages_in, rec.last_inbound.map(|t| t.as_second())),
+        (2, Some(800))
+    );
+
     // Dead letters, newest first.
     s.dead_letter(DeadKind::Jobs, "first", "p1").await.unwrap();
     s.dead_letter(DeadKind::Jobs, "second", "p2").await.unwrap();

@@ -14,6 +14,8 @@ pub const POST_MAX: usize = 16383;
 pub const ACTION_APPROVE: &str = "draft_approve";
 pub const ACTION_DISCARD: &str = "draft_discard";
 pub const ACTION_TEMPLATE: &str = "draft_template";
+pub const ACTION_TAKE_OVER: &str = "draft_take_over";
+pub const ACTION_HAND_BACK: &str = "draft_hand_back";
 pub const ACTION_EVIDENCE: &str = "card_evidence";
 pub const ACTION_PICK_PREFIX: &str = "pick_";
 
@@ -90,7 +92,14 @@ pub fn draft_card(card: &DraftCard, key: &[u8], url: &str) -> (String, Value) {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let mut text = vec![format!("**{title}** · {}", esc(&d.context)), body];
+    let mut text = vec![format!("**{title}** · {}", esc(&d.context))];
+    if let Some(who) = d.held_by.as_ref().filter(|_| card.actionable()) {
+        text.push(format!(
+            ":warning: **{}** is handling this conversation. Sending this reply takes the conversation over from it: it stops answering this customer.",
+            esc(who)
+        ));
+    }
+    text.push(body);
     if let Some(g) = &d.gloss {
         text.push(format!(
             "**In your language:**\n{}",
@@ -116,6 +125,14 @@ pub fn draft_card(card: &DraftCard, key: &[u8], url: &str) -> (String, Value) {
         small.push_str(&format!(" · wamid {w}"));
     }
     text.push(format!("_{small}_"));
+    if card.actionable() {
+        if let Some(c) = &d.cost {
+            text.push(format!(":moneybag: {}", esc(c)));
+        }
+        if let Some(why) = d.template_blocked.as_ref().filter(|_| d.window_closed) {
+            text.push(format!(":no_entry: {}", esc(why)));
+        }
+    }
     if let Some(why) = &d.set_aside {
         text.push(format!(":information_source: {}", esc(why)));
     }
@@ -136,6 +153,15 @@ pub fn draft_card(card: &DraftCard, key: &[u8], url: &str) -> (String, Value) {
                     sign(ACTION_TEMPLATE),
                 ));
             }
+        } else if d.held_by.is_some() {
+            actions.push(button(
+                ACTION_TAKE_OVER,
+                "Take over and send",
+                "danger",
+                url,
+                ACTION_TAKE_OVER,
+                sign(ACTION_TAKE_OVER),
+            ));
         } else {
             actions.push(button(
                 ACTION_APPROVE,
@@ -153,6 +179,16 @@ pub fn draft_card(card: &DraftCard, key: &[u8], url: &str) -> (String, Value) {
             url,
             ACTION_DISCARD,
             sign(ACTION_DISCARD),
+        ));
+    }
+    if let Some(to) = d.hand_back_to.as_ref().filter(|_| d.status == DraftStatus::Sent) {
+        actions.push(button(
+            ACTION_HAND_BACK,
+            &format!("Hand back to {to}"),
+            "default",
+            url,
+            ACTION_HAND_BACK,
+            sign(ACTION_HAND_BACK),
         ));
     }
     let attachments = if actions.is_empty() {
@@ -237,5 +273,74 @@ mod tests {
         insta::assert_json_snapshot!("mattermost_profile_card", body, {
             ".attachments[].actions[].integration.context.ref" => "[signed]"
         });
+    }
+
+    fn card(status: DraftStatus, held_by: Option<&str>, hand_back_to: Option<&str>) -> DraftCard {
+        DraftCard {
+            company: "demo-motors".into(),
+            contact: "5215512345678".into(),
+            draft: crate::copilot::drafts::Draft {
+                seq: 3,
+                status,
+                text: "¡Hola María! Sí, tenemos el Corolla.".into(),
+                language: "es".into(),
+                intent: "availability".into(),
+                template: "drafts/availability.es.txt.j2".into(),
+                instructions: None,
+                created_at: "2026-12-01T12:00:00Z".parse().unwrap(),
+                context: "María Souza · +5215512345678".into(),
+                cards: vec![],
+                wamid: None,
+                note: None,
+                window_closed: false,
+                template_offer: None,
+                for_pos: None,
+                gloss: None,
+                asks: vec![],
+                set_aside: None,
+                held_by: held_by.map(str::to_owned),
+                hand_back_to: hand_back_to.map(str::to_owned),
+                cost: Some("Approving sends a billable service message: about 0.0085 USD (service, +52 rate).".into()),
+                template_blocked: None,
+            },
+        }
+    }
+
+    fn actions(attachments: &Value) -> Vec<String> {
+        attachments[0]["actions"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|b| b["integration"]["context"]["action"].as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn draft_cards_say_who_handles_the_conversation_and_what_sending_costs() {
+        let url = "http://x/mattermost/actions";
+        let (text, att) = draft_card(&card(DraftStatus::Pending, None, None), b"k", url);
+        assert_eq!(actions(&att), [ACTION_APPROVE, ACTION_DISCARD]);
+        assert!(
+            text.contains(":moneybag: Approving sends a billable service message"),
+            "{text}"
+        );
+        let (text, att) = draft_card(
+            &card(DraftStatus::Pending, Some("Meta's agent (Meta Business Agent)"), None),
+            b"k",
+            url,
+        );
+        assert_eq!(actions(&att), [ACTION_TAKE_OVER, ACTION_DISCARD]);
+        assert!(
+            text.contains("is handling this conversation") && text.contains("takes the conversation over"),
+            "{text}"
+        );
+        let (_, att) = draft_card(
+            &card(DraftStatus::Sent, None, Some("Meta's agent (Meta Business Agent)")),
+            b"k",
+            url,
+        );
+        assert_eq!(actions(&att), [ACTION_HAND_BACK]);
     }
 }

@@ -193,6 +193,8 @@ pub async fn actions(State(app): State<AppState>, body: Bytes) -> Result<Json<Va
     };
     let decision = match action.as_str() {
         render::ACTION_APPROVE => Some(Decision::Approve { text: None }),
+        render::ACTION_TAKE_OVER => Some(Decision::TakeOver { text: None }),
+        render::ACTION_HAND_BACK => Some(Decision::HandBack),
         render::ACTION_TEMPLATE => Some(Decision::Template),
         render::ACTION_DISCARD => Some(Decision::Discard),
         _ => None,

@@ -25,6 +25,10 @@ pub const ACTION_APPROVE: &str = "draft_approve";
 pub const ACTION_EDIT: &str = "draft_edit";
 pub const ACTION_DISCARD: &str = "draft_discard";
 pub const ACTION_TEMPLATE: &str = "draft_template";
+/// Send although another responder handles the conversation (takes the thread over from it).
+pub const ACTION_TAKE_OVER: &str = "draft_take_over";
+/// Pass the thread back to the responder a send took it from (Thread Control API).
+pub const ACTION_HAND_BACK: &str = "draft_hand_back";
 pub const ACTION_EVIDENCE: &str = "card_evidence";
 /// Thumbs up / down on a draft: feeds the company's draft statistics.
 pub const ACTION_VOTE_UP: &str = "draft_vote_up";
@@ -33,6 +37,9 @@ pub const ACTION_VOTE_DOWN: &str = "draft_vote_down";
 pub const ACTION_PICK_PREFIX: &str = "pick_";
 /// The Edit modal's `callback_id`.
 pub const EDIT_CALLBACK: &str = "draft_edit_submit";
+/// What the Edit modal's reference is signed for when sending it takes the conversation over
+/// from another responder (the modal then says so and its button reads "Take over and send").
+pub const EDIT_TAKE_OVER: &str = "draft_edit_take_over";
 
 /// Escapes text for mrkdwn (`&`, `<`, `>`), so customer text cannot mention or link.
 pub fn esc(s: &str) -> String {
@@ -189,6 +196,12 @@ pub fn draft_card(card: &DraftCard, key: &[u8]) -> (String, Value) {
         json!({ "type": "header", "text": plain(title, HEADER_MAX) }),
         context(&esc(&d.context)),
     ];
+    if let Some(who) = d.held_by.as_ref().filter(|_| card.actionable()) {
+        blocks.push(section(&format!(
+            ":warning: *{}* is handling this conversation. Sending this reply takes the conversation over from it: it stops answering this customer.",
+            esc(who)
+        )));
+    }
     let quoted: String = d
         .text
         .lines()
@@ -231,6 +244,14 @@ pub fn draft_card(card: &DraftCard, key: &[u8]) -> (String, Value) {
         small.push(format!("wamid {}", esc(w)));
     }
     blocks.push(context(&small.join(" · ")));
+    if card.actionable() {
+        if let Some(c) = &d.cost {
+            blocks.push(context(&format!(":moneybag: {}", esc(c))));
+        }
+        if let Some(why) = d.template_blocked.as_ref().filter(|_| d.window_closed) {
+            blocks.push(context(&format!(":no_entry: {}", esc(why))));
+        }
+    }
     if let Some(why) = &d.set_aside {
         blocks.push(context(&format!(":information_source: {}", esc(why))));
     }
@@ -255,6 +276,23 @@ pub fn draft_card(card: &DraftCard, key: &[u8]) -> (String, Value) {
                 );
                 buttons.push(b);
             }
+        } else if let Some(who) = &d.held_by {
+            let mut b = button(
+                "Take over and send",
+                ACTION_TAKE_OVER,
+                sign(ACTION_TAKE_OVER),
+                Some("danger"),
+            );
+            b["confirm"] = confirm(
+                "Take over the conversation?",
+                &format!(
+                    "This takes over from {}: it stops answering this customer, and your reply is sent on WhatsApp.",
+                    esc(who)
+                ),
+                "Take over and send",
+            );
+            buttons.push(b);
+            buttons.push(button("Edit", ACTION_EDIT, sign(ACTION_EDIT), None));
         } else {
             let mut b = button("Approve & send", ACTION_APPROVE, sign(ACTION_APPROVE), Some("primary"));
             b["confirm"] = confirm(
@@ -269,6 +307,23 @@ pub fn draft_card(card: &DraftCard, key: &[u8]) -> (String, Value) {
         discard["confirm"] = confirm("Discard this draft?", "Nothing is sent to the customer.", "Discard");
         buttons.push(discard);
         blocks.push(json!({ "type": "actions", "block_id": format!("draft_actions:{}", d.seq), "elements": buttons }));
+    }
+    if let Some(to) = d.hand_back_to.as_ref().filter(|_| d.status == DraftStatus::Sent) {
+        let mut b = button(
+            &format!("Hand back to {to}"),
+            ACTION_HAND_BACK,
+            sign(ACTION_HAND_BACK),
+            None,
+        );
+        b["confirm"] = confirm(
+            "Hand the conversation back?",
+            &format!(
+                "{} answers this customer again; your agents stop getting Approve buttons for it.",
+                esc(to)
+            ),
+            "Hand back",
+        );
+        blocks.push(json!({ "type": "actions", "block_id": format!("draft_thread:{}", d.seq), "elements": [b] }));
     }
     if matches!(d.status, DraftStatus::Pending | DraftStatus::Sent) {
         blocks.push(
@@ -285,32 +340,48 @@ pub fn draft_card(card: &DraftCard, key: &[u8]) -> (String, Value) {
 /// The Edit modal: the draft text in a multiline input; `private_metadata` carries the signed ref.
 pub fn edit_modal(card: &DraftCard, key: &[u8], response_url: Option<&str>) -> Value {
     let d = &card.draft;
+    let signed_for = if d.held_by.is_some() {
+        EDIT_TAKE_OVER
+    } else {
+        EDIT_CALLBACK
+    };
     let meta = json!({
-        "ref": token::sign(key, &card.company, &card.contact, d.seq, EDIT_CALLBACK),
+        "ref": token::sign(key, &card.company, &card.contact, d.seq, signed_for),
         "response_url": response_url,
     });
+    let mut top = vec![json!({ "type": "context", "elements": [mrkdwn(&esc(&d.context), SECTION_TEXT_MAX)] })];
+    if let Some(who) = &d.held_by {
+        top.push(section(&format!(
+            ":warning: *{}* is handling this conversation: sending takes it over (it stops answering this customer).",
+            esc(who)
+        )));
+    }
+    let input = json!({
+        "type": "input",
+        "block_id": "draft_text",
+        "label": plain("Reply to the customer", 2000),
+        "element": {
+            "type": "plain_text_input",
+            "action_id": "text",
+            "multiline": true,
+            "initial_value": clip(&d.text, 3000),
+            "max_length": 3000,
+        },
+    });
+    top.push(input);
+    let submit = if d.held_by.is_some() {
+        "Take over and send"
+    } else {
+        "Send"
+    };
     json!({
         "type": "modal",
         "callback_id": EDIT_CALLBACK,
         "private_metadata": meta.to_string(),
         "title": plain("Edit reply", 24),
-        "submit": plain("Send", 24),
+        "submit": plain(submit, 24),
         "close": plain("Cancel", 24),
-        "blocks": [
-            { "type": "context", "elements": [mrkdwn(&esc(&d.context), SECTION_TEXT_MAX)] },
-            {
-                "type": "input",
-                "block_id": "draft_text",
-                "label": plain("Reply to the customer", 2000),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "text",
-                    "multiline": true,
-                    "initial_value": clip(&d.text, 3000),
-                    "max_length": 3000,
-                },
-            },
-        ],
+        "blocks": top,
     })
 }
 
@@ -444,6 +515,10 @@ mod tests {
                 note: window_closed.then(|| "The 24-hour window is closed: only a template can be sent.".into()),
                 window_closed,
                 template_offer: Some("follow_up_es_en".into()),
+                held_by: None,
+                hand_back_to: None,
+                cost: Some("Approving sends a billable service message: about 0.0085 USD (service, +52 rate; billed at the utility rate).".into()),
+                template_blocked: None,
             },
         }
     }
@@ -494,6 +569,39 @@ mod tests {
         );
         let (_, gone) = draft_card(&draft(DraftStatus::Superseded, false), b"k");
         assert!(!gone.to_string().contains("\"actions\""));
+    }
+
+    #[test]
+    fn another_responder_means_take_over_never_approve_and_a_take_over_offers_hand_back() {
+        let mut held = draft(DraftStatus::Pending, false);
+        held.draft.held_by = Some("Meta's agent (Meta Business Agent)".into());
+        let (_, blocks) = draft_card(&held, b"k");
+        check_limits(&blocks).unwrap();
+        let s = blocks.to_string();
+        assert!(s.contains(ACTION_TAKE_OVER) && !s.contains(ACTION_APPROVE), "{s}");
+        // Its Edit modal says so, and what it submits is signed as a take-over.
+        let modal = edit_modal(&held, b"k", None);
+        assert_eq!(modal["submit"]["text"], "Take over and send");
+        let r: Value = serde_json::from_str(modal["private_metadata"].as_str().unwrap()).unwrap();
+        assert!(token::verify(b"k", r["ref"].as_str().unwrap(), EDIT_TAKE_OVER).is_some());
+        assert!(token::verify(b"k", r["ref"].as_str().unwrap(), EDIT_CALLBACK).is_none());
+        assert!(
+            s.contains("is handling this conversation") && s.contains("This takes over from Meta"),
+            "{s}"
+        );
+        insta::assert_json_snapshot!("slack_draft_take_over", blocks, { "[].elements[].value" => "[signed]" });
+        let mut sent = draft(DraftStatus::Sent, false);
+        sent.draft.hand_back_to = Some("Meta's agent (Meta Business Agent)".into());
+        let (_, blocks) = draft_card(&sent, b"k");
+        check_limits(&blocks).unwrap();
+        let s = blocks.to_string();
+        assert!(s.contains(ACTION_HAND_BACK) && !s.contains(ACTION_TAKE_OVER), "{s}");
+        // Closed window with a blocked template: no template button, the reason instead.
+        let mut closed = draft(DraftStatus::Pending, true);
+        closed.draft.template_offer = None;
+        closed.draft.template_blocked = Some("Marketing templates are not delivered to US (+1) numbers".into());
+        let s = draft_card(&closed, b"k").1.to_string();
+        assert!(!s.contains(ACTION_TEMPLATE) && s.contains("US (+1)"), "{s}");
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //! click from one does nothing).
 
 use super::blocks::{
-    self, ACTION_APPROVE, ACTION_DISCARD, ACTION_EDIT, ACTION_EVIDENCE, ACTION_PICK_PREFIX, ACTION_TEMPLATE,
-    ACTION_VOTE_DOWN, ACTION_VOTE_UP, EDIT_CALLBACK,
+    self, ACTION_APPROVE, ACTION_DISCARD, ACTION_EDIT, ACTION_EVIDENCE, ACTION_HAND_BACK, ACTION_PICK_PREFIX,
+    ACTION_TAKE_OVER, ACTION_TEMPLATE, ACTION_VOTE_DOWN, ACTION_VOTE_UP, EDIT_CALLBACK, EDIT_TAKE_OVER,
 };
 use super::signature;
 use crate::copilot::approve::{self, Decision};
@@ -224,9 +224,11 @@ async fn block_action(
                 )
                 .await
             }
-            ACTION_APPROVE | ACTION_DISCARD | ACTION_TEMPLATE => {
+            ACTION_APPROVE | ACTION_DISCARD | ACTION_TEMPLATE | ACTION_TAKE_OVER | ACTION_HAND_BACK => {
                 let decision = match action_id.as_str() {
                     ACTION_APPROVE => Decision::Approve { text: None },
+                    ACTION_TAKE_OVER => Decision::TakeOver { text: None },
+                    ACTION_HAND_BACK => Decision::HandBack,
                     ACTION_TEMPLATE => Decision::Template,
                     _ => Decision::Discard,
                 };
@@ -381,11 +383,18 @@ async fn edit_submitted(
         .and_then(|s| serde_json::from_str(s).ok())
         .unwrap_or(Value::Null);
     let r = meta["ref"].as_str().unwrap_or("");
-    let Some(contact) = checked(&key, r, EDIT_CALLBACK, &company) else {
+    // A modal opened while another responder handled the conversation was signed as a take-over
+    // (and said so); any other submits a plain Approve, refused if the thread changed hands since.
+    let (signed_for, take_over) = if checked(&key, r, EDIT_TAKE_OVER, &company).is_some() {
+        (EDIT_TAKE_OVER, true)
+    } else {
+        (EDIT_CALLBACK, false)
+    };
+    let Some(contact) = checked(&key, r, signed_for, &company) else {
         tracing::warn!("Edit modal with a forged reference: ignored");
         return Ok(StatusCode::OK.into_response());
     };
-    let seq = token::verify(&key, r, EDIT_CALLBACK).map(|r| r.version).unwrap_or(0);
+    let seq = token::verify(&key, r, signed_for).map(|r| r.version).unwrap_or(0);
     let text = payload["view"]["state"]["values"]["draft_text"]["text"]["value"]
         .as_str()
         .unwrap_or("")
@@ -406,7 +415,11 @@ async fn edit_submitted(
             &company,
             &contact,
             seq,
-            Decision::Approve { text: Some(text) },
+            if take_over {
+                Decision::TakeOver { text: Some(text) }
+            } else {
+                Decision::Approve { text: Some(text) }
+            },
             &agent,
             &response_url,
             None,

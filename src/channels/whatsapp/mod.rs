@@ -5,6 +5,8 @@
 //!   unknown type is kept as such.
 //! - [`webhook`]: the `GET`/`POST /webhooks/whatsapp` handlers.
 
+pub mod events;
+pub mod fields;
 pub mod payload;
 pub mod send;
 pub mod signature;

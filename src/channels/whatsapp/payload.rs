@@ -1,4 +1,4 @@
-//! Typed WhatsApp webhook payloads (`field: "messages"`).
+//! Typed WhatsApp webhook payloads (`field: "messages"`, and the 2026 fields in [`fields`]).
 //!
 //! Everything is an array (entries × changes × messages/statuses/errors). Every documented message
 //! type has its own variant; an unknown `type` becomes [`Content::Unknown`] with its raw JSON, so
@@ -127,6 +127,25 @@ pub struct WaStatus {
     pub biz_opaque_callback_data: Option<String>,
     #[serde(default)]
     pub errors: Option<Value>,
+    /// `{billable, pricing_model, type, category}`: kept raw so a shape Meta changes never makes
+    /// the whole change unreadable (only `category`, `pricing_model` and `type` are read).
+    #[serde(default)]
+    pub pricing: Option<Value>,
+}
+
+impl WaStatus {
+    /// What the status says the message is billed as: `category` and `pricing_model` (and `type`),
+    /// the deprecated `billable` left out. `None` when there is no usable `pricing` object.
+    pub fn pricing(&self) -> Option<Value> {
+        let p = self.pricing.as_ref()?.as_object()?;
+        let mut out = serde_json::Map::new();
+        for k in ["category", "pricing_model", "type"] {
+            if let Some(v) = p.get(k).and_then(Value::as_str) {
+                out.insert(k.to_owned(), Value::String(v.to_owned()));
+            }
+        }
+        (!out.is_empty()).then_some(Value::Object(out))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -524,6 +543,24 @@ mod tests {
             Some("Updated image caption")
         );
         assert!(text_of("reaction_message.json").is_none());
+        // Pricing is read from statuses that carry it (the deprecated `billable` left out).
+        let env = &fx
+            .iter()
+            .find(|(n, _)| n == "status_sent_pmp_marketing.json")
+            .unwrap()
+            .1;
+        let v = parse_messages_value(&env.entry[0].changes[0].value).unwrap();
+        let p = v.statuses[0].pricing().unwrap();
+        assert_eq!(p["category"], "marketing");
+        assert_eq!(p["pricing_model"], "PMP");
+        assert!(p.get("billable").is_none());
+        let env = &fx
+            .iter()
+            .find(|(n, _)| n == "status_v24_no_conversation_no_pricing.json")
+            .unwrap()
+            .1;
+        let v = parse_messages_value(&env.entry[0].changes[0].value).unwrap();
+        assert!(v.statuses[0].pricing().is_none());
         assert!(text_of("interactive_button_reply.json").is_some());
     }
 }

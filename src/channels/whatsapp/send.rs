@@ -6,6 +6,7 @@
 
 use crate::config::{CompanyConfig, Secrets, Settings};
 use crate::copilot::ports::{CustomerChannel, NoChannel, Outgoing, SendError, Sent};
+use crate::copilot::thread::ThreadAction;
 use async_trait::async_trait;
 use dossier_core::ContactId;
 use secrecy::{ExposeSecret, SecretString};
@@ -65,10 +66,26 @@ fn is_rate_code(code: i64) -> bool {
     matches!(code, 130429 | 131056 | 80007 | 4)
 }
 
+/// A Thread Control body (field-2026.md §3.1): the user as `to` (a phone number, with `+`) or
+/// `recipient` (a business-scoped id), and the action; `pass` names the role it hands to.
+pub fn thread_control_body(user: &ContactId, action: &ThreadAction) -> Value {
+    let mut b = json!({ "messaging_product": "whatsapp", "action": action.as_str() });
+    if let ThreadAction::Pass { target_role } = action {
+        b["control_pass"] = json!({ "target_role": target_role });
+    }
+    merge(&mut b, recipient(user));
+    b
+}
+
 /// One company's sending number on the Graph API.
 pub struct GraphSender {
     http: reqwest::Client,
     url: String,
+    /// `/{phone_number_id}/marketing_messages`: where marketing templates go.
+    marketing_url: String,
+    /// `{thread_control_base_url}`; the phone number id and `/thread_control` are appended.
+    thread_control_base: String,
+    phone_number_id: String,
     token: SecretString,
     retry_cap: Duration,
 }
@@ -92,13 +109,13 @@ impl GraphSender {
             .var(RETRY_CAP_VAR)
             .and_then(|v| v.expose_secret().parse::<u64>().ok())
             .unwrap_or(30_000);
+        let root = format!("{}/{}/{pnid}", wa.graph_base_url.trim_end_matches('/'), wa.api_version);
         Arc::new(GraphSender {
             http: http.clone(),
-            url: format!(
-                "{}/{}/{pnid}/messages",
-                wa.graph_base_url.trim_end_matches('/'),
-                wa.api_version
-            ),
+            url: format!("{root}/messages"),
+            marketing_url: format!("{root}/marketing_messages"),
+            thread_control_base: wa.thread_control_base_url.trim_end_matches('/').to_owned(),
+            phone_number_id: pnid.clone(),
             token,
             retry_cap: Duration::from_millis(cap),
         })
@@ -107,7 +124,14 @@ impl GraphSender {
     fn body(message: &Outgoing) -> Value {
         match message {
             Outgoing::Text { to, text } => text_body(to, text),
-            Outgoing::Template { to, name, language } => template_body(to, name, language, &[]),
+            Outgoing::Template { to, name, language, .. } => template_body(to, name, language, &[]),
+        }
+    }
+
+    fn url_for(&self, message: &Outgoing) -> &str {
+        match message {
+            Outgoing::Template { marketing: true, .. } => &self.marketing_url,
+            _ => &self.url,
         }
     }
 }
@@ -117,11 +141,12 @@ impl CustomerChannel for GraphSender {
     /// Sends from the company's first phone number, retrying rate-limit errors.
     async fn send(&self, message: &Outgoing) -> Result<Sent, SendError> {
         let body = Self::body(message);
+        let url = self.url_for(message);
         let mut attempt = 0u32;
         loop {
             let resp = self
                 .http
-                .post(&self.url)
+                .post(url)
                 .bearer_auth(self.token.expose_secret())
                 .json(&body)
                 .send()
@@ -165,6 +190,39 @@ impl CustomerChannel for GraphSender {
             return Err(SendError::Api { code, message });
         }
     }
+
+    /// `POST {base}/{phone_number_id}/thread_control` with `X-API-Version: 1.0.0`; the number the
+    /// conversation runs on when known, else the company's first.
+    async fn thread_control(
+        &self,
+        phone_number_id: Option<&str>,
+        user: &ContactId,
+        action: &ThreadAction,
+    ) -> Result<(), SendError> {
+        let pnid = phone_number_id.unwrap_or(&self.phone_number_id);
+        let url = format!("{}/{pnid}/thread_control", self.thread_control_base);
+        let resp = self
+            .http
+            .post(&url)
+            .bearer_auth(self.token.expose_secret())
+            .header("X-API-Version", "1.0.0")
+            .json(&thread_control_body(user, action))
+            .send()
+            .await
+            .map_err(|e| SendError::Transport(e.without_url().to_string()))?;
+        let status = resp.status();
+        let v: Value = resp.json().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok(());
+        }
+        Err(SendError::Api {
+            code: v["error"]["code"].as_i64().unwrap_or(0),
+            message: v["error"]["message"]
+                .as_str()
+                .unwrap_or("thread control refused")
+                .to_owned(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -183,5 +241,18 @@ mod tests {
         assert_eq!(b["template"]["components"][0]["parameters"][0]["text"], "Maria");
         let bsuid = ContactId::parse("US.13491208655302741918").unwrap();
         assert_eq!(text_body(&bsuid, "x")["recipient"], "US.13491208655302741918");
+        let pass = thread_control_body(
+            &to,
+            &ThreadAction::Pass {
+                target_role: "ai_agent".into(),
+            },
+        );
+        assert_eq!(
+            pass,
+            json!({ "messaging_product": "whatsapp", "action": "pass", "to": "+5215512345678", "control_pass": { "target_role": "ai_agent" } })
+        );
+        let release = thread_control_body(&bsuid, &ThreadAction::Release);
+        assert_eq!(release["recipient"], "US.13491208655302741918");
+        assert!(release.get("to").is_none() && release.get("control_pass").is_none());
     }
 }

@@ -55,11 +55,11 @@ pub async fn verify(State(app): State<AppState>, Query(q): Query<HashMap<String,
 
 /// What one POST did, for logs.
 #[derive(Debug, Default)]
-struct Outcome {
-    accepted: u32,
-    duplicates: u32,
-    statuses: u32,
-    dead: u32,
+pub(super) struct Outcome {
+    pub(super) accepted: u32,
+    pub(super) duplicates: u32,
+    pub(super) statuses: u32,
+    pub(super) dead: u32,
 }
 
 /// Meta's Cloud API webhook. The signature is checked over the raw body before anything is
@@ -102,9 +102,20 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Byte
     let mut outcome = Outcome::default();
     for entry in &envelope.entry {
         for change in &entry.changes {
-            if change.field != "messages" {
-                counter!("dossier_webhook_changes_ignored_total", "field" => change.field.clone()).increment(1);
-                continue;
+            match change.field.as_str() {
+                "messages" => {}
+                "standby" | "messaging_handovers" | "smb_message_echoes" | "history" => {
+                    super::events::receive(&app, &change.field, &change.value, &mut outcome).await?;
+                    continue;
+                }
+                "template_category_update" => {
+                    super::events::template_category(&app, entry.id.as_deref(), &change.value, &mut outcome).await?;
+                    continue;
+                }
+                _ => {
+                    counter!("dossier_webhook_changes_ignored_total", "field" => change.field.clone()).increment(1);
+                    continue;
+                }
             }
             let value = match parse_messages_value(&change.value) {
                 Ok(v) => v,
@@ -136,10 +147,21 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Byte
                 counter!("dossier_webhook_value_errors_total").increment(value.errors.len() as u64);
             }
             for m in &value.messages {
-                match store_message(&app, &company, m, &value.contacts).await? {
-                    Stored::New => outcome.accepted += 1,
-                    Stored::Duplicate => outcome.duplicates += 1,
-                    Stored::Dead => outcome.dead += 1,
+                match store_message(&app, &company, m, &value.contacts, None).await? {
+                    (Stored::New, Some(contact)) => {
+                        outcome.accepted += 1;
+                        // Routing gave this message to dossier (after a `release`, say): only
+                        // checked for companies that use routing, so others keep one round trip.
+                        if crate::copilot::thread::uses_routing(&company)
+                            && let Some(ts) = m.timestamp.to_timestamp()
+                            && let Err(e) = crate::copilot::thread::on_routed(&app, &company, &contact, ts, pnid).await
+                        {
+                            tracing::warn!(error = %e, "could not update the thread state");
+                        }
+                    }
+                    (Stored::New, None) => outcome.accepted += 1,
+                    (Stored::Duplicate, _) => outcome.duplicates += 1,
+                    (Stored::Dead, _) => outcome.dead += 1,
                 }
             }
             for s in &value.statuses {
@@ -157,18 +179,21 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Byte
     Ok("ok")
 }
 
-enum Stored {
+pub(super) enum Stored {
     New,
     Duplicate,
     Dead,
 }
 
-async fn store_message(
+/// Stores one customer message (from `messages`, or a `standby` copy when `source` says so);
+/// returns what happened and the contact it was stored for.
+pub(super) async fn store_message(
     app: &AppState,
     company: &CompanyId,
     m: &WaMessage,
     contacts: &[super::payload::WaContact],
-) -> Result<Stored, ApiError> {
+    source: Option<&'static str>,
+) -> Result<(Stored, Option<ContactId>), ApiError> {
     // The contact block that belongs to this sender (by wa_id or user id), else the only one.
     let block = contacts
         .iter()
@@ -181,7 +206,7 @@ async fn store_message(
         Some(Ok(c)) => c,
         Some(Err(e)) => {
             dead_letter(app, &format!("message {}: sender id: {e}", m.id), &m.id).await?;
-            return Ok(Stored::Dead);
+            return Ok((Stored::Dead, None));
         }
         None => {
             dead_letter(
@@ -190,27 +215,38 @@ async fn store_message(
                 &m.id,
             )
             .await?;
-            return Ok(Stored::Dead);
+            return Ok((Stored::Dead, None));
         }
     };
-    let message = match m.to_message() {
+    let mut message = match m.to_message() {
         Ok(msg) => msg,
         Err(e) => {
             dead_letter(app, &format!("message {}: {e}", m.id), &m.id).await?;
-            return Ok(Stored::Dead);
+            return Ok((Stored::Dead, None));
         }
     };
+    if let Some(source) = source {
+        mark_source(&mut message, source);
+    }
     let update = ContactUpdate {
         profile_name: block.and_then(|b| b.profile.as_ref()).and_then(|p| p.name.clone()),
         wa_id,
         user_id,
     };
-    Ok(
-        match ingest(app, "whatsapp", company, &contact, &message, &update).await? {
-            crate::store::Appended::New => Stored::New,
-            crate::store::Appended::Duplicate => Stored::Duplicate,
-        },
-    )
+    let stored = match ingest(app, source.unwrap_or("whatsapp"), company, &contact, &message, &update).await? {
+        crate::store::Appended::New => Stored::New,
+        crate::store::Appended::Duplicate => Stored::Duplicate,
+    };
+    Ok((stored, Some(contact)))
+}
+
+/// Records where a message came from in its `detail.source` (see [`crate::store::message_source`]).
+pub(super) fn mark_source(message: &mut dossier_core::Message, source: &str) {
+    let mut detail = message.detail.take().unwrap_or_else(|| serde_json::json!({}));
+    if let Some(o) = detail.as_object_mut() {
+        o.insert("source".into(), serde_json::Value::String(source.to_owned()));
+    }
+    message.detail = Some(detail);
 }
 
 async fn store_status(app: &AppState, company: &CompanyId, s: &WaStatus) -> Result<bool, ApiError> {
@@ -235,10 +271,47 @@ async fn store_status(app: &AppState, company: &CompanyId, s: &WaStatus) -> Resu
     };
     app.store.record_status(company, &contact, &id, &update).await?;
     counter!("dossier_webhook_statuses_total", "status" => s.status.clone()).increment(1);
+    if let Some(pricing) = s.pricing() {
+        store_pricing(app, company, &contact, &id, pricing).await?;
+    }
     Ok(true)
 }
 
-async fn dead_letter(app: &AppState, reason: &str, payload: &str) -> Result<(), ApiError> {
+/// Keeps what Meta says an outgoing message is billed as (`pricing.category`, `pricing_model`) on
+/// the message itself: statuses keep only the highest-ranked state, and `read` comes without
+/// `pricing`, so the pricing of `sent`/`delivered` would otherwise be lost.
+async fn store_pricing(
+    app: &AppState,
+    company: &CompanyId,
+    contact: &ContactId,
+    id: &MessageId,
+    pricing: serde_json::Value,
+) -> Result<(), ApiError> {
+    let Some(mut m) = app
+        .store
+        .messages_by_id(company, contact, std::slice::from_ref(id))
+        .await?
+        .into_iter()
+        .next()
+    else {
+        return Ok(());
+    };
+    let mut detail = m.detail.take().unwrap_or_else(|| serde_json::json!({}));
+    if detail.get("pricing") == Some(&pricing) {
+        m.detail = Some(detail);
+        return Ok(());
+    }
+    if let Some(o) = detail.as_object_mut() {
+        o.insert("pricing".into(), pricing);
+    }
+    m.detail = Some(detail);
+    // The stored body carries no delivery state of its own: statuses are applied on read.
+    m.status = None;
+    app.store.replace_message(company, contact, &m).await?;
+    Ok(())
+}
+
+pub(super) async fn dead_letter(app: &AppState, reason: &str, payload: &str) -> Result<(), ApiError> {
     tracing::warn!(reason, "webhook content dead-lettered");
     counter!("dossier_webhook_messages_total", "outcome" => "dead_lettered").increment(1);
     app.store.dead_letter(DeadKind::Webhooks, reason, payload).await?;

@@ -119,6 +119,7 @@ async fn new_draft(
         let llm = llm::llm_draft(app.llm_env(), rt, settings, profile, &inputs.recent, instructions).await;
         draft = compose::prefer_llm(draft, llm, settings.provider.as_str(), profile, &inputs.recent);
     }
+    let extras = extras(app, rt, company, contact, inputs.record.as_ref()).await;
     for _ in 0..8 {
         let current = load(app, company, contact).await?;
         let (mut expected, seq) = match &current {
@@ -152,11 +153,15 @@ async fn new_draft(
             wamid: None,
             note: None,
             window_closed: false,
-            template_offer: rt.config.whatsapp.template.as_ref().map(|t| t.name.clone()),
+            template_offer: extras.template_offer.clone(),
             for_pos,
             gloss: (!draft.gloss.is_empty() && draft.gloss != draft.text).then(|| draft.gloss.clone()),
             asks: draft.asks.clone(),
             set_aside: draft.note.clone(),
+            held_by: extras.held_by.clone(),
+            hand_back_to: None,
+            cost: Some(extras.cost.clone()),
+            template_blocked: extras.template_blocked.clone(),
         };
         if save(app, company, contact, expected, &new).await? {
             metrics::counter!("dossier_drafts_total", "outcome" => "drafted").increment(1);
@@ -164,6 +169,49 @@ async fn new_draft(
         }
     }
     anyhow::bail!("the draft kept changing under us")
+}
+
+/// What a new draft's card says beyond the text: who handles the conversation, what approving
+/// costs, and which template may be offered (and why not).
+struct Extras {
+    held_by: Option<String>,
+    cost: String,
+    template_offer: Option<String>,
+    template_blocked: Option<String>,
+}
+
+async fn extras(
+    app: &App,
+    rt: &CompanyRuntime,
+    company: &CompanyId,
+    contact: &ContactId,
+    record: Option<&ContactRecord>,
+) -> Extras {
+    let held_by = match crate::copilot::thread::load(app, company, contact).await {
+        Ok(t) => t.and_then(|t| t.held_by()),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the thread state");
+            None
+        }
+    };
+    let service = crate::config::MessageCategory::Service;
+    let estimate = crate::copilot::cost::estimate(&rt.config.whatsapp.rates, service, contact, record);
+    let (template_offer, template_blocked) = match &rt.config.whatsapp.template {
+        Some(t) => {
+            let category = crate::copilot::templates::category(app, company, t).await;
+            match crate::copilot::templates::blocked(category, contact, record) {
+                Some(why) => (None, Some(format!("Template `{}` is not offered: {why}", t.name))),
+                None => (Some(t.name.clone()), None),
+            }
+        }
+        None => (None, None),
+    };
+    Extras {
+        held_by,
+        cost: crate::copilot::cost::card_line(estimate.as_ref(), service),
+        template_offer,
+        template_blocked,
+    }
 }
 
 /// Posts the draft's card to every drafts channel of the company and records where.

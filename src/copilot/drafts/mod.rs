@@ -95,6 +95,20 @@ pub struct Draft {
     /// Why the LLM's draft was set aside for this builtin one, shown on the card.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set_aside: Option<String>,
+    /// Who handles the conversation when it is not dossier (Conversation Routing): the card then
+    /// says so and offers only "Take over and send" (see [`crate::copilot::thread`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_by: Option<String>,
+    /// Who the thread was taken over from by this draft's send: the card offers "Hand back".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hand_back_to: Option<String>,
+    /// What approving costs (the rate card's estimate), one line for the card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<String>,
+    /// Why the company's template is not offered to this customer (a marketing template to a +1
+    /// number, an authentication template to a contact known only by its business-scoped id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_blocked: Option<String>,
 }
 
 /// What a renderer needs to show a draft.

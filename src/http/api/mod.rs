@@ -4,4 +4,5 @@ pub mod drafts;
 pub mod messages;
 pub mod profile;
 pub mod settings;
+pub mod spend;
 pub mod tools;

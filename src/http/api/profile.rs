@@ -40,7 +40,7 @@ pub async fn load_profile(app: &AppState, company: &CompanyId, contact: &Contact
 #[utoipa::path(
     get, path = "/v1/companies/{company}/contacts/{contact}/profile", tag = "profiles",
     params(("company" = CompanyId, Path), ("contact" = ContactId, Path), ProfileQuery),
-    responses((status = 200, body = Profile), TenantErrors),
+    responses((status = 200, body = ProfileReply), TenantErrors),
     security(("bearer" = []))
 )]
 pub async fn get_profile(
@@ -48,14 +48,68 @@ pub async fn get_profile(
     State(app): State<AppState>,
     Path((_, contact)): Path<(String, String)>,
     query: Result<Query<ProfileQuery>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<AppJson<Profile>> {
+) -> ApiResult<AppJson<ProfileReply>> {
     let contact = contact_id(contact)?;
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let mut p = load_profile(&app, &company, &contact).await?;
+    let mut profile = load_profile(&app, &company, &contact).await?;
     if !q.trail {
-        p.trail.clear();
+        profile.trail.clear();
     }
-    Ok(AppJson(p))
+    let conversation = conversation(&app, &company, &contact).await?;
+    Ok(AppJson(ProfileReply { profile, conversation }))
+}
+
+/// The profile, and who handles the conversation now.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ProfileReply {
+    #[serde(flatten)]
+    pub profile: Profile,
+    pub conversation: Conversation,
+}
+
+/// Who handles the conversation (Conversation Routing).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Conversation {
+    pub handled_by: crate::copilot::thread::Handler,
+    /// Whether any routing event was seen; without one, dossier is the only responder.
+    pub routing: bool,
+    /// The other responder's role, as Meta names it (`ai_agent`, `primary`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub since: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<crate::copilot::thread::Via>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// Who handles the conversation now (Conversation Routing): `dossier` or `other` with the other
+/// responder's role, since when and how ownership last changed. Without any routing event,
+/// dossier is the only responder.
+async fn conversation(app: &AppState, company: &CompanyId, contact: &ContactId) -> ApiResult<Conversation> {
+    let t = crate::copilot::thread::load(app, company, contact)
+        .await
+        .map_err(ApiError::Internal)?;
+    Ok(match t {
+        None => Conversation {
+            handled_by: crate::copilot::thread::Handler::Dossier,
+            routing: false,
+            role: None,
+            since: None,
+            via: None,
+            description: None,
+        },
+        Some(t) => Conversation {
+            description: Some(t.describe()),
+            handled_by: t.handler,
+            routing: true,
+            role: t.role,
+            since: Some(t.since),
+            via: Some(t.via),
+        },
+    })
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -270,7 +270,11 @@ impl RedisStore {
             .arg(message.id.as_str())
             .arg(message.timestamp.as_second())
             .arg(json)
-            .arg(if message.is_inbound() { "1" } else { "0" })
+            .arg(match (message.is_inbound(), opens_window(message)) {
+                (true, true) => "1",
+                (true, false) => "2",
+                (false, _) => "0",
+            })
             .arg(update.profile_name.as_deref().unwrap_or(""))
             .arg(update.wa_id.as_deref().unwrap_or(""))
             .arg(update.user_id.as_deref().unwrap_or(""))
@@ -495,6 +499,19 @@ impl Store for RedisStore {
             .flatten()
             .map(|r| serde_json::from_str(&r).map_err(corrupt))
             .collect()
+    }
+
+    async fn replace_message(&self, company: &CompanyId, contact: &ContactId, message: &Message) -> StoreResult<bool> {
+        let _t = timed("replace_message");
+        let json = serde_json::to_string(message).map_err(corrupt)?;
+        let n: i64 = Script::new(REPLACE_LUA)
+            .key(self.ck(company, contact, "msg"))
+            .arg(message.id.as_str())
+            .arg(json)
+            .invoke_async(&mut self.c())
+            .await
+            .map_err(unavailable)?;
+        Ok(n == 1)
     }
 
     async fn snapshot(

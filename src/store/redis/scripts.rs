@@ -2,7 +2,8 @@
 
 pub(super) const APPEND_LUA: &str = r#"
 -- KEYS: seen, arr, log, msg, contact, queued [, company index [, job stream]]
--- ARGV: ttl, message id, ts seconds, message json, inbound (1/0), profile_name, wa_id, user_id,
+-- ARGV: ttl, message id, ts seconds, message json, inbound (1, 2 = inbound that does not open
+--       the window, 0 = outbound), profile_name, wa_id, user_id,
 --       contact id, queued ttl (0 = no analysis) [, job json]
 -- Returns 0 (duplicate), 1 (stored; nothing more to do) or 2 (stored; the caller queues the job).
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
@@ -18,9 +19,9 @@ if ARGV[8] ~= '' then redis.call('HSET', c, 'user_id', ARGV[8]) end
 local seen = redis.call('HMGET', c, 'first_seen', 'last_seen', 'last_inbound')
 if ts <= tonumber(seen[1] or ARGV[3]) then redis.call('HSET', c, 'first_seen', ARGV[3]) end
 if ts >= tonumber(seen[2] or ARGV[3]) then redis.call('HSET', c, 'last_seen', ARGV[3]) end
-if ARGV[5] == '1' then
+if ARGV[5] ~= '0' then
   redis.call('HINCRBY', c, 'in', 1)
-  if ts >= tonumber(seen[3] or ARGV[3]) then redis.call('HSET', c, 'last_inbound', ARGV[3]) end
+  if ARGV[5] == '1' and ts >= tonumber(seen[3] or ARGV[3]) then redis.call('HSET', c, 'last_inbound', ARGV[3]) end
 else
   redis.call('HINCRBY', c, 'out', 1)
 end
@@ -123,3 +124,10 @@ return #due
 
 /// Most messages one snapshot returns (a rebuild of a longer conversation folds its newest part).
 pub(super) const SNAPSHOT_MAX: usize = 100_000;
+
+pub(super) const REPLACE_LUA: &str = r#"
+-- KEYS: msg   ARGV: message id, message json. Only an existing message is replaced.
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"#;
