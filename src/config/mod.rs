@@ -325,11 +325,23 @@ pub const SERVICE_SECRET_VARS: [&str; 9] = [
 ];
 /// Env variables under the `DOSSIER_` prefix that are secrets or switches, not file keys.
 const ENV_NOT_KEYS: [&str; 2] = ["ADMIN_TOKEN", "CONFIG"];
+/// `DOSSIER_TEST_*` (the test suite's endpoints) and `DOSSIER_CI_*` (the CI script's own) are
+/// not configuration either; every other unknown `DOSSIER_` variable is refused as a typo.
+fn env_is_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    !k.starts_with("test_") && !k.starts_with("ci_")
+}
 
 impl Settings {
     /// Loads and validates `dir/dossier.toml`, environment overrides and `dir/companies/*.toml`.
     pub fn load(dir: &Path) -> Result<Settings, ConfigError> {
-        Settings::load_with(dir, Env::prefixed("DOSSIER_").split("__").ignore(&ENV_NOT_KEYS))
+        Settings::load_with(
+            dir,
+            Env::prefixed("DOSSIER_")
+                .split("__")
+                .ignore(&ENV_NOT_KEYS)
+                .filter(|k| env_is_key(k.as_str())),
+        )
     }
 
     /// For the offline commands (`analyze`, `eval`, `tools`): a missing configuration folder
