@@ -720,6 +720,20 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
+    fn test_and_ci_variables_are_not_keys_but_typos_are_refused() {
+        let d = tmp();
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("DOSSIER_TEST_OPENAI_URL", "http://127.0.0.1:18555/v1");
+            jail.set_env("DOSSIER_CI_CACHE", "/tmp/x");
+            assert!(Settings::load(&d).is_ok());
+            jail.set_env("DOSSIER_SERVR__LISTEN", "127.0.0.1:1");
+            assert!(Settings::load(&d).is_err(), "a misspelt section is still refused");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn two_companies_cannot_share_a_phone_number() {
         let d = tmp();
         let c = |id: &str| format!("id = \"{id}\"\nname = \"X\"\n[whatsapp]\nphone_number_ids = [\"123\"]\n");
