@@ -212,21 +212,29 @@ pub async fn page(
     headers: HeaderMap,
     Query(q): Query<PanelQuery>,
 ) -> ApiResult<Response> {
-    let (id, panel) = authorize(&app, &company, &headers, q.key.as_deref())?;
-    let view = view_for(&app, &id, panel, q.contact.as_deref()).await?;
-    html(&app, &company, panel, "panel/page.html.j2", view).await
+    render_contact(&app, &company, &headers, &q, "panel/page.html.j2").await
 }
 
-/// `GET /panel/{company}/view`: the contact's view alone.
+/// `GET /panel/{company}/view`: the contact's view alone (what a live update fetches).
 pub async fn view(
     State(app): State<AppState>,
     Path(company): Path<String>,
     headers: HeaderMap,
     Query(q): Query<PanelQuery>,
 ) -> ApiResult<Response> {
-    let (id, panel) = authorize(&app, &company, &headers, q.key.as_deref())?;
-    let view = view_for(&app, &id, panel, q.contact.as_deref()).await?;
-    html(&app, &company, panel, "panel/view.html.j2", view).await
+    render_contact(&app, &company, &headers, &q, "panel/view.html.j2").await
+}
+
+async fn render_contact(
+    app: &AppState,
+    company: &str,
+    headers: &HeaderMap,
+    q: &PanelQuery,
+    template: &str,
+) -> ApiResult<Response> {
+    let (id, panel) = authorize(app, company, headers, q.key.as_deref())?;
+    let view = view_for(app, &id, panel, q.contact.as_deref()).await?;
+    html(app, company, panel, template, view).await
 }
 
 /// `GET /panel/{company}/events`: `change` whenever the contact's profile or draft is written.
