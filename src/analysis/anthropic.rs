@@ -384,10 +384,19 @@ mod tests {
         bad_stage["stage"]["value"] = json!("closing");
         let mut bad_money = extraction();
         bad_money["budget"]["currency"] = json!("US dollars");
+        // A value outside the contract is dropped with its reason, the rest kept.
+        for (bad, why) in [(bad_stage, "unknown stage `closing`"), (bad_money, "budget currency")] {
+            let server = MockServer::start().await;
+            Mock::given(method("POST"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(tool_use_answer(bad)))
+                .mount(&server)
+                .await;
+            let ext = provider(&server).extract(&input(&p, &msgs, &st, &cat)).await.unwrap();
+            assert_eq!(ext.dropped.len(), 1);
+            assert!(ext.dropped[0].starts_with(why), "{:?}", ext.dropped);
+        }
         let cases = [
             text_answer("I think she wants a Corolla."),
-            tool_use_answer(bad_stage),
-            tool_use_answer(bad_money),
             tool_use_answer(json!("not an object")),
             json!({"type": "message", "content": [], "stop_reason": "max_tokens"}),
             json!({"type": "message"}),

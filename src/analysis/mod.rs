@@ -97,6 +97,9 @@ pub struct Extraction {
     /// The company's own fields, by name (those the messages show).
     #[serde(default)]
     pub custom: std::collections::BTreeMap<String, WithEvidence<String>>,
+    /// Values validation dropped, with why (not part of the model's answer).
+    #[serde(skip)]
+    pub dropped: Vec<String>,
 }
 
 /// Why a provider gave no usable answer. The caller falls back to the baseline and says why.

@@ -65,6 +65,8 @@ impl Negotiated {
 
 /// The tool a server without structured outputs is made to call with the extraction.
 const RECORD_TOOL: &str = "record_profile";
+/// Output bound of the fallback modes: a profile extraction is a few hundred tokens.
+const FALLBACK_MAX_TOKENS: u32 = 2048;
 
 pub struct OpenAiProvider {
     negotiated: std::sync::Arc<Negotiated>,
@@ -125,6 +127,9 @@ impl OpenAiProvider {
     }
 
     /// The extraction request in `mode`.
+    ///
+    /// Only the first mode is sent exactly as OpenAI documents it; the fallbacks carry what
+    /// local servers need.
     fn extract_body(&self, mode: Mode, system: &str, user: &str, schema: &Value) -> Value {
         let mut body = match mode {
             Mode::JsonSchema => json!({
@@ -140,7 +145,12 @@ impl OpenAiProvider {
                         "{system}\n\nAnswer with one JSON object that follows this JSON Schema, and nothing else:\n{schema}")},
                     {"role": "user", "content": user},
                 ],
-                "response_format": {"type": "json_object"},
+                // `schema` beside `json_object` is how llama.cpp, llama-cpp-python and LM
+                // Studio constrain the JSON (a grammar); servers that do not know it ignore it.
+                "response_format": {"type": "json_object", "schema": schema},
+                // Reached only where `json_schema` was refused (not OpenAI, whose reasoning
+                // models refuse `max_tokens`): a bound, so a looping local model stops.
+                "max_tokens": FALLBACK_MAX_TOKENS,
             }),
             Mode::ForcedTool => json!({
                 "model": self.model,
@@ -150,6 +160,7 @@ impl OpenAiProvider {
                     "description": "Record what the messages show about the customer. Null or [] for what they do not show.",
                     "parameters": schema }}],
                 "tool_choice": {"type": "function", "function": {"name": RECORD_TOOL}},
+                "max_tokens": FALLBACK_MAX_TOKENS,
             }),
         };
         self.sampling(&mut body);
@@ -542,12 +553,10 @@ impl LlmProvider for OpenAiProvider {
                 let text = content_text(message).unwrap_or_default();
                 return finish_draft(&text, &redactor);
             }
-            // No `content: null`: some servers refuse it next to tool calls.
-            let mut turn = json!({"role": "assistant", "tool_calls": calls});
-            if let Some(text) = message.get("content").and_then(Value::as_str).filter(|t| !t.is_empty()) {
-                turn["content"] = json!(text);
-            }
-            messages.push(turn);
+            // Content always a string, "" when the model wrote none: llama.cpp refuses
+            // `content: null` beside tool calls, and its chat templates fail when it is absent.
+            let text = message.get("content").and_then(Value::as_str).unwrap_or_default();
+            messages.push(json!({"role": "assistant", "content": text, "tool_calls": calls}));
             for call in &calls {
                 let id = call.get("id").and_then(Value::as_str).unwrap_or_default();
                 let name = call
@@ -796,8 +805,7 @@ mod tests {
         let refusal = json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": null, "refusal": "I can't help with that."}, "finish_reason": "stop"}]});
         let cases = [
             completion("this is not json"),
-            completion(r#"{"stage": {"value": "closing", "evidence": []}}"#),
-            completion(r#"{"budget": {"amount": "25,000", "currency": "USD", "period": "total", "evidence": []}}"#),
+            completion(r#"{"interests": "Corolla"}"#),
             refusal,
             json!({"choices": []}),
             json!({"unexpected": true}),
@@ -813,6 +821,29 @@ mod tests {
                 .await
                 .unwrap_err();
             assert!(matches!(err, ProviderError::Invalid(_)), "{answer} → {err}");
+        }
+        // A value outside the contract is dropped with its reason, the rest kept.
+        for (answer, why) in [
+            (
+                completion(r#"{"stage": {"value": "closing", "evidence": []}, "urgency": "high"}"#),
+                "unknown stage `closing`",
+            ),
+            (
+                completion(
+                    r#"{"budget": {"amount": "25,000", "currency": "USD", "period": "total", "evidence": []}, "urgency": "high"}"#,
+                ),
+                "budget amount `25,000` is not a plain decimal",
+            ),
+        ] {
+            let server = MockServer::start().await;
+            Mock::given(method("POST"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(answer.clone()))
+                .mount(&server)
+                .await;
+            let ext = provider(&server).extract(&input(&p, &msgs, &st, &cat)).await.unwrap();
+            assert_eq!(ext.dropped, [why]);
+            assert!(ext.stage.is_none() && ext.budget.is_none());
+            assert_eq!(ext.urgency.as_deref(), Some("high"));
         }
         // Not JSON at all.
         let server = MockServer::start().await;
@@ -896,9 +927,9 @@ mod tests {
         let msgs_sent = second["messages"].as_array().unwrap();
         assert_eq!(msgs_sent[2]["role"], "assistant");
         assert_eq!(msgs_sent[2]["tool_calls"][0]["id"], "call_abc");
-        assert!(
-            msgs_sent[2].get("content").is_none_or(|c| !c.is_null()),
-            "no content: null beside tool calls"
+        assert_eq!(
+            msgs_sent[2]["content"], "",
+            "content is a string beside tool calls, never null or absent"
         );
         assert_eq!(body_of(&reqs[0])["tool_choice"], "auto", "tool_choice sent explicitly");
         assert_eq!(msgs_sent[3]["role"], "tool");

@@ -567,8 +567,15 @@ pub async fn overlay_llm(
                 let max = env.summary.summary_tokens * 4;
                 llm_summary = Some(text.chars().take(max).collect());
             }
-            if !ok {
-                profile.provider_note = Some("the model's answer was partly invalid; kept builtin values there".into());
+            if !ok || !x.dropped.is_empty() {
+                let why = if x.dropped.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", x.dropped.join("; "))
+                };
+                profile.provider_note = Some(format!(
+                    "the model's answer was partly invalid{why}; kept builtin values there"
+                ));
             }
         }
         Err(e) => {

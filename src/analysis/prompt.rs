@@ -300,11 +300,19 @@ pub fn parse_extraction(
     validate_extraction(ext, input)
 }
 
-fn bad(what: impl Into<String>) -> ProviderError {
-    ProviderError::Invalid(what.into())
+/// A model-written value quoted in a reason, cut short (reasons are shown on the card).
+fn short(v: &str) -> String {
+    let mut out: String = v.chars().take(40).collect();
+    if v.chars().count() > 40 {
+        out.push('…');
+    }
+    out
 }
 
 /// Checks an extraction against the contract and cleans what can be cleaned without guessing.
+/// A value outside the contract (an unknown stage, an amount that is not a number) is dropped,
+/// with the reason in `dropped`, and the rest kept: the builtin value stays in its place, and
+/// one bad field from a small local model does not throw its whole answer away.
 pub fn validate_extraction(mut ext: Extraction, input: &AnalysisInput<'_>) -> Result<Extraction, ProviderError> {
     let ids: HashSet<&str> = input.recent.iter().map(|m| m.id.as_str()).collect();
     let keep = |ev: &mut Vec<String>| {
@@ -312,48 +320,81 @@ pub fn validate_extraction(mut ext: Extraction, input: &AnalysisInput<'_>) -> Re
         ev.iter_mut().for_each(|id| *id = id.trim().to_owned());
         ev.dedup();
     };
+    let mut dropped = Vec::new();
 
+    if ext
+        .stage
+        .as_ref()
+        .is_some_and(|st| !input.stages.iter().any(|s| s == &st.value))
+    {
+        dropped.push(format!(
+            "unknown stage `{}`",
+            short(&ext.stage.take().map(|s| s.value).unwrap_or_default())
+        ));
+    }
     if let Some(stage) = &mut ext.stage {
-        if !input.stages.iter().any(|s| s == &stage.value) {
-            return Err(bad(format!("unknown stage `{}`", stage.value)));
-        }
         keep(&mut stage.evidence);
     }
+    if ext
+        .intent
+        .as_ref()
+        .is_some_and(|i| !INTENTS.contains(&i.value.as_str()))
+    {
+        dropped.push(format!(
+            "unknown intent `{}`",
+            short(&ext.intent.take().map(|i| i.value).unwrap_or_default())
+        ));
+    }
     if let Some(intent) = &mut ext.intent {
-        if !INTENTS.contains(&intent.value.as_str()) {
-            return Err(bad(format!("unknown intent `{}`", intent.value)));
-        }
         keep(&mut intent.evidence);
     }
-    if let Some(u) = &ext.urgency
-        && !["low", "normal", "high"].contains(&u.as_str())
+    if ext
+        .urgency
+        .as_ref()
+        .is_some_and(|u| !["low", "normal", "high"].contains(&u.as_str()))
     {
-        return Err(bad(format!("unknown urgency `{u}`")));
+        dropped.push(format!(
+            "unknown urgency `{}`",
+            short(&ext.urgency.take().unwrap_or_default())
+        ));
     }
-    if let Some(s) = &ext.sentiment
-        && !["negative", "neutral", "positive"].contains(&s.as_str())
+    if ext
+        .sentiment
+        .as_ref()
+        .is_some_and(|s| !["negative", "neutral", "positive"].contains(&s.as_str()))
     {
-        return Err(bad(format!("unknown sentiment `{s}`")));
+        dropped.push(format!(
+            "unknown sentiment `{}`",
+            short(&ext.sentiment.take().unwrap_or_default())
+        ));
     }
-    if let Some(b) = &mut ext.budget {
+    if let Some(mut b) = ext.budget.take() {
         let amount = Decimal::from_str(b.amount.trim())
             .ok()
-            .filter(|d| d.is_sign_positive() && b.amount.trim().chars().all(|c| c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| bad(format!("budget amount `{}` is not a plain decimal", b.amount)))?;
-        b.amount = amount.normalize().to_string();
-        b.currency = Currency::parse(&b.currency).map_err(bad)?.as_str().to_owned();
-        if b.period != "total" && b.period != "monthly" {
-            return Err(bad(format!("unknown budget period `{}`", b.period)));
+            .filter(|d| d.is_sign_positive() && b.amount.trim().chars().all(|c| c.is_ascii_digit() || c == '.'));
+        let currency = Currency::parse(&b.currency);
+        match (amount, currency) {
+            (None, _) => dropped.push(format!("budget amount `{}` is not a plain decimal", short(&b.amount))),
+            (_, Err(e)) => dropped.push(format!("budget currency: {e}")),
+            (Some(_), _) if b.period != "total" && b.period != "monthly" => {
+                dropped.push(format!("unknown budget period `{}`", short(&b.period)))
+            }
+            (Some(amount), Ok(currency)) => {
+                b.amount = amount.normalize().to_string();
+                b.currency = currency.as_str().to_owned();
+                keep(&mut b.evidence);
+                ext.budget = Some(b);
+            }
         }
-        keep(&mut b.evidence);
     }
-    if let Some(lang) = &mut ext.language {
+    if let Some(lang) = ext.language.take() {
         // `pt-BR` → `pt`: the profile keeps the language, not the region.
         let l = lang.trim().split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
-        if l.len() != 2 || !l.chars().all(|c| c.is_ascii_lowercase()) {
-            return Err(bad(format!("language `{lang}` is not an ISO 639-1 code")));
+        if l.len() == 2 && l.chars().all(|c| c.is_ascii_lowercase()) {
+            ext.language = Some(l);
+        } else {
+            dropped.push(format!("language `{}` is not an ISO 639-1 code", short(&lang)));
         }
-        *lang = l;
     }
     for f in [&mut ext.financing, &mut ext.trade_in].into_iter().flatten() {
         keep(&mut f.evidence);
@@ -391,6 +432,7 @@ pub fn validate_extraction(mut ext: Extraction, input: &AnalysisInput<'_>) -> Re
             *s = None;
         }
     }
+    ext.dropped = dropped;
     Ok(ext)
 }
 
@@ -599,18 +641,33 @@ pub(crate) mod tests {
         assert_eq!(ext.email.unwrap().value, "mariana@example.com");
         assert_eq!(ext.language.as_deref(), Some("es"));
 
+        // A value outside the contract is dropped with its reason; the rest is kept.
         for bad in [
-            json!({"stage": {"value": "closing", "evidence": []}}),
-            json!({"intent": {"value": "buy", "evidence": []}}),
-            json!({"urgency": "extreme"}),
-            json!({"budget": {"amount": "25,000", "currency": "USD", "period": "total"}}),
-            json!({"budget": {"amount": "-5", "currency": "USD", "period": "total"}}),
-            json!({"budget": {"amount": "25000", "currency": "dollars", "period": "total"}}),
-            json!({"budget": {"amount": "25000", "currency": "USD", "period": "weekly"}}),
-            json!({"language": "spanish"}),
-            json!({"interests": "Corolla"}),
-            json!("not an object"),
+            json!({"stage": {"value": "closing", "evidence": []}, "name": {"value": "Ana", "evidence": []}}),
+            json!({"intent": {"value": "buy", "evidence": []}, "name": {"value": "Ana", "evidence": []}}),
+            json!({"urgency": "extreme", "name": {"value": "Ana", "evidence": []}}),
+            json!({"budget": {"amount": "25,000", "currency": "USD", "period": "total"}, "name": {"value": "Ana", "evidence": []}}),
+            json!({"budget": {"amount": "-5", "currency": "USD", "period": "total"}, "name": {"value": "Ana", "evidence": []}}),
+            json!({"budget": {"amount": "hola", "currency": "USD", "period": "total"}, "name": {"value": "Ana", "evidence": []}}),
+            json!({"budget": {"amount": "25000", "currency": "dollars", "period": "total"}, "name": {"value": "Ana", "evidence": []}}),
+            json!({"budget": {"amount": "25000", "currency": "USD", "period": "weekly"}, "name": {"value": "Ana", "evidence": []}}),
+            json!({"language": "spanish", "name": {"value": "Ana", "evidence": []}}),
         ] {
+            let ext = parse_extraction(bad.clone(), &inp, &r).unwrap();
+            assert_eq!(ext.dropped.len(), 1, "{bad}: {:?}", ext.dropped);
+            assert!(
+                ext.stage.is_none() && ext.intent.is_none() && ext.urgency.is_none(),
+                "{bad}"
+            );
+            assert!(ext.budget.is_none() && ext.language.is_none(), "{bad}");
+            assert_eq!(
+                ext.name.map(|n| n.value).as_deref(),
+                Some("Ana"),
+                "{bad}: the rest is kept"
+            );
+        }
+        // What does not have the contract's shape at all is refused whole.
+        for bad in [json!({"interests": "Corolla"}), json!("not an object")] {
             assert!(
                 matches!(parse_extraction(bad.clone(), &inp, &r), Err(ProviderError::Invalid(_))),
                 "{bad}"

@@ -24,8 +24,10 @@ fn object(properties: Value, required: &[&str]) -> Value {
     })
 }
 
+/// An amount as a decimal string. No `pattern`: some servers people run (llama.cpp) crash on
+/// regexes in a tool schema; the tools parse the amount and answer a clear error instead.
 fn money(description: &str) -> Value {
-    json!({ "type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$", "description": description })
+    json!({ "type": "string", "description": format!("{description} A decimal number as a string: digits and an optional point, e.g. \"1500\" or \"1500.50\".") })
 }
 
 fn condition() -> Value {
