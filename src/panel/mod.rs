@@ -308,21 +308,23 @@ pub async fn action(
     AppJson(body): AppJson<ActionIn>,
 ) -> ApiResult<Response> {
     let (id, panel) = authorize(&app, &company, &headers, q.key.as_deref())?;
+    // The agent's edit, if any: for Approve and for Take over and send alike.
+    let text = body.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    if let Some(t) = text
+        && t.chars().count() > crate::copilot::drafts::DRAFT_MAX
+    {
+        return Err(ApiError::Invalid(format!(
+            "the text is longer than {} characters",
+            crate::copilot::drafts::DRAFT_MAX
+        )));
+    }
+    let text = text.map(str::to_owned);
     let decision = match action.as_str() {
-        "approve" => {
-            let text = body.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
-            if let Some(t) = text
-                && t.chars().count() > crate::copilot::drafts::DRAFT_MAX
-            {
-                return Err(ApiError::Invalid(format!(
-                    "the text is longer than {} characters",
-                    crate::copilot::drafts::DRAFT_MAX
-                )));
-            }
-            Decision::Approve {
-                text: text.map(str::to_owned),
-            }
-        }
+        "approve" => Decision::Approve { text },
+        // Sending while another responder handles the conversation takes it over: only this
+        // explicit action does (a plain approve is refused and says why).
+        "takeover" => Decision::TakeOver { text },
+        "handback" => Decision::HandBack,
         "discard" => Decision::Discard,
         "template" => Decision::Template,
         other => return Err(ApiError::NotFound(format!("no draft action `{other}`"))),

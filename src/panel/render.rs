@@ -61,6 +61,13 @@ pub struct DraftView {
     pub actionable: bool,
     /// The window is closed and the company has a template to offer instead.
     pub template: Option<String>,
+    /// Another responder handles the conversation (Conversation Routing): sending takes it
+    /// over, so the only send button is "Take over and send".
+    pub held_by: Option<String>,
+    /// This draft's send took the thread over: "Hand back" returns it.
+    pub hand_back: bool,
+    /// What approving costs, from the company's rate card.
+    pub cost: Option<String>,
 }
 
 /// One contact's panel.
@@ -86,6 +93,8 @@ pub struct ContactView {
     pub summary: Option<String>,
     pub tool_facts: Vec<String>,
     pub draft: Option<DraftView>,
+    /// Who handles the conversation and since when, once any routing event was seen.
+    pub handled_by: Option<String>,
     pub context: String,
     pub updated: Option<String>,
 }
@@ -164,7 +173,14 @@ fn draft_view(d: &Draft) -> DraftView {
         intent: human(&d.intent),
         note: d.note.clone(),
         actionable: d.status == DraftStatus::Pending,
-        template: d.template_offer.clone().filter(|_| d.window_closed),
+        // A template send would take the thread too: none while another responder has it.
+        template: d
+            .template_offer
+            .clone()
+            .filter(|_| d.window_closed && d.held_by.is_none() && d.template_blocked.is_none()),
+        held_by: d.held_by.clone(),
+        hand_back: d.hand_back_to.is_some() && d.status == DraftStatus::Sent,
+        cost: d.cost.clone(),
     }
 }
 
@@ -176,10 +192,11 @@ pub async fn contact_view(
     reference: &str,
     show_phone: bool,
 ) -> anyhow::Result<Option<ContactView>> {
-    let (profile, record, draft) = tokio::try_join!(
+    let (profile, record, draft, thread) = tokio::try_join!(
         crate::analysis::pipeline::read_profile(app, company, contact),
         async { Ok(app.store.contact(company, contact).await?) },
         async { drafts::load(app, company, contact).await },
+        crate::copilot::thread::load(app, company, contact),
     )?;
     if profile.is_none() && record.is_none() {
         return Ok(None);
@@ -298,7 +315,16 @@ pub async fn contact_view(
         next_best_action: p.next_best_action.clone(),
         summary: p.summary.clone(),
         tool_facts: card.facts,
-        draft: draft.as_ref().map(|(_, d)| draft_view(d)),
+        draft: draft.as_ref().map(|(_, d)| {
+            let mut v = draft_view(d);
+            // Who holds the thread now, not when the draft was made.
+            v.held_by = thread.as_ref().and_then(|t| t.held_by());
+            if v.held_by.is_some() {
+                v.template = None;
+            }
+            v
+        }),
+        handled_by: thread.as_ref().map(|t| t.describe()),
         context: card.context,
         updated: p.updated_at.map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string()),
     }))
@@ -366,7 +392,11 @@ mod tests {
                 note: None,
                 actionable: true,
                 template: None,
+                held_by: None,
+                hand_back: false,
+                cost: Some("about 0.0085 USD (service, +52 rate)".into()),
             }),
+            handled_by: None,
             context: "3 in / 1 out · analysis: builtin".into(),
             updated: Some("2026-11-20 15:00 UTC".into()),
         }

@@ -291,3 +291,55 @@ async fn approve_edit_and_discard_are_the_copilots_own() {
     let r = app.action("approve", json!({ "seq": "x" }), PANEL_KEY).await;
     assert_eq!(r.status(), 422);
 }
+
+/// While another responder (Meta's agent) handles the conversation, the panel says who, offers
+/// only "Take over and send", refuses a plain approve, and sends on the explicit take-over.
+#[tokio::test]
+async fn the_panel_never_takes_a_thread_silently() {
+    let app = spawn_cw_app(false, &[HOST]).await;
+    app.post_event(&incoming(1, "wamid.T1", "Hola, ¿tienen el Toyota Corolla 2022?"))
+        .await;
+    app.drain_jobs().await;
+    let seq = app.draft_seq().await;
+    let contact = ContactId::parse(WA).unwrap();
+    dossier::copilot::thread::on_standby(&app.state, &acme(), &contact, jiff::Timestamp::now(), "1234567890")
+        .await
+        .unwrap();
+    let html = app
+        .panel(&format!("/panel/acme/view?key={PANEL_KEY}&contact={WA}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-field=\"handled_by\""), "{html}");
+    assert!(html.contains("data-action=\"takeover\""), "{html}");
+    assert!(!html.contains("data-action=\"approve\""), "{html}");
+    assert!(html.contains("Sending takes it over"), "{html}");
+
+    let r = app
+        .action("approve", json!({ "contact": WA, "seq": seq }), PANEL_KEY)
+        .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("data-status=\"pending\""), "{html}");
+    assert!(
+        app.graph.received_requests().await.unwrap().is_empty(),
+        "a plain approve sends nothing"
+    );
+
+    let r = app
+        .action(
+            "takeover",
+            json!({ "contact": WA, "seq": seq, "agent": "Diego" }),
+            PANEL_KEY,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("data-status=\"sent\""), "{html}");
+    assert_eq!(app.graph.received_requests().await.unwrap().len(), 1);
+    assert!(
+        html.contains("data-action=\"handback\""),
+        "hand back is offered after a take-over: {html}"
+    );
+}

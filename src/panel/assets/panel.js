@@ -127,7 +127,7 @@
       return;
     }
     var text = null;
-    if (action === "approve" && draft.classList.contains("editing")) {
+    if ((action === "approve" || action === "takeover") && draft.classList.contains("editing")) {
       text = draft.querySelector("textarea").value;
     }
     Array.prototype.forEach.call(draft.querySelectorAll("button"), function (x) { x.disabled = true; });
