@@ -266,7 +266,7 @@ impl Default for ServiceConfig {
                 concurrency: 8,
                 claim_idle_secs: 120,
                 max_attempts: 5,
-                block_ms: 1000,
+                block_ms: 500,
                 draft_concurrency: default_draft_concurrency(),
                 retry_base_ms: default_retry_base_ms(),
                 retry_max_secs: default_retry_max_secs(),
