@@ -97,3 +97,27 @@ async fn a_blocking_read_wakes_up_for_a_new_job() {
     assert_eq!(got.len(), 1);
     assert_eq!(parsed(&got[0]), job(1));
 }
+
+/// On a single node one blocking read covers every job stream: a job on any of them wakes an
+/// idle worker at once, not after the block time (a live panel waits for this).
+#[tokio::test]
+async fn a_blocking_read_wakes_for_a_job_on_any_stream() {
+    let app = spawn_app().await;
+    for i in 0..8u32 {
+        let store = app.store.clone();
+        let reader = tokio::spawn(async move {
+            let start = std::time::Instant::now();
+            let got = store.read_jobs(Queue::Analysis, "w", 10, 3_000).await.unwrap();
+            (got, start.elapsed())
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        job(100 + i).enqueue(app.store.as_ref()).await.unwrap();
+        let (got, waited) = reader.await.unwrap();
+        assert_eq!(got.len(), 1, "job {i}");
+        assert!(
+            waited < std::time::Duration::from_millis(1_500),
+            "job {i} waited {waited:?}"
+        );
+        app.store.ack(&got[0]).await.unwrap();
+    }
+}

@@ -30,7 +30,7 @@ impl RedisStore {
         &self,
         conn: &mut Conn,
         queue: Queue,
-        stream: &str,
+        streams: &[String],
         consumer: &str,
         count: usize,
         block_ms: Option<u64>,
@@ -46,7 +46,10 @@ impl RedisStore {
                 if let Some(b) = block_ms {
                     cmd.arg("BLOCK").arg(b);
                 }
-                cmd.arg("STREAMS").arg(stream).arg(">");
+                cmd.arg("STREAMS").arg(streams);
+                for _ in streams {
+                    cmd.arg(">");
+                }
                 let mut conn = conn.clone();
                 async move { cmd.query_async(&mut conn).await }
             })
@@ -98,7 +101,9 @@ impl RedisStore {
         block_ms: u64,
     ) -> StoreResult<Vec<Entry>> {
         // First a quick look at every stream, never taking more than `count` in all; then, if all
-        // are empty, block on one of them (rotating) so an idle worker costs Redis almost nothing.
+        // are empty, block until a job arrives: on a single node on all streams at once (a job on
+        // any wakes the worker at once); in a Cluster, where one command cannot span slots, on one
+        // stream, rotating, so a job elsewhere waits at most `block_ms`.
         let mut out = Vec::new();
         let start = self.next_block_stream.fetch_add(1, Ordering::Relaxed) as u32;
         for i in 0..self.streams {
@@ -109,16 +114,27 @@ impl RedisStore {
             let n = (start + i) % self.streams;
             let stream = self.stream_key(queue, n);
             out.extend(
-                self.xreadgroup(&mut self.c(), queue, &stream, consumer, left, None)
-                    .await?,
+                self.xreadgroup(
+                    &mut self.c(),
+                    queue,
+                    std::slice::from_ref(&stream),
+                    consumer,
+                    left,
+                    None,
+                )
+                .await?,
             );
         }
         if !out.is_empty() || block_ms == 0 || count == 0 {
             return Ok(out);
         }
-        let stream = self.stream_key(queue, start % self.streams);
+        let streams: Vec<String> = if self.is_cluster() {
+            vec![self.stream_key(queue, start % self.streams)]
+        } else {
+            (0..self.streams).map(|n| self.stream_key(queue, n)).collect()
+        };
         let mut conn = self.blocking[queue_slot(queue)].lock().await;
-        self.xreadgroup(&mut conn, queue, &stream, consumer, count, Some(block_ms))
+        self.xreadgroup(&mut conn, queue, &streams, consumer, count, Some(block_ms))
             .await
     }
 
