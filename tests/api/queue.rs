@@ -121,3 +121,50 @@ async fn a_blocking_read_wakes_for_a_job_on_any_stream() {
         app.store.ack(&got[0]).await.unwrap();
     }
 }
+
+/// A blocking read never hands out more jobs than asked for, whichever streams they are on.
+#[tokio::test]
+async fn a_blocking_read_takes_no_more_than_asked() {
+    let app = spawn_app().await;
+    for count in [1usize, 2, 3, 6] {
+        let store = app.store.clone();
+        let reader = tokio::spawn(async move { store.read_jobs(Queue::Analysis, "w", count, 2_000).await.unwrap() });
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        // Many jobs at once (one transaction), over every stream.
+        let mut c = redis::Client::open(redis_url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        let mut tx = redis::pipe();
+        tx.atomic();
+        for i in 0..24u32 {
+            tx.cmd("XADD")
+                .arg(format!("{}{{jobs:{}}}", app.prefix, i % 4))
+                .arg("*")
+                .arg("job")
+                .arg(job(1_000 * count as u32 + i).to_payload())
+                .ignore();
+        }
+        let () = tx.query_async(&mut c).await.unwrap();
+        let got = reader.await.unwrap();
+        assert!(
+            !got.is_empty() && got.len() <= count,
+            "asked {count}, got {}",
+            got.len()
+        );
+        // Drain the rest for the next round.
+        loop {
+            let more = app.store.read_jobs(Queue::Analysis, "w", 50, 0).await.unwrap();
+            if more.is_empty() {
+                break;
+            }
+            for e in &more {
+                app.store.ack(e).await.unwrap();
+            }
+        }
+        for e in &got {
+            app.store.ack(e).await.unwrap();
+        }
+    }
+}

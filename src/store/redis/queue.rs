@@ -128,13 +128,19 @@ impl RedisStore {
         if !out.is_empty() || block_ms == 0 || count == 0 {
             return Ok(out);
         }
-        let streams: Vec<String> = if self.is_cluster() {
-            vec![self.stream_key(queue, start % self.streams)]
+        // COUNT is per stream: block on at most `count` streams with `count / k` each, so even an
+        // answer that covered several streams would not hold more than the worker has slots for.
+        let k = if self.is_cluster() {
+            1
         } else {
-            (0..self.streams).map(|n| self.stream_key(queue, n)).collect()
+            (count as u32).min(self.streams).max(1)
         };
+        let per = (count / k as usize).max(1);
+        let streams: Vec<String> = (0..k)
+            .map(|i| self.stream_key(queue, (start + i) % self.streams))
+            .collect();
         let mut conn = self.blocking[queue_slot(queue)].lock().await;
-        self.xreadgroup(&mut conn, queue, &streams, consumer, count, Some(block_ms))
+        self.xreadgroup(&mut conn, queue, &streams, consumer, per, Some(block_ms))
             .await
     }
 
