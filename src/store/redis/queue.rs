@@ -130,6 +130,8 @@ impl RedisStore {
         }
         // COUNT is per stream: block on at most `count` streams with `count / k` each, so even an
         // answer that covered several streams would not hold more than the worker has slots for.
+        // (With fewer free slots than streams, some streams are left out of this block, rotating:
+        // a worker that busy reads again as soon as a slot frees.)
         let k = if self.is_cluster() {
             1
         } else {
