@@ -300,6 +300,25 @@ pub fn parse_extraction(
     validate_extraction(ext, input)
 }
 
+/// Empties `slot` when its value is outside the vocabulary, and says why in `dropped`.
+fn drop_unknown<T>(
+    slot: &mut Option<T>,
+    value: impl Fn(&T) -> &str,
+    known: impl Fn(&str) -> bool,
+    what: &str,
+    dropped: &mut Vec<String>,
+) {
+    let why = slot
+        .as_ref()
+        .map(&value)
+        .filter(|v| !known(v))
+        .map(|v| format!("unknown {what} `{}`", short(v)));
+    if let Some(why) = why {
+        dropped.push(why);
+        *slot = None;
+    }
+}
+
 /// A model-written value quoted in a reason, cut short (reasons are shown on the card).
 fn short(v: &str) -> String {
     let mut out: String = v.chars().take(40).collect();
@@ -322,52 +341,40 @@ pub fn validate_extraction(mut ext: Extraction, input: &AnalysisInput<'_>) -> Re
     };
     let mut dropped = Vec::new();
 
-    if ext
-        .stage
-        .as_ref()
-        .is_some_and(|st| !input.stages.iter().any(|s| s == &st.value))
-    {
-        dropped.push(format!(
-            "unknown stage `{}`",
-            short(&ext.stage.take().map(|s| s.value).unwrap_or_default())
-        ));
-    }
+    drop_unknown(
+        &mut ext.stage,
+        |s| &s.value,
+        |v| input.stages.iter().any(|s| s == v),
+        "stage",
+        &mut dropped,
+    );
     if let Some(stage) = &mut ext.stage {
         keep(&mut stage.evidence);
     }
-    if ext
-        .intent
-        .as_ref()
-        .is_some_and(|i| !INTENTS.contains(&i.value.as_str()))
-    {
-        dropped.push(format!(
-            "unknown intent `{}`",
-            short(&ext.intent.take().map(|i| i.value).unwrap_or_default())
-        ));
-    }
+    drop_unknown(
+        &mut ext.intent,
+        |i| &i.value,
+        |v| INTENTS.contains(&v),
+        "intent",
+        &mut dropped,
+    );
     if let Some(intent) = &mut ext.intent {
         keep(&mut intent.evidence);
     }
-    if ext
-        .urgency
-        .as_ref()
-        .is_some_and(|u| !["low", "normal", "high"].contains(&u.as_str()))
-    {
-        dropped.push(format!(
-            "unknown urgency `{}`",
-            short(&ext.urgency.take().unwrap_or_default())
-        ));
-    }
-    if ext
-        .sentiment
-        .as_ref()
-        .is_some_and(|s| !["negative", "neutral", "positive"].contains(&s.as_str()))
-    {
-        dropped.push(format!(
-            "unknown sentiment `{}`",
-            short(&ext.sentiment.take().unwrap_or_default())
-        ));
-    }
+    drop_unknown(
+        &mut ext.urgency,
+        |u| u,
+        |v| ["low", "normal", "high"].contains(&v),
+        "urgency",
+        &mut dropped,
+    );
+    drop_unknown(
+        &mut ext.sentiment,
+        |s| s,
+        |v| ["negative", "neutral", "positive"].contains(&v),
+        "sentiment",
+        &mut dropped,
+    );
     if let Some(mut b) = ext.budget.take() {
         let amount = Decimal::from_str(b.amount.trim())
             .ok()

@@ -37,6 +37,14 @@ pub struct AnalysisArgs {
     pub base_url: Option<String>,
 }
 
+/// The company a conversation file is for: its own `company`, else `--company`, else the demo's.
+pub(crate) fn company_of(conv: &Conversation, args: &AnalysisArgs) -> String {
+    conv.company
+        .clone()
+        .or(args.company.clone())
+        .unwrap_or_else(|| "demo-motors".into())
+}
+
 /// A company runtime for the CLI: its config (or defaults), with `--catalog` and `--provider` applied.
 pub(crate) fn runtime(settings: &Settings, company: &str, args: &AnalysisArgs) -> Result<CompanyRuntime, CliError> {
     let mut config = settings.company_or_default(company);
@@ -188,11 +196,7 @@ pub(crate) async fn analyze_conversation(
 pub async fn analyze(dir: &Path, file: &Path, args: AnalysisArgs) -> Result<(), CliError> {
     let settings = Settings::load_or_defaults(dir)?;
     let conv = read_conversation(file)?;
-    let company = conv
-        .company
-        .clone()
-        .or(args.company.clone())
-        .unwrap_or_else(|| "demo-motors".into());
+    let company = company_of(&conv, &args);
     let rt = runtime(&settings, &company, &args)?;
     let llm = CliLlm::new(&settings, &args)?;
     let profile = analyze_conversation(&settings, &llm, &rt, &conv, &company).await;
@@ -234,11 +238,7 @@ pub async fn eval(dir: &Path, data: &Path, args: AnalysisArgs, json: bool) -> Re
     let mut scores = Vec::new();
     let mut per_file = Vec::new();
     for (i, (file, conv, labels)) in pairs.iter().enumerate() {
-        let company = conv
-            .company
-            .clone()
-            .or(args.company.clone())
-            .unwrap_or_else(|| "demo-motors".into());
+        let company = company_of(conv, &args);
         if !runtimes.contains_key(&company) {
             runtimes.insert(company.clone(), runtime(&settings, &company, &args)?);
         }

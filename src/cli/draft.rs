@@ -3,7 +3,7 @@
 //! draft of a folder scored by the checks of §8 against labels that say what a good reply needs).
 
 use super::CliError;
-use super::analyze::{AnalysisArgs, CliLlm, analyze_conversation, read_conversation, runtime};
+use super::analyze::{AnalysisArgs, CliLlm, analyze_conversation, company_of, read_conversation, runtime};
 use crate::companies::CompanyRuntime;
 use crate::config::{ProviderKind, Settings};
 use crate::copilot::drafts::check::{self, Grounds};
@@ -64,11 +64,7 @@ pub async fn draft(
 ) -> Result<(), CliError> {
     let settings = Settings::load_or_defaults(dir)?;
     let conv = read_conversation(file)?;
-    let company = conv
-        .company
-        .clone()
-        .or(args.company.clone())
-        .unwrap_or_else(|| "demo-motors".into());
+    let company = company_of(&conv, &args);
     let rt = runtime(&settings, &company, &args)?;
     let llm = CliLlm::new(&settings, &args)?;
     let agent = compose::agent_language(agent_language.as_deref().or(Some(&rt.config.copilot.agent_language)));
@@ -427,11 +423,7 @@ pub async fn eval(dir: &Path, data: &Path, args: AnalysisArgs, json: bool) -> Re
             .map_err(|e| CliError::bad_input(format!("{}: not a labels file: {e}", lp.display())))?;
         let Some(dl) = labels.draft else { continue };
         let conv = read_conversation(&f)?;
-        let company = conv
-            .company
-            .clone()
-            .or(args.company.clone())
-            .unwrap_or_else(|| "demo-motors".into());
+        let company = company_of(&conv, &args);
         if !runtimes.contains_key(&company) {
             runtimes.insert(company.clone(), runtime(&settings, &company, &args)?);
         }
