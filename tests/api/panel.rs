@@ -327,6 +327,14 @@ async fn the_panel_never_takes_a_thread_silently() {
         "a plain approve sends nothing"
     );
 
+    // Another company's key can neither take the thread over nor hand it back.
+    for action in ["takeover", "handback"] {
+        let r = app
+            .action(action, json!({ "contact": WA, "seq": seq }), OTHER_PANEL_KEY)
+            .await;
+        assert_eq!(r.status(), 403, "{action}");
+    }
+    assert!(app.graph.received_requests().await.unwrap().is_empty());
     let r = app
         .action(
             "takeover",
@@ -342,4 +350,8 @@ async fn the_panel_never_takes_a_thread_silently() {
         html.contains("data-action=\"handback\""),
         "hand back is offered after a take-over: {html}"
     );
+    // A replayed take-over sends nothing more.
+    app.action("takeover", json!({ "contact": WA, "seq": seq }), PANEL_KEY)
+        .await;
+    assert_eq!(app.graph.received_requests().await.unwrap().len(), 1);
 }
