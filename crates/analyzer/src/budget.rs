@@ -313,7 +313,15 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
     // Trade-in.
     let none = m.has_pos(an, "trade_in.none");
     let cue = an.cat("trade_in.cue");
-    let has_cue = m.hits_of(cue).any(|h| !m.negated(an, h));
+    // A cue inside or after a "none" phrase of its clause ("ما بدي بدلها", "no tengo carro para
+    // dar a cuenta") is that refusal, not a trade-in.
+    let none_cat = an.cat("trade_in.none");
+    let has_cue = m.hits_of(cue).any(|h| {
+        !m.negated(an, h)
+            && !m
+                .hits_of(none_cat)
+                .any(|n| n.start <= h.start && m.doc.same_clause(n.start, h.start))
+    });
     if none && !has_cue {
         let t = st.trade_in.get_or_insert_with(TradeState::default);
         t.has = false;

@@ -86,7 +86,11 @@ fn variants(name: &str) -> Vec<String> {
             split.push(c);
             prev = Some(c);
         }
-        if split != t {
+        // "x 5" alone, "a 7", "r 8": a single letter and a number apart are a sum ("R$ 8 mil"),
+        // a size ("a 7 seater") or part of "4x4" far more often than the model; only longer
+        // letter parts split ("cx 5").
+        let single_letter = split.split(' ').next().is_some_and(|p| p.chars().count() == 1);
+        if split != t && !single_letter {
             out.push(split);
         }
     }
@@ -132,7 +136,8 @@ impl VehicleIndex {
             idx.models.push(ModelEntry {
                 make: make.to_owned(),
                 model: model.to_owned(),
-                ambiguous: ambiguous.contains(&key.1),
+                // A number alone ("500", "2008") is more often a sum or a year than a model.
+                ambiguous: ambiguous.contains(&key.1) || key.1.chars().all(|c| c.is_ascii_digit()),
                 make_idx: usize::MAX,
                 stock: Vec::new(),
                 bodies: Vec::new(),
@@ -768,6 +773,16 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     let settle_cat = an.cat("interest.settle");
     let settle_after_cat = an.cat("interest.settle_after");
     let n_words = m.doc.words.len();
+    // A trade-in message that describes a model with its mileage ("Would you take my car as part
+    // payment? It's a 2019 Qashqai, 78,000 km") describes the customer's own car.
+    let trade_msg = st.agent_asked_trade || m.hits_of(trade_cat).any(|h| !m.negated(an, h));
+    let mileage_cat = an.cat("trade_in.mileage");
+    let described_owned = |w: usize| {
+        trade_msg
+            && !m.doc.in_question(w)
+            && m.hits_of(mileage_cat)
+                .any(|h| m.doc.sentence.get(h.start) == m.doc.sentence.get(w))
+    };
     let mut settled: Option<String> = None;
     let mut wanted = Vec::new();
     for men in &mentions {
@@ -847,7 +862,7 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
         let possessed = m
             .hits_of(poss_cat)
             .any(|h| h.end <= men.start && men.start - h.end <= 3 && m.doc.same_clause(h.start, men.start));
-        let trade = trade || (answers_trade && possessed);
+        let trade = trade || (answers_trade && possessed) || described_owned(men.start);
         if trade || (possessed && !support_msg) {
             if !st.owned_models.contains(&key) {
                 push_capped(&mut st.owned_models, key.clone(), 4);
@@ -925,7 +940,14 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     for (make, model, start) in unlisted {
         let others = ordered_pair(an, m, "others.people", "others.wants", start);
         let traded = m.hits_of(trade_cat).any(|h| m.doc.same_clause(h.start, start));
-        if others || traded {
+        let possessed = m
+            .hits_of(poss_cat)
+            .any(|h| h.end <= start && start - h.end <= 3 && m.doc.same_clause(h.start, start));
+        if others || traded || described_owned(start) || (possessed && !support_msg) {
+            let key = vi.key_of(&make, &model);
+            if !others && !st.owned_models.contains(&key) {
+                push_capped(&mut st.owned_models, key, 4);
+            }
             continue;
         }
         let key = vi.key_of(&make, &model);

@@ -15,13 +15,17 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-const BUILTIN: [(&str, &str); 6] = [
+const BUILTIN: [(&str, &str); 7] = [
     ("common.toml", include_str!("../../../config/knowledge/common.toml")),
     ("en.toml", include_str!("../../../config/knowledge/en.toml")),
     ("es.toml", include_str!("../../../config/knowledge/es.toml")),
     ("pt.toml", include_str!("../../../config/knowledge/pt.toml")),
     ("ar.toml", include_str!("../../../config/knowledge/ar.toml")),
     ("vehicles.toml", include_str!("../../../config/knowledge/vehicles.toml")),
+    (
+        "vehicles-world.toml",
+        include_str!("../../../config/knowledge/vehicles-world.toml"),
+    ),
 ];
 
 /// Why a knowledge file was refused.

@@ -599,6 +599,8 @@ mod rules_tests;
 
 #[cfg(test)]
 mod rules6_tests;
+#[cfg(test)]
+mod rules7_tests;
 
 #[cfg(test)]
 pub(crate) mod tests_support {

@@ -1,0 +1,136 @@
+//! Round-7 rules (issue #11), each in several languages. Conversations here are made up; none
+//! is copied from a set.
+
+use crate::tests_support::*;
+
+fn interests(msgs: &[(&str, &str)]) -> Vec<String> {
+    run(msgs).interests.into_iter().map(|i| i.model).collect()
+}
+
+fn trade_in(msgs: &[(&str, &str)]) -> Option<bool> {
+    run(msgs).trade_in.map(|t| t.has)
+}
+
+#[test]
+fn a_trade_in_described_with_its_mileage_is_the_customers_car() {
+    assert_eq!(
+        interests(&[(
+            "in",
+            "I'm thinking about the Tucson you have listed. Would you take my car as part payment? It's a 2019 Nissan Rogue, 78,000 km"
+        )]),
+        vec!["Tucson"]
+    );
+    assert_eq!(
+        interests(&[(
+            "in",
+            "Me interesa la Tucson. ¿Aceptan mi carro como parte de pago? Es una Nissan Rogue 2019 con 78 mil km"
+        )]),
+        vec!["Tucson"]
+    );
+    assert_eq!(
+        interests(&[
+            ("in", "شفت التوسان عندكم، قديش سعرها؟"),
+            ("out", "31,900"),
+            ("in", "عندي هيونداي i30 موديل 2016 ماشية 140 ألف كيلو، بدي بدلها عليها")
+        ]),
+        vec!["Tucson"]
+    );
+}
+
+#[test]
+fn a_number_alone_is_no_model() {
+    // "٥٠٠ ألف درهم" is a budget, not a Fiat 500 (nor a Peugeot 2008 in "2008").
+    let p = run(&[
+        ("in", "أبا رنج روفر أو توسان"),
+        ("in", "بس صراحة ميزانيتي ٥٠٠ ألف درهم، ما أبا أزيد عنها"),
+    ]);
+    assert!(p.interests.iter().all(|i| !i.model.chars().all(|c| c.is_ascii_digit())));
+    assert!(p.budget.is_some());
+}
+
+#[test]
+fn a_trade_in_cue_inside_a_refusal_is_none() {
+    for text in [
+        "عندي سيارة قديمة بس رح بيعها لحالي، ما بدي بدلها",
+        "كاش، وما عندي سيارة أبدلها",
+        "Cash, and no car to trade",
+        "No tengo carro para dar a cuenta",
+    ] {
+        assert_eq!(
+            trade_in(&[("in", "I like the Tucson"), ("in", text)]),
+            Some(false),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn weekdays_are_no_names() {
+    for text in [
+        "Still nothing. It's Wednesday.",
+        "Ya es lunes y nada",
+        "Hoje é sexta",
+        "اليوم الخميس وما حد رد",
+    ] {
+        assert_eq!(run(&[("in", text)]).contact.name, None, "{text}");
+    }
+}
+
+#[test]
+fn a_model_ruled_out_in_words_of_taste_leaves_the_interests() {
+    let cases: [&[(&str, &str)]; 4] = [
+        &[
+            ("in", "I like the Tacoma and the Frontier"),
+            ("in", "The Frontier is too boxy for me, not my thing."),
+        ],
+        &[
+            ("in", "Me gustan la Tacoma y la Frontier"),
+            ("in", "La Frontier no me convence, no es para mí"),
+        ],
+        &[
+            ("in", "Gosto da Tacoma e da Frontier"),
+            ("in", "A Frontier não é pra mim"),
+        ],
+        &[
+            ("in", "عاجبتني التاكوما والفرونتير"),
+            ("in", "بصراحة استبعدت الفرونتير"),
+        ],
+    ];
+    for c in cases {
+        assert_eq!(interests(c), vec!["Tacoma"], "{c:?}");
+    }
+}
+
+#[test]
+fn an_escalation_after_a_fault_is_a_complaint() {
+    let cases: [&[(&str, &str)]; 4] = [
+        &[
+            ("in", "The Tucson I bought from you keeps showing a warning light"),
+            ("out", "Sorry, bring it in"),
+            (
+                "in",
+                "I already did. Nobody called. I want to speak to someone in charge",
+            ),
+        ],
+        &[
+            ("in", "La Tucson que les compré dejó de enfriar"),
+            ("out", "Tráigala al taller"),
+            ("in", "Ya la llevé y nadie me ha llamado. Quiero hablar con el gerente"),
+        ],
+        &[
+            ("in", "A Tucson que comprei com vocês parou de funcionar o ar"),
+            ("out", "Traga na oficina"),
+            ("in", "Já levei e ninguém me ligou. Quero falar com o gerente"),
+        ],
+        &[
+            ("in", "التوسان اللي اشتريتها منكم الشاشة تعلق وما تشتغل"),
+            ("out", "نعتذر، جيبها الورشة"),
+            ("in", "وديتها ومحد كلمني لين الحين، أبي أحد مسؤول يكلمني"),
+        ],
+    ];
+    for c in cases {
+        let p = run(c);
+        assert_eq!(p.intent.map(|s| s.value).as_deref(), Some("complaint"), "{c:?}");
+        assert_eq!(p.sentiment, Some(dossier_core::profile::Sentiment::Negative), "{c:?}");
+    }
+}
