@@ -134,3 +134,51 @@ fn an_escalation_after_a_fault_is_a_complaint() {
         assert_eq!(p.sentiment, Some(dossier_core::profile::Sentiment::Negative), "{c:?}");
     }
 }
+
+#[test]
+fn buying_a_house_is_no_after_sale() {
+    for text in [
+        "We've just bought a villa here and we're looking for a car",
+        "Acabamos de comprar una casa y buscamos un coche",
+        "Compramos uma casa aqui e procuramos um carro",
+        "اشترينا بيت هنا وندور سيارة",
+    ] {
+        let p = run(&[("in", text)]);
+        assert_ne!(p.stage.map(|s| s.value).as_deref(), Some("support"), "{text}");
+    }
+}
+
+#[test]
+fn something_around_a_sum_is_a_budget() {
+    for text in [
+        "Something around 30,000 dollars",
+        "Algo alrededor de 30 mil dólares",
+        "Algo em torno de 30 mil dólares",
+        "شي بحدود ٣٠ ألف دولار",
+    ] {
+        let p = run(&[("in", "Looking for a family SUV"), ("in", text)]);
+        assert_eq!(
+            p.budget.map(|b| b.amount.to_string()).as_deref(),
+            Some("30000"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_deposit_sent_is_ready_to_buy() {
+    for text in [
+        "Transfer done, here is the receipt",
+        "Ya hice la transferencia",
+        "Transferência feita, segue o comprovativo",
+        "حولت العربون",
+    ] {
+        let p = run(&[
+            ("in", "I want to reserve the Tucson"),
+            ("out", "The deposit is 500, by transfer"),
+            ("in", text),
+        ]);
+        assert_eq!(p.stage.map(|s| s.value).as_deref(), Some("ready_to_buy"), "{text}");
+        assert_eq!(p.intent.map(|s| s.value).as_deref(), Some("reservation"), "{text}");
+    }
+}
