@@ -182,3 +182,29 @@ fn a_deposit_sent_is_ready_to_buy() {
         assert_eq!(p.intent.map(|s| s.value).as_deref(), Some("reservation"), "{text}");
     }
 }
+
+#[test]
+fn two_models_joined_by_or_in_a_question_are_compared() {
+    for text in [
+        "Be honest: Tucson or Kona for highway driving? fuel and comfort",
+        "Dime sinceramente: ¿Tucson o Kona para carretera? consumo y confort",
+        "Me fala com sinceridade: Tucson ou Kona pra quem roda em estrada? consumo e conforto",
+        "بصراحة التوسان ولا الكونا للسفر؟ الاستهلاك والراحة",
+    ] {
+        let p = run(&[("in", "I like the Tucson and the Kona"), ("in", text)]);
+        assert_eq!(p.intent.map(|s| s.value).as_deref(), Some("comparison"), "{text}");
+    }
+}
+
+#[test]
+fn how_much_it_uses_asks_for_features() {
+    for text in [
+        "And how much fuel does it use on the highway?",
+        "¿Y cuánto consume en ruta?",
+        "E quanto faz por litro na estrada?",
+        "وكم تصرف بنزين عالخط؟",
+    ] {
+        let p = run(&[("in", "Do you have the Tucson?"), ("out", "Yes, 31,900"), ("in", text)]);
+        assert_eq!(p.intent.map(|s| s.value).as_deref(), Some("features"), "{text}");
+    }
+}

@@ -385,7 +385,7 @@ pub(crate) fn observe(
             && m.hits_of(cond_cat)
                 .any(|c| c.end <= h.start && h.start - c.end <= 3 && m.doc.same_clause(c.start, h.start))
     };
-    let eligible: Vec<(u32, u16)> = m
+    let mut eligible: Vec<(u32, u16)> = m
         .hits
         .iter()
         .filter(|h| intent_cats.contains(&h.payload))
@@ -404,6 +404,24 @@ pub(crate) fn observe(
         })
         .map(|h| (h.payload, m.doc.sentence.get(h.start).copied().unwrap_or(u16::MAX)))
         .collect();
+    // "Onix Plus ou HB20S pra quem roda em estrada?": two models joined by "or" in a question
+    // ask to compare them, whatever else the question names.
+    let either = an.cat("intent.either");
+    if m.hits_of(either).next().is_some() {
+        let mentions = an.vehicles.mentions(an, m, st);
+        for c in m.hits_of(either) {
+            let s = sent_of(c.start);
+            let before = mentions.iter().find(|x| x.start < c.start && sent_of(x.start) == s);
+            let after = mentions.iter().find(|x| x.start >= c.end && sent_of(x.start) == s);
+            if let (Some(a), Some(b)) = (before, after)
+                && a.model != b.model
+                && m.doc.in_question(c.start)
+                && let Some(&(_, cmp)) = an.intent_ids.iter().find(|(n, _)| *n == "comparison")
+            {
+                eligible.push((cmp, s as u16));
+            }
+        }
+    }
     let count_in = |c: u32, sent: usize| eligible.iter().filter(|(p, s)| *p == c && *s as usize == sent).count();
     // "Ok, I'll check with my bank and let you know": putting a decision off asks for nothing
     // new; the request before it stands.
