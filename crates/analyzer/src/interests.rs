@@ -237,9 +237,24 @@ impl VehicleIndex {
                     None => {
                         let t = tail.join(" ");
                         let letters = t.chars().filter(|c| c.is_alphabetic()).count();
-                        if letters >= 4 && !stop.contains(&t) && !idx.models[h].stock.is_empty() {
+                        // Short suffixes ("the L", "el EV") name the series only once the
+                        // conversation has named it (see `mentions`).
+                        if letters >= 1 && !idx.models[h].stock.is_empty() && (letters < 4 || !stop.contains(&t)) {
                             for b in variants(&t) {
                                 weak_names.push((i, b));
+                            }
+                            // The suffix in another script, from an alias that is an alias of
+                            // the shorter model plus a suffix ("كورولا كروس" → "كروس").
+                            for a in &names_of[i] {
+                                for base in &names_of[h] {
+                                    if let Some(rest) = a.strip_prefix(base.as_str()).and_then(|r| r.strip_prefix(' '))
+                                        && rest.chars().filter(|c| c.is_alphabetic()).count() >= 3
+                                        && !rest.is_ascii()
+                                        && !stop.contains(rest)
+                                    {
+                                        weak_names.push((i, rest.to_owned()));
+                                    }
+                                }
                             }
                             let extra: Vec<String> = names_of[h]
                                 .iter()
@@ -474,6 +489,20 @@ impl VehicleIndex {
             if entry.ambiguous && !other_script {
                 let next_small = d.is_num(h.end) && d.word(h.end).parse::<u32>().is_ok_and(|n| (1..=31).contains(&n));
                 if next_small || m.hits.iter().any(|i| i.payload == not_before && i.start == h.end) {
+                    continue;
+                }
+            }
+            // A short suffix ("the L", "el EV", "bl EV") names a series the conversation has
+            // named already, right after an article; anything else ("2.0 L") is no model.
+            if weak
+                && (h.start..h.end)
+                    .map(|w| d.word(w).chars().filter(|c| c.is_alphabetic()).count())
+                    .sum::<usize>()
+                    < 4
+            {
+                let named = st.seen_models.contains(&self.key(h.payload as usize));
+                let after_article = h.start > 0 && m.hits.iter().any(|i| i.payload == article && i.end == h.start);
+                if !(named && after_article) {
                     continue;
                 }
             }
@@ -825,7 +854,26 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
                 && !m.doc.in_question(h.start)
         });
         if dropped {
-            st.interests.retain(|i| vi.key_of(&i.make, &i.model) != key);
+            // "esquece o Equinox" after "E o Equinox EV?": the shorter name rules out the one
+            // series of it the customer wants.
+            let held = st.interests.iter().any(|i| vi.key_of(&i.make, &i.model) == key);
+            let series: Vec<String> = match vi.models.get(men.model) {
+                Some(e) if !held => {
+                    let stem = format!("{} ", fold(&e.model));
+                    st.interests
+                        .iter()
+                        .filter(|i| norm(&i.make) == norm(&e.make) && fold(&i.model).starts_with(&stem))
+                        .map(|i| vi.key_of(&i.make, &i.model))
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            let gone = if series.len() == 1 {
+                series[0].clone()
+            } else {
+                key.clone()
+            };
+            st.interests.retain(|i| vi.key_of(&i.make, &i.model) != gone);
             continue;
         }
         // "I'll stick with the Territory", "me quedo con el 2008", "vou ficar com a L200",

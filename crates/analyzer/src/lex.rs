@@ -320,7 +320,10 @@ impl PhraseSet {
         if w + p.toks.len() > doc.words.len() {
             return;
         }
-        if p.toks.iter().enumerate().all(|(j, t)| Self::tok_ok(t, doc, w + j)) {
+        // A phrase never spans a sentence end: "Forget the Corolla. Cross my heart" names no
+        // Corolla Cross.
+        let one_sentence = p.toks.len() < 2 || doc.sentence.get(w) == doc.sentence.get(w + p.toks.len() - 1);
+        if one_sentence && p.toks.iter().enumerate().all(|(j, t)| Self::tok_ok(t, doc, w + j)) {
             out.push(Hit {
                 payload: p.payload,
                 start: w,

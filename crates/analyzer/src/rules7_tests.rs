@@ -208,3 +208,75 @@ fn how_much_it_uses_asks_for_features() {
         assert_eq!(p.intent.map(|s| s.value).as_deref(), Some("features"), "{text}");
     }
 }
+
+#[test]
+fn a_model_name_never_spans_a_sentence_end() {
+    // "Corolla. Cross…" names the Corolla only.
+    assert_eq!(
+        interests(&[("in", "I like the Corolla. Cross-town traffic is bad here")]),
+        vec!["Corolla"]
+    );
+    assert_eq!(
+        interests(&[("in", "العادية صغيرة علي، انسى الكورولا كروس. الكورولا أحسن")]),
+        vec!["Corolla"]
+    );
+}
+
+#[test]
+fn a_shorter_name_rules_out_the_series_the_customer_named() {
+    // The demo catalog stocks the Corolla and the Corolla Cross: "forget the Corolla" after
+    // asking only about the Cross rules the Cross out.
+    let cases: [&[(&str, &str)]; 3] = [
+        &[
+            ("in", "Do you have the Corolla Cross and the RAV4?"),
+            ("in", "Too pricey, forget the Corolla"),
+        ],
+        &[
+            ("in", "¿Tienen la Corolla Cross y la RAV4?"),
+            ("in", "Muy cara, olvida la Corolla"),
+        ],
+        &[
+            ("in", "Vocês têm o Corolla Cross e o RAV4?"),
+            ("in", "Caro demais, esquece o Corolla"),
+        ],
+    ];
+    for c in cases {
+        assert_eq!(interests(c), vec!["RAV4"], "{c:?}");
+    }
+}
+
+#[test]
+fn a_short_series_suffix_after_an_article_names_the_series_already_named() {
+    // "the Cross" once the Corolla Cross is in the talk; Arabic "الكروس" too.
+    assert_eq!(
+        interests(&[
+            ("in", "What's the difference between the Corolla and the Corolla Cross?"),
+            ("in", "The Corolla is too small for me, forget it. I like the Cross")
+        ]),
+        vec!["Corolla Cross"]
+    );
+    assert_eq!(
+        interests(&[
+            ("in", "ايش الفرق بين الكورولا والكورولا كروس؟"),
+            ("in", "الكورولا صغيرة علي، انسى الكورولا. الكروس عجبتني")
+        ]),
+        vec!["Corolla Cross"]
+    );
+}
+
+#[test]
+fn arabizi_rule_outs_and_requests() {
+    assert_eq!(
+        interests(&[
+            ("in", "3am fakker jib Tucson aw Kona"),
+            ("in", "khalas la tfakker bl Kona, ktir ghalye")
+        ]),
+        vec!["Tucson"]
+    );
+    let p = run(&[
+        ("in", "marhaba, fi 3andkon el Tucson?"),
+        ("out", "eh, 31,900"),
+        ("in", "tamam, baddi e7jezha, adesh el 3arboun?"),
+    ]);
+    assert_eq!(p.intent.map(|s| s.value).as_deref(), Some("reservation"));
+}
