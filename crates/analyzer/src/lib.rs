@@ -352,10 +352,12 @@ impl Analyzer {
         }
         // "موظفة بالضمان الاجتماعي", "social security": an after-sale word inside such a phrase
         // says nothing about a purchase.
+        // "لو شريته", "if I buy it": a purchase under a condition is a prospect's, no after-sale.
         let mask = self.cat("mask.support");
+        let prospect = self.cat("stage.prospect");
         let spans: Vec<(usize, usize)> = hits
             .iter()
-            .filter(|h| h.payload == mask)
+            .filter(|h| h.payload == mask || h.payload == prospect)
             .map(|h| (h.start, h.end))
             .collect();
         if !spans.is_empty() {
@@ -549,7 +551,12 @@ impl Msg<'_> {
             if n.start >= h.start && n.end <= h.end {
                 return false; // the negation is part of the phrase itself ("no rush")
             }
-            let before = n.end <= h.start && h.start - n.end <= 2 && self.doc.same_clause(n.start, h.start);
+            // "se não resolver vou reclamar", "if not fixed I'll complain": a "not" right after
+            // "if" negates the condition's verb, not what follows it.
+            let cond = an.cat("stage.conditional");
+            let in_condition = h.start > n.end && self.hits_of(cond).any(|c| c.end <= n.start && n.start - c.end <= 1);
+            let before =
+                n.end <= h.start && h.start - n.end <= 2 && self.doc.same_clause(n.start, h.start) && !in_condition;
             // "financed with no credit history": a "no" after "with" negates the noun that
             // follows it, not the cue before it.
             let with_no = n.start == h.end + 1 && matches!(self.doc.word(h.end), "with" | "con" | "com");

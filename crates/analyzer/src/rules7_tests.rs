@@ -280,3 +280,45 @@ fn arabizi_rule_outs_and_requests() {
     ]);
     assert_eq!(p.intent.map(|s| s.value).as_deref(), Some("reservation"));
 }
+
+#[test]
+fn a_purchase_under_if_is_a_prospects_question() {
+    for text in [
+        "Does the warranty transfer to me if I buy it?",
+        "¿La garantía pasa a mi nombre si la compro?",
+        "A garantia passa pro meu nome se eu comprar?",
+        "والضمان ينتقل لي باسمي عادي لو شريته؟",
+    ] {
+        let p = run(&[
+            ("in", "Hi, the used Tucson you have, how much warranty is left?"),
+            ("in", text),
+        ]);
+        assert_ne!(p.stage.map(|s| s.value).as_deref(), Some("support"), "{text}");
+        assert_eq!(p.contact.name, None, "{text}");
+    }
+}
+
+#[test]
+fn a_model_no_longer_considered_leaves_the_interests() {
+    let cases: [&[(&str, &str)]; 4] = [
+        &[
+            ("in", "Tacoma or Frontier?"),
+            ("in", "The Tacoma is off my list now. Is the Frontier still there?"),
+        ],
+        &[
+            ("in", "¿Tacoma o Frontier?"),
+            ("in", "La Tacoma ya ni la considero, está fuera. ¿La Frontier sigue?"),
+        ],
+        &[
+            ("in", "Tacoma ou Frontier?"),
+            ("in", "A Tacoma já nem considero. A Frontier ainda tem?"),
+        ],
+        &[
+            ("in", "التاكوما ولا الفرونتير؟"),
+            ("in", "التاكوما طلعت من الحسبة. الفرونتير لسا موجودة؟"),
+        ],
+    ];
+    for c in cases {
+        assert_eq!(interests(c), vec!["Frontier"], "{c:?}");
+    }
+}

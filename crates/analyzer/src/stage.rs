@@ -82,6 +82,8 @@ pub(crate) fn sales_context(an: &Analyzer, m: &Msg, money: MoneyFacts) -> bool {
             "stage.ready",
             "intent.price",
             "financing.interest",
+            "intent.interest",
+            "stage.prospect",
         ]
         .iter()
         .any(|c| m.has_pos(an, c))
