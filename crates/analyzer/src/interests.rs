@@ -798,6 +798,7 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     let trade_cat = an.cat("trade_in.cue");
     let poss_cat = an.cat("trade_in.possession");
     let buy_cat = an.cat("interest.buy");
+    let interest_cat = an.cat("intent.interest");
     let words: HashSet<&str> = (0..m.doc.words.len()).map(|w| m.doc.word(w)).collect();
     let settle_cat = an.cat("interest.settle");
     let settle_after_cat = an.cat("interest.settle_after");
@@ -901,9 +902,12 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
         }
         // "How much would you give me for it if I buy the Sorento?": the car after a purchase
         // verb is the one wanted, not the trade-in.
-        let bought = m
-            .hits_of(buy_cat)
-            .any(|h| h.end <= men.start && men.start - h.end <= 2 && m.doc.same_clause(h.start, men.start));
+        // "Estoy interesado en la CX-5 y tengo una CX-3 para dejar en parte de pago": a model
+        // right after an interest statement is wanted too.
+        let bought = [buy_cat, interest_cat].iter().any(|&c| {
+            m.hits_of(c)
+                .any(|h| h.end <= men.start && men.start - h.end <= 2 && m.doc.same_clause(h.start, men.start))
+        });
         let trade = !bought
             && m.hits_of(trade_cat)
                 .any(|h| !m.negated(an, h) && m.doc.same_clause(h.start, men.start));

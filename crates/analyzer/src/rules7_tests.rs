@@ -322,3 +322,53 @@ fn a_model_no_longer_considered_leaves_the_interests() {
         assert_eq!(interests(c), vec!["Frontier"], "{c:?}");
     }
 }
+
+#[test]
+fn the_wanted_car_and_the_trade_in_in_one_clause() {
+    let cases: [&[(&str, &str)]; 3] = [
+        &[("in", "I'm interested in the Tucson and I have a 2019 Kona to trade in")],
+        &[(
+            "in",
+            "Estoy interesado en la Tucson y tengo una Kona 2019 para dejar en parte de pago",
+        )],
+        &[("in", "Tenho interesse no Tucson e tenho um Kona 2019 para dar na troca")],
+    ];
+    for c in cases {
+        assert_eq!(interests(c), vec!["Tucson"], "{c:?}");
+        assert_eq!(trade_in(c), Some(true), "{c:?}");
+    }
+    // The trade-in's service history is no after-sale case.
+    let p = run(&[
+        (
+            "in",
+            "Estoy interesado en la Tucson y tengo una Kona 2019 para dejar en parte de pago",
+        ),
+        ("in", "52 mil millas, único dueño, mantenimientos en el concesionario"),
+    ]);
+    assert_ne!(p.stage.map(|s| s.value).as_deref(), Some("support"));
+}
+
+#[test]
+fn paid_is_a_reservation_and_money_back_a_complaint() {
+    for text in ["Paid na po 🙏", "Ya quedó pagado", "Já paguei o sinal", "تم الدفع"] {
+        let p = run(&[
+            ("in", "I want to reserve the Tucson"),
+            ("out", "Deposit is 500, link sent"),
+            ("in", text),
+        ]);
+        assert_eq!(p.intent.map(|s| s.value).as_deref(), Some("reservation"), "{text}");
+    }
+    for text in [
+        "If it fails again I want my money back",
+        "Si vuelve a fallar quiero que me devuelvan la plata",
+        "Se falhar de novo quero meu dinheiro de volta",
+        "إذا خربت مرة ثانية ابي فلوسي",
+    ] {
+        let p = run(&[
+            ("in", "The Tucson I bought from you broke down again"),
+            ("out", "Sorry"),
+            ("in", text),
+        ]);
+        assert_eq!(p.intent.map(|s| s.value).as_deref(), Some("complaint"), "{text}");
+    }
+}

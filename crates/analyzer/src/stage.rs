@@ -150,6 +150,11 @@ pub(crate) fn weak_support(an: &Analyzer, st: &AnalyzerState, m: &Msg, money: Mo
     if in_sales && !own {
         return false;
     }
+    // "52 mil millas, único dueño, mantenimientos en el concesionario": with a trade-in on the
+    // table, service history describes the car handed in.
+    if !own && st.trade_in.as_ref().is_some_and(|t| t.has) && st.stage.as_ref().is_none_or(|s| s.level != SUPPORT) {
+        return false;
+    }
     // "عندي كامري مو منكم، تسوون صيانة؟", "I have a 2017 Camry, do you do oil changes?": a
     // service question about a car the customer has, before any shopping talk.
     let possess = m.has_cat(an, "trade_in.possession") && st.interests.is_empty() && st.stage.is_none();
