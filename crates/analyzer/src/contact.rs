@@ -162,7 +162,7 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
         let mut words: Vec<&str> = Vec::new();
         if is_arabic(first) {
             let mut w = s;
-            while w < raw_words.len() && words.len() < 3 && m.doc.clause.get(w).copied() == clause {
+            while w < raw_words.len() && words.len() < 4 && m.doc.clause.get(w).copied() == clause {
                 let t = raw_words[w];
                 // Known cue words (verbs, adverbs) are not names.
                 let known = !suffix_read(w) && m.hits.iter().any(|h| h.start <= w && w < h.end);
@@ -181,10 +181,23 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
             // After a weak intro ("أنا …") the name must end the clause: "أنا ياسمين مصطفى.",
             // or be followed by a relative pronoun or a verb of wanting ("معاك أحمد اللي").
             let clause_ends = m.doc.clause.get(w).copied() != clause || ends_name(w);
-            if weak && (!clause_ends || words.len() > 2) {
+            // "عبد الفتاح", "عبد الله": "عبد" and the word after it are one name.
+            let units = |ws: &[&str]| {
+                ws.len()
+                    - ws.iter()
+                        .take(ws.len().saturating_sub(1))
+                        .filter(|t| fold(t) == "عبد")
+                        .count()
+            };
+            if weak && (!clause_ends || units(&words) > 2) {
                 words.clear();
             }
-            words.truncate(2);
+            while units(&words) > 2 {
+                words.pop();
+            }
+            if words.last().is_some_and(|t| fold(t) == "عبد") {
+                words.pop();
+            }
         } else if !capitalised(first) && cap_only(s) {
             continue;
         } else if !capitalised(first) {
@@ -397,6 +410,14 @@ pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
         .iter()
         .all(|w| in_list("contact.nicknames", w) || PARTICLES.contains(&fold(w).as_str()))
     {
+        return false;
+    }
+    // "Zé do Caminhão", "Juancho el del Taxi": a nickname with an epithet is no full name.
+    if words.len() >= 3 && in_list("contact.nicknames", words[0]) && PARTICLES.contains(&fold(words[1]).as_str()) {
+        return false;
+    }
+    // "Mombasa Imports Ltd", "Transportes Silva Ltda": a business, not a person.
+    if words.iter().any(|w| in_list("contact.business", w)) {
         return false;
     }
     let n_words = words.len();

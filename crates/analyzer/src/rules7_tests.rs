@@ -372,3 +372,24 @@ fn paid_is_a_reservation_and_money_back_a_complaint() {
         assert_eq!(p.intent.map(|s| s.value).as_deref(), Some("complaint"), "{text}");
     }
 }
+
+#[test]
+fn compound_arabic_names_businesses_and_epithets() {
+    let name = |t: &str, p: Option<&str>| run_with(&[("in", t)], p).contact.name;
+    assert_eq!(
+        name("مساء الخير، أنا اسمي كريم عبد الفتاح. عايز أعرف السعر", None).as_deref(),
+        Some("كريم عبد الفتاح")
+    );
+    for profile in [
+        "Mombasa Imports Ltd",
+        "Transportes Quispe SAC Ltda",
+        "Zé do Caminhão",
+        "مؤسسة النخبة للمقاولات",
+    ] {
+        assert_eq!(name("Hi, is the Tucson available?", Some(profile)), None, "{profile}");
+    }
+    assert_eq!(
+        name("Hi, is the Tucson available?", Some("Raimundo Nonato Sales")).as_deref(),
+        Some("Raimundo Nonato Sales")
+    );
+}
