@@ -14,10 +14,20 @@ const DECAY: f32 = 0.85;
 pub(crate) const THRESHOLD: f32 = 0.5;
 
 pub(crate) fn urgency_of(an: &Analyzer, m: &Msg) -> Option<Urgency> {
-    if m.has_pos(an, "urgency.low") {
+    // "if I move back to the UK next year": a time said under "if" sets no urgency.
+    let cond = an.cat("stage.conditional");
+    let stated = |cat: &str| {
+        m.hits_of(an.cat(cat)).any(|h| {
+            !m.negated(an, h)
+                && !m
+                    .hits_of(cond)
+                    .any(|c| c.end <= h.start && h.start - c.end <= 6 && m.doc.same_clause(c.start, h.start))
+        })
+    };
+    if stated("urgency.low") {
         return Some(Urgency::Low);
     }
-    if m.has_pos(an, "urgency.high") {
+    if stated("urgency.high") {
         return Some(Urgency::High);
     }
     let need = an.cat("urgency.need");

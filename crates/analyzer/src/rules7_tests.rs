@@ -393,3 +393,31 @@ fn compound_arabic_names_businesses_and_epithets() {
         Some("Raimundo Nonato Sales")
     );
 }
+
+#[test]
+fn urgency_under_if_and_travel_deadlines() {
+    use dossier_core::profile::Urgency;
+    let u = |t: &str| run(&[("in", "I like the Tucson"), ("in", t)]).urgency;
+    assert_eq!(
+        u("Would the warranty still apply if I move back to the UK next year?"),
+        Some(Urgency::Normal)
+    );
+    assert_eq!(
+        u("¿La garantía vale si me mudo a España el año que viene?"),
+        Some(Urgency::Normal)
+    );
+    assert_eq!(
+        u("We fly to Manila on the 14th so I need it registered before that"),
+        Some(Urgency::High)
+    );
+    assert_eq!(
+        u("La necesito pa este weekend que me voy pa los Keys"),
+        Some(Urgency::High)
+    );
+    assert_eq!(u("Chego em Miami dia 20 e volto dia 27"), Some(Urgency::High));
+    assert_eq!(
+        u("Dá para esticar o prazo? não quero passar dos 400 mensais"),
+        Some(Urgency::Normal)
+    );
+    assert_eq!(u("متى يوصلكم؟ ما عندي عجلة، بس أبي أعرف"), Some(Urgency::Low));
+}
