@@ -421,3 +421,44 @@ fn urgency_under_if_and_travel_deadlines() {
     );
     assert_eq!(u("متى يوصلكم؟ ما عندي عجلة، بس أبي أعرف"), Some(Urgency::Low));
 }
+
+#[test]
+fn revised_limits_savings_and_no_salary() {
+    let b = |msgs: &[(&str, &str)]| run(msgs).budget.map(|b| (b.amount.to_string(), b.period));
+    use dossier_core::profile::BudgetPeriod::*;
+    assert_eq!(
+        b(&[
+            ("in", "ميزانيتي ١٥ ألف دينار"),
+            ("in", "خلني أقول ١٧ ألف دينار كحد أقصى مع الشحن")
+        ])
+        .map(|x| x.0),
+        Some("17000".into())
+    );
+    assert_eq!(
+        b(&[
+            ("in", "Mi presupuesto es de 19 mil dólares"),
+            ("in", "Hablé con mi señora y podemos estirarnos a 21 mil")
+        ])
+        .map(|x| x.0),
+        Some("21000".into())
+    );
+    assert_eq!(
+        b(&[
+            ("in", "Tenho uns 150 mil reais guardados pro carro"),
+            ("in", "Melhor ficar em 130 mil reais")
+        ])
+        .map(|x| x.0),
+        Some("130000".into())
+    );
+    assert_eq!(
+        b(&[("in", "I had kept aside 12 lakh rupees for a car")]).map(|x| x.0),
+        Some("1200000".into())
+    );
+    assert_eq!(
+        b(&[
+            ("in", "I can pay max 1,200 dirham per month"),
+            ("in", "Bank will approve for nurses salary 9000?")
+        ]),
+        Some(("1200".into(), Monthly))
+    );
+}
