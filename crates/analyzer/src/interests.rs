@@ -463,6 +463,20 @@ impl VehicleIndex {
             if (fuzzy || entry.ambiguous) && m.hits.iter().any(|i| i.payload == intro && i.end == h.start) {
                 continue;
             }
+            // "Aqui é a Fernanda Lima Prado": a capitalised model word closing a full name the
+            // customer gives is the surname.
+            let in_name = h.start >= 2
+                && m.hits
+                    .iter()
+                    .any(|i| i.payload == intro && i.end <= h.start - 2 && h.start - 2 - i.end <= 1)
+                && !make_hits.iter().any(|mh| mh.end + 2 >= h.start && mh.end <= h.start)
+                && raw_span(m, h.start - 2, h.start + 1).is_some_and(|span| {
+                    span.split(' ')
+                        .all(|t| t.chars().next().is_some_and(char::is_uppercase))
+                });
+            if in_name {
+                continue;
+            }
             // The model's make written right before (allowing one word in between).
             let make_before = make_hits.iter().any(|mh| {
                 let j = (mh.payload & !MAKE_BIT) as usize;

@@ -462,3 +462,43 @@ fn revised_limits_savings_and_no_salary() {
         Some(("1200".into(), Monthly))
     );
 }
+
+#[test]
+fn a_surname_that_is_a_model_and_more_rule_outs() {
+    assert_eq!(
+        interests(&[(
+            "in",
+            "Oi! Aqui é a Fernanda Lima Tucson, procuro um SUV. Vocês têm o Kona?"
+        )]),
+        vec!["Kona"]
+    );
+    let cases: [&[(&str, &str)]; 4] = [
+        &[
+            ("in", "Tacoma or Frontier?"),
+            ("in", "The Tacoma is a dream but no way on my salary. The Frontier then"),
+        ],
+        &[
+            ("in", "¿Tacoma o Frontier?"),
+            ("in", "La Tacoma sácala de la lista, muy cara. La Frontier entonces"),
+        ],
+        &[
+            ("in", "Tacoma ou Frontier?"),
+            ("in", "A Tacoma achei sem graça, pode tirar da lista. A Frontier então"),
+        ],
+        &[
+            ("in", "التاكوما ولا الفرونتير؟"),
+            ("in", "التاكوما شيلها، غالية. الفرونتير أحسن"),
+        ],
+    ];
+    for c in cases {
+        assert_eq!(interests(c), vec!["Frontier"], "{c:?}");
+    }
+    // "I also have a 2016 Kona … trade it in": the customer's car.
+    assert_eq!(
+        interests(&[
+            ("in", "I like the Tucson"),
+            ("in", "I also have a 2016 Hyundai Kona. Would want to trade it in")
+        ]),
+        vec!["Tucson"]
+    );
+}
