@@ -47,7 +47,9 @@ fn capitalise(w: &str) -> String {
     }
 }
 
-const PARTICLES: [&str; 10] = ["de", "da", "do", "dos", "das", "del", "van", "von", "di", "la"];
+const PARTICLES: [&str; 14] = [
+    "de", "da", "do", "dos", "das", "del", "van", "von", "di", "la", "el", "al", "ben", "bin",
+];
 
 /// A name right after an introduction cue, as written.
 pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
@@ -182,12 +184,14 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
             // or be followed by a relative pronoun or a verb of wanting ("معاك أحمد اللي").
             let clause_ends = m.doc.clause.get(w).copied() != clause || ends_name(w);
             // "عبد الفتاح", "عبد الله": "عبد" and the word after it are one name.
+            // "هبة الله", "نصر الله": "الله" is one name with the word before it.
             let units = |ws: &[&str]| {
                 ws.len()
                     - ws.iter()
                         .take(ws.len().saturating_sub(1))
                         .filter(|t| fold(t) == "عبد")
                         .count()
+                    - ws.iter().skip(1).filter(|t| fold(t) == "الله").count()
             };
             if weak && (!clause_ends || units(&words) > 2) {
                 words.clear();
@@ -315,13 +319,76 @@ fn signed_name(an: &Analyzer, m: &Msg) -> Option<String> {
         (is_arabic(w) || capitalised(w) || PARTICLES.contains(&f.as_str()))
             && w.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'')
     };
-    ((2..=4).contains(&words.len()) && !cue_line && words.iter().all(namey) && m.raw.contains('\n'))
-        .then(|| words.join(" "))
+    if (2..=4).contains(&words.len()) && !cue_line && words.iter().all(namey) && m.raw.contains('\n') {
+        return Some(words.join(" "));
+    }
+    // On the same line: "Thanks. Regards, Priya Nair", "مع خالص التحية، سامي الخطيب."
+    let light = light_fold(m.raw);
+    let raw_words: Vec<&str> = crate::lex::lex(&light)
+        .into_iter()
+        .filter(|t| matches!(t.kind, crate::lex::Kind::Word | crate::lex::Kind::Num))
+        .map(|t| t.text)
+        .collect();
+    if raw_words.len() != m.doc.words.len() {
+        return None;
+    }
+    let cue = an.cat("contact.signoff");
+    let h = m.hits_of(cue).max_by_key(|h| h.end)?;
+    let tail = &raw_words[h.end..];
+    let comma = m
+        .doc
+        .tok_index(h.end.saturating_sub(1))
+        .and_then(|i| m.doc.toks.get(i + 1))
+        .is_some_and(|t| matches!(t.text, "," | "،" | ":" | "-"));
+    (comma
+        && (2..=4).contains(&tail.len())
+        && tail.iter().all(namey)
+        && tail.iter().any(|w| !PARTICLES.contains(&fold(w).as_str())))
+    .then(|| tail.join(" "))
+}
+
+/// "Meredith Calloway here", "Joseph Otieno here from Nairobi": two or three capitalised words
+/// opening a sentence, then "here".
+fn here_name(an: &Analyzer, m: &Msg) -> Option<String> {
+    let here = (0..m.doc.words.len()).find(|&w| m.doc.word(w) == "here")?;
+    let light = light_fold(m.raw);
+    let raw_words: Vec<&str> = crate::lex::lex(&light)
+        .into_iter()
+        .filter(|t| matches!(t.kind, crate::lex::Kind::Word | crate::lex::Kind::Num))
+        .map(|t| t.text)
+        .collect();
+    if raw_words.len() != m.doc.words.len() {
+        return None;
+    }
+    let sent = m.doc.sentence.get(here);
+    let start = (0..here).rev().take_while(|&w| m.doc.sentence.get(w) == sent).last()?;
+    // A greeting may open the sentence ("Hi, Meredith Calloway here").
+    let greeting = ["hi", "hello", "hey", "good", "morning", "afternoon", "evening"];
+    let words: Vec<&str> = raw_words[start..here]
+        .iter()
+        .copied()
+        .skip_while(|w| greeting.contains(&fold(w).as_str()))
+        .collect();
+    // "Abu Faisal here" is a kunya.
+    let kunya = words
+        .first()
+        .is_some_and(|w| an.knowledge.cues("contact.kunya").iter().any(|k| fold(k) == fold(w)));
+    (!kunya
+        && (2..=3).contains(&words.len())
+        && words
+            .iter()
+            .all(|w| capitalised(w) && w.chars().all(char::is_alphabetic)))
+    .then(|| words.join(" "))
 }
 
 pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &Msg) {
     if st.name.is_none()
         && let Some(n) = signed_name(an, m)
+    {
+        st.name = Some((n, msg.id.clone()));
+    }
+    if st.name.is_none()
+        && let Some(n) = here_name(an, m)
     {
         st.name = Some((n, msg.id.clone()));
     }
@@ -390,6 +457,10 @@ pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
     if words.first().is_some_and(|w| in_list("contact.kunya", w)) {
         return false;
     }
+    // "Sharma Ji", "Rahul Sir": an honorific after a name is how someone is addressed.
+    if words.len() >= 2 && words.last().is_some_and(|w| in_list("contact.titles", w)) {
+        return false;
+    }
     let full = words
         .iter()
         .filter(|w| !PARTICLES.contains(&fold(w).as_str()) && w.chars().filter(|c| c.is_alphabetic()).count() >= 2)
@@ -427,6 +498,10 @@ pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
         // but for a middle initial between two names ("Robert T. Hayes").
         let middle = i > 0 && i + 1 < n_words && n_words >= 3;
         if !middle && w.split(['.', '-', '\'']).any(|part| part.chars().count() == 1) {
+            return false;
+        }
+        // "Léo RJ", "Ana SP": a place code, not a surname.
+        if i > 0 && w.chars().count() <= 3 && w.chars().all(|c| c.is_uppercase()) {
             return false;
         }
         let letters = w.chars().filter(|c| c.is_alphabetic()).count();

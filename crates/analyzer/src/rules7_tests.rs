@@ -502,3 +502,43 @@ fn a_surname_that_is_a_model_and_more_rule_outs() {
         vec!["Tucson"]
     );
 }
+
+#[test]
+fn names_signed_on_the_same_line_here_and_in_darija() {
+    let name = |t: &str, p: Option<&str>| {
+        run_with(&[("in", "Is the Tucson available?"), ("in", t)], p)
+            .contact
+            .name
+    };
+    assert_eq!(
+        name("Thanks. Regards, Priya Nair", Some("Priya")).as_deref(),
+        Some("Priya Nair")
+    );
+    assert_eq!(
+        name("Obrigado. Cumprimentos, João Mendes", None).as_deref(),
+        Some("João Mendes")
+    );
+    assert_eq!(
+        name("حسناً، أرجو التأكيد. مع خالص التحية، سامي الخطيب.", None).as_deref(),
+        Some("سامي الخطيب")
+    );
+    assert_eq!(
+        name("Hi, Joseph Otieno here from Nairobi. How much is it?", Some("Joe O.")).as_deref(),
+        Some("Joseph Otieno")
+    );
+    assert_eq!(
+        name("Smiti Karim Benjelloun. Wach nqder nji samedi?", None).as_deref(),
+        Some("Karim Benjelloun")
+    );
+    assert_eq!(
+        name("السلام عليكم، اسمي هبة الله سمير.", None).as_deref(),
+        Some("هبة الله سمير")
+    );
+    assert_eq!(
+        name("ok", Some("Youssef El Amrani")).as_deref(),
+        Some("Youssef El Amrani")
+    );
+    for p in ["Léo RJ", "Sharma Ji", "Al Nour Contracting"] {
+        assert_eq!(name("ok", Some(p)), None, "{p}");
+    }
+}
