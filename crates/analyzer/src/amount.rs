@@ -76,6 +76,7 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
     let million = an.cat("numbers.million");
     let lakh = an.cat("numbers.lakh");
     let crore = an.cat("numbers.crore");
+    let half = an.cat("numbers.half");
     let monthly = an.cat("budget.monthly");
     let monthly_noun = an.cat("budget.monthly_noun");
     let units = an.cat("budget.units");
@@ -132,6 +133,18 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
         } else if let Some(h) = starts_at(crore, end) {
             value *= Decimal::from(10_000_000);
             multiplied = true;
+            end = h.end;
+        }
+        // "مليون ونص", "20 mil y medio", "a million and a half": half the multiplier more.
+        if (multiplied || (from_words && value >= Decimal::from(1000)))
+            && let Some(h) = starts_at(half, end)
+        {
+            let unit = if value >= Decimal::from(1_000_000) {
+                Decimal::from(1_000_000)
+            } else {
+                Decimal::from(1000)
+            };
+            value += unit / Decimal::from(2);
             end = h.end;
         }
         skip_to = end;

@@ -234,8 +234,21 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
                     .find_map(|o| o.currency.as_deref())
                     .and_then(|c| an.resolve_code(c, st))
             })
-            .or_else(|| st.last_currency.as_deref().and_then(|c| an.resolve_code(c, st)))
-            .or_else(|| an.resolve_code(&an.default_currency, st));
+            .or_else(|| {
+                let fallback = st
+                    .last_currency
+                    .as_deref()
+                    .and_then(|c| an.resolve_code(c, st))
+                    .or_else(|| an.resolve_code(&an.default_currency, st))?;
+                // "Tengo 75 palos" with a USD catalog: 75 million is no dollar budget for a
+                // car; the sum is in the customer's own currency.
+                let cap = an.max_price.map(|p| p * Decimal::from(if a.monthly { 2 } else { 20 }));
+                if fallback == an.default_currency && cap.is_some_and(|c| a.value > c) {
+                    Some(crate::LOCAL_CURRENCY.to_owned())
+                } else {
+                    Some(fallback)
+                }
+            });
         if let Some(cur) = currency {
             let mut monthly = a.monthly;
             if !monthly
@@ -528,7 +541,11 @@ mod tests {
         );
         assert_eq!(budget(&[("in", "شايف نفس السيارة معروضة بـ ١٦ ألف")]), None);
         assert_eq!(budget(&[("in", "ادفع ٥ آلاف مقدم")]), None);
-        assert_eq!(budget(&[("in", "ميزانيتي مليون جنيه")]), None); // no digits: not read
+        assert_eq!(budget(&[("in", "ميزانيتي مليون جنيه")]), b("1000000", "EGP", "total"));
+        assert_eq!(
+            budget(&[("in", "معايا حوالي مليون ونص جنيه")]),
+            b("1500000", "EGP", "total")
+        );
     }
 
     #[test]
@@ -559,6 +576,25 @@ mod tests {
             budget(&[("in", "I can go up to a $25k max")]),
             b("25000", "USD", "total")
         );
+        // A sum no car costs in the catalog's currency is the customer's own: "75 palos" from
+        // Colombia, "3000 dh" a month from Morocco; a plausible one stays in the catalog's.
+        assert_eq!(
+            with(&[("in", "Yo tengo como 75 palos")], "573001234567"),
+            bc("75000000", "COP")
+        );
+        assert_eq!(
+            with(&[("in", "Tengo 90 palitos")], "573001234567"),
+            bc("90000000", "COP")
+        );
+        assert_eq!(
+            with(&[("in", "Mensualité max 3000 dh")], "212612345678"),
+            bc("3000", "MAD")
+        );
+        assert_eq!(
+            with(&[("in", "Tenho 15 milhões de kwanzas")], "244923456789"),
+            bc("15000000", "AOA")
+        );
+        assert_eq!(with(&[("in", "Tengo 30 mil")], "573001234567"), bc("30000", "USD"));
         // "pesos" = the country's peso (from the phone number) when the catalog is no peso.
         let pesos = [("in", "mi presupuesto es de 80 millones de pesos")];
         assert_eq!(with(&pesos, "573001234567"), bc("80000000", "COP"));

@@ -47,6 +47,9 @@ pub struct Analyzer {
     pub(crate) dollar_codes: Vec<String>,
     /// The catalog's main currency (amounts without any marker).
     pub(crate) default_currency: String,
+    /// The catalog's highest price in `default_currency`: a sum far above it with no currency
+    /// named ("tengo 75 palos" against a USD catalog) is in the customer's own currency.
+    pub(crate) max_price: Option<rust_decimal::Decimal>,
     pub(crate) email_re: regex::Regex,
     /// Precomputed category ids of hot paths.
     pub(crate) intent_ids: Vec<(&'static str, u32)>,
@@ -184,6 +187,12 @@ impl Analyzer {
             .max_by_key(|(c, n)| (*n, std::cmp::Reverse(*c)))
             .map(|(c, _)| c.to_owned())
             .unwrap_or_else(|| "USD".to_owned());
+        let max_price = catalog
+            .vehicles
+            .iter()
+            .filter(|v| v.currency.as_str() == default_currency)
+            .map(|v| v.price)
+            .max();
         // A fixed, valid pattern: cannot fail.
         let email_re = regex::Regex::new(r"(?i)[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
             .unwrap_or_else(|_| unreachable!());
@@ -244,6 +253,7 @@ impl Analyzer {
             symbols,
             dollar_codes,
             default_currency,
+            max_price,
             email_re,
         }
     }
@@ -516,6 +526,11 @@ impl Analyzer {
     /// Resolves a code to ISO 4217; a family goes to the customer's country's currency when it
     /// is one of the family, else to the family's default ("pesos" from +57 → COP).
     pub(crate) fn finish_currency(&self, code: &str, contact: &ConversationContact) -> Option<Currency> {
+        // An implausible sum in the catalog's currency: the customer's country's, when known.
+        if code == LOCAL_CURRENCY {
+            let c = self.country_currency(contact).unwrap_or(self.default_currency.as_str());
+            return Currency::parse(c).ok();
+        }
         if let Some(f) = code.strip_prefix('~') {
             let (members, default) = self.families.get(f)?;
             let country = self.country_currency(contact);
@@ -536,6 +551,9 @@ impl Analyzer {
             .map(|(_, c)| c.as_str())
     }
 }
+
+/// Marker currency: "the customer's country's currency", resolved at the end from the number.
+pub(crate) const LOCAL_CURRENCY: &str = "~local";
 
 impl Msg<'_> {
     pub fn has(&self, cat: u32) -> bool {
