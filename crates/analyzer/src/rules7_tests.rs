@@ -542,3 +542,33 @@ fn names_signed_on_the_same_line_here_and_in_darija() {
         assert_eq!(name("ok", Some(p)), None, "{p}");
     }
 }
+
+#[test]
+fn the_car_asked_for_in_exchange_for_a_trade_in_is_wanted() {
+    let cases: [&[(&str, &str)]; 3] = [
+        &[(
+            "in",
+            "Quanto vocês dão no meu Honda Civic 2019 na troca por um Hyundai Tucson híbrido?",
+        )],
+        &[(
+            "in",
+            "¿Cuánto me dan por mi Honda Civic 2019 si lo cambio por una Hyundai Tucson?",
+        )],
+        &[(
+            "in",
+            "How much for my 2019 Honda Civic if I trade it for a Hyundai Tucson?",
+        )],
+    ];
+    for c in cases {
+        assert_eq!(interests(c), vec!["Tucson"], "{c:?}");
+    }
+}
+
+#[test]
+fn darija_is_arabic() {
+    let p = run(&[(
+        "in",
+        "Salam, bghit n3ref prix dyal la Tucson. Wach kayna automatique? 3andi 180 alf dh",
+    )]);
+    assert_eq!(p.contact.language.as_deref(), Some("ar"));
+}
