@@ -572,3 +572,19 @@ fn darija_is_arabic() {
     )]);
     assert_eq!(p.contact.language.as_deref(), Some("ar"));
 }
+
+#[test]
+fn after_sale_papers_and_an_old_car_that_is_no_trade_in() {
+    for text in [
+        "I collected my Tucson last week, still waiting for the registration documents and plates",
+        "Já paguei a viatura, a Tucson. Falta o livrete e a matrícula. Quando posso levantar?",
+    ] {
+        let p = run(&[("in", text)]);
+        assert_eq!(p.stage.map(|s| s.value).as_deref(), Some("support"), "{text}");
+    }
+    let p = run(&[(
+        "in",
+        "مرحبا، أنا تعبان من سيارتي القديمة وبدي شي جديد. شو عندكم SUV هايبرد؟",
+    )]);
+    assert_ne!(p.trade_in.map(|t| t.has), Some(true));
+}
