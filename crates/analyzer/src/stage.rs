@@ -414,7 +414,8 @@ pub(crate) fn observe(
     // "Onix Plus ou HB20S pra quem roda em estrada?": two models joined by "or" in a question
     // ask to compare them, whatever else the question names.
     let either = an.cat("intent.either");
-    if m.hits_of(either).next().is_some() {
+    // Cheap checks first: resolving mentions is the costly part.
+    if m.hits_of(either).next().is_some() && m.doc.sentence_q.iter().any(|q| *q) && an.vehicles.hits(m).len() >= 2 {
         let mentions = an.vehicles.mentions(an, m, st);
         for c in m.hits_of(either) {
             let s = sent_of(c.start);
