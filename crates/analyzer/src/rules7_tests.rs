@@ -588,3 +588,45 @@ fn after_sale_papers_and_an_old_car_that_is_no_trade_in() {
     )]);
     assert_ne!(p.trade_in.map(|t| t.has), Some(true));
 }
+
+#[test]
+fn raised_and_lowered_limits_and_arabic_closes() {
+    let b = |msgs: &[(&str, &str)]| run(msgs).budget.map(|b| b.amount.to_string());
+    assert_eq!(
+        b(&[
+            ("in", "Tengo 45 lucas verdes"),
+            ("in", "Bueno, estiro a 48 lucas como mucho")
+        ])
+        .as_deref(),
+        Some("48000")
+    );
+    assert_eq!(
+        b(&[
+            ("in", "Meu orçamento é 160 mil reais"),
+            ("in", "Se precisar dá pra subir pra 170 mil reais, mas é o teto")
+        ])
+        .as_deref(),
+        Some("170000")
+    );
+    assert_eq!(
+        b(&[
+            ("in", "Tenho 150 mil reais"),
+            ("in", "Pensando melhor, não passo de 140 mil reais")
+        ])
+        .as_deref(),
+        Some("140000")
+    );
+    assert_eq!(
+        b(&[("in", "I'm working on about 40k all up")]).as_deref(),
+        Some("40000")
+    );
+    // "خلها ١١٥ ونقفل الموضوع" is a counter-offer: the stated limit stands.
+    assert_eq!(
+        b(&[
+            ("in", "ميزانيتي ١٢٠ ألف ريال، مو أكثر"),
+            ("in", "طيب خلها ١١٥ ألف ريال ونقفل الموضوع")
+        ])
+        .as_deref(),
+        Some("120000")
+    );
+}
