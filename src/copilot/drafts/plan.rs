@@ -286,6 +286,39 @@ fn unit(v: &Item, language: &str) -> Unit {
     }
 }
 
+/// Words that ask for two cars at once ("both", "os dois", "las dos", "الاثنين"), folded.
+const BOTH: [&str; 14] = [
+    "both",
+    "the two",
+    "os dois",
+    "as duas",
+    "ambos",
+    "ambas",
+    "los dos",
+    "las dos",
+    "dos dois",
+    "das duas",
+    "الاثنين",
+    "الثنتين",
+    "الاتنين",
+    "كلاهما",
+];
+
+/// Does the customer's latest message ask for two cars at once?
+fn asks_for_both(recent: &[Message]) -> bool {
+    let Some(text) = recent
+        .iter()
+        .rev()
+        .find(|m| m.direction == dossier_core::Direction::In)
+        .and_then(|m| m.text.as_deref())
+    else {
+        return false;
+    };
+    let f = format!(" {} ", dossier_core::text::fold(text));
+    BOTH.iter()
+        .any(|b| f.contains(&format!(" {b} ")) || f.contains(&format!(" {b}?")) || f.contains(&format!(" {b},")))
+}
+
 /// The customer's latest message, and whether it is media with no text.
 fn latest_media(recent: &[Message]) -> Option<String> {
     let last = recent.iter().rev().find(|m| m.is_inbound())?;
@@ -554,8 +587,10 @@ pub fn plan(tools: &Tools, profile: &Profile, recent: &[Message], dealer: Dealer
                 programs(tools, profile, v, &mut p);
             }
         }
-        if intent == "comparison" {
-            for other in profile.interests.iter().rev().take(3) {
+        // "Tô entre ele e o Commander, queria sentir os dois": a test drive of both.
+        let both = intent == "test_drive" && profile.interests.len() >= 2 && asks_for_both(recent);
+        if intent == "comparison" || both {
+            for other in profile.interests.iter().rev().take(if both { 2 } else { 3 }) {
                 let o = tools
                     .lowest_price(&LowestPriceInput {
                         make: other.make.clone(),
