@@ -193,10 +193,25 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
                         .count()
                     - ws.iter().skip(1).filter(|t| fold(t) == "الله").count()
             };
-            if weak && (!clause_ends || units(&words) > 2) {
+            let lineage_ok = words
+                .iter()
+                .skip(1)
+                .any(|t| matches!(fold(t).as_str(), "بن" | "ابن" | "بنت"));
+            if weak && (!clause_ends || units(&words) > if lineage_ok { 4 } else { 2 }) {
                 words.clear();
             }
-            while units(&words) > 2 {
+            // "فهد بن سعد القحطاني": a lineage with بن/بنت keeps its four words.
+            let lineage = words
+                .iter()
+                .skip(1)
+                .any(|t| matches!(fold(t).as_str(), "بن" | "ابن" | "بنت"));
+            while units(&words) > if lineage { 4 } else { 2 } {
+                words.pop();
+            }
+            while words
+                .last()
+                .is_some_and(|t| matches!(fold(t).as_str(), "بن" | "ابن" | "بنت"))
+            {
                 words.pop();
             }
             if words.last().is_some_and(|t| fold(t) == "عبد") {
@@ -303,6 +318,26 @@ fn answered_name(an: &Analyzer, m: &Msg) -> Option<String> {
 /// A name signed under a sign-off ("مع التحية،\nعبد الرحمن الزهراني", "Saludos,\nCarmen Vidal"):
 /// the last line, two to four name words.
 fn signed_name(an: &Analyzer, m: &Msg) -> Option<String> {
+    // "Send the invoice to … please. - Tyrone Jackson": a dash, then the name, ends the message.
+    if let Some((_, tail)) = m
+        .raw
+        .trim_end()
+        .rsplit_once(" - ")
+        .or_else(|| m.raw.trim_end().rsplit_once(" — "))
+    {
+        let words: Vec<&str> = tail.trim().trim_end_matches('.').split_whitespace().collect();
+        // No vehicle, no word of any vocabulary ("- Hyundai Tucson", "- Then Financing").
+        let n = m.doc.words.len();
+        let vehicle_at_end = an.vehicles.hits(m).iter().any(|h| h.end + words.len() > n);
+        if (2..=3).contains(&words.len())
+            && !vehicle_at_end
+            && words
+                .iter()
+                .all(|w| capitalised(w) && w.chars().all(char::is_alphabetic) && !an.canon.is_known(&fold(w)))
+        {
+            return Some(words.join(" "));
+        }
+    }
     if !m.has_cat(an, "contact.signoff") {
         return None;
     }
@@ -350,7 +385,12 @@ fn signed_name(an: &Analyzer, m: &Msg) -> Option<String> {
 /// "Meredith Calloway here", "Joseph Otieno here from Nairobi": two or three capitalised words
 /// opening a sentence, then "here".
 fn here_name(an: &Analyzer, m: &Msg) -> Option<String> {
-    let here = (0..m.doc.words.len()).find(|&w| m.doc.word(w) == "here")?;
+    // "Michael Turner, by the way", "Joseph Otieno here": the name opens the sentence.
+    let here = (0..m.doc.words.len()).find(|&w| {
+        m.doc.word(w) == "here"
+            || (m.doc.word(w) == "by" && m.doc.word(w + 1) == "the" && m.doc.word(w + 2) == "way")
+            || m.doc.word(w) == "btw"
+    })?;
     let light = light_fold(m.raw);
     let raw_words: Vec<&str> = crate::lex::lex(&light)
         .into_iter()

@@ -630,3 +630,43 @@ fn raised_and_lowered_limits_and_arabic_closes() {
         Some("120000")
     );
 }
+
+#[test]
+fn more_ways_to_give_a_name() {
+    let name = |t: &str| {
+        run_with(&[("in", "Is the Tucson available?"), ("in", t)], None)
+            .contact
+            .name
+    };
+    assert_eq!(
+        name("السلام عليكم، معك فهد بن سعد القحطاني. أبي ونيت ديزل").as_deref(),
+        Some("فهد بن سعد القحطاني")
+    );
+    assert_eq!(
+        name("مساء الخير، أخوك سالم المزروعي. أبا لاندكروزر").as_deref(),
+        Some("سالم المزروعي")
+    );
+    assert_eq!(
+        name("Michael Turner, by the way. I'm moving to Lima for work").as_deref(),
+        Some("Michael Turner")
+    );
+    assert_eq!(
+        name("Ok. Send the invoice to me please. - Tyrone Jackson").as_deref(),
+        Some("Tyrone Jackson")
+    );
+    assert_eq!(
+        name("Buenas noches, habla con Andrés Felipe Morales. Quiero un carrito").as_deref(),
+        Some("Andrés Felipe Morales")
+    );
+    assert_eq!(
+        name("Bom dia. Fala o Domingos Kiala. Estou interessado").as_deref(),
+        Some("Domingos Kiala")
+    );
+    assert_eq!(
+        name("Combinado. Obrigado, Tiago Sá Pereira.").as_deref(),
+        Some("Tiago Sá Pereira")
+    );
+    // Not names: "I talked with you two weeks ago", "it's the Civic".
+    assert_eq!(name("مرحبا، حكيت معكم قبل أسبوعين عن التوسان"), None);
+    assert_eq!(name("O que eu quero é o Tucson"), None);
+}
