@@ -782,6 +782,7 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     // "lo de la pickup lo descarto", "forget the pickup": a body type ruled out takes the
     // models of that body with it.
     let drop_cat = an.cat("interest.drop");
+    let article_cat = an.cat("ambiguous.article");
     for h in m.hits_of(an.cat("interest.body")) {
         let body: String = (h.start..h.end).map(|w| m.doc.word(w)).collect::<Vec<_>>().join(" ");
         let Some(kind) = an.knowledge.map("body_words").and_then(|b| b.get(&body)).cloned() else {
@@ -861,6 +862,15 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
                     && !between(h.start, men.start)
                     && m.doc.same_clause(h.start, men.start))
                     || (h.start > men.start && h.start - men.start <= 14 && !between(men.start, h.start)))
+        }) || m.hits.iter().any(|h| {
+            // "Ok, no Carnival then", "não o Tucson": a no right before the model.
+            h.payload == an.neg_id
+                && h.end <= men.start
+                && men.start - h.end
+                    <= usize::from(m.hits.iter().any(|a| a.payload == article_cat && a.end == men.start))
+                && h.end - h.start == 1
+                && !m.doc.in_question(men.start)
+                && m.doc.same_clause(h.start, men.start)
         }) || m.hits.iter().any(|h| {
             h.payload == an.neg_id
                 && h.start > men.start
@@ -1045,6 +1055,23 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     }
     if wanted.len() >= 2 && settled.is_none() {
         st.focus = None;
+    }
+    // "That one is too expensive, forget am": a rule-out of "that one" with no model named in
+    // its sentence drops the model the talk was last about.
+    let that_one = an.cat("reference.that_one");
+    if let Some(h) = m.hits_of(drop_cat).find(|h| !m.doc.in_question(h.start)) {
+        let sent = m.doc.sentence.get(h.start);
+        let named = mentions.iter().any(|x| m.doc.sentence.get(x.start) == sent);
+        let pointed = m.hits_of(that_one).any(|t| m.doc.sentence.get(t.start) == sent);
+        if pointed
+            && !named
+            && let Some(i) = st
+                .interests
+                .iter()
+                .rposition(|i| !wanted.contains(&vi.key_of(&i.make, &i.model)))
+        {
+            st.interests.remove(i);
+        }
     }
     // "So Hilux vs Frontier", "Fica entre Nivus e T-Cross mesmo": two models named after such a
     // cue are the ones left in play.

@@ -670,3 +670,52 @@ fn more_ways_to_give_a_name() {
     assert_eq!(name("مرحبا، حكيت معكم قبل أسبوعين عن التوسان"), None);
     assert_eq!(name("O que eu quero é o Tucson"), None);
 }
+
+#[test]
+fn rejecting_that_one_and_a_no_before_the_model() {
+    assert_eq!(
+        interests(&[
+            ("in", "Please how much is the Tacoma?"),
+            ("out", "The 2024 Tacoma is 44,900 USD"),
+            (
+                "in",
+                "Haba. That one is too expensive abeg, forget am. What about the Frontier?"
+            )
+        ]),
+        vec!["Frontier"]
+    );
+    assert_eq!(
+        interests(&[
+            ("in", "Do you have a Tacoma?"),
+            ("out", "No, but a Frontier"),
+            ("in", "Ok, no Tacoma then. The Frontier is fine")
+        ]),
+        vec!["Frontier"]
+    );
+    assert_eq!(
+        interests(&[
+            ("in", "Tacoma ou Frontier?"),
+            ("in", "Tira a Tacoma da lista, vamos de Frontier")
+        ]),
+        vec!["Frontier"]
+    );
+    assert_eq!(
+        interests(&[
+            ("in", "Tacoma or Frontier?"),
+            ("in", "The wife wants an SUV, so scrap the Tacoma. The Frontier then")
+        ]),
+        vec!["Frontier"]
+    );
+    assert_eq!(
+        interests(&[
+            ("in", "التاكوما ولا الفرونتير؟"),
+            ("in", "التاكوما ما أباه، خلنا على الفرونتير")
+        ]),
+        vec!["Frontier"]
+    );
+    // A question keeps it: "no Tacoma in stock?"
+    assert_eq!(
+        interests(&[("in", "I like the Tacoma"), ("in", "So no Tacoma in stock at all?")]),
+        vec!["Tacoma"]
+    );
+}
