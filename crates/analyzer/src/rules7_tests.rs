@@ -719,3 +719,23 @@ fn rejecting_that_one_and_a_no_before_the_model() {
         vec!["Tacoma"]
     );
 }
+
+#[test]
+fn more_stated_deadlines() {
+    use dossier_core::profile::Urgency;
+    let u = |t: &str| run(&[("in", "I like the Tucson"), ("in", t)]).urgency;
+    assert_eq!(
+        u("I land in Lima on December 10 and need a car that week"),
+        Some(Urgency::High)
+    );
+    assert_eq!(
+        u("I'll pay cash and want to close it by Monday since my job starts Tuesday"),
+        Some(Urgency::High)
+    );
+    assert_eq!(
+        u("Tem de ser nesta sexta, que na semana seguinte estou fora"),
+        Some(Urgency::High)
+    );
+    assert_eq!(u("سفري يوم ٢٠ الشهر، لازم تكون جاهزة قبلها"), Some(Urgency::High));
+    assert_eq!(u("I'll come by this week to see it"), Some(Urgency::Normal));
+}
