@@ -47,7 +47,7 @@ return {ids, redis.call('HMGET', KEYS[2], unpack(ids)), redis.call('HMGET', KEYS
 "#;
 
 pub(super) const SNAPSHOT_LUA: &str = r#"
--- KEYS: contact, doc, arr, msg, st, log, queued
+-- KEYS: contact, doc, arr, msg, st, log, queued [, company settings (single node only)]
 -- ARGV: from (-1 = the doc's folded position), recent count, take queued (1/0), max messages
 if ARGV[3] == '1' then redis.call('DEL', KEYS[7]) end
 local rec = redis.call('HGETALL', KEYS[1])
@@ -71,7 +71,9 @@ if n > 0 then
     rsts = redis.call('HMGET', KEYS[5], unpack(rids))
   end
 end
-return {rec, {doc[1] or '', doc[2] or ''}, folded, stored, from, msgs, sts, rmsgs, rsts}
+local settings = false
+if KEYS[8] then settings = redis.call('GET', KEYS[8]) end
+return {rec, {doc[1] or '', doc[2] or ''}, folded, stored, from, msgs, sts, rmsgs, rsts, settings}
 "#;
 
 pub(super) const STATUS_LUA: &str = r#"
@@ -92,6 +94,23 @@ local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if v ~= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'v', v + 1, 'body', ARGV[2])
 if ARGV[3] then redis.call('HSET', KEYS[1], 'pos', ARGV[3]) end
+return 1
+"#;
+
+pub(super) const PROFILE_PUT_LUA: &str = r#"
+-- Single node only: the stream is in another slot.
+-- KEYS: doc, job stream ('' entry id = no ack)
+-- ARGV: expected version, body, folded position, group, entry id, live channel, notice ('' = none)
+-- The job is acknowledged (and deleted) in the same step as its write, never without it. The ack
+-- and the notice cannot fail the write (pcall: a stream that lost its group still stores it).
+local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if v ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'v', v + 1, 'body', ARGV[2], 'pos', ARGV[3])
+if ARGV[5] ~= '' then
+  redis.pcall('XACK', KEYS[2], ARGV[4], ARGV[5])
+  redis.pcall('XDEL', KEYS[2], ARGV[5])
+end
+if ARGV[7] ~= '' then redis.pcall('PUBLISH', ARGV[6], ARGV[7]) end
 return 1
 "#;
 
