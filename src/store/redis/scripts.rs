@@ -52,10 +52,17 @@ return {ids, redis.call('HMGET', KEYS[2], unpack(ids)), redis.call('HMGET', KEYS
 
 pub(super) const SNAPSHOT_LUA: &str = r#"
 -- KEYS: contact, doc, arr, msg, st, log, queued [, company settings (single node only)]
--- ARGV: from (-1 = the doc's folded position), recent count, take queued (1/0), max messages
+-- ARGV: from (-1 = the doc's folded position), recent count, take queued (1/0), max messages,
+--       body elsewhere (1: the caller reads the document with HMGET in the same MULTI, 0: here)
 if ARGV[3] == '1' then redis.call('DEL', KEYS[7]) end
 local rec = redis.call('HGETALL', KEYS[1])
-local doc = redis.call('HMGET', KEYS[2], 'v', 'body', 'pos')
+local doc
+if ARGV[5] == '1' then
+  local d = redis.call('HMGET', KEYS[2], 'v', 'pos')
+  doc = {d[1], false, d[2]}
+else
+  doc = redis.call('HMGET', KEYS[2], 'v', 'body', 'pos')
+end
 local stored = redis.call('LLEN', KEYS[3])
 local folded = tonumber(doc[3] or '0')
 local from = tonumber(ARGV[1])
