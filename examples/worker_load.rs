@@ -13,6 +13,10 @@
 //! than its last message is stored (the line says when that was). `--preload` stores a round's
 //! messages first and only then starts the worker, so the round times the worker's drain alone.
 
+/// The allocator of the `dossier` binary, so the worker runs here as it does in `dossier worker`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use dossier::config::{Secrets, Settings};
 use dossier::store::redis::RedisStore;
 use dossier::store::{ContactUpdate, Queue, SnapshotRequest, Store};
