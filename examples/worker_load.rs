@@ -11,7 +11,8 @@
 //!
 //! The messages are stored one at a time while the worker runs, so a round can end no sooner
 //! than its last message is stored (the line says when that was). `--preload` stores a round's
-//! messages first and only then starts the worker, so the round times the worker's drain alone.
+//! messages without their jobs, then queues the 2,000 jobs at once: the round times the worker's
+//! drain alone.
 
 /// The allocator of the `dossier` binary, so the worker runs here as it does in `dossier worker`.
 #[global_allocator]
@@ -69,8 +70,8 @@ async fn main() -> anyhow::Result<()> {
         Arc::new(RedisStore::connect(&url, dossier::startup::redis_options(&settings, &prefix)).await?);
     let state = dossier::startup::build_state(settings, Secrets::explicit([]), store.clone()).await?;
     let preload = std::env::args().any(|a| a == "--preload");
-    let mut shutdown = CancellationToken::new();
-    let mut worker = tokio::spawn(dossier::jobs::worker::run(state.clone(), shutdown.clone()));
+    let shutdown = CancellationToken::new();
+    let worker = tokio::spawn(dossier::jobs::worker::run(state.clone(), shutdown.clone()));
     let co: CompanyId = "bench".parse()?;
     let ids: Vec<ContactId> = (0..contacts)
         .map(|i| format!("52155{i:08}").parse())
@@ -95,15 +96,8 @@ async fn main() -> anyhow::Result<()> {
     for round in 0..rounds {
         let base = 1_780_000_000 + round as i64 * 3600;
         let before = jobs_done();
-        if preload {
-            shutdown.cancel();
-            let _ = (&mut worker).await;
-            // A blocking read the stop cut short still runs in Redis for `block_ms`: a job it took
-            // would wait for a reclaim. Let it time out first.
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
         // The worker picks the jobs up as they are queued: time from the first store to the last
-        // fold (with `--preload`, from the worker's start).
+        // fold (with `--preload`, from queuing the first job, once every message is stored).
         let mut start = Instant::now();
         for (i, c) in ids.iter().enumerate() {
             let m = Message {
@@ -115,15 +109,23 @@ async fn main() -> anyhow::Result<()> {
                 status: None,
                 detail: None,
             };
+            let analysis = (!preload).then(|| job(c));
             store
-                .append_and_queue(&co, c, &m, &ContactUpdate::default(), Some(&job(c)))
+                .append_and_queue(&co, c, &m, &ContactUpdate::default(), analysis.as_deref())
                 .await?;
         }
         let stored_in = start.elapsed().as_secs_f64();
         if preload {
-            shutdown = CancellationToken::new();
+            // Now the jobs, all at once (pipelined on the connection), for the worker to drain.
             start = Instant::now();
-            worker = tokio::spawn(dossier::jobs::worker::run(state.clone(), shutdown.clone()));
+            let payloads: Vec<String> = ids.iter().map(job).collect();
+            let queued = ids
+                .iter()
+                .zip(&payloads)
+                .map(|(c, p)| store.enqueue(Queue::Analysis, &co, c, p));
+            for r in futures::future::join_all(queued).await {
+                r?;
+            }
         }
         while jobs_done() - before < contacts as f64 {
             tokio::time::sleep(Duration::from_millis(2)).await;
