@@ -262,7 +262,7 @@ impl RedisStore {
         let single = !self.is_cluster();
         let mut call = self
             .append_script
-            .key(self.ck(company, contact, &format!("seen:{}", message.id)));
+            .key(self.ck2(company, contact, "seen:", message.id.as_str()));
         call.key(self.ck(company, contact, "arr"))
             .key(self.ck(company, contact, "log"))
             .key(self.ck(company, contact, "msg"))
@@ -327,7 +327,18 @@ impl RedisStore {
     }
 
     fn ck(&self, company: &CompanyId, contact: &ContactId, suffix: &str) -> String {
-        format!("{}{{c:{}:{}}}:{}", self.prefix, company, contact, suffix)
+        self.ck2(company, contact, suffix, "")
+    }
+
+    /// `P{c:CO:CT}:<suffix><more>`, built in one allocation of the exact size (every stored
+    /// message builds six of these).
+    fn ck2(&self, company: &CompanyId, contact: &ContactId, suffix: &str, more: &str) -> String {
+        let (co, ct) = (company.as_str(), contact.as_str());
+        let mut k = String::with_capacity(self.prefix.len() + co.len() + ct.len() + suffix.len() + more.len() + 6);
+        for part in [self.prefix.as_str(), "{c:", co, ":", ct, "}:", suffix, more] {
+            k.push_str(part);
+        }
+        k
     }
 
     fn co(&self, company: &CompanyId, suffix: &str) -> String {
