@@ -14,7 +14,7 @@ use super::{AnalysisInput, Extraction, LlmProvider};
 use crate::companies::CompanyRuntime;
 use crate::config::{IntelligenceSettings, ProviderKind, Providers};
 use crate::state::App;
-use crate::store::{Positioned, ReadFrom, Snapshot, SnapshotRequest};
+use crate::store::{Entry, Positioned, ReadFrom, Snapshot, SnapshotRequest};
 use dossier_core::profile::{Budget, BudgetPeriod, Fact, Financing, Interest, Note, Profile, Signal, TradeIn};
 use dossier_core::{CompanyId, ContactId, ConversationContact, Currency, Message, MessageId};
 use jiff::Timestamp;
@@ -29,15 +29,26 @@ const CAS_ATTEMPTS: usize = 8;
 /// The company's Customer Intelligence settings: the API's override, else the file's. Read once
 /// per job or request and passed down.
 pub async fn effective_settings(app: &App, company: &CompanyId) -> anyhow::Result<IntelligenceSettings> {
-    if let Some(bytes) = app.store.settings(company).await? {
-        match serde_json::from_slice::<IntelligenceSettings>(&bytes) {
-            Ok(s) => return Ok(s),
+    let stored = app.store.settings(company).await?;
+    Ok(settings_from(app, company, stored.as_deref()))
+}
+
+/// The effective settings from the stored override (`None`: the company file's).
+fn settings_from(app: &App, company: &CompanyId, stored: Option<&[u8]>) -> IntelligenceSettings {
+    if let Some(bytes) = stored {
+        match serde_json::from_slice::<IntelligenceSettings>(bytes) {
+            Ok(s) => return s,
             Err(e) => {
                 tracing::warn!(company = %company, error = %e, "stored settings unreadable; using the company file's")
             }
         }
     }
-    Ok(app.settings.company_or_default(company.as_str()).intelligence)
+    app.settings.company_or_default(company.as_str()).intelligence
+}
+
+/// Whether a fold runs the company's LLM (and so reads the recent window too).
+fn uses_llm(s: &IntelligenceSettings) -> bool {
+    s.enabled && s.provider != ProviderKind::Builtin
 }
 
 /// Builds the LLM provider the settings ask for, from the endpoint the operator configured, or
@@ -138,8 +149,49 @@ pub async fn apply(
     contact: &ContactId,
     change: &Change,
 ) -> anyhow::Result<Outcome> {
-    let use_llm = settings.enabled && settings.provider != ProviderKind::Builtin;
-    let recent = if use_llm {
+    Ok(apply_with(app, rt, settings, company, contact, change, None, None)
+        .await?
+        .0)
+}
+
+/// The analysis job's fold: the company's settings are read with the contact's snapshot (one
+/// round trip on a single node), and the job entry `done` is acknowledged with the profile
+/// write (the same script on a single node) unless the fold makes a draft due, whose job must
+/// be queued before the ack. Returns the settings, the outcome, and whether `done` was
+/// acknowledged (else the caller acknowledges it).
+pub async fn fold_job(
+    app: &App,
+    rt: &CompanyRuntime,
+    company: &CompanyId,
+    contact: &ContactId,
+    done: Option<&Entry>,
+) -> anyhow::Result<(IntelligenceSettings, Outcome, bool)> {
+    let request = SnapshotRequest {
+        from: ReadFrom::Folded,
+        recent: 0,
+        take_queued: true,
+    };
+    let (stored, snap) = app.store.snapshot_with_settings(company, contact, request).await?;
+    let settings = settings_from(app, company, stored.as_deref());
+    // An LLM fold also needs the recent window: read again (the queued mark is already taken, so
+    // whatever is stored from now on queues another job).
+    let first = (!uses_llm(&settings)).then_some(snap);
+    let (outcome, acked) = apply_with(app, rt, &settings, company, contact, &Change::Fold, first, done).await?;
+    Ok((settings, outcome, acked))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn apply_with(
+    app: &App,
+    rt: &CompanyRuntime,
+    settings: &IntelligenceSettings,
+    company: &CompanyId,
+    contact: &ContactId,
+    change: &Change,
+    mut first: Option<Snapshot>,
+    done: Option<&Entry>,
+) -> anyhow::Result<(Outcome, bool)> {
+    let recent = if uses_llm(settings) {
         recent_cap(&app.settings.service.summary)
     } else {
         0
@@ -153,29 +205,32 @@ pub async fn apply(
             },
             Change::Signals(_) => SnapshotRequest::document_only(),
         };
-        let snap = app.store.snapshot(company, contact, request).await?;
+        let snap = match first.take() {
+            Some(s) => s,
+            None => app.store.snapshot(company, contact, request).await?,
+        };
         let (version, stored) = load_doc(company, contact, &snap);
-        let (doc, folded, outcome) = match change {
+        let (doc, folded, mut outcome) = match change {
             Change::Fold => {
                 let Some((doc, folded, outcome)) = fold(app, rt, settings, company, contact, snap, stored).await?
                 else {
-                    return Ok(Outcome {
+                    let outcome = Outcome {
                         profile: Profile::empty(company.as_str(), Some(contact.as_str())),
                         new_messages: 0,
                         draft_due: None,
-                    });
+                    };
+                    return Ok((outcome, false));
                 };
                 (doc, folded, outcome)
             }
             Change::Signals(signals) => {
                 let mut doc = stored.unwrap_or_else(|| empty_doc(company, contact));
                 merge_signals(&mut doc, signals, settings);
-                let profile = doc.profile.clone();
                 (
                     doc,
                     snap.folded,
                     Outcome {
-                        profile,
+                        profile: Profile::empty(company.as_str(), None),
                         new_messages: 0,
                         draft_due: None,
                     },
@@ -183,12 +238,21 @@ pub async fn apply(
             }
         };
         let body = serde_json::to_vec(&doc)?;
-        if app.store.put_profile(company, contact, version, &body, folded).await? {
-            app.live.notify(app.store.as_ref(), company, contact, "profile").await;
+        // A due draft's job is queued after the write and before the ack (by the caller).
+        let ack = done.filter(|_| outcome.draft_due.is_none());
+        let notice = app.live.notice(company, contact, "profile");
+        let payload = serde_json::to_string(&notice).ok();
+        if app
+            .store
+            .put_profile_then(company, contact, version, &body, folded, payload.as_deref(), ack)
+            .await?
+        {
+            app.live.tell_local(notice);
             if matches!(change, Change::Fold) {
                 metrics::counter!("dossier_analyses_total", "provider" => doc.profile.provider.clone()).increment(1);
             }
-            return Ok(outcome);
+            outcome.profile = doc.profile;
+            return Ok((outcome, ack.is_some()));
         }
         metrics::counter!("dossier_analysis_conflicts_total").increment(1);
     }
@@ -336,7 +400,8 @@ async fn fold(
     }
     doc.profile = profile;
     let outcome = Outcome {
-        profile: doc.profile.clone(),
+        // The document's, moved in once it is written (no copy).
+        profile: Profile::empty(company.as_str(), None),
         new_messages: fresh.len(),
         draft_due,
     };

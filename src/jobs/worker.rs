@@ -9,7 +9,7 @@
 //! anything not acknowledged stays pending and is reclaimed by another instance.
 
 use super::job::{Job, JobKind};
-use crate::analysis::pipeline::{self, Change};
+use crate::analysis::pipeline;
 use crate::state::AppState;
 use crate::store::{DeadKind, Entry, Queue};
 use metrics::counter;
@@ -212,13 +212,15 @@ pub async fn handle(app: &AppState, entry: Entry) {
     };
     let queue = entry.queue.as_str();
     let started = Instant::now();
-    let result = process(app, &job).await;
+    let result = process(app, &job, &entry).await;
     metrics::histogram!("dossier_job_seconds", "queue" => queue).record(started.elapsed().as_secs_f64());
     let cfg = &app.settings.service.worker;
     // A reclaimed entry counts its deliveries too: a job that crashed its worker is not retried forever.
     let attempt = job.attempt.max(entry.deliveries.saturating_sub(1) as u32) + 1;
+    let mut acked = false;
     let failed = match result {
-        Ok(()) => {
+        Ok(done) => {
+            acked = done;
             counter!("dossier_jobs_total", "queue" => queue, "outcome" => "done").increment(1);
             None
         }
@@ -248,30 +250,37 @@ pub async fn handle(app: &AppState, entry: Entry) {
             return;
         }
     }
+    if acked {
+        return;
+    }
     if let Err(e) = app.store.ack(&entry).await {
         tracing::warn!(error = %e, "ack failed; the job may run again (it finds nothing new)");
     }
 }
 
-async fn process(app: &AppState, job: &Job) -> Result<(), JobError> {
+/// Runs a job; `Ok(true)` when its entry was already acknowledged (with the profile write).
+async fn process(app: &AppState, job: &Job, entry: &Entry) -> Result<bool, JobError> {
     let rt = app
         .companies
         .get(job.company.as_str())
         .ok_or_else(|| JobError::Retry(anyhow::anyhow!("unknown company `{}`", job.company)))?;
-    let settings = pipeline::effective_settings(app, &job.company).await?;
     match job.kind {
         JobKind::Analyze => {
-            let out = pipeline::apply(app, &rt, &settings, &job.company, &job.contact, &Change::Fold).await?;
+            // The entry is acknowledged with the write only when nothing follows that could
+            // fail: the Chatwoot write-back never fails the job, and a due draft is not acked there.
+            let (_, out, acked) = pipeline::fold_job(app, &rt, &job.company, &job.contact, Some(entry)).await?;
             crate::channels::chatwoot::client::after_analysis(app, &job.company, &job.contact, &out.profile).await;
             if let Some(pos) = out.draft_due {
                 Job::draft(&job.company, &job.contact, pos)
                     .enqueue(app.store.as_ref())
                     .await?;
             }
+            Ok(acked)
         }
         JobKind::Draft { pos } => {
+            let settings = pipeline::effective_settings(app, &job.company).await?;
             crate::copilot::drafts::on_draft_due(app, &rt, &settings, &job.company, &job.contact, pos).await?;
+            Ok(false)
         }
     }
-    Ok(())
 }

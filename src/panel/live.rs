@@ -68,18 +68,30 @@ impl Live {
     /// Tells this process's panels now and the other instances through the store. Never fails
     /// the write it follows: a lost notice only delays a panel until the next one.
     pub async fn notify(&self, store: &dyn Store, company: &CompanyId, contact: &ContactId, what: &str) {
-        let n = Notice {
+        let n = self.notice(company, contact, what);
+        let payload = serde_json::to_string(&n);
+        self.tell_local(n);
+        let Ok(payload) = payload else { return };
+        if let Err(e) = store.publish(&payload).await {
+            tracing::debug!(error = %e, "could not publish a live notice");
+        }
+    }
+
+    /// A notice from this instance, for a write to send with it ([`Live::tell_local`] here, the
+    /// store's publish to the other instances).
+    pub fn notice(&self, company: &CompanyId, contact: &ContactId, what: &str) -> Notice {
+        Notice {
             i: self.instance.clone(),
             co: company.to_string(),
             ct: contact.to_string(),
             what: what.to_owned(),
-        };
-        let _ = self.tx.send(n.clone());
-        metrics::counter!("dossier_panel_notices_total", "what" => what.to_owned()).increment(1);
-        let Ok(payload) = serde_json::to_string(&n) else { return };
-        if let Err(e) = store.publish(&payload).await {
-            tracing::debug!(error = %e, "could not publish a live notice");
         }
+    }
+
+    /// Tells this process's panels.
+    pub fn tell_local(&self, n: Notice) {
+        metrics::counter!("dossier_panel_notices_total", "what" => n.what.clone()).increment(1);
+        let _ = self.tx.send(n);
     }
 
     /// Relays other instances' notices to this process's panels until `shutdown`, subscribing

@@ -360,6 +360,51 @@ pub trait Store: Send + Sync + 'static {
         folded: u64,
     ) -> StoreResult<bool>;
 
+    /// [`Store::snapshot`] and the company's stored settings ([`Store::settings`]) together: one
+    /// round trip where the store can (a single Redis node runs both in the snapshot's script).
+    /// The settings are company-wide, so they are not part of the contact's atomic read.
+    async fn snapshot_with_settings(
+        &self,
+        company: &CompanyId,
+        contact: &ContactId,
+        request: SnapshotRequest,
+    ) -> StoreResult<(Option<Vec<u8>>, Snapshot)> {
+        let settings = self.settings(company).await?;
+        Ok((settings, self.snapshot(company, contact, request).await?))
+    }
+
+    /// [`Store::put_profile`]; when the document is written, also publishes `notice` (best
+    /// effort, as [`Store::publish`]) and acknowledges `done` (the job that wrote it), never
+    /// before the write: in the write's own step where the store can (a single Redis node: one
+    /// script), else right after it. An acknowledgement that fails after the write is logged,
+    /// not returned (the job may run again and finds nothing new). Returns whether it was written.
+    #[allow(clippy::too_many_arguments)]
+    async fn put_profile_then(
+        &self,
+        company: &CompanyId,
+        contact: &ContactId,
+        expected: u64,
+        body: &[u8],
+        folded: u64,
+        notice: Option<&str>,
+        done: Option<&Entry>,
+    ) -> StoreResult<bool> {
+        if !self.put_profile(company, contact, expected, body, folded).await? {
+            return Ok(false);
+        }
+        if let Some(n) = notice
+            && let Err(e) = self.publish(n).await
+        {
+            tracing::debug!(error = %e, "could not publish a live notice");
+        }
+        if let Some(e) = done
+            && let Err(err) = self.ack(e).await
+        {
+            tracing::warn!(error = %err, "ack failed; the job may run again (it finds nothing new)");
+        }
+        Ok(true)
+    }
+
     /// Contacts of `company` last active in `[from, to]` whose stored messages are ahead of their
     /// profile's folded position and who have no analysis queued (what the sweep re-queues).
     async fn behind(&self, company: &CompanyId, from: Timestamp, to: Timestamp) -> StoreResult<Vec<ContactId>>;

@@ -8,6 +8,7 @@ use dossier_core::{Direction, Message, MessageId};
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 #[derive(Debug, Deserialize)]
 pub struct Envelope {
@@ -30,9 +31,21 @@ pub struct Entry {
 pub struct Change {
     #[serde(default)]
     pub field: String,
-    /// Kept raw: only `messages` changes are parsed further, other fields are acknowledged.
-    #[serde(default)]
-    pub value: Value,
+    /// Kept raw (the text, not a `Value` tree): only `messages` changes are parsed further,
+    /// straight into their types; other fields are acknowledged.
+    #[serde(default = "null_value")]
+    pub value: Box<RawValue>,
+}
+
+fn null_value() -> Box<RawValue> {
+    RawValue::from_string("null".to_owned()).expect("`null` is JSON")
+}
+
+impl Change {
+    /// The value as a JSON tree (the rarer fields that read it that way).
+    pub fn value_tree(&self) -> Value {
+        serde_json::from_str(self.value.get()).unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -395,8 +408,8 @@ impl WaMessage {
 }
 
 /// Parses the `value` of a `messages` change.
-pub fn parse_messages_value(value: &Value) -> Result<MessagesValue, String> {
-    MessagesValue::deserialize(value).map_err(|e| e.to_string())
+pub fn parse_messages_value(value: &RawValue) -> Result<MessagesValue, String> {
+    serde_json::from_str(value.get()).map_err(|e| e.to_string())
 }
 
 /// Builds the webhook body Meta would post for one inbound message (the demo, the load generator

@@ -105,11 +105,12 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Byte
             match change.field.as_str() {
                 "messages" => {}
                 "standby" | "messaging_handovers" | "smb_message_echoes" | "history" => {
-                    super::events::receive(&app, &change.field, &change.value, &mut outcome).await?;
+                    super::events::receive(&app, &change.field, &change.value_tree(), &mut outcome).await?;
                     continue;
                 }
                 "template_category_update" => {
-                    super::events::template_category(&app, entry.id.as_deref(), &change.value, &mut outcome).await?;
+                    super::events::template_category(&app, entry.id.as_deref(), &change.value_tree(), &mut outcome)
+                        .await?;
                     continue;
                 }
                 _ => {

@@ -51,6 +51,7 @@ pub struct RedisStore {
     cas: Script,
     snapshot_script: Script,
     profile_cas: Script,
+    profile_put: Script,
     behind_script: Script,
     retry_script: Script,
     promote_script: Script,
@@ -131,6 +132,7 @@ impl RedisStore {
             cas: Script::new(CAS_LUA),
             snapshot_script: Script::new(SNAPSHOT_LUA),
             profile_cas: Script::new(CAS_LUA),
+            profile_put: Script::new(PROFILE_PUT_LUA),
             behind_script: Script::new(BEHIND_LUA),
             retry_script: Script::new(RETRY_LUA),
             promote_script: Script::new(PROMOTE_LUA),
@@ -260,7 +262,7 @@ impl RedisStore {
         let single = !self.is_cluster();
         let mut call = self
             .append_script
-            .key(self.ck(company, contact, &format!("seen:{}", message.id)));
+            .key(self.ck2(company, contact, "seen:", message.id.as_str()));
         call.key(self.ck(company, contact, "arr"))
             .key(self.ck(company, contact, "log"))
             .key(self.ck(company, contact, "msg"))
@@ -325,7 +327,18 @@ impl RedisStore {
     }
 
     fn ck(&self, company: &CompanyId, contact: &ContactId, suffix: &str) -> String {
-        format!("{}{{c:{}:{}}}:{}", self.prefix, company, contact, suffix)
+        self.ck2(company, contact, suffix, "")
+    }
+
+    /// `P{c:CO:CT}:<suffix><more>`, built in one allocation of the exact size (every stored
+    /// message builds six of these).
+    fn ck2(&self, company: &CompanyId, contact: &ContactId, suffix: &str, more: &str) -> String {
+        let (co, ct) = (company.as_str(), contact.as_str());
+        let mut k = String::with_capacity(self.prefix.len() + co.len() + ct.len() + suffix.len() + more.len() + 6);
+        for part in [self.prefix.as_str(), "{c:", co, ":", ct, "}:", suffix, more] {
+            k.push_str(part);
+        }
+        k
     }
 
     fn co(&self, company: &CompanyId, suffix: &str) -> String {
@@ -521,81 +534,28 @@ impl Store for RedisStore {
         request: SnapshotRequest,
     ) -> StoreResult<Snapshot> {
         let _t = timed("snapshot");
-        let from: i64 = match request.from {
-            ReadFrom::Folded => -1,
-            ReadFrom::After(n) => n.min(i64::MAX as u64) as i64,
-        };
-        let v: Value = self
-            .snapshot_script
-            .key(self.ck(company, contact, "contact"))
-            .key(self.ck(company, contact, "doc:profile"))
-            .key(self.ck(company, contact, "arr"))
-            .key(self.ck(company, contact, "msg"))
-            .key(self.ck(company, contact, "st"))
-            .key(self.ck(company, contact, "log"))
-            .key(self.ck(company, contact, "queued"))
-            .arg(from)
-            .arg(request.recent)
-            .arg(if request.take_queued { "1" } else { "0" })
-            .arg(SNAPSHOT_MAX)
-            .invoke_async(&mut self.c())
-            .await
-            .map_err(unavailable)?;
-        let parts = array(&v);
-        if parts.len() < 9 {
-            return Err(corrupt("snapshot reply has the wrong shape"));
+        let v = self.snapshot_call(company, contact, request, false).await?;
+        Ok(snapshot_from(&v, contact)?.1)
+    }
+
+    async fn snapshot_with_settings(
+        &self,
+        company: &CompanyId,
+        contact: &ContactId,
+        request: SnapshotRequest,
+    ) -> StoreResult<(Option<Vec<u8>>, Snapshot)> {
+        let _t = timed("snapshot");
+        if self.is_cluster() {
+            // The settings live in the company's slot: a command of their own, sent alongside.
+            let (settings, v) = futures::future::join(
+                self.settings(company),
+                self.snapshot_call(company, contact, request, false),
+            )
+            .await;
+            return Ok((settings?, snapshot_from(&v?, contact)?.1));
         }
-        let rec = array(&parts[0]);
-        let mut h = std::collections::HashMap::new();
-        for kv in rec.chunks(2) {
-            if let [k, v] = kv
-                && let (Some(k), Some(v)) = (bulk(k), bulk(v))
-            {
-                h.insert(k, v);
-            }
-        }
-        let record = (!h.is_empty()).then(|| record_from(&h, contact));
-        let doc = array(&parts[1]);
-        let version = doc.first().and_then(bulk).and_then(|s| s.parse::<u64>().ok());
-        let body = match doc.get(1) {
-            Some(Value::BulkString(b)) if !b.is_empty() => Some(b.clone()),
-            _ => None,
-        };
-        let profile = match (version, body) {
-            (Some(version), Some(body)) => Some(Doc { version, body }),
-            _ => None,
-        };
-        let folded = int(&parts[2]);
-        let stored = int(&parts[3]);
-        let from = int(&parts[4]);
-        let mut messages = Vec::new();
-        let sts = array(&parts[6]);
-        let until = from + array(&parts[5]).len() as u64;
-        for (i, raw) in array(&parts[5]).iter().enumerate() {
-            let Some(raw) = bulk(raw) else { continue };
-            let st = sts.get(i).and_then(bulk);
-            messages.push(Positioned {
-                pos: from + i as u64 + 1,
-                message: decode_message(&raw, st.as_deref())?,
-            });
-        }
-        let mut recent = Vec::new();
-        let rsts = array(&parts[8]);
-        for (i, raw) in array(&parts[7]).iter().enumerate() {
-            let Some(raw) = bulk(raw) else { continue };
-            let st = rsts.get(i).and_then(bulk);
-            recent.push(decode_message(&raw, st.as_deref())?);
-        }
-        recent.reverse();
-        Ok(Snapshot {
-            record,
-            profile,
-            folded,
-            stored,
-            messages,
-            until,
-            recent,
-        })
+        let v = self.snapshot_call(company, contact, request, true).await?;
+        snapshot_from(&v, contact)
     }
 
     async fn put_profile(
@@ -616,6 +576,50 @@ impl Store for RedisStore {
             .invoke_async(&mut self.c())
             .await
             .map_err(unavailable)?;
+        Ok(ok == 1)
+    }
+
+    async fn put_profile_then(
+        &self,
+        company: &CompanyId,
+        contact: &ContactId,
+        expected: u64,
+        body: &[u8],
+        folded: u64,
+        notice: Option<&str>,
+        done: Option<&Entry>,
+    ) -> StoreResult<bool> {
+        if self.is_cluster() {
+            // The job stream is in another slot: the write, then the ack, as separate commands.
+            if !self.put_profile(company, contact, expected, body, folded).await? {
+                return Ok(false);
+            }
+            if let Some(n) = notice
+                && let Err(e) = self.publish(n).await
+            {
+                tracing::debug!(error = %e, "could not publish a live notice");
+            }
+            if let Some(e) = done
+                && let Err(err) = self.ack(e).await
+            {
+                tracing::warn!(error = %err, "ack failed; the job may run again (it finds nothing new)");
+            }
+            return Ok(true);
+        }
+        let _t = timed("put_profile");
+        let mut call = self.profile_put.key(self.ck(company, contact, "doc:profile"));
+        match done {
+            Some(e) => call
+                .key(&e.stream)
+                .arg(expected)
+                .arg(body)
+                .arg(folded)
+                .arg(e.queue.as_str())
+                .arg(&e.id),
+            None => call.arg(expected).arg(body).arg(folded).arg("").arg(""),
+        };
+        call.arg(self.live_channel()).arg(notice.unwrap_or(""));
+        let ok: i64 = call.invoke_async(&mut self.c()).await.map_err(unavailable)?;
         Ok(ok == 1)
     }
 
@@ -932,8 +936,154 @@ impl Store for RedisStore {
 }
 
 impl RedisStore {
+    /// Runs the snapshot script; with `settings` (single node only) it also reads the company's
+    /// settings key.
+    async fn snapshot_call(
+        &self,
+        company: &CompanyId,
+        contact: &ContactId,
+        request: SnapshotRequest,
+        settings: bool,
+    ) -> StoreResult<Value> {
+        let from: i64 = match request.from {
+            ReadFrom::Folded => -1,
+            ReadFrom::After(n) => n.min(i64::MAX as u64) as i64,
+        };
+        let doc_key = self.ck(company, contact, "doc:profile");
+        let single = !self.is_cluster();
+        let mut keys = vec![
+            self.ck(company, contact, "contact"),
+            doc_key.clone(),
+            self.ck(company, contact, "arr"),
+            self.ck(company, contact, "msg"),
+            self.ck(company, contact, "st"),
+            self.ck(company, contact, "log"),
+            self.ck(company, contact, "queued"),
+        ];
+        if settings {
+            keys.push(self.co(company, "settings"));
+        }
+        if !single {
+            let mut call = self.snapshot_script.prepare_invoke();
+            for k in &keys {
+                call.key(k);
+            }
+            call.arg(from)
+                .arg(request.recent)
+                .arg(if request.take_queued { "1" } else { "0" })
+                .arg(SNAPSHOT_MAX)
+                .arg("0");
+            return call.invoke_async(&mut self.c()).await.map_err(unavailable);
+        }
+        // Single node: the document's body is read by a plain HMGET in the same MULTI/EXEC, so the
+        // read stays atomic but the body never passes through Lua (a string of a few KB costs
+        // Redis about 10 µs to enter a script, the HMGET under 1 µs).
+        let mut eval = ::redis::cmd("EVALSHA");
+        eval.arg(self.snapshot_script.get_hash())
+            .arg(keys.len())
+            .arg(&keys)
+            .arg(from)
+            .arg(request.recent)
+            .arg(if request.take_queued { "1" } else { "0" })
+            .arg(SNAPSHOT_MAX)
+            .arg("1");
+        let mut pipe = ::redis::pipe();
+        pipe.atomic()
+            .add_command(eval)
+            .cmd("HMGET")
+            .arg(&doc_key)
+            .arg("v")
+            .arg("body");
+        let reply: Result<(Value, Value), RedisError> = pipe.query_async(&mut self.c()).await;
+        let (mut v, doc) = match reply {
+            Err(e) if e.code() == Some("NOSCRIPT") => {
+                // A restarted (or flushed) Redis lost the script: load it, once.
+                ::redis::cmd("SCRIPT")
+                    .arg("LOAD")
+                    .arg(SNAPSHOT_LUA)
+                    .query_async::<String>(&mut self.c())
+                    .await
+                    .map_err(unavailable)?;
+                pipe.query_async(&mut self.c()).await.map_err(unavailable)?
+            }
+            r => r.map_err(unavailable)?,
+        };
+        if let Value::Array(parts) = &mut v
+            && parts.len() > 1
+        {
+            parts[1] = doc;
+        }
+        Ok(v)
+    }
+
     /// The live-panel channel of this deployment (its prefix).
     fn live_channel(&self) -> String {
         format!("{}{{live}}", self.prefix)
     }
+}
+
+/// Decodes the snapshot script's reply: the company settings (when read) and the snapshot.
+fn snapshot_from(v: &Value, contact: &ContactId) -> StoreResult<(Option<Vec<u8>>, Snapshot)> {
+    let parts = array(v);
+    if parts.len() < 9 {
+        return Err(corrupt("snapshot reply has the wrong shape"));
+    }
+    let rec = array(&parts[0]);
+    let mut h = std::collections::HashMap::new();
+    for kv in rec.chunks(2) {
+        if let [k, v] = kv
+            && let (Some(k), Some(v)) = (bulk(k), bulk(v))
+        {
+            h.insert(k, v);
+        }
+    }
+    let record = (!h.is_empty()).then(|| record_from(&h, contact));
+    let doc = array(&parts[1]);
+    let version = doc.first().and_then(bulk).and_then(|s| s.parse::<u64>().ok());
+    let body = match doc.get(1) {
+        Some(Value::BulkString(b)) if !b.is_empty() => Some(b.clone()),
+        _ => None,
+    };
+    let profile = match (version, body) {
+        (Some(version), Some(body)) => Some(Doc { version, body }),
+        _ => None,
+    };
+    let folded = int(&parts[2]);
+    let stored = int(&parts[3]);
+    let from = int(&parts[4]);
+    let mut messages = Vec::new();
+    let sts = array(&parts[6]);
+    let until = from + array(&parts[5]).len() as u64;
+    for (i, raw) in array(&parts[5]).iter().enumerate() {
+        let Some(raw) = bulk(raw) else { continue };
+        let st = sts.get(i).and_then(bulk);
+        messages.push(Positioned {
+            pos: from + i as u64 + 1,
+            message: decode_message(&raw, st.as_deref())?,
+        });
+    }
+    let mut recent = Vec::new();
+    let rsts = array(&parts[8]);
+    for (i, raw) in array(&parts[7]).iter().enumerate() {
+        let Some(raw) = bulk(raw) else { continue };
+        let st = rsts.get(i).and_then(bulk);
+        recent.push(decode_message(&raw, st.as_deref())?);
+    }
+    recent.reverse();
+    let settings = match parts.get(9) {
+        Some(Value::BulkString(b)) => Some(b.clone()),
+        _ => None,
+    };
+    Ok((
+        settings,
+        Snapshot {
+            record,
+            profile,
+            folded,
+            stored,
+            messages,
+            until,
+            recent,
+        },
+    ))
 }

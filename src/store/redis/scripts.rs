@@ -12,16 +12,20 @@ local ts = tonumber(ARGV[3])
 redis.call('ZADD', KEYS[3], string.format('%.0f', ts * 1048576 + (pos % 1048576)), ARGV[2])
 redis.call('HSET', KEYS[4], ARGV[2], ARGV[4])
 local c = KEYS[5]
-redis.call('HSET', c, 'contact', ARGV[9])
-if ARGV[6] ~= '' then redis.call('HSET', c, 'profile_name', ARGV[6]) end
-if ARGV[7] ~= '' then redis.call('HSET', c, 'wa_id', ARGV[7]) end
-if ARGV[8] ~= '' then redis.call('HSET', c, 'user_id', ARGV[8]) end
+-- The record's fields in one HSET (a call per field costs Redis more than the fields do).
 local seen = redis.call('HMGET', c, 'first_seen', 'last_seen', 'last_inbound')
-if ts <= tonumber(seen[1] or ARGV[3]) then redis.call('HSET', c, 'first_seen', ARGV[3]) end
-if ts >= tonumber(seen[2] or ARGV[3]) then redis.call('HSET', c, 'last_seen', ARGV[3]) end
+local f = {'contact', ARGV[9]}
+if ARGV[6] ~= '' then f[#f + 1] = 'profile_name'; f[#f + 1] = ARGV[6] end
+if ARGV[7] ~= '' then f[#f + 1] = 'wa_id'; f[#f + 1] = ARGV[7] end
+if ARGV[8] ~= '' then f[#f + 1] = 'user_id'; f[#f + 1] = ARGV[8] end
+if ts <= tonumber(seen[1] or ARGV[3]) then f[#f + 1] = 'first_seen'; f[#f + 1] = ARGV[3] end
+if ts >= tonumber(seen[2] or ARGV[3]) then f[#f + 1] = 'last_seen'; f[#f + 1] = ARGV[3] end
+if ARGV[5] == '1' and ts >= tonumber(seen[3] or ARGV[3]) then
+  f[#f + 1] = 'last_inbound'; f[#f + 1] = ARGV[3]
+end
+redis.call('HSET', c, unpack(f))
 if ARGV[5] ~= '0' then
   redis.call('HINCRBY', c, 'in', 1)
-  if ARGV[5] == '1' and ts >= tonumber(seen[3] or ARGV[3]) then redis.call('HSET', c, 'last_inbound', ARGV[3]) end
 else
   redis.call('HINCRBY', c, 'out', 1)
 end
@@ -47,11 +51,18 @@ return {ids, redis.call('HMGET', KEYS[2], unpack(ids)), redis.call('HMGET', KEYS
 "#;
 
 pub(super) const SNAPSHOT_LUA: &str = r#"
--- KEYS: contact, doc, arr, msg, st, log, queued
--- ARGV: from (-1 = the doc's folded position), recent count, take queued (1/0), max messages
+-- KEYS: contact, doc, arr, msg, st, log, queued [, company settings (single node only)]
+-- ARGV: from (-1 = the doc's folded position), recent count, take queued (1/0), max messages,
+--       body elsewhere (1: the caller reads the document with HMGET in the same MULTI, 0: here)
 if ARGV[3] == '1' then redis.call('DEL', KEYS[7]) end
 local rec = redis.call('HGETALL', KEYS[1])
-local doc = redis.call('HMGET', KEYS[2], 'v', 'body', 'pos')
+local doc
+if ARGV[5] == '1' then
+  local d = redis.call('HMGET', KEYS[2], 'v', 'pos')
+  doc = {d[1], false, d[2]}
+else
+  doc = redis.call('HMGET', KEYS[2], 'v', 'body', 'pos')
+end
 local stored = redis.call('LLEN', KEYS[3])
 local folded = tonumber(doc[3] or '0')
 local from = tonumber(ARGV[1])
@@ -71,7 +82,9 @@ if n > 0 then
     rsts = redis.call('HMGET', KEYS[5], unpack(rids))
   end
 end
-return {rec, {doc[1] or '', doc[2] or ''}, folded, stored, from, msgs, sts, rmsgs, rsts}
+local settings = false
+if KEYS[8] then settings = redis.call('GET', KEYS[8]) end
+return {rec, {doc[1] or '', doc[2] or ''}, folded, stored, from, msgs, sts, rmsgs, rsts, settings}
 "#;
 
 pub(super) const STATUS_LUA: &str = r#"
@@ -92,6 +105,23 @@ local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if v ~= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'v', v + 1, 'body', ARGV[2])
 if ARGV[3] then redis.call('HSET', KEYS[1], 'pos', ARGV[3]) end
+return 1
+"#;
+
+pub(super) const PROFILE_PUT_LUA: &str = r#"
+-- Single node only: the stream is in another slot.
+-- KEYS: doc, job stream ('' entry id = no ack)
+-- ARGV: expected version, body, folded position, group, entry id, live channel, notice ('' = none)
+-- The job is acknowledged (and deleted) in the same step as its write, never without it. The ack
+-- and the notice cannot fail the write (pcall: a stream that lost its group still stores it).
+local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if v ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'v', v + 1, 'body', ARGV[2], 'pos', ARGV[3])
+if ARGV[5] ~= '' then
+  redis.pcall('XACK', KEYS[2], ARGV[4], ARGV[5])
+  redis.pcall('XDEL', KEYS[2], ARGV[5])
+end
+if ARGV[7] ~= '' then redis.pcall('PUBLISH', ARGV[6], ARGV[7]) end
 return 1
 "#;
 
