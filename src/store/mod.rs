@@ -389,20 +389,7 @@ pub trait Store: Send + Sync + 'static {
         notice: Option<&str>,
         done: Option<&Entry>,
     ) -> StoreResult<bool> {
-        if !self.put_profile(company, contact, expected, body, folded).await? {
-            return Ok(false);
-        }
-        if let Some(n) = notice
-            && let Err(e) = self.publish(n).await
-        {
-            tracing::debug!(error = %e, "could not publish a live notice");
-        }
-        if let Some(e) = done
-            && let Err(err) = self.ack(e).await
-        {
-            tracing::warn!(error = %err, "ack failed; the job may run again (it finds nothing new)");
-        }
-        Ok(true)
+        put_profile_then_apart(self, company, contact, expected, body, folded, notice, done).await
     }
 
     /// Contacts of `company` last active in `[from, to]` whose stored messages are ahead of their
@@ -529,4 +516,33 @@ pub fn stream_index(company: &str, contact: &str, streams: u32) -> u32 {
 /// so equal timestamps keep arrival order. Exact in an f64 until the year 2100+.
 pub fn log_score(ts: Timestamp, seq: u64) -> f64 {
     (ts.as_second() as f64) * 1_048_576.0 + (seq % 1_048_576) as f64
+}
+
+/// [`Store::put_profile_then`] as separate commands: the write, then (only once it is stored)
+/// the notice and the acknowledgement. For stores that cannot do them in the write's own step.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn put_profile_then_apart<S: Store + ?Sized>(
+    store: &S,
+    company: &CompanyId,
+    contact: &ContactId,
+    expected: u64,
+    body: &[u8],
+    folded: u64,
+    notice: Option<&str>,
+    done: Option<&Entry>,
+) -> StoreResult<bool> {
+    if !store.put_profile(company, contact, expected, body, folded).await? {
+        return Ok(false);
+    }
+    if let Some(n) = notice
+        && let Err(e) = store.publish(n).await
+    {
+        tracing::debug!(error = %e, "could not publish a live notice");
+    }
+    if let Some(e) = done
+        && let Err(err) = store.ack(e).await
+    {
+        tracing::warn!(error = %err, "ack failed; the job may run again (it finds nothing new)");
+    }
+    Ok(true)
 }

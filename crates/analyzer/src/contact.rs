@@ -26,6 +26,17 @@ pub fn light_fold(s: &str) -> String {
         .collect()
 }
 
+/// The words of `light` (the message lightly folded), aligned with the message's word tokens;
+/// `None` when they do not align.
+pub(crate) fn raw_words<'a>(light: &'a str, m: &Msg) -> Option<Vec<&'a str>> {
+    let words: Vec<&str> = crate::lex::lex(light)
+        .into_iter()
+        .filter(|t| matches!(t.kind, crate::lex::Kind::Word | crate::lex::Kind::Num))
+        .map(|t| t.text)
+        .collect();
+    (words.len() == m.doc.words.len()).then_some(words)
+}
+
 fn is_arabic(w: &str) -> bool {
     w.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c))
 }
@@ -60,14 +71,7 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
     }
     // Words of the raw text (case kept), aligned with `doc.words`; only read when needed.
     let light = light_fold(m.raw);
-    let raw_words: Vec<&str> = crate::lex::lex(&light)
-        .into_iter()
-        .filter(|t| matches!(t.kind, crate::lex::Kind::Word | crate::lex::Kind::Num))
-        .map(|t| t.text)
-        .collect();
-    if raw_words.len() != m.doc.words.len() {
-        return None;
-    }
+    let raw_words = raw_words(&light, m)?;
     let not_name = an.cat("contact.not_name");
     // What the customer is rather than who (a job, a nationality, a state, a filler): "I'm a
     // nurse", "soy peruano", "sou engenheiro", "أنا مهندس".
@@ -288,14 +292,7 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
 /// starts with ("Inês Carvalho Matos, ines@example.com"), two to four of them.
 fn answered_name(an: &Analyzer, m: &Msg) -> Option<String> {
     let light = light_fold(m.raw);
-    let raw: Vec<&str> = crate::lex::lex(&light)
-        .into_iter()
-        .filter(|t| matches!(t.kind, crate::lex::Kind::Word | crate::lex::Kind::Num))
-        .map(|t| t.text)
-        .collect();
-    if raw.len() != m.doc.words.len() {
-        return None;
-    }
+    let raw = raw_words(&light, m)?;
     let mut words = Vec::new();
     for (w, t) in raw.iter().enumerate() {
         if m.doc.clause.get(w) != m.doc.clause.first() || words.len() == 4 {
@@ -359,14 +356,7 @@ fn signed_name(an: &Analyzer, m: &Msg) -> Option<String> {
     }
     // On the same line: "Thanks. Regards, Priya Nair", "مع خالص التحية، سامي الخطيب."
     let light = light_fold(m.raw);
-    let raw_words: Vec<&str> = crate::lex::lex(&light)
-        .into_iter()
-        .filter(|t| matches!(t.kind, crate::lex::Kind::Word | crate::lex::Kind::Num))
-        .map(|t| t.text)
-        .collect();
-    if raw_words.len() != m.doc.words.len() {
-        return None;
-    }
+    let raw_words = raw_words(&light, m)?;
     let cue = an.cat("contact.signoff");
     let h = m.hits_of(cue).max_by_key(|h| h.end)?;
     let tail = &raw_words[h.end..];
@@ -392,14 +382,7 @@ fn here_name(an: &Analyzer, m: &Msg) -> Option<String> {
             || m.doc.word(w) == "btw"
     })?;
     let light = light_fold(m.raw);
-    let raw_words: Vec<&str> = crate::lex::lex(&light)
-        .into_iter()
-        .filter(|t| matches!(t.kind, crate::lex::Kind::Word | crate::lex::Kind::Num))
-        .map(|t| t.text)
-        .collect();
-    if raw_words.len() != m.doc.words.len() {
-        return None;
-    }
+    let raw_words = raw_words(&light, m)?;
     let sent = m.doc.sentence.get(here);
     let start = (0..here).rev().take_while(|&w| m.doc.sentence.get(w) == sent).last()?;
     // A greeting may open the sentence ("Hi, Meredith Calloway here").

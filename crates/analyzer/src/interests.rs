@@ -747,12 +747,7 @@ impl VehicleIndex {
 /// The raw text of words `[start, end)` of a message (case kept), when it can be aligned.
 fn raw_span(m: &Msg, start: usize, end: usize) -> Option<String> {
     let light = crate::contact::light_fold(m.raw);
-    let words: Vec<&str> = crate::lex::lex(&light)
-        .into_iter()
-        .filter(|t| matches!(t.kind, crate::lex::Kind::Word | crate::lex::Kind::Num))
-        .map(|t| t.text)
-        .collect();
-    (words.len() == m.doc.words.len()).then(|| words[start..end].join(" "))
+    crate::contact::raw_words(&light, m).map(|words| words[start..end].join(" "))
 }
 
 /// Within the clause, does a hit of `a` stand before a hit of `b` (≤ 3 words apart)?

@@ -591,20 +591,8 @@ impl Store for RedisStore {
     ) -> StoreResult<bool> {
         if self.is_cluster() {
             // The job stream is in another slot: the write, then the ack, as separate commands.
-            if !self.put_profile(company, contact, expected, body, folded).await? {
-                return Ok(false);
-            }
-            if let Some(n) = notice
-                && let Err(e) = self.publish(n).await
-            {
-                tracing::debug!(error = %e, "could not publish a live notice");
-            }
-            if let Some(e) = done
-                && let Err(err) = self.ack(e).await
-            {
-                tracing::warn!(error = %err, "ack failed; the job may run again (it finds nothing new)");
-            }
-            return Ok(true);
+            return crate::store::put_profile_then_apart(self, company, contact, expected, body, folded, notice, done)
+                .await;
         }
         let _t = timed("put_profile");
         let mut call = self.profile_put.key(self.ck(company, contact, "doc:profile"));
