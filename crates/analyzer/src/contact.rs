@@ -365,9 +365,15 @@ fn signed_name(an: &Analyzer, m: &Msg) -> Option<String> {
         .tok_index(h.end.saturating_sub(1))
         .and_then(|i| m.doc.toks.get(i + 1))
         .is_some_and(|t| matches!(t.text, "," | "،" | ":" | "-"));
+    // "Thanks, Hyundai Tucson", "Obrigado, Boa Noite": no vehicle, no vocabulary word.
+    let vehicle = an.vehicles.hits(m).iter().any(|v| v.end > h.end);
     (comma
+        && !vehicle
         && (2..=4).contains(&tail.len())
         && tail.iter().all(namey)
+        && tail
+            .iter()
+            .all(|w| PARTICLES.contains(&fold(w).as_str()) || !an.canon.is_known(&fold(w)))
         && tail.iter().any(|w| !PARTICLES.contains(&fold(w).as_str())))
     .then(|| tail.join(" "))
 }
@@ -392,15 +398,18 @@ fn here_name(an: &Analyzer, m: &Msg) -> Option<String> {
         .copied()
         .skip_while(|w| greeting.contains(&fold(w).as_str()))
         .collect();
-    // "Abu Faisal here" is a kunya.
+    // "Abu Faisal here" is a kunya; "The Tucson here", "Great Price, by the way" are no names:
+    // no vehicle and no word of any vocabulary.
     let kunya = words
         .first()
         .is_some_and(|w| an.knowledge.cues("contact.kunya").iter().any(|k| fold(k) == fold(w)));
+    let vehicle = an.vehicles.hits(m).iter().any(|h| h.start < here);
     (!kunya
+        && !vehicle
         && (2..=3).contains(&words.len())
         && words
             .iter()
-            .all(|w| capitalised(w) && w.chars().all(char::is_alphabetic)))
+            .all(|w| capitalised(w) && w.chars().all(char::is_alphabetic) && !an.canon.is_known(&fold(w))))
     .then(|| words.join(" "))
 }
 

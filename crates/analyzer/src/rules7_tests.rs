@@ -669,6 +669,10 @@ fn more_ways_to_give_a_name() {
     // Not names: "I talked with you two weeks ago", "it's the Civic".
     assert_eq!(name("مرحبا، حكيت معكم قبل أسبوعين عن التوسان"), None);
     assert_eq!(name("O que eu quero é o Tucson"), None);
+    assert_eq!(name("The Tucson here is cheaper than in Dubai"), None);
+    assert_eq!(name("Great Price, by the way"), None);
+    assert_eq!(name("Thanks, Hyundai Tucson"), None);
+    assert_eq!(name("Obrigado, Boa Noite"), None);
 }
 
 #[test]
