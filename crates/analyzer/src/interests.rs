@@ -815,7 +815,9 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     let n_words = m.doc.words.len();
     // A trade-in message that describes a model with its mileage ("Would you take my car as part
     // payment? It's a 2019 Qashqai, 78,000 km") describes the customer's own car.
-    let trade_msg = st.agent_asked_trade || m.hits_of(trade_cat).any(|h| !m.negated(an, h));
+    // Not when the message says there is none ("No trade. The Tucson with 20,000 km is the one").
+    let trade_msg =
+        (st.agent_asked_trade || m.hits_of(trade_cat).any(|h| !m.negated(an, h))) && !m.has_cat(an, "trade_in.none");
     let mileage_cat = an.cat("trade_in.mileage");
     let described_owned = |w: usize| {
         trade_msg
@@ -933,7 +935,9 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
         let possessed = m
             .hits_of(poss_cat)
             .any(|h| h.end <= men.start && men.start - h.end <= 3 && m.doc.same_clause(h.start, men.start));
-        let trade = trade || (answers_trade && possessed) || described_owned(men.start);
+        // A model already wanted keeps being wanted when its mileage is mentioned.
+        let held = st.interests.iter().any(|i| vi.key_of(&i.make, &i.model) == key);
+        let trade = trade || (answers_trade && possessed) || (!bought && !held && described_owned(men.start));
         if trade || (possessed && !support_msg) {
             if !st.owned_models.contains(&key) {
                 push_capped(&mut st.owned_models, key.clone(), 4);

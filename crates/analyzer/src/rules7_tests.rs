@@ -743,3 +743,22 @@ fn more_stated_deadlines() {
     assert_eq!(u("سفري يوم ٢٠ الشهر، لازم تكون جاهزة قبلها"), Some(Urgency::High));
     assert_eq!(u("I'll come by this week to see it"), Some(Urgency::Normal));
 }
+
+#[test]
+fn a_wanted_car_with_its_mileage_stays_wanted() {
+    assert_eq!(
+        interests(&[
+            ("out", "Hi! Are you looking to trade in a car?"),
+            ("in", "No trade-in. The 2022 Tucson with 20,000 km looks perfect for us")
+        ]),
+        vec!["Tucson"]
+    );
+    assert_eq!(
+        interests(&[
+            ("in", "Is the used Tucson still there?"),
+            ("out", "Yes! Cash or finance? Any trade-in?"),
+            ("in", "Cash. The Tucson with 20,000 km is the one I want")
+        ]),
+        vec!["Tucson"]
+    );
+}
