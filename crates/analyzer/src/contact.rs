@@ -58,6 +58,8 @@ fn capitalise(w: &str) -> String {
     }
 }
 
+/// Arabic lineage words ("بن سعد"): they join the names around them.
+const LINEAGE: [&str; 3] = ["بن", "ابن", "بنت"];
 const PARTICLES: [&str; 14] = [
     "de", "da", "do", "dos", "das", "del", "van", "von", "di", "la", "el", "al", "ben", "bin",
 ];
@@ -197,25 +199,16 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
                         .count()
                     - ws.iter().skip(1).filter(|t| fold(t) == "الله").count()
             };
-            let lineage_ok = words
-                .iter()
-                .skip(1)
-                .any(|t| matches!(fold(t).as_str(), "بن" | "ابن" | "بنت"));
-            if weak && (!clause_ends || units(&words) > if lineage_ok { 4 } else { 2 }) {
+            // "فهد بن سعد القحطاني": a lineage with بن/بنت keeps its four words.
+            let lineage = |t: &&str| LINEAGE.contains(&fold(t).as_str());
+            let max_units = if words.iter().skip(1).any(lineage) { 4 } else { 2 };
+            if weak && (!clause_ends || units(&words) > max_units) {
                 words.clear();
             }
-            // "فهد بن سعد القحطاني": a lineage with بن/بنت keeps its four words.
-            let lineage = words
-                .iter()
-                .skip(1)
-                .any(|t| matches!(fold(t).as_str(), "بن" | "ابن" | "بنت"));
-            while units(&words) > if lineage { 4 } else { 2 } {
+            while units(&words) > max_units {
                 words.pop();
             }
-            while words
-                .last()
-                .is_some_and(|t| matches!(fold(t).as_str(), "بن" | "ابن" | "بنت"))
-            {
+            while words.last().is_some_and(lineage) {
                 words.pop();
             }
             if words.last().is_some_and(|t| fold(t) == "عبد") {
@@ -326,12 +319,7 @@ fn signed_name(an: &Analyzer, m: &Msg) -> Option<String> {
         // No vehicle, no word of any vocabulary ("- Hyundai Tucson", "- Then Financing").
         let n = m.doc.words.len();
         let vehicle_at_end = an.vehicles.hits(m).iter().any(|h| h.end + words.len() > n);
-        if (2..=3).contains(&words.len())
-            && !vehicle_at_end
-            && words
-                .iter()
-                .all(|w| capitalised(w) && w.chars().all(char::is_alphabetic) && !an.canon.is_known(&fold(w)))
-        {
+        if (2..=3).contains(&words.len()) && !vehicle_at_end && words.iter().all(|w| unknown_name_word(an, w)) {
             return Some(words.join(" "));
         }
     }
@@ -404,13 +392,13 @@ fn here_name(an: &Analyzer, m: &Msg) -> Option<String> {
         .first()
         .is_some_and(|w| an.knowledge.cues("contact.kunya").iter().any(|k| fold(k) == fold(w)));
     let vehicle = an.vehicles.hits(m).iter().any(|h| h.start < here);
-    (!kunya
-        && !vehicle
-        && (2..=3).contains(&words.len())
-        && words
-            .iter()
-            .all(|w| capitalised(w) && w.chars().all(char::is_alphabetic) && !an.canon.is_known(&fold(w))))
-    .then(|| words.join(" "))
+    (!kunya && !vehicle && (2..=3).contains(&words.len()) && words.iter().all(|w| unknown_name_word(an, w)))
+        .then(|| words.join(" "))
+}
+
+/// A capitalised word of letters that no vocabulary knows: a name word outside an intro.
+fn unknown_name_word(an: &Analyzer, w: &str) -> bool {
+    capitalised(w) && w.chars().all(char::is_alphabetic) && !an.canon.is_known(&fold(w))
 }
 
 pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &Msg) {

@@ -825,6 +825,11 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
             && m.hits_of(mileage_cat)
                 .any(|h| m.doc.sentence.get(h.start) == m.doc.sentence.get(w))
     };
+    // "I have a 2016 Kona", "عندي هيونداي i30": a possession phrase just before the model.
+    let possessed_at = |w: usize| {
+        m.hits_of(poss_cat)
+            .any(|h| h.end <= w && w - h.end <= 3 && m.doc.same_clause(h.start, w))
+    };
     let mut settled: Option<String> = None;
     let mut wanted = Vec::new();
     for men in &mentions {
@@ -845,11 +850,7 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
             m.doc.in_question(w) && last.is_some_and(|l| m.doc.same_clause(l, w))
         };
         // "وإذا ما عجبتني بستنى السوناتا", "if I don't like it": a rule-out under "if" is none.
-        let cond_cat = an.cat("stage.conditional");
-        let conditional = |h: &crate::lex::Hit| {
-            m.hits_of(cond_cat)
-                .any(|c| c.end <= h.start && h.start - c.end <= 3 && m.doc.same_clause(c.start, h.start))
-        };
+        let conditional = |h: &crate::lex::Hit| m.under_condition(an, h, 3);
         let dropped = m.hits_of(drop_cat).any(|h| {
             !asked(h.start)
                 && !conditional(h)
@@ -932,9 +933,7 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
         let trade = !bought
             && m.hits_of(trade_cat)
                 .any(|h| !m.negated(an, h) && m.doc.same_clause(h.start, men.start));
-        let possessed = m
-            .hits_of(poss_cat)
-            .any(|h| h.end <= men.start && men.start - h.end <= 3 && m.doc.same_clause(h.start, men.start));
+        let possessed = possessed_at(men.start);
         // A model already wanted keeps being wanted when its mileage is mentioned.
         let held = st.interests.iter().any(|i| vi.key_of(&i.make, &i.model) == key);
         let trade = trade || (answers_trade && possessed) || (!bought && !held && described_owned(men.start));
@@ -1015,9 +1014,7 @@ pub(crate) fn observe(an: &Analyzer, st: &mut AnalyzerState, msg: &Message, m: &
     for (make, model, start) in unlisted {
         let others = ordered_pair(an, m, "others.people", "others.wants", start);
         let traded = m.hits_of(trade_cat).any(|h| m.doc.same_clause(h.start, start));
-        let possessed = m
-            .hits_of(poss_cat)
-            .any(|h| h.end <= start && start - h.end <= 3 && m.doc.same_clause(h.start, start));
+        let possessed = possessed_at(start);
         if others || traded || described_owned(start) || (possessed && !support_msg) {
             let key = vi.key_of(&make, &model);
             if !others && !st.owned_models.contains(&key) {

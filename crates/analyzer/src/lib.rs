@@ -585,6 +585,13 @@ impl Msg<'_> {
             before || after
         })
     }
+    /// Is the hit said under a condition: "if", "si", "se", "إذا" at most `within` words before
+    /// it, in its clause ("if I like it", "وإذا ما عجبتني")?
+    pub fn under_condition(&self, an: &Analyzer, h: &Hit, within: usize) -> bool {
+        let cond = an.cat("stage.conditional");
+        self.hits_of(cond)
+            .any(|c| c.end <= h.start && h.start - c.end <= within && self.doc.same_clause(c.start, h.start))
+    }
     /// Hits of a category that are not negated.
     pub fn has_pos(&self, an: &Analyzer, cat: &str) -> bool {
         let c = an.cat(cat);

@@ -15,14 +15,9 @@ pub(crate) const THRESHOLD: f32 = 0.5;
 
 pub(crate) fn urgency_of(an: &Analyzer, m: &Msg) -> Option<Urgency> {
     // "if I move back to the UK next year": a time said under "if" sets no urgency.
-    let cond = an.cat("stage.conditional");
     let stated = |cat: &str| {
-        m.hits_of(an.cat(cat)).any(|h| {
-            !m.negated(an, h)
-                && !m
-                    .hits_of(cond)
-                    .any(|c| c.end <= h.start && h.start - c.end <= 6 && m.doc.same_clause(c.start, h.start))
-        })
+        m.hits_of(an.cat(cat))
+            .any(|h| !m.negated(an, h) && !m.under_condition(an, h, 6))
     };
     if stated("urgency.low") {
         return Some(Urgency::Low);
@@ -84,11 +79,7 @@ pub(crate) fn sentiment_score(an: &Analyzer, m: &Msg) -> f32 {
     let ack_phrase = an.cat("sentiment.ack_phrase");
     let in_ack = |h: &crate::lex::Hit| m.hits_of(ack_phrase).any(|a| a.start <= h.start && h.end <= a.end);
     // "وإذا ما عجبتني", "if I like it": feeling under "if" is a hypothetical.
-    let cond = an.cat("stage.conditional");
-    let hypothetical = |h: &crate::lex::Hit| {
-        m.hits_of(cond)
-            .any(|c| c.end <= h.start && h.start - c.end <= 3 && m.doc.same_clause(c.start, h.start))
-    };
+    let hypothetical = |h: &crate::lex::Hit| m.under_condition(an, h, 3);
     let mut s = 0.0;
     let counts = |cat: u32| {
         m.hits_of(cat)

@@ -384,14 +384,8 @@ pub(crate) fn observe(
     };
     // "¿Y si falla fuera de garantía?": a fault said under "if" is a hypothetical, no complaint.
     let complaint_cat = an.cat("intent.complaint");
-    let cond_cat = an.cat("stage.conditional");
     let after_sale_now = st.stage.as_ref().is_some_and(|s| s.level == SUPPORT);
-    let hypothetical = |h: &Hit| {
-        !after_sale_now
-            && h.payload == complaint_cat
-            && m.hits_of(cond_cat)
-                .any(|c| c.end <= h.start && h.start - c.end <= 3 && m.doc.same_clause(c.start, h.start))
-    };
+    let hypothetical = |h: &Hit| !after_sale_now && h.payload == complaint_cat && m.under_condition(an, h, 3);
     let mut eligible: Vec<(u32, u16)> = m
         .hits
         .iter()
