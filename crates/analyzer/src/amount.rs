@@ -77,6 +77,8 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
     let lakh = an.cat("numbers.lakh");
     let crore = an.cat("numbers.crore");
     let half = an.cat("numbers.half");
+    let usd_hundred = an.cat("numbers.usd_hundred");
+    let usd_ten_thousand = an.cat("numbers.usd_ten_thousand");
     let monthly = an.cat("budget.monthly");
     let monthly_noun = an.cat("budget.monthly_noun");
     let units = an.cat("budget.units");
@@ -99,10 +101,38 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
         }
         let (mut value, text, mut end, from_words) = if d.is_num(w) {
             let text = d.word(w);
-            let Some(v) = parse_number(text) else {
+            let Some(mut v) = parse_number(text) else {
                 continue;
             };
-            (v, text, w + 1, false)
+            // "80 000 dirham", "1 250 000": groups of three digits after a space are thousands
+            // (not "050 123 4567", a phone number: no leading zero, no odd group around it).
+            let mut e = w + 1;
+            let spaced = |a: &str, b: &str| {
+                let gap = (b.as_ptr() as usize).wrapping_sub(a.as_ptr() as usize + a.len());
+                (1..=3).contains(&gap)
+            };
+            if text.len() <= 3
+                && !text.starts_with('0')
+                && text.bytes().all(|b| b.is_ascii_digit())
+                && (w == 0 || !d.is_num(w - 1))
+            {
+                let mut run = e;
+                while d.is_num(run)
+                    && d.word(run).len() == 3
+                    && d.word(run).bytes().all(|b| b.is_ascii_digit())
+                    && spaced(d.word(run - 1), d.word(run))
+                {
+                    run += 1;
+                }
+                if run > e && !(d.is_num(run) && spaced(d.word(run - 1), d.word(run))) {
+                    let digits: String = (w..run).map(|i| d.word(i)).collect();
+                    if let Ok(n) = Decimal::from_str(&digits) {
+                        v = n;
+                        e = run;
+                    }
+                }
+            }
+            (v, text, e, false)
         } else if let Some((v, e)) = word_number(an, m, w) {
             (Decimal::from(v), "", e, true)
         } else {
@@ -147,10 +177,25 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
             value += unit / Decimal::from(2);
             end = h.end;
         }
+        // Iraqi "٢٥٠ ورقة" (a hundred-dollar note each), "دفترين" (ten thousand dollars): notes
+        // counted in dollars.
+        let mut currency = None;
+        if !multiplied {
+            for (cat, per) in [(usd_hundred, 100u32), (usd_ten_thousand, 10_000)] {
+                if let Some(h) = starts_at(cat, end) {
+                    value *= Decimal::from(per);
+                    multiplied = true;
+                    currency = Some("USD".to_owned());
+                    end = h.end;
+                    break;
+                }
+            }
+        }
         skip_to = end;
         // Currency: symbol right before, or currency word right after / before.
-        let mut currency = None;
-        if let Some(ti) = d.tok_index(w) {
+        if currency.is_none()
+            && let Some(ti) = d.tok_index(w)
+        {
             let toks = &d.toks;
             if ti >= 1 && toks[ti - 1].kind == crate::lex::Kind::Sym {
                 let sym = toks[ti - 1].text;

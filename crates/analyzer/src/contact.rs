@@ -180,6 +180,15 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
                 // A second name that is also an ordinary word ("محمود سعيد اللي ...": Saeed, or
                 // "happy"), right before a relative pronoun: part of the name.
                 let surname = words.len() == 1 && is_arabic(t) && ends_name(w + 1) && !m.doc.is_num(w);
+                // "اسمي ماهر الشامي": after "my name is", a nisba ("الشامي", "المصري") is a
+                // surname, not a nationality.
+                let nisba = !weak
+                    && !words.is_empty()
+                    && t.starts_with("ال")
+                    && m.hits
+                        .iter()
+                        .any(|h| h.start == w && h.end == w + 1 && h.payload == what[1]);
+                let surname = surname || nisba;
                 if !surname && (!is_arabic(t) || is_not_name(w) || m.doc.is_num(w) || known) {
                     break;
                 }
@@ -275,7 +284,7 @@ pub(crate) fn name_in(an: &Analyzer, m: &Msg) -> Option<String> {
         }
         let blocked_first = if weak { is_not_name(s) } else { is_what(s) };
         if !words.is_empty() && !blocked_first {
-            return Some(words.join(" "));
+            return Some(as_written(&light, &words));
         }
     }
     None
@@ -302,7 +311,7 @@ fn answered_name(an: &Analyzer, m: &Msg) -> Option<String> {
     let rest_is_contact = m.doc.clause.get(words.len()) != m.doc.clause.first() || words.len() == raw.len();
     let n = words.len();
     let _ = an;
-    (n >= 2 && rest_is_contact).then(|| words.join(" "))
+    (n >= 2 && rest_is_contact).then(|| as_written(&light, &words))
 }
 
 /// A name signed under a sign-off ("مع التحية،\nعبد الرحمن الزهراني", "Saludos,\nCarmen Vidal"):
@@ -319,7 +328,31 @@ fn signed_name(an: &Analyzer, m: &Msg) -> Option<String> {
         // No vehicle, no word of any vocabulary ("- Hyundai Tucson", "- Then Financing").
         let n = m.doc.words.len();
         let vehicle_at_end = an.vehicles.hits(m).iter().any(|h| h.end + words.len() > n);
-        if (2..=3).contains(&words.len()) && !vehicle_at_end && words.iter().all(|w| unknown_name_word(an, w)) {
+        // "Thanks - Arvind": one name word signs only right after a sign-off word.
+        let head = fold(m.raw.trim_end().rsplit_once(tail).map(|(h, _)| h).unwrap_or(""));
+        let head = head.trim_end_matches(|c: char| !c.is_alphanumeric());
+        let signed_off = an.knowledge.cues("contact.signoff").iter().any(|c| {
+            head.ends_with(&fold(c)) && head[..head.len() - fold(c).len()].ends_with([' ', ',', '.', '!'])
+                || head == fold(c)
+        });
+        let n_ok = (2..=3).contains(&words.len()) || (words.len() == 1 && signed_off);
+        if n_ok && !vehicle_at_end && words.iter().all(|w| unknown_name_word(an, w)) {
+            return Some(words.join(" "));
+        }
+    }
+    // "Perfeito. Até sexta então.\nMarta Sousa Pinto": a last line of two to four name words
+    // that no vocabulary knows, under a message, is a signature even without a sign-off word.
+    if let Some((body, last)) = m.raw.trim_end().rsplit_once('\n')
+        && !body.trim().is_empty()
+    {
+        let words: Vec<&str> = last.split_whitespace().collect();
+        let n = m.doc.words.len();
+        let vehicle_at_end = an.vehicles.hits(m).iter().any(|h| h.end + words.len() > n);
+        let namey = |w: &&str| {
+            unknown_name_word(an, w.trim_end_matches('.'))
+                || (w.contains('-') && w.split('-').all(|p| unknown_name_word(an, p)))
+        };
+        if (2..=4).contains(&words.len()) && !vehicle_at_end && words.iter().all(namey) {
             return Some(words.join(" "));
         }
     }
@@ -363,7 +396,7 @@ fn signed_name(an: &Analyzer, m: &Msg) -> Option<String> {
             .iter()
             .all(|w| PARTICLES.contains(&fold(w).as_str()) || !an.canon.is_known(&fold(w)))
         && tail.iter().any(|w| !PARTICLES.contains(&fold(w).as_str())))
-    .then(|| tail.join(" "))
+    .then(|| as_written(&light, tail))
 }
 
 /// "Meredith Calloway here", "Joseph Otieno here from Nairobi": two or three capitalised words
@@ -379,13 +412,11 @@ fn here_name(an: &Analyzer, m: &Msg) -> Option<String> {
     let raw_words = raw_words(&light, m)?;
     let sent = m.doc.sentence.get(here);
     let start = (0..here).rev().take_while(|&w| m.doc.sentence.get(w) == sent).last()?;
-    // A greeting may open the sentence ("Hi, Meredith Calloway here").
-    let greeting = ["hi", "hello", "hey", "good", "morning", "afternoon", "evening"];
-    let words: Vec<&str> = raw_words[start..here]
-        .iter()
-        .copied()
-        .skip_while(|w| greeting.contains(&fold(w).as_str()))
-        .collect();
+    // A greeting may open the sentence ("Hi, Meredith Calloway here", "Hiya, Graham Pike here").
+    let greeting = an.cat("intent.greeting");
+    let greeted = |w: usize| m.hits_of(greeting).any(|h| h.start <= w && w < h.end);
+    let first = (start..here).find(|&w| !greeted(w))?;
+    let words: Vec<&str> = raw_words[first..here].to_vec();
     // "Abu Faisal here" is a kunya; "The Tucson here", "Great Price, by the way" are no names:
     // no vehicle and no word of any vocabulary.
     let kunya = words
@@ -393,7 +424,28 @@ fn here_name(an: &Analyzer, m: &Msg) -> Option<String> {
         .is_some_and(|w| an.knowledge.cues("contact.kunya").iter().any(|k| fold(k) == fold(w)));
     let vehicle = an.vehicles.hits(m).iter().any(|h| h.start < here);
     (!kunya && !vehicle && (2..=3).contains(&words.len()) && words.iter().all(|w| unknown_name_word(an, w)))
-        .then(|| words.join(" "))
+        .then(|| as_written(&light, &words))
+}
+
+/// Name words joined as the customer wrote them: "Adebayo-Cole" and "O'Brien" keep their
+/// hyphen or apostrophe (the tokenizer splits there), other gaps become one space. `words` are
+/// slices of `text`.
+fn as_written(text: &str, words: &[&str]) -> String {
+    let base = text.as_ptr() as usize;
+    let mut out = String::new();
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            let prev = words[i - 1];
+            let gap_from = prev.as_ptr() as usize + prev.len();
+            let gap_to = w.as_ptr() as usize;
+            let gap = (gap_from >= base && gap_to >= gap_from && gap_to <= base + text.len())
+                .then(|| &text[gap_from - base..gap_to - base])
+                .unwrap_or(" ");
+            out.push_str(if matches!(gap, "-" | "'") { gap } else { " " });
+        }
+        out.push_str(w);
+    }
+    out
 }
 
 /// A capitalised word of letters that no vocabulary knows: a name word outside an intro.
@@ -517,8 +569,17 @@ pub fn plausible_profile_name(an: &Analyzer, name: &str) -> bool {
         // Initials ("M.K.", "J", "Andrés M.") are not a name: every part needs two letters,
         // but for a middle initial between two names ("Robert T. Hayes").
         let middle = i > 0 && i + 1 < n_words && n_words >= 3;
-        if !middle && w.split(['.', '-', '\'']).any(|part| part.chars().count() == 1) {
+        // Irish "Ó" and "Ní" ("Ciarán Ó Briain") are surname particles, not initials.
+        let gaelic = middle && matches!(*w, "Ó" | "Ní" | "Ui" | "Uí");
+        if !middle && !gaelic && w.split(['.', '-', '\'']).any(|part| part.chars().count() == 1) {
             return false;
+        }
+        // "Ahmad Sh.", "Rami H.": a surname cut to an abbreviation is no full name.
+        if i + 1 == n_words && i > 0 && w.ends_with('.') && !matches!(fold(w).as_str(), "jr" | "sr") {
+            return false;
+        }
+        if gaelic {
+            continue;
         }
         // "Léo RJ", "Ana SP": a place code, not a surname.
         if i > 0 && w.chars().count() <= 3 && w.chars().all(|c| c.is_uppercase()) {

@@ -386,6 +386,10 @@ pub(crate) fn observe(
     let complaint_cat = an.cat("intent.complaint");
     let after_sale_now = st.stage.as_ref().is_some_and(|s| s.level == SUPPORT);
     let hypothetical = |h: &Hit| !after_sale_now && h.payload == complaint_cat && m.under_condition(an, h, 3);
+    // "٢٥٠ ورقة": notes counted after a number are money, not papers.
+    let notes = an.cat("numbers.usd_hundred");
+    let counted_notes =
+        |h: &Hit| h.start > 0 && m.doc.is_num(h.start - 1) && m.hits_of(notes).any(|n| n.start == h.start);
     let mut eligible: Vec<(u32, u16)> = m
         .hits
         .iter()
@@ -396,6 +400,7 @@ pub(crate) fn observe(
                 && !in_closing(h)
                 && !cost_item(h)
                 && !hypothetical(h)
+                && !counted_notes(h)
                 && !m.hits.iter().any(|o| {
                     longer_cats.contains(&o.payload)
                         && o.start <= h.start
