@@ -429,6 +429,37 @@ pub(crate) fn observe(
             }
         }
     }
+    // "E o Land Cruiser é mais forte na areia?", "واللاندكروزر أقوى بالطعوس؟": a comparative in
+    // a question while two models are in play weighs them against each other.
+    let comparative = an.cat("intent.comparative");
+    if st.interests.len() >= 2
+        && let Some(&(_, cmp)) = an.intent_ids.iter().find(|(n, _)| *n == "comparison")
+    {
+        for c in m.hits_of(comparative) {
+            if m.doc.in_question(c.start) && !m.negated(an, c) {
+                eligible.push((cmp, sent_of(c.start) as u16));
+            }
+        }
+    }
+    // "Thank you, this is really helpful, especially the warranty breakdown!", "Obrigada pelas
+    // explicações sobre o consumo": what a thanks names was given, not asked for.
+    let thanks = an.cat("intent.thanks");
+    let informational = [
+        an.cat("intent.features"),
+        an.cat("intent.price"),
+        an.cat("intent.availability"),
+        an.cat("intent.comparison"),
+        an.cat("intent.other"),
+        docs_weak,
+    ];
+    let thanked: Vec<usize> = m
+        .hits_of(thanks)
+        .map(|h| sent_of(h.start))
+        .filter(|&s| !m.doc.sentence_q.get(s).copied().unwrap_or(false))
+        .collect();
+    if !thanked.is_empty() {
+        eligible.retain(|(p, s)| !(informational.contains(p) && thanked.contains(&(*s as usize))));
+    }
     let count_in = |c: u32, sent: usize| eligible.iter().filter(|(p, s)| *p == c && *s as usize == sent).count();
     // "Ok, I'll check with my bank and let you know": putting a decision off asks for nothing
     // new; the request before it stands.
