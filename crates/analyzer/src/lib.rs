@@ -372,7 +372,12 @@ impl Analyzer {
             .collect();
         if !spans.is_empty() {
             // Overlap is enough: "just bought" shares its verb with "bought a villa".
-            let hidden = [self.cat("stage.support"), self.cat("stage.support_weak")];
+            // "estou no serviço" (at work): no service request either.
+            let hidden = [
+                self.cat("stage.support"),
+                self.cat("stage.support_weak"),
+                self.cat("intent.service"),
+            ];
             hits.retain(|h| !hidden.contains(&h.payload) || !spans.iter().any(|&(s, e)| s < h.end && h.start < e));
         }
         let mask = self.cat("mask.ready");
