@@ -460,6 +460,32 @@ pub(crate) fn observe(
     if !thanked.is_empty() {
         eligible.retain(|(p, s)| !(informational.contains(p) && thanked.contains(&(*s as usize))));
     }
+    // "Budget is around 18 lakh, what options do you have?": the budget word tells what the
+    // customer can spend; the request is the other cue of its sentence.
+    let budget_word = an.cat("budget.ask");
+    let budget_sents: Vec<u16> = m
+        .hits_of(price_cat)
+        .filter(|p| m.hits_of(budget_word).any(|b| b.start <= p.start && p.end <= b.end))
+        .map(|p| sent_of(p.start) as u16)
+        .collect();
+    if !budget_sents.is_empty() {
+        let other_in = |s: u16| eligible.iter().any(|(p, t)| *t == s && *p != price_cat);
+        let drop: Vec<u16> = budget_sents.into_iter().filter(|s| other_in(*s)).collect();
+        let price_hits_of = |s: u16| m.hits_of(price_cat).filter(|p| sent_of(p.start) as u16 == s).count();
+        for s in drop {
+            // Only when the budget word is the sentence's one price cue.
+            let budget_only = price_hits_of(s)
+                == m.hits_of(price_cat)
+                    .filter(|p| {
+                        sent_of(p.start) as u16 == s
+                            && m.hits_of(budget_word).any(|b| b.start <= p.start && p.end <= b.end)
+                    })
+                    .count();
+            if budget_only {
+                eligible.retain(|(p, t)| !(*p == price_cat && *t == s));
+            }
+        }
+    }
     let count_in = |c: u32, sent: usize| eligible.iter().filter(|(p, s)| *p == c && *s as usize == sent).count();
     // "Ok, I'll check with my bank and let you know": putting a decision off asks for nothing
     // new; the request before it stands.
