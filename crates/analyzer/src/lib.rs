@@ -639,6 +639,8 @@ mod rules_tests;
 mod rules6_tests;
 #[cfg(test)]
 mod rules7_tests;
+#[cfg(test)]
+mod rules8_tests;
 
 #[cfg(test)]
 pub(crate) mod tests_support {
