@@ -235,3 +235,34 @@ fn at_work_is_no_service_and_a_budget_word_is_no_price_request() {
         Some("price")
     );
 }
+
+#[test]
+fn an_angry_request_after_a_purchase_is_a_complaint_and_a_comparative_beside_a_price_asks_the_price() {
+    let p = run(&[
+        (
+            "in",
+            "Comprei o Kicks com vocês mês passado e o freio está fazendo barulho",
+        ),
+        ("out", "Vamos verificar, pode trazer amanhã?"),
+        (
+            "in",
+            "Tô revoltada. Quero uma resposta hoje, quanto custa essa revisão?",
+        ),
+    ]);
+    assert_eq!(p.intent.map(|i| i.value).as_deref(), Some("complaint"));
+    let p = run(&[
+        ("in", "Compré el Tucson hace un mes y la pantalla se apaga"),
+        ("out", "¿Lo puede traer el lunes?"),
+        ("in", "¿Cuándo lo pueden revisar? Me estafaron, estoy harto"),
+    ]);
+    assert_eq!(p.intent.map(|i| i.value).as_deref(), Some("complaint"));
+    assert_eq!(
+        intent(&[
+            ("in", "I like the CR-V and the RAV4"),
+            ("out", "Both available here"),
+            ("in", "How much is the RAV4 at your other branch, is it cheaper there?")
+        ])
+        .as_deref(),
+        Some("price")
+    );
+}

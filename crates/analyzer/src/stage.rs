@@ -435,9 +435,13 @@ pub(crate) fn observe(
     if st.interests.len() >= 2
         && let Some(&(_, cmp)) = an.intent_ids.iter().find(|(n, _)| *n == "comparison")
     {
+        // Only when nothing else is asked in that sentence ("How much is the Tiggo there, is it
+        // cheaper?" asks a price).
+        let asked: Vec<u16> = eligible.iter().map(|(_, s)| *s).collect();
         for c in m.hits_of(comparative) {
-            if m.doc.in_question(c.start) && !m.negated(an, c) {
-                eligible.push((cmp, sent_of(c.start) as u16));
+            let s = sent_of(c.start) as u16;
+            if m.doc.in_question(c.start) && !m.negated(an, c) && !asked.contains(&s) {
+                eligible.push((cmp, s));
             }
         }
     }
@@ -662,6 +666,17 @@ pub(crate) fn observe(
     }
     if found.is_none() && money.budget {
         found = Some(("price", 1, ib("intent.money")));
+    }
+    // "Tô arretada… quero uma resposta hoje", "أنا زهقت، عايز حد مسؤول يكلمني": after a
+    // purchase, a service request said in anger is a complaint.
+    let angry = || {
+        m.hits_of(an.cat("sentiment.negative"))
+            .any(|h| !m.negated(an, h) && !m.under_condition(an, h, 3))
+    };
+    // (A price or visit question after a purchase reads as service, see `fill`.)
+    let service_like = |v: &str| matches!(v, "service" | "price" | "availability" | "test_drive" | "features");
+    if after_sale && found.is_some_and(|(v, _, _)| service_like(v)) && angry() {
+        found = Some(("complaint", 1, ib("intent.after_sale")));
     }
     // An opening request and a short follow-up on it ("¿reciben carros como parte de pago?" …
     // "primero quiero saber cuánto me darían por el Accent") are still a first inquiry.
