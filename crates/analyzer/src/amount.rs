@@ -155,6 +155,18 @@ pub(crate) fn amounts(an: &Analyzer, m: &Msg) -> Vec<Amount> {
             value *= Decimal::from(1_000_000);
             multiplied = true;
             end = h.end;
+            // "1 milhão e 500 mil", "un millón y 200 mil", "مليون و ٣٠٠ ألف": thousands after
+            // the million.
+            let and = an.cat("numbers.and");
+            if let Some(a) = starts_at(and, end)
+                && d.is_num(a.end)
+                && let Some(rest) = parse_number(d.word(a.end))
+                && let Some(t) = starts_at(thousand, a.end + 1)
+                && rest < Decimal::from(1000)
+            {
+                value += rest * Decimal::from(1000);
+                end = t.end;
+            }
         } else if let Some(h) = starts_at(lakh, end) {
             // South Asian "1.2 lakh" = 120,000, "2 crore" = 20,000,000.
             value *= Decimal::from(100_000);

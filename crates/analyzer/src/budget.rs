@@ -213,7 +213,13 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
         if a.monthly {
             monthly_seen = true;
         }
-        if near(an, m, a, "budget.limit", 6, 4) {
+        // "entre 25 e 30 mil dólares", "between 20 and 25k": a range of money the customer
+        // names is what they can spend, its top the limit.
+        let range_top = amts
+            .iter()
+            .any(|o| o.range_low && o.end < a.start && a.start - o.end <= 2)
+            && (a.currency.is_some() || a.multiplied);
+        if near(an, m, a, "budget.limit", 6, 4) || range_top {
             cue_based = Some(a);
         } else if st.agent_asked_budget
             && (a.currency.is_some() || a.multiplied || a.monthly || a.value >= Decimal::from(1000))

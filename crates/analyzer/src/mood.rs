@@ -31,7 +31,18 @@ pub(crate) fn urgency_of(an: &Analyzer, m: &Msg) -> Option<Urgency> {
         .hits_of(need)
         .filter(|h| !m.negated(an, h))
         .any(|n| m.hits_of(time).any(|t| m.doc.same_clause(n.start, t.start)));
-    combo.then_some(Urgency::High)
+    // "Quero falar com o gerente hoje", "عايز حد يكلمني النهارده": an answer or a call demanded
+    // today is a same-day deadline (reserving "today" is a plan, a visit "tomorrow" no hurry).
+    let want = an.cat("urgency.demand");
+    let today = an.cat("urgency.today");
+    let today_wanted = m
+        .hits_of(want)
+        .filter(|h| !m.negated(an, h) && !m.under_condition(an, h, 6))
+        .any(|w| {
+            m.hits_of(today)
+                .any(|t| t.start > w.start && m.doc.same_clause(w.start, t.start))
+        });
+    (combo || today_wanted).then_some(Urgency::High)
 }
 
 pub(crate) fn sentiment_score(an: &Analyzer, m: &Msg) -> f32 {

@@ -266,3 +266,23 @@ fn an_angry_request_after_a_purchase_is_a_complaint_and_a_comparative_beside_a_p
         Some("price")
     );
 }
+
+#[test]
+fn money_ranges_compound_millions_and_same_day_demands() {
+    // A range of money is a budget, its top the limit; no models are weighed.
+    let p = run(&[("in", "Busco una SUV familiar, entre 28 y 32 mil dólares")]);
+    assert_eq!(
+        p.budget.map(|b| (b.amount.to_string(), b.currency.to_string())),
+        Some(("32000".into(), "USD".into()))
+    );
+    assert_ne!(p.intent.map(|i| i.value).as_deref(), Some("comparison"));
+    assert_eq!(
+        budget(&[("in", "Posso pagar até 2 milhões e 300 mil kwanzas")]).map(|b| (b.0, b.1)),
+        Some(("2300000".into(), "AOA".into()))
+    );
+    let u = |t: &str| run(&[("in", "Compré la Tucson y el aire no enfría"), ("in", t)]).urgency;
+    assert_eq!(u("Quiero una respuesta hoy mismo"), Some(Urgency::High));
+    assert_eq!(u("Quiero apartar la cita hoy, ¿se puede?"), Some(Urgency::Normal));
+    let u = |t: &str| run(&[("in", "عندكم برادو؟"), ("in", t)]).urgency;
+    assert_eq!(u("لازم أشحنها وياي، أسافر يوم الأحد"), Some(Urgency::High));
+}

@@ -386,6 +386,7 @@ pub(crate) fn observe(
     let complaint_cat = an.cat("intent.complaint");
     let after_sale_now = st.stage.as_ref().is_some_and(|s| s.level == SUPPORT);
     let hypothetical = |h: &Hit| !after_sale_now && h.payload == complaint_cat && m.under_condition(an, h, 3);
+    let comparison_cat = an.cat("intent.comparison");
     // "٢٥٠ ورقة": notes counted after a number are money, not papers.
     let notes = an.cat("numbers.usd_hundred");
     let counted_notes =
@@ -401,6 +402,8 @@ pub(crate) fn observe(
                 && !cost_item(h)
                 && !hypothetical(h)
                 && !counted_notes(h)
+                // "entre 25 e 30 mil", "between 20 and 25k": a range of money, no models weighed.
+                && !(h.payload == comparison_cat && m.doc.is_num(h.end))
                 && !m.hits.iter().any(|o| {
                     longer_cats.contains(&o.payload)
                         && o.start <= h.start
