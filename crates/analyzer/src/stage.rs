@@ -476,7 +476,12 @@ pub(crate) fn observe(
         .map(|p| sent_of(p.start) as u16)
         .collect();
     if !budget_sents.is_empty() {
-        let other_in = |s: u16| eligible.iter().any(|(p, t)| *t == s && *p != price_cat);
+        // Also a budget stated after an earlier request ("الميزانية ديالي 70 ألف درهم" after asking
+        // what is in stock): that request stands.
+        let other_in = |s: u16| {
+            eligible.iter().any(|(p, t)| *t == s && *p != price_cat)
+                || (st.intent.is_some() && !m.doc.sentence_q.get(s as usize).copied().unwrap_or(false))
+        };
         let drop: Vec<u16> = budget_sents.into_iter().filter(|s| other_in(*s)).collect();
         let price_hits_of = |s: u16| m.hits_of(price_cat).filter(|p| sent_of(p.start) as u16 == s).count();
         for s in drop {
@@ -667,7 +672,7 @@ pub(crate) fn observe(
     if money.loan_term && found.is_none_or(|(v, _, _)| v == "price") {
         found = Some(("financing", 1, ib("intent.money")));
     }
-    if found.is_none() && money.budget {
+    if found.is_none() && money.budget && st.intent.is_none() {
         found = Some(("price", 1, ib("intent.money")));
     }
     // "Tô arretada… quero uma resposta hoje", "أنا زهقت، عايز حد مسؤول يكلمني": after a
