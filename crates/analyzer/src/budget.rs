@@ -74,6 +74,9 @@ pub(crate) struct MoneyFacts {
     /// A loan term of whole half-years, 12 months or more ("60 months", "a 72 meses", "48x",
     /// "٤٨ شهر"): a financing question even without a financing word.
     pub loan_term: bool,
+    /// A counter-offer far below every wanted car's price while a trade-in is on the table
+    /// ("make it 11 and we have a deal" for a 30k car): the trade-in's value is the topic.
+    pub trade_offer: bool,
 }
 
 impl MoneyFacts {
@@ -363,6 +366,26 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
     // A counter-offer: a sum right after (or just before) an offer phrase, outside a down
     // payment, a term or a trade-in clause.
     let mut offer_sents = 0u64;
+    let mut trade_offer = false;
+    let trading = st.trade_in.as_ref().is_some_and(|t| t.has) || !st.owned_models.is_empty();
+    let cheapest_wanted = || {
+        let prices: Vec<Decimal> = st
+            .interests
+            .iter()
+            .filter_map(|i| {
+                an.min_prices
+                    .get(&format!(
+                        "{}|{}",
+                        dossier_core::text::fold(&i.make),
+                        dossier_core::text::fold(&i.model)
+                    ))
+                    .copied()
+            })
+            .collect();
+        (prices.len() == st.interests.len())
+            .then(|| prices.into_iter().min())
+            .flatten()
+    };
     for a in &amts {
         if a.term || a.year_like || a.unit || a.monthly || !(a.money_like() || a.value >= Decimal::from(10)) {
             continue;
@@ -381,6 +404,18 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
         {
             offer_sents |= 1u64 << s;
         }
+        // "11" for 11,000: a bare small number in a conversation about thousands.
+        let value = if !a.multiplied && a.value < Decimal::from(1000) {
+            a.value * Decimal::from(1000)
+        } else {
+            a.value
+        };
+        if trading
+            && a.currency.as_deref().is_none_or(|c| c == an.default_currency)
+            && cheapest_wanted().is_some_and(|p| value * Decimal::from(2) < p)
+        {
+            trade_offer = true;
+        }
     }
     // "can the 5 years be 6 years?" once financing is on the table.
     let fin_on = fin_context || st.financing.as_ref().is_some_and(|f| f.interested);
@@ -395,6 +430,7 @@ pub(crate) fn observe_customer(an: &Analyzer, st: &mut AnalyzerState, msg: &Mess
         terms: decline == 0 && (down.is_some() || (term.is_some() && (term_prep || down_said))),
         trade_value: owned && sum,
         sum,
+        trade_offer,
     }
 }
 

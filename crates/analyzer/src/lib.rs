@@ -50,6 +50,9 @@ pub struct Analyzer {
     /// The catalog's highest price in `default_currency`: a sum far above it with no currency
     /// named ("tengo 75 palos" against a USD catalog) is in the customer's own currency.
     pub(crate) max_price: Option<rust_decimal::Decimal>,
+    /// The lowest catalog price in `default_currency` per folded "make|model": a sum offered far
+    /// below every wanted car's price is about something else (the trade-in's value).
+    pub(crate) min_prices: HashMap<String, rust_decimal::Decimal>,
     pub(crate) email_re: regex::Regex,
     /// Precomputed category ids of hot paths.
     pub(crate) intent_ids: Vec<(&'static str, u32)>,
@@ -193,6 +196,22 @@ impl Analyzer {
             .filter(|v| v.currency.as_str() == default_currency)
             .map(|v| v.price)
             .max();
+        let mut min_prices: HashMap<String, rust_decimal::Decimal> = HashMap::default();
+        for v in catalog
+            .vehicles
+            .iter()
+            .filter(|v| v.currency.as_str() == default_currency)
+        {
+            let key = format!(
+                "{}|{}",
+                dossier_core::text::fold(&v.make),
+                dossier_core::text::fold(&v.model)
+            );
+            let e = min_prices.entry(key).or_insert(v.price);
+            if v.price < *e {
+                *e = v.price;
+            }
+        }
         // A fixed, valid pattern: cannot fail.
         let email_re = regex::Regex::new(r"(?i)[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
             .unwrap_or_else(|_| unreachable!());
@@ -254,6 +273,7 @@ impl Analyzer {
             dollar_codes,
             default_currency,
             max_price,
+            min_prices,
             email_re,
         }
     }

@@ -286,3 +286,21 @@ fn money_ranges_compound_millions_and_same_day_demands() {
     let u = |t: &str| run(&[("in", "عندكم برادو؟"), ("in", t)]).urgency;
     assert_eq!(u("لازم أشحنها وياي، أسافر يوم الأحد"), Some(Urgency::High));
 }
+
+#[test]
+fn a_counter_offer_far_below_the_wanted_cars_price_is_about_the_trade_in() {
+    // The demo catalog's cheapest Tucson costs far more than twice 10,000.
+    let p = run(&[
+        ("in", "I want the Tucson. Would you take my 2015 Civic as a trade-in?"),
+        ("out", "We can offer 8,200 for the Civic"),
+        ("in", "Honestly, make it 10 and it is a deal"),
+    ]);
+    assert_eq!(p.intent.map(|i| i.value).as_deref(), Some("trade_in"));
+    // Without a trade-in, the same words offer a price for the car.
+    let p = run(&[
+        ("in", "I want the Tucson, what's your best price?"),
+        ("out", "29,900"),
+        ("in", "Honestly, make it 28 and it is a deal"),
+    ]);
+    assert_eq!(p.intent.map(|i| i.value).as_deref(), Some("price"));
+}

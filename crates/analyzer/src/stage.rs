@@ -519,7 +519,8 @@ pub(crate) fn observe(
     // A sum offered while the trade-in value is the topic ("I'd want 16 for it. Can you do
     // 16?") is about the trade-in.
     let trade_cat = an.cat("intent.trade_in");
-    let trade_talk = eligible.iter().any(|(p, _)| *p == trade_cat)
+    let trade_talk = money.trade_offer
+        || eligible.iter().any(|(p, _)| *p == trade_cat)
         || (wanted.is_empty() && st.intent.as_ref().is_some_and(|i| i.value == "trade_in"));
     let avail_cat = an.cat("intent.availability");
     let features_cat = an.cat("intent.features");
@@ -658,7 +659,9 @@ pub(crate) fn observe(
     {
         found = Some(("reservation", 1, ib("intent.question_cue")));
     }
-    if money.trade_value && !money.terms && found.is_none_or(|(v, _, _)| matches!(v, "price" | "service" | "features"))
+    if (money.trade_value || money.trade_offer)
+        && !money.terms
+        && found.is_none_or(|(v, _, _)| matches!(v, "price" | "service" | "features"))
     {
         found = Some(("trade_in", 1, ib("intent.money")));
     }
