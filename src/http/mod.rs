@@ -10,14 +10,16 @@ use crate::channels::whatsapp;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderName, StatusCode, header};
+use axum::http::{HeaderName, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use metrics::{counter, histogram};
+use metrics::{Counter, Histogram, counter, histogram};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -95,7 +97,7 @@ fn with_middleware(routes: Router<AppState>, state: AppState, limit: usize, time
         }))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http())
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(request_id, RandomRequestId))
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
             HeaderName::from_static("x-hub-signature-256"),
@@ -104,6 +106,21 @@ fn with_middleware(routes: Router<AppState>, state: AppState, limit: usize, time
             HeaderName::from_static("x-dossier-panel-key"),
         ]))
         .with_state(state)
+}
+
+/// A random (v4) UUID for each request, as `tower_http`'s `MakeRequestUuid` makes, drawn from
+/// the thread's generator instead of a `getrandom` system call per request: an id to correlate
+/// logs, not a secret.
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
+        let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+        let mut buf = uuid::Uuid::encode_buffer();
+        let text = id.hyphenated().encode_lower(&mut buf);
+        axum::http::HeaderValue::from_str(text).ok().map(RequestId::new)
+    }
 }
 
 async fn fallback() -> error::ApiError {
@@ -116,19 +133,68 @@ async fn method_not_allowed() -> error::ApiError {
 
 /// Requests by route (the matched pattern, never the raw path) and status, with latency.
 async fn track_metrics(State(_): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+    let handles = RouteMetrics::of(
+        req.extensions()
+            .get::<MatchedPath>()
+            .map_or("unmatched", |p| p.as_str()),
+    );
+    let method = req.method().clone();
     let start = Instant::now();
     let resp = next.run(req).await;
-    let status = resp.status().as_u16().to_string();
-    counter!("dossier_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
-        .increment(1);
-    histogram!("dossier_http_request_seconds", "route" => route).record(start.elapsed().as_secs_f64());
+    handles.requests(&method, resp.status()).increment(1);
+    handles.seconds.record(start.elapsed().as_secs_f64());
     resp
+}
+
+/// One route's metric handles, resolved once: a `counter!` with owned labels allocates them and
+/// looks the series up in the registry on every request; a handle is the series itself.
+struct RouteMetrics {
+    route: String,
+    seconds: Histogram,
+    /// `dossier_http_requests_total` by method and status (a handful per route).
+    requests: RwLock<Vec<(Method, StatusCode, Counter)>>,
+}
+
+impl RouteMetrics {
+    /// The handles of `route` (a matched pattern, or `unmatched`: a bounded set).
+    fn of(route: &str) -> Arc<RouteMetrics> {
+        static ROUTES: OnceLock<RwLock<HashMap<String, Arc<RouteMetrics>>>> = OnceLock::new();
+        let routes = ROUTES.get_or_init(Default::default);
+        if let Some(m) = routes.read().unwrap_or_else(|e| e.into_inner()).get(route) {
+            return m.clone();
+        }
+        routes
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(route.to_owned())
+            .or_insert_with(|| {
+                Arc::new(RouteMetrics {
+                    route: route.to_owned(),
+                    seconds: histogram!("dossier_http_request_seconds", "route" => route.to_owned()),
+                    requests: RwLock::new(Vec::new()),
+                })
+            })
+            .clone()
+    }
+
+    fn requests(&self, method: &Method, status: StatusCode) -> Counter {
+        let find = |v: &[(Method, StatusCode, Counter)]| {
+            v.iter()
+                .find(|(m, s, _)| m == method && *s == status)
+                .map(|(_, _, c)| c.clone())
+        };
+        if let Some(c) = find(&self.requests.read().unwrap_or_else(|e| e.into_inner())) {
+            return c;
+        }
+        let mut all = self.requests.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = find(&all) {
+            return c;
+        }
+        let c = counter!("dossier_http_requests_total", "route" => self.route.clone(),
+            "method" => method.to_string(), "status" => status.as_u16().to_string());
+        all.push((method.clone(), status, c.clone()));
+        c
+    }
 }
 
 /// An oversized body is answered 413 in the JSON error shape, naming the configured limit (axum's

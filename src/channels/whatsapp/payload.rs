@@ -89,24 +89,78 @@ pub struct WaProfile {
 
 /// Common fields of an inbound message; the type-specific object stays in `rest` until
 /// [`WaMessage::content`] types it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct WaMessage {
     pub id: String,
-    #[serde(default)]
     pub from: Option<String>,
-    #[serde(default)]
     pub from_user_id: Option<String>,
     pub timestamp: StringOrNumber,
-    #[serde(rename = "type", default)]
+    /// `type` (empty when absent).
     pub kind: String,
-    #[serde(default)]
     pub context: Option<Value>,
-    #[serde(default)]
     pub referral: Option<Value>,
-    #[serde(default)]
     pub errors: Option<Value>,
-    #[serde(flatten)]
+    /// Every other key of the message object.
     pub rest: serde_json::Map<String, Value>,
+}
+
+/// By hand rather than `#[serde(flatten)]`: flatten first buffers the whole message as serde's
+/// generic content (every key and string copied) and then reads the fields out of that copy;
+/// here the known fields are read straight into their types and every other key goes to `rest`,
+/// with the same results and errors (a missing `id` or `timestamp`, a duplicate known field).
+impl<'de> Deserialize<'de> for WaMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, MapAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = WaMessage;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("struct WaMessage")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WaMessage, A::Error> {
+                fn once<T, E: Error>(slot: &mut Option<T>, v: T, name: &'static str) -> Result<(), E> {
+                    if slot.is_some() {
+                        return Err(E::duplicate_field(name));
+                    }
+                    *slot = Some(v);
+                    Ok(())
+                }
+                let (mut id, mut from, mut from_user_id, mut timestamp) = (None, None, None, None);
+                let (mut kind, mut context, mut referral, mut errors) = (None, None, None, None);
+                let mut rest = serde_json::Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "id" => once(&mut id, map.next_value::<String>()?, "id")?,
+                        "from" => once(&mut from, map.next_value::<Option<String>>()?, "from")?,
+                        "from_user_id" => once(&mut from_user_id, map.next_value::<Option<String>>()?, "from_user_id")?,
+                        "timestamp" => once(&mut timestamp, map.next_value::<StringOrNumber>()?, "timestamp")?,
+                        "type" => once(&mut kind, map.next_value::<String>()?, "type")?,
+                        "context" => once(&mut context, map.next_value::<Option<Value>>()?, "context")?,
+                        "referral" => once(&mut referral, map.next_value::<Option<Value>>()?, "referral")?,
+                        "errors" => once(&mut errors, map.next_value::<Option<Value>>()?, "errors")?,
+                        _ => {
+                            let v = map.next_value::<Value>()?;
+                            rest.insert(key, v);
+                        }
+                    }
+                }
+                Ok(WaMessage {
+                    id: id.ok_or_else(|| A::Error::missing_field("id"))?,
+                    from: from.flatten(),
+                    from_user_id: from_user_id.flatten(),
+                    timestamp: timestamp.ok_or_else(|| A::Error::missing_field("timestamp"))?,
+                    kind: kind.unwrap_or_default(),
+                    context: context.flatten(),
+                    referral: referral.flatten(),
+                    errors: errors.flatten(),
+                    rest,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// Meta sends Unix seconds as strings; some webhooks use numbers. Accept both.

@@ -12,9 +12,12 @@ local ts = tonumber(ARGV[3])
 redis.call('ZADD', KEYS[3], string.format('%.0f', ts * 1048576 + (pos % 1048576)), ARGV[2])
 redis.call('HSET', KEYS[4], ARGV[2], ARGV[4])
 local c = KEYS[5]
--- The record's fields in one HSET (a call per field costs Redis more than the fields do).
-local seen = redis.call('HMGET', c, 'first_seen', 'last_seen', 'last_inbound')
-local f = {'contact', ARGV[9]}
+-- The record's fields, the message counter among them, in one HSET (a call per field costs
+-- Redis more than the fields do; the counter is read with the times, so no HINCRBY).
+local dir = 'in'
+if ARGV[5] == '0' then dir = 'out' end
+local seen = redis.call('HMGET', c, 'first_seen', 'last_seen', 'last_inbound', dir)
+local f = {'contact', ARGV[9], dir, (tonumber(seen[4]) or 0) + 1}
 if ARGV[6] ~= '' then f[#f + 1] = 'profile_name'; f[#f + 1] = ARGV[6] end
 if ARGV[7] ~= '' then f[#f + 1] = 'wa_id'; f[#f + 1] = ARGV[7] end
 if ARGV[8] ~= '' then f[#f + 1] = 'user_id'; f[#f + 1] = ARGV[8] end
@@ -24,11 +27,6 @@ if ARGV[5] == '1' and ts >= tonumber(seen[3] or ARGV[3]) then
   f[#f + 1] = 'last_inbound'; f[#f + 1] = ARGV[3]
 end
 redis.call('HSET', c, unpack(f))
-if ARGV[5] ~= '0' then
-  redis.call('HINCRBY', c, 'in', 1)
-else
-  redis.call('HINCRBY', c, 'out', 1)
-end
 local queue = 0
 if tonumber(ARGV[10]) > 0 and redis.call('SET', KEYS[6], '1', 'NX', 'EX', ARGV[10]) then queue = 1 end
 -- Single node only (they live in other slots): the company index and the analysis job, so an
