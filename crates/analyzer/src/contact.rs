@@ -438,9 +438,11 @@ fn as_written(text: &str, words: &[&str]) -> String {
             let prev = words[i - 1];
             let gap_from = prev.as_ptr() as usize + prev.len();
             let gap_to = w.as_ptr() as usize;
-            let gap = (gap_from >= base && gap_to >= gap_from && gap_to <= base + text.len())
-                .then(|| &text[gap_from - base..gap_to - base])
-                .unwrap_or(" ");
+            let gap = if gap_from >= base && gap_to >= gap_from {
+                text.get(gap_from - base..gap_to - base).unwrap_or(" ")
+            } else {
+                " "
+            };
             out.push_str(if matches!(gap, "-" | "'") { gap } else { " " });
         }
         out.push_str(w);
